@@ -1,0 +1,53 @@
+#include "adapters/cli/runtime.h"
+
+#include <ostream>
+
+namespace roundup::app {
+
+Runtime::Runtime(config::Config config) : config_(std::move(config)) {
+  auto lexicon = std::make_shared<retrieval::Lexicon>(retrieval::Lexicon::load(config_.retrieval.lexicon_dir, warnings_));
+  analyzer_ = std::make_shared<retrieval::Analyzer>(std::move(lexicon));
+  embedder_ = std::make_shared<retrieval::HashedEmbedder>(analyzer_, config_.retrieval.embedder.dimension);
+}
+
+retrieval::BuildSettings Runtime::build_settings() const {
+  retrieval::BuildSettings s;
+  s.corpus_dir = config_.corpus_dir;
+  s.data_dir = config_.data_dir;
+  s.chunk_chars = static_cast<std::size_t>(config_.retrieval.chunk_chars);
+  s.max_file_bytes = static_cast<std::uintmax_t>(config_.retrieval.max_file_bytes);
+  return s;
+}
+
+retrieval::BuildReport Runtime::reindex(std::ostream& log) const {
+  retrieval::BuildReport report = retrieval::build_index(build_settings(), *analyzer_, *embedder_);
+  for (const std::string& w : report.warnings) log << "warning: " << w << "\n";
+  return report;
+}
+
+std::shared_ptr<const retrieval::SearchEngine> Runtime::engine(std::ostream& log) const {
+  if (!retrieval::KnowledgeBase::exists(config_.data_dir)) {
+    log << "no index yet in " << (config_.data_dir / "index").string() << ": building it from "
+        << config_.corpus_dir.string() << "\n";
+    const retrieval::BuildReport report = reindex(log);
+    log << "indexed " << report.roundups << " roundups, " << report.papers << " papers, " << report.passages
+        << " passages in " << report.seconds << " s\n";
+  }
+  retrieval::FusionSettings fusion;
+  const auto& f = config_.retrieval.fusion;
+  fusion.method = f.method == "score" ? retrieval::FusionSettings::Method::score : retrieval::FusionSettings::Method::rrf;
+  fusion.lexical_weight = f.lexical_weight;
+  fusion.dense_weight = f.dense_weight;
+  fusion.rrf_k = f.rrf_k;
+  return std::make_shared<retrieval::SearchEngine>(retrieval::KnowledgeBase::open(config_.data_dir, *embedder_),
+                                                   analyzer_, embedder_, fusion);
+}
+
+bot::Responder Runtime::responder(std::ostream& log) const {
+  bot::ResponderSettings settings;
+  settings.top_k = static_cast<std::size_t>(config_.retrieval.top_k);
+  settings.min_confidence = config_.retrieval.min_confidence;
+  return bot::Responder(engine(log), settings);
+}
+
+}  // namespace roundup::app

@@ -1,0 +1,32 @@
+#include "adapters/terminal/terminal_chat.h"
+
+#include <istream>
+#include <ostream>
+#include <string>
+
+#include "bot/render_text.h"
+#include "retrieval/text.h"
+
+namespace roundup::adapters {
+
+int run_terminal_chat(const bot::Responder& responder, std::istream& in, std::ostream& out, bool interactive) {
+  if (interactive)
+    out << "Roundup Bot — ask about the ML paper roundups (English or 中文). /help for commands, /quit to leave.\n";
+  std::string line;
+  while (true) {
+    if (interactive) out << "\n> " << std::flush;
+    if (!std::getline(in, line)) break;
+    const std::string text = retrieval::trim(line);
+    if (text.empty()) continue;
+    if (text == "/quit" || text == "/exit") break;
+    if (!retrieval::is_valid_utf8(text)) {
+      out << "That line is not valid UTF-8 text; please type it again.\n";
+      continue;
+    }
+    out << bot::render_text(responder.handle(text)) << std::flush;
+  }
+  if (interactive) out << "\n";
+  return 0;
+}
+
+}  // namespace roundup::adapters

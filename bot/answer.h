@@ -1,0 +1,44 @@
+#pragma once
+// The platform-neutral answer model: what the bot says, before any platform renders it.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace roundup::bot {
+
+struct RoundupCitation {
+  std::string id;
+  std::string title;
+  std::string month;  // "YYYY-MM" or empty
+};
+
+struct PaperCitation {
+  std::string paper_id;
+  std::string kind;     // paper | listed_paper | news | tool
+  std::string title;
+  std::string authors;  // short form: "A, B et al."
+  std::string url;
+  std::optional<std::string> arxiv_id;
+  std::vector<RoundupCitation> roundups;
+  std::string summary;  // one paragraph, used by listings and digests
+};
+
+struct Answer {
+  enum class Kind {
+    answer,    // extractive answer + citations + related
+    listing,   // a list of papers (a roundup, an author, search results)
+    roundups,  // which roundups covered something
+    no_match,  // nothing matched well; suggestions say what the corpus covers
+    help,
+    notice,    // a short message (errors a user can act on, command feedback)
+  };
+  Kind kind = Kind::answer;
+  std::string heading;
+  std::vector<std::string> lines;  // the answer sentences, or message lines
+  std::vector<PaperCitation> citations;
+  std::vector<PaperCitation> related;
+  std::vector<std::string> suggestions;
+};
+
+}  // namespace roundup::bot

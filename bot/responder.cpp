@@ -1,0 +1,180 @@
+#include "bot/responder.h"
+
+#include <map>
+
+#include "retrieval/text.h"
+
+namespace roundup::bot {
+
+using retrieval::QueryIntent;
+using retrieval::SearchHit;
+
+std::string short_authors(const std::vector<std::string>& authors) {
+  if (authors.empty()) return {};
+  if (authors.size() <= 2) return authors.size() == 1 ? authors[0] : authors[0] + ", " + authors[1];
+  return authors[0] + ", " + authors[1] + " et al.";
+}
+
+Responder::Responder(std::shared_ptr<const retrieval::SearchEngine> engine, ResponderSettings settings)
+    : engine_(std::move(engine)), settings_(settings) {}
+
+PaperCitation Responder::cite(const SearchHit& hit) const {
+  const retrieval::Paper& paper = engine_->catalog().papers()[hit.paper];
+  PaperCitation c;
+  c.paper_id = paper.id;
+  c.kind = retrieval::to_string(paper.kind);
+  c.title = paper.title;
+  c.authors = short_authors(paper.authors);
+  c.url = paper.url;
+  c.arxiv_id = paper.arxiv_id;
+  for (const auto& r : paper.roundups) c.roundups.push_back(RoundupCitation{r.id, r.title, r.month});
+  c.summary = hit.snippet;
+  return c;
+}
+
+std::vector<std::string> Responder::coverage_lines() const {
+  std::vector<std::string> out;
+  for (const retrieval::Roundup& r : engine_->catalog().roundups()) {
+    std::size_t papers = 0;
+    for (const auto& item : r.items) papers += item.kind == retrieval::ItemKind::paper;
+    out.push_back((r.month.empty() ? std::string("(month unknown)") : r.month) + " — " + r.title + " (" +
+                  std::to_string(papers) + " papers)");
+  }
+  return out;
+}
+
+Answer Responder::no_match(std::string_view why) const {
+  Answer a;
+  a.kind = Answer::Kind::no_match;
+  a.heading = "No good match";
+  a.lines.emplace_back(why);
+  a.lines.emplace_back("The roundups I know cover:");
+  a.suggestions = coverage_lines();
+  return a;
+}
+
+Answer Responder::help() const {
+  Answer a;
+  a.kind = Answer::Kind::help;
+  a.heading = "Roundup Bot";
+  a.lines = {"Ask me about the papers, news and tools in the monthly ML paper roundups, in English or Chinese.",
+             "/papers [month] — list the roundups, or the papers of one month (e.g. /papers 2023-02)",
+             "/search <words> — the best matching papers",
+             "/ask <question> — or just type the question",
+             "Examples: \"which paper trained a smaller model on more tokens?\", \"what was in the February 2023 "
+             "roundup?\", \"papers by Carlini\", \"5400亿参数的模型是哪篇?\""};
+  return a;
+}
+
+Answer Responder::papers(std::string_view month_or_roundup) const {
+  const std::string arg = retrieval::trim(month_or_roundup);
+  if (arg.empty()) {
+    Answer a;
+    a.kind = Answer::Kind::notice;
+    a.heading = "Roundups";
+    a.lines = coverage_lines();
+    a.suggestions.emplace_back("Try /papers " + (engine_->catalog().roundups().empty()
+                                                     ? std::string("2023-02")
+                                                     : engine_->catalog().roundups().back().month));
+    return a;
+  }
+  retrieval::SearchFilter filter;
+  filter.month = retrieval::find_month(arg);
+  if (!filter.month) {
+    for (const auto& r : engine_->catalog().roundups())
+      if (r.id == arg || r.id.rfind(arg + "_", 0) == 0) filter.roundup_id = r.id;
+  }
+  if (!filter.month && !filter.roundup_id)
+    return no_match("I could not read \"" + arg + "\" as a month (try 2023-02 or \"February 2023\") or a roundup id.");
+  const retrieval::SearchResponse response = engine_->search(filter.month ? *filter.month : *filter.roundup_id, 200);
+  if (response.hits.empty())
+    return no_match("There is no roundup for " + (filter.month ? *filter.month : *filter.roundup_id) + ".");
+  Answer a;
+  a.kind = Answer::Kind::listing;
+  std::map<std::string, std::string> titles;
+  for (const SearchHit& hit : response.hits) a.citations.push_back(cite(hit));
+  const auto& first = a.citations.front().roundups;
+  a.heading = "Papers in " + (filter.month ? "the " + *filter.month + " roundup" : "roundup " + *filter.roundup_id);
+  if (!first.empty()) a.lines.push_back(first.front().title);
+  return a;
+}
+
+Answer Responder::search(std::string_view query) const {
+  const retrieval::SearchResponse response = engine_->search(query, settings_.top_k);
+  if (response.hits.empty()) return no_match("Nothing in the roundups matches \"" + std::string(query) + "\".");
+  Answer a;
+  a.kind = Answer::Kind::listing;
+  a.heading = "Results for \"" + retrieval::trim(query) + "\"";
+  for (const SearchHit& hit : response.hits) a.citations.push_back(cite(hit));
+  return a;
+}
+
+Answer Responder::ask(std::string_view question) const {
+  const std::string q = retrieval::trim(question);
+  if (q.empty()) return help();
+  const retrieval::SearchResponse response = engine_->search(q, settings_.top_k);
+  const QueryIntent& intent = response.intent;
+  const auto& hits = response.hits;
+
+  if (intent.kind == QueryIntent::Kind::list_roundups) {
+    if (hits.empty())
+      return no_match("There is no roundup for " + intent.month.value_or(intent.roundup_id.value_or("that")) + ".");
+    Answer a;
+    a.kind = Answer::Kind::listing;
+    for (const SearchHit& hit : hits) a.citations.push_back(cite(hit));
+    a.heading = "What was in the " + intent.month.value_or(intent.roundup_id.value_or("")) + " roundup";
+    for (const auto& r : a.citations.front().roundups) a.lines.push_back(r.title);
+    return a;
+  }
+  if (hits.empty() || hits.front().coverage < settings_.min_confidence) {
+    if (intent.kind == QueryIntent::Kind::by_author && hits.empty())
+      return no_match("I found no papers by " + intent.author.value_or("that author") + ".");
+    return no_match("I could not find anything in the roundups that answers that well.");
+  }
+  Answer a;
+  if (intent.kind == QueryIntent::Kind::by_author && intent.topic.empty()) {
+    a.kind = Answer::Kind::listing;
+    a.heading = "Papers by " + *intent.author;
+    for (const SearchHit& hit : hits) a.citations.push_back(cite(hit));
+    return a;
+  }
+  const PaperCitation top = cite(hits.front());
+  if (intent.kind == QueryIntent::Kind::which_roundups) {
+    a.kind = Answer::Kind::roundups;
+    a.heading = top.title;
+    std::string line = top.roundups.size() == 1 ? "Covered in 1 roundup:" : "Covered in " + std::to_string(top.roundups.size()) + " roundups:";
+    a.lines.push_back(line);
+    for (const auto& r : top.roundups) a.lines.push_back(r.title + (r.month.empty() ? "" : " (" + r.month + ")"));
+  } else {
+    a.kind = Answer::Kind::answer;
+    const retrieval::Paper& paper = engine_->catalog().papers()[hits.front().paper];
+    const retrieval::Item& item = engine_->catalog().best_item(paper);
+    a.heading = top.title;
+    a.lines = engine_->best_sentences(item.summary.empty() ? item.title : item.summary, intent.topic.empty() ? q : intent.topic, 3);
+  }
+  a.citations.push_back(top);
+  for (std::size_t i = 1; i < hits.size() && a.related.size() < 3; ++i)
+    if (hits[i].coverage >= settings_.min_confidence) a.related.push_back(cite(hits[i]));
+  return a;
+}
+
+Answer Responder::handle(std::string_view input) const {
+  const std::string text = retrieval::trim(input);
+  if (text.empty() || text[0] != '/') return ask(text);
+  const std::size_t space = text.find(' ');
+  std::string command = text.substr(1, space == std::string::npos ? std::string::npos : space - 1);
+  // "/papers@RoundupBot" on Telegram: the bot name is not part of the command.
+  if (const auto at = command.find('@'); at != std::string::npos) command.erase(at);
+  const std::string arg = space == std::string::npos ? std::string() : retrieval::trim(text.substr(space + 1));
+  if (command == "help" || command == "start") return help();
+  if (command == "papers") return papers(arg);
+  if (command == "search") return arg.empty() ? help() : search(arg);
+  if (command == "ask") return ask(arg);
+  Answer a;
+  a.kind = Answer::Kind::notice;
+  a.heading = "Unknown command /" + command;
+  a.lines = {"Try /help for what I can do."};
+  return a;
+}
+
+}  // namespace roundup::bot

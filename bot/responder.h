@@ -1,0 +1,42 @@
+#pragma once
+// The conversation core shared by every platform: turns a question or a command into an Answer.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bot/answer.h"
+#include "retrieval/search_engine.h"
+
+namespace roundup::bot {
+
+struct ResponderSettings {
+  std::size_t top_k = 5;
+  double min_confidence = 0.2;  // best paper's question coverage below this: "no good match"
+};
+
+class Responder {
+ public:
+  Responder(std::shared_ptr<const retrieval::SearchEngine> engine, ResponderSettings settings);
+
+  // "/help", "/papers [month]", "/search <q>", "/ask <q>", or a plain question.
+  Answer handle(std::string_view input) const;
+
+  Answer ask(std::string_view question) const;
+  Answer papers(std::string_view month_or_roundup) const;
+  Answer search(std::string_view query) const;
+  Answer help() const;
+
+ private:
+  PaperCitation cite(const retrieval::SearchHit& hit) const;
+  Answer no_match(std::string_view why) const;
+  std::vector<std::string> coverage_lines() const;
+
+  std::shared_ptr<const retrieval::SearchEngine> engine_;
+  ResponderSettings settings_;
+};
+
+// "A, B et al." from a full author list.
+std::string short_authors(const std::vector<std::string>& authors);
+
+}  // namespace roundup::bot

@@ -1,0 +1,553 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <set>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace roundup::config {
+namespace {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------------------
+// Limits and allowed values. Kept together so the documented ranges in
+// config.h and the checks below cannot drift apart unnoticed.
+
+constexpr int k_min_top_k = 1;
+constexpr int k_max_top_k = 50;
+constexpr double k_min_confidence = 0.0;
+constexpr double k_max_confidence = 1.0;
+constexpr int k_min_chunk_chars = 200;
+constexpr int k_max_chunk_chars = 5000;
+constexpr std::int64_t k_min_file_bytes = 1024;
+constexpr std::int64_t k_max_file_bytes = 256LL * 1024 * 1024;
+constexpr double k_min_fusion_weight = 0.0;
+constexpr double k_max_fusion_weight = 100.0;
+constexpr int k_min_rrf_k = 1;
+constexpr int k_max_rrf_k = 1000;
+constexpr int k_min_dimension = 16;
+constexpr int k_max_dimension = 4096;
+
+constexpr std::array<std::string_view, 6> k_log_levels = {"trace", "debug", "info",
+                                                          "warn",  "error", "off"};
+constexpr std::array<std::string_view, 2> k_fusion_methods = {"rrf", "score"};
+// Only the hashed embedder exists today; add kinds here as they are implemented.
+constexpr std::array<std::string_view, 1> k_embedder_kinds = {"hashed"};
+
+// ---------------------------------------------------------------------------
+// Small helpers.
+
+class Problems {
+ public:
+  void add(std::string path, std::string message) {
+    list_.push_back(ConfigProblem{std::move(path), std::move(message)});
+  }
+  bool empty() const { return list_.empty(); }
+  std::vector<ConfigProblem>& list() { return list_; }
+
+ private:
+  std::vector<ConfigProblem> list_;
+};
+
+std::string join_path(std::string_view parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  std::string path(parent);
+  path += '.';
+  path += key;
+  return path;
+}
+
+// Distinguishes integers from floats because integer fields are strict.
+std::string describe_type(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "integer";
+    case json::value_t::number_float: return "floating-point number " + value.dump();
+    case json::value_t::string: return "string";
+    case json::value_t::array: return "array";
+    case json::value_t::object: return "object";
+    case json::value_t::binary: return "binary";
+    case json::value_t::discarded: return "discarded";
+  }
+  return "unknown";
+}
+
+std::string wrong_type(std::string_view expected, const json& value) {
+  return "expected " + std::string(expected) + ", got " + describe_type(value);
+}
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> previous(b.size() + 1);
+  std::vector<std::size_t> current(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+    }
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+// Returns the closest candidate if it is close enough to be a plausible typo.
+// The threshold grows with the candidate's length so short keys don't "match"
+// unrelated words. Case is ignored because "Top_K" is clearly "top_k".
+std::optional<std::string_view> closest_match(std::string_view word,
+                                              std::span<const std::string_view> candidates) {
+  const std::string lowered = to_lower(word);
+  std::optional<std::string_view> best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  for (const std::string_view candidate : candidates) {
+    const std::size_t threshold = candidate.size() <= 3 ? 1 : candidate.size() <= 8 ? 2 : 3;
+    const std::size_t distance = edit_distance(lowered, to_lower(candidate));
+    if (distance <= threshold && distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+std::string join_quoted(std::span<const std::string_view> words) {
+  std::string out;
+  for (const std::string_view word : words) {
+    if (!out.empty()) out += ", ";
+    out += '\'';
+    out += word;
+    out += '\'';
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Declarative section tables. Each section is a list of (key, reader) pairs
+// plus an optional cross-field check; read_section() walks the document's keys,
+// dispatches to readers and reports unknown keys generically. Adding a section
+// (listen, slack, ...) means writing one table and one section_field() entry.
+
+template <typename Section>
+using FieldReader =
+    std::function<void(const json& value, Section& out, const std::string& path, Problems& problems)>;
+
+template <typename Section>
+struct FieldSpec {
+  std::string_view key;
+  FieldReader<Section> read;
+};
+
+template <typename Section>
+struct SectionSpec {
+  std::vector<FieldSpec<Section>> fields;
+  // Runs after all fields are read; for rules that span several keys.
+  std::function<void(const Section& section, const std::string& path, Problems& problems)> validate;
+};
+
+template <typename Section>
+void read_section(const json& node, Section& out, const std::string& path,
+                  const SectionSpec<Section>& spec, Problems& problems) {
+  if (!node.is_object()) {
+    problems.add(path, wrong_type("object", node));
+    return;
+  }
+  std::vector<std::string_view> known_keys;
+  known_keys.reserve(spec.fields.size());
+  for (const auto& field : spec.fields) known_keys.push_back(field.key);
+
+  for (const auto& [key, value] : node.items()) {
+    const auto field = std::find_if(spec.fields.begin(), spec.fields.end(),
+                                    [&key](const FieldSpec<Section>& f) { return f.key == key; });
+    const std::string key_path = join_path(path, key);
+    if (field == spec.fields.end()) {
+      std::string message = "unknown key '" + key + "'";
+      if (const auto suggestion = closest_match(key, known_keys)) {
+        message += " (did you mean '" + std::string(*suggestion) + "'?)";
+      }
+      problems.add(key_path, std::move(message));
+      continue;
+    }
+    field->read(value, out, key_path, problems);
+  }
+  if (spec.validate) spec.validate(out, path, problems);
+}
+
+// Integers must be JSON integers: 5.0 is rejected like 5.5 so a typo never
+// silently truncates. nlohmann stores non-negative literals as unsigned, so
+// both representations are range-checked without wrapping.
+template <typename Section, typename Int>
+FieldSpec<Section> integer_field(std::string_view key, Int Section::*member, Int min, Int max) {
+  return {key, [member, min, max](const json& value, Section& out, const std::string& path,
+                                  Problems& problems) {
+            if (!value.is_number_integer()) {
+              problems.add(path, wrong_type("integer", value));
+              return;
+            }
+            bool in_range = false;
+            if (value.is_number_unsigned()) {
+              const auto number = value.get<std::uint64_t>();
+              in_range = max >= 0 && number <= static_cast<std::uint64_t>(max) &&
+                         (min < 0 || number >= static_cast<std::uint64_t>(min));
+            } else {
+              const auto number = value.get<std::int64_t>();
+              in_range = number >= static_cast<std::int64_t>(min) &&
+                         number <= static_cast<std::int64_t>(max);
+            }
+            if (!in_range) {
+              problems.add(path, "must be between " + std::to_string(min) + " and " +
+                                     std::to_string(max) + ", got " + value.dump());
+              return;
+            }
+            out.*member = value.get<Int>();
+          }};
+}
+
+// Any JSON number is accepted for a real-valued field ("1" means 1.0).
+template <typename Section>
+FieldSpec<Section> number_field(std::string_view key, double Section::*member, double min,
+                                double max) {
+  return {key, [member, min, max](const json& value, Section& out, const std::string& path,
+                                  Problems& problems) {
+            if (!value.is_number()) {
+              problems.add(path, wrong_type("number", value));
+              return;
+            }
+            const auto number = value.get<double>();
+            if (!(number >= min && number <= max)) {
+              problems.add(path, "must be between " + json(min).dump() + " and " +
+                                     json(max).dump() + ", got " + value.dump());
+              return;
+            }
+            out.*member = number;
+          }};
+}
+
+template <typename Section, std::size_t N>
+FieldSpec<Section> choice_field(std::string_view key, std::string Section::*member,
+                                const std::array<std::string_view, N>& allowed) {
+  const std::span<const std::string_view> choices(allowed);
+  return {key, [member, choices](const json& value, Section& out, const std::string& path,
+                                 Problems& problems) {
+            if (!value.is_string()) {
+              problems.add(path, wrong_type("string", value));
+              return;
+            }
+            const auto& text = value.get_ref<const std::string&>();
+            if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
+              std::string message =
+                  "invalid value '" + text + "'; expected one of " + join_quoted(choices);
+              if (const auto suggestion = closest_match(text, choices)) {
+                message += " (did you mean '" + std::string(*suggestion) + "'?)";
+              }
+              problems.add(path, std::move(message));
+              return;
+            }
+            out.*member = text;
+          }};
+}
+
+template <typename Section>
+FieldSpec<Section> path_field(std::string_view key, std::filesystem::path Section::*member) {
+  return {key, [member](const json& value, Section& out, const std::string& path,
+                        Problems& problems) {
+            if (!value.is_string()) {
+              problems.add(path, wrong_type("string (a file system path)", value));
+              return;
+            }
+            const auto& text = value.get_ref<const std::string&>();
+            if (text.empty()) {
+              problems.add(path, "must not be empty");
+              return;
+            }
+            out.*member = std::filesystem::path(text);
+          }};
+}
+
+// `spec` is a getter rather than a reference so tables can nest without
+// depending on static initialisation order.
+template <typename Section, typename Sub>
+FieldSpec<Section> section_field(std::string_view key, Sub Section::*member,
+                                 const SectionSpec<Sub>& (*spec)()) {
+  return {key, [member, spec](const json& value, Section& out, const std::string& path,
+                              Problems& problems) {
+            read_section(value, out.*member, path, spec(), problems);
+          }};
+}
+
+// ---------------------------------------------------------------------------
+// Section tables.
+
+const SectionSpec<FusionConfig>& fusion_spec() {
+  static const SectionSpec<FusionConfig> spec{
+      {
+          choice_field("method", &FusionConfig::method, k_fusion_methods),
+          number_field("lexical_weight", &FusionConfig::lexical_weight, k_min_fusion_weight,
+                       k_max_fusion_weight),
+          number_field("dense_weight", &FusionConfig::dense_weight, k_min_fusion_weight,
+                       k_max_fusion_weight),
+          integer_field("rrf_k", &FusionConfig::rrf_k, k_min_rrf_k, k_max_rrf_k),
+      },
+      // With both weights at zero every fused score is 0 and ranking is arbitrary.
+      [](const FusionConfig& fusion, const std::string& path, Problems& problems) {
+        if (fusion.lexical_weight == 0.0 && fusion.dense_weight == 0.0) {
+          problems.add(path, "lexical_weight and dense_weight cannot both be 0");
+        }
+      },
+  };
+  return spec;
+}
+
+const SectionSpec<EmbedderConfig>& embedder_spec() {
+  static const SectionSpec<EmbedderConfig> spec{
+      {
+          choice_field("kind", &EmbedderConfig::kind, k_embedder_kinds),
+          integer_field("dimension", &EmbedderConfig::dimension, k_min_dimension,
+                        k_max_dimension),
+      },
+      {},
+  };
+  return spec;
+}
+
+const SectionSpec<RetrievalConfig>& retrieval_spec() {
+  static const SectionSpec<RetrievalConfig> spec{
+      {
+          integer_field("top_k", &RetrievalConfig::top_k, k_min_top_k, k_max_top_k),
+          number_field("min_confidence", &RetrievalConfig::min_confidence, k_min_confidence,
+                       k_max_confidence),
+          integer_field("chunk_chars", &RetrievalConfig::chunk_chars, k_min_chunk_chars,
+                        k_max_chunk_chars),
+          integer_field("max_file_bytes", &RetrievalConfig::max_file_bytes, k_min_file_bytes,
+                        k_max_file_bytes),
+          path_field("lexicon_dir", &RetrievalConfig::lexicon_dir),
+          section_field("fusion", &RetrievalConfig::fusion, &fusion_spec),
+          section_field("embedder", &RetrievalConfig::embedder, &embedder_spec),
+      },
+      {},
+  };
+  return spec;
+}
+
+const SectionSpec<Config>& root_spec() {
+  static const SectionSpec<Config> spec{
+      {
+          path_field("corpus_dir", &Config::corpus_dir),
+          path_field("data_dir", &Config::data_dir),
+          choice_field("log_level", &Config::log_level, k_log_levels),
+          section_field("retrieval", &Config::retrieval, &retrieval_spec),
+      },
+      {},
+  };
+  return spec;
+}
+
+Config parse_into(const json& doc, Problems& problems) {
+  Config config = default_config();
+  read_section(doc, config, "", root_spec(), problems);
+  return config;
+}
+
+// ---------------------------------------------------------------------------
+// File loading.
+
+std::string format_problems(const std::vector<ConfigProblem>& problems) {
+  std::string out;
+  for (const auto& problem : problems) {
+    if (!out.empty()) out += '\n';
+    if (!problem.path.empty()) {
+      out += problem.path;
+      out += ": ";
+    }
+    out += problem.message;
+  }
+  return out;
+}
+
+[[noreturn]] void throw_single(std::string message) {
+  throw ConfigError({ConfigProblem{"", std::move(message)}});
+}
+
+std::string quoted(const std::filesystem::path& file) { return "'" + file.string() + "'"; }
+
+std::string read_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(file, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    throw_single("config file " + quoted(file) + " does not exist");
+  }
+  if (ec) {
+    // E.g. a parent directory without search permission: "does not exist" would mislead.
+    throw_single("cannot access config file " + quoted(file) + ": " + ec.message());
+  }
+  if (std::filesystem::is_directory(status)) {
+    throw_single("config file " + quoted(file) + " is a directory");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw_single("cannot open config file " + quoted(file) + ": " + std::strerror(errno));
+  }
+  std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) {
+    throw_single("cannot read config file " + quoted(file) + ": " + std::strerror(errno));
+  }
+  return content;
+}
+
+struct TextPosition {
+  std::size_t line = 1;
+  std::size_t column = 1;
+};
+
+// nlohmann's parse_error::byte is the 1-based offset of the last character read
+// (one past the end for premature end of input); convert it to line/column.
+TextPosition position_of(std::string_view text, std::size_t byte) {
+  const std::size_t index = std::min(byte == 0 ? 0 : byte - 1, text.size());
+  TextPosition position;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < index; ++i) {
+    if (text[i] == '\n') {
+      ++position.line;
+      line_start = i + 1;
+    }
+  }
+  position.column = index - line_start + 1;
+  return position;
+}
+
+// Keeps only nlohmann's description ("syntax error while parsing ...") since we
+// report the position ourselves.
+std::string parse_error_detail(const json::parse_error& error) {
+  const std::string_view what = error.what();
+  const auto start = what.find("parse error");
+  if (start != std::string_view::npos) {
+    const auto colon = what.find(": ", start);
+    if (colon != std::string_view::npos) return std::string(what.substr(colon + 2));
+  }
+  return std::string(what);
+}
+
+// nlohmann silently keeps the last of duplicate keys; a duplicate in a config
+// file is almost always a mistake (one of the two edits is lost), so we report
+// it. Tracks the key path via the parser callback.
+class DuplicateKeyTracker {
+ public:
+  explicit DuplicateKeyTracker(Problems& problems) : problems_(problems) {}
+
+  bool on_event(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        frames_.push_back(Frame{event == json::parse_event_t::array_start, child_path(), {}, {}, 0});
+        break;
+      case json::parse_event_t::key: {
+        Frame& frame = frames_.back();
+        frame.current_key = parsed.get<std::string>();
+        if (!frame.keys.insert(frame.current_key).second) {
+          problems_.add(join_path(frame.path, frame.current_key),
+                        "duplicate key; only the last value would be used");
+        }
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        advance_array_index();
+        break;
+      case json::parse_event_t::value:
+        advance_array_index();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool is_array = false;
+    std::string path;
+    std::set<std::string> keys;
+    std::string current_key;
+    std::size_t index = 0;
+  };
+
+  std::string child_path() const {
+    if (frames_.empty()) return "";
+    const Frame& parent = frames_.back();
+    if (parent.is_array) return parent.path + "[" + std::to_string(parent.index) + "]";
+    return join_path(parent.path, parent.current_key);
+  }
+
+  void advance_array_index() {
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
+  }
+
+  Problems& problems_;
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<ConfigProblem> problems)
+    : std::runtime_error(format_problems(problems)), problems_(std::move(problems)) {}
+
+Config default_config() { return Config{}; }
+
+Config parse_config(const json& doc) {
+  Problems problems;
+  Config config = parse_into(doc, problems);
+  if (!problems.empty()) throw ConfigError(std::move(problems.list()));
+  return config;
+}
+
+Config load_config(const std::filesystem::path& file) {
+  const std::string content = read_file(file);
+
+  Problems problems;
+  DuplicateKeyTracker duplicates(problems);
+  json doc;
+  try {
+    doc = json::parse(
+        content,
+        [&duplicates](int /*depth*/, json::parse_event_t event, json& parsed) {
+          return duplicates.on_event(event, parsed);
+        },
+        /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& error) {
+    const TextPosition position = position_of(content, error.byte);
+    throw_single("invalid JSON in " + quoted(file) + " at line " + std::to_string(position.line) +
+                 ", column " + std::to_string(position.column) + ": " + parse_error_detail(error));
+  }
+
+  if (!doc.is_object()) {
+    throw_single("config file " + quoted(file) + " must contain a JSON object at the top level, got " +
+                 describe_type(doc));
+  }
+
+  Config config = parse_into(doc, problems);
+  if (!problems.empty()) throw ConfigError(std::move(problems.list()));
+  return config;
+}
+
+}  // namespace roundup::config

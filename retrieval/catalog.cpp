@@ -1,0 +1,131 @@
+#include "retrieval/catalog.h"
+
+#include "retrieval/hashing.h"
+#include "retrieval/links.h"
+#include "retrieval/text.h"
+
+namespace roundup::retrieval {
+
+const char* to_string(ItemKind kind) {
+  switch (kind) {
+    case ItemKind::paper: return "paper";
+    case ItemKind::listed_paper: return "listed_paper";
+    case ItemKind::news: return "news";
+    case ItemKind::tool: return "tool";
+  }
+  return "paper";
+}
+
+const char* to_string(MonthSource source) {
+  switch (source) {
+    case MonthSource::text: return "text";
+    case MonthSource::arxiv_ids: return "arxiv_ids";
+    case MonthSource::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string normalized_title(std::string_view title) {
+  std::string out;
+  for (char32_t cp : decode_utf8(fold(title)))
+    if (is_alnum(cp)) append_utf8(out, cp);
+  return out;
+}
+
+namespace {
+bool is_paper_kind(ItemKind kind) { return kind == ItemKind::paper || kind == ItemKind::listed_paper; }
+
+std::string hash_id(std::string_view prefix, std::string_view key) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(key)));
+  return std::string(prefix) + ":" + std::string(buf, 12);
+}
+
+// Mostly-ASCII titles are the original English ones; translated titles are kept only when no
+// original exists.
+double ascii_share(std::string_view s) {
+  if (s.empty()) return 0;
+  std::size_t ascii = 0;
+  for (unsigned char c : s) ascii += c < 0x80;
+  return static_cast<double>(ascii) / static_cast<double>(s.size());
+}
+}  // namespace
+
+Catalog::Catalog(std::vector<Roundup> roundups) : roundups_(std::move(roundups)) {
+  std::unordered_map<std::string, std::size_t> by_key;  // arxiv id or normalised title -> paper
+  paper_of_item_.resize(roundups_.size());
+  for (std::size_t r = 0; r < roundups_.size(); ++r) {
+    const Roundup& roundup = roundups_[r];
+    paper_of_item_[r].resize(roundup.items.size());
+    for (std::size_t i = 0; i < roundup.items.size(); ++i) {
+      const Item& item = roundup.items[i];
+      const std::string title_key = normalized_title(item.title);
+      std::optional<std::size_t> found;
+      if (is_paper_kind(item.kind)) {
+        if (item.arxiv_id) {
+          if (auto it = by_key.find("arxiv:" + *item.arxiv_id); it != by_key.end()) found = it->second;
+        }
+        if (!found && !title_key.empty()) {
+          if (auto it = by_key.find("title:" + title_key); it != by_key.end()) found = it->second;
+        }
+      }
+      if (!found) {
+        Paper paper;
+        paper.kind = item.kind;
+        if (is_paper_kind(item.kind)) {
+          paper.id = item.arxiv_id ? "arxiv:" + *item.arxiv_id : hash_id("paper", title_key);
+        } else {
+          paper.id = hash_id(to_string(item.kind), roundup.id + "\n" + std::to_string(item.ordinal) + "\n" + title_key);
+        }
+        papers_.push_back(std::move(paper));
+        found = papers_.size() - 1;
+      }
+      Paper& paper = papers_[*found];
+      const bool first = paper.occurrences.empty();
+      paper.occurrences.push_back(ItemRef{r, i});
+      if (paper.roundups.empty() || paper.roundups.back().id != roundup.id) paper.roundups.push_back(roundup_ref(r));
+      if (item.kind == ItemKind::paper) paper.kind = ItemKind::paper;
+      if (first || ascii_share(item.title) > ascii_share(paper.title) + 0.2) paper.title = item.title;
+      if (paper.authors.size() < item.authors.size()) paper.authors = item.authors;
+      if (!paper.arxiv_id && item.arxiv_id) paper.arxiv_id = item.arxiv_id;
+      if (paper.url.empty() && !item.url.empty()) paper.url = item.url;
+      if (is_paper_kind(item.kind)) {
+        if (item.arxiv_id) by_key.emplace("arxiv:" + *item.arxiv_id, *found);
+        if (!title_key.empty()) by_key.emplace("title:" + title_key, *found);
+      }
+      paper_of_item_[r][i] = *found;
+    }
+  }
+  for (std::size_t p = 0; p < papers_.size(); ++p) {
+    Paper& paper = papers_[p];
+    if (paper.arxiv_id) {
+      paper.url = arxiv_abs_url(*paper.arxiv_id);
+    } else if (paper.url.empty() && is_paper_kind(paper.kind)) {
+      paper.url = arxiv_title_search_url(paper.title);
+    } else if (paper.url.empty()) {
+      paper.url = roundups_[paper.occurrences.front().roundup].source_url;
+    }
+    by_id_.emplace(paper.id, p);
+  }
+}
+
+const Paper* Catalog::find(const std::string& paper_id) const {
+  auto it = by_id_.find(paper_id);
+  return it == by_id_.end() ? nullptr : &papers_[it->second];
+}
+
+std::size_t Catalog::paper_index_of(ItemRef ref) const { return paper_of_item_[ref.roundup][ref.item]; }
+
+RoundupRef Catalog::roundup_ref(std::size_t roundup_index) const {
+  const Roundup& r = roundups_[roundup_index];
+  return RoundupRef{r.id, r.title, r.month};
+}
+
+const Item& Catalog::best_item(const Paper& paper) const {
+  const Item* best = &item(paper.occurrences.front());
+  for (const ItemRef& ref : paper.occurrences)
+    if (item(ref).summary.size() > best->summary.size()) best = &item(ref);
+  return *best;
+}
+
+}  // namespace roundup::retrieval

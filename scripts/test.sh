@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit and integration tests (doctest via ctest), the project's own
+# retrieval-quality bars and, when ../shared/eval is beside the project, the shared dev set.
+# An ASan+UBSan build of the tests runs first; the last line printed is ctest's summary.
+#   SKIP_SANITIZERS=1 scripts/test.sh   only the release build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
+  BUILD_DIR=build-asan BUILD_TYPE=Debug SANITIZE=1 scripts/setup.sh
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --no-tests=error --output-on-failure -j "$(nproc)" -LE slow
+fi
+ctest --test-dir build --no-tests=error --output-on-failure -j "$(nproc)"

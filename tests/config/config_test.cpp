@@ -1,0 +1,442 @@
+#include "config/config.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using roundup::config::Config;
+using roundup::config::ConfigError;
+using roundup::config::ConfigProblem;
+using roundup::config::default_config;
+using roundup::config::load_config;
+using roundup::config::parse_config;
+
+// Runs `action`, which must throw ConfigError, and returns its problems.
+template <typename Action>
+std::vector<ConfigProblem> problems_of(Action&& action, std::string* what = nullptr) {
+  try {
+    action();
+  } catch (const ConfigError& error) {
+    if (what != nullptr) *what = error.what();
+    return error.problems();
+  }
+  FAIL("expected ConfigError");
+  return {};
+}
+
+std::vector<ConfigProblem> parse_problems(const json& doc, std::string* what = nullptr) {
+  return problems_of([&] { (void)parse_config(doc); }, what);
+}
+
+const ConfigProblem* find_problem(const std::vector<ConfigProblem>& problems,
+                                  const std::string& path) {
+  const auto it = std::find_if(problems.begin(), problems.end(),
+                               [&](const ConfigProblem& p) { return p.path == path; });
+  return it == problems.end() ? nullptr : &*it;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A unique scratch directory, removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device random;
+    path_ = fs::temp_directory_path() /
+            ("roundup_config_test_" + std::to_string(random()) + "_" + std::to_string(random()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  fs::path write(const std::string& name, const std::string& content) const {
+    const fs::path file = path_ / name;
+    std::ofstream out(file, std::ios::binary);
+    out << content;
+    return file;
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
+TEST_CASE("empty object yields the defaults") {
+  const Config config = parse_config(json::object());
+  CHECK(config == default_config());
+  CHECK(config.corpus_dir == fs::path("data/roundups"));
+  CHECK(config.data_dir == fs::path("var"));
+  CHECK(config.log_level == "info");
+  CHECK(config.retrieval.top_k == 5);
+  CHECK(config.retrieval.min_confidence == doctest::Approx(0.2));
+  CHECK(config.retrieval.chunk_chars == 700);
+  CHECK(config.retrieval.max_file_bytes == 4 * 1024 * 1024);
+  CHECK(config.retrieval.lexicon_dir == fs::path("data/lexicon"));
+  CHECK(config.retrieval.fusion.method == "rrf");
+  CHECK(config.retrieval.fusion.lexical_weight == doctest::Approx(1.0));
+  CHECK(config.retrieval.fusion.dense_weight == doctest::Approx(0.7));
+  CHECK(config.retrieval.fusion.rrf_k == 60);
+  CHECK(config.retrieval.embedder.kind == "hashed");
+  CHECK(config.retrieval.embedder.dimension == 768);
+}
+
+TEST_CASE("a full valid document sets every field") {
+  const json doc = {
+      {"corpus_dir", "/srv/roundups"},
+      {"data_dir", "state"},
+      {"log_level", "debug"},
+      {"retrieval",
+       {
+           {"top_k", 12},
+           {"min_confidence", 0.35},
+           {"chunk_chars", 1200},
+           {"max_file_bytes", 1048576},
+           {"lexicon_dir", "lex"},
+           {"fusion", {{"method", "score"}, {"lexical_weight", 2}, {"dense_weight", 0.5}, {"rrf_k", 10}}},
+           {"embedder", {{"kind", "hashed"}, {"dimension", 256}}},
+       }},
+  };
+  const Config config = parse_config(doc);
+  CHECK(config.corpus_dir == fs::path("/srv/roundups"));
+  CHECK(config.data_dir == fs::path("state"));
+  CHECK(config.data_dir.is_relative());  // relative paths are not resolved here
+  CHECK(config.log_level == "debug");
+  CHECK(config.retrieval.top_k == 12);
+  CHECK(config.retrieval.min_confidence == doctest::Approx(0.35));
+  CHECK(config.retrieval.chunk_chars == 1200);
+  CHECK(config.retrieval.max_file_bytes == 1048576);
+  CHECK(config.retrieval.lexicon_dir == fs::path("lex"));
+  CHECK(config.retrieval.fusion.method == "score");
+  CHECK(config.retrieval.fusion.lexical_weight == doctest::Approx(2.0));  // integer accepted for a number
+  CHECK(config.retrieval.fusion.dense_weight == doctest::Approx(0.5));
+  CHECK(config.retrieval.fusion.rrf_k == 10);
+  CHECK(config.retrieval.embedder.kind == "hashed");
+  CHECK(config.retrieval.embedder.dimension == 256);
+}
+
+TEST_CASE("partial sections keep the defaults of missing keys") {
+  const Config config = parse_config(json{{"retrieval", {{"fusion", {{"rrf_k", 30}}}}}});
+  CHECK(config.retrieval.fusion.rrf_k == 30);
+  CHECK(config.retrieval.fusion.method == "rrf");
+  CHECK(config.retrieval.top_k == 5);
+  CHECK(config.log_level == "info");
+}
+
+TEST_CASE("range bounds are inclusive") {
+  const Config low = parse_config(json{{"retrieval",
+                                        {{"top_k", 1},
+                                         {"min_confidence", 0},
+                                         {"chunk_chars", 200},
+                                         {"max_file_bytes", 1024}}}});
+  CHECK(low.retrieval.top_k == 1);
+  CHECK(low.retrieval.min_confidence == 0.0);
+  CHECK(low.retrieval.chunk_chars == 200);
+  CHECK(low.retrieval.max_file_bytes == 1024);
+
+  const Config high = parse_config(json{{"retrieval",
+                                         {{"top_k", 50},
+                                          {"min_confidence", 1.0},
+                                          {"chunk_chars", 5000},
+                                          {"max_file_bytes", 256LL * 1024 * 1024}}}});
+  CHECK(high.retrieval.top_k == 50);
+  CHECK(high.retrieval.min_confidence == 1.0);
+  CHECK(high.retrieval.chunk_chars == 5000);
+  CHECK(high.retrieval.max_file_bytes == 256LL * 1024 * 1024);
+}
+
+TEST_CASE("unknown top-level key is reported with a suggestion") {
+  std::string what;
+  const auto problems = parse_problems(json{{"retreival", json::object()}}, &what);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].path == "retreival");
+  CHECK(problems[0].message == "unknown key 'retreival' (did you mean 'retrieval'?)");
+  CHECK(what == "retreival: unknown key 'retreival' (did you mean 'retrieval'?)");
+}
+
+TEST_CASE("unknown key far from every known key gets no suggestion") {
+  const auto problems = parse_problems(json{{"slack", {{"token", "x"}}}});
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].path == "slack");
+  CHECK(problems[0].message == "unknown key 'slack'");
+}
+
+TEST_CASE("unknown nested key is reported with its path and a suggestion") {
+  const auto problems = parse_problems(json{{"retrieval", {{"top_kk", 3}}}});
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].path == "retrieval.top_kk");
+  CHECK(problems[0].message == "unknown key 'top_kk' (did you mean 'top_k'?)");
+
+  const auto deeper = parse_problems(json{{"retrieval", {{"fusion", {{"RRF_K", 3}}}}}});
+  REQUIRE(deeper.size() == 1);
+  CHECK(deeper[0].path == "retrieval.fusion.RRF_K");
+  CHECK(contains(deeper[0].message, "did you mean 'rrf_k'?"));
+}
+
+TEST_CASE("wrong types say what was expected and what was found") {
+  SUBCASE("string for integer") {
+    const auto problems = parse_problems(json{{"retrieval", {{"top_k", "5"}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.top_k");
+    CHECK(problems[0].message == "expected integer, got string");
+  }
+  SUBCASE("integers must be JSON integers, even 5.0") {
+    for (const double value : {5.5, 5.0}) {
+      const auto problems = parse_problems(json{{"retrieval", {{"top_k", value}}}});
+      REQUIRE(problems.size() == 1);
+      CHECK(problems[0].path == "retrieval.top_k");
+      CHECK(contains(problems[0].message, "expected integer, got floating-point number"));
+    }
+  }
+  SUBCASE("boolean for number") {
+    const auto problems = parse_problems(json{{"retrieval", {{"min_confidence", true}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.min_confidence");
+    CHECK(problems[0].message == "expected number, got boolean");
+  }
+  SUBCASE("number for a section") {
+    const auto problems = parse_problems(json{{"retrieval", {{"fusion", 3}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.fusion");
+    CHECK(problems[0].message == "expected object, got integer");
+  }
+  SUBCASE("null for a path") {
+    const auto problems = parse_problems(json{{"data_dir", nullptr}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "data_dir");
+    CHECK(contains(problems[0].message, "expected string"));
+    CHECK(contains(problems[0].message, "got null"));
+  }
+  SUBCASE("document is not an object") {
+    const auto problems = parse_problems(json::array({1, 2}));
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "");
+    CHECK(problems[0].message == "expected object, got array");
+  }
+}
+
+TEST_CASE("out-of-range values report the allowed range and the value") {
+  SUBCASE("integer below minimum") {
+    const auto problems = parse_problems(json{{"retrieval", {{"top_k", 0}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.top_k");
+    CHECK(problems[0].message == "must be between 1 and 50, got 0");
+  }
+  SUBCASE("negative integer") {
+    const auto problems = parse_problems(json{{"retrieval", {{"chunk_chars", -700}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.chunk_chars");
+    CHECK(problems[0].message == "must be between 200 and 5000, got -700");
+  }
+  SUBCASE("huge unsigned value does not wrap around") {
+    const auto problems =
+        parse_problems(json{{"retrieval", {{"max_file_bytes", 18446744073709551615ULL}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.max_file_bytes");
+    CHECK(contains(problems[0].message, "must be between 1024 and 268435456"));
+  }
+  SUBCASE("value that would overflow int") {
+    const auto problems = parse_problems(json{{"retrieval", {{"top_k", 4294967301LL}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.top_k");
+  }
+  SUBCASE("real number above maximum") {
+    const auto problems = parse_problems(json{{"retrieval", {{"min_confidence", 1.5}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.min_confidence");
+    CHECK(contains(problems[0].message, "must be between 0.0 and 1.0, got 1.5"));
+  }
+  SUBCASE("empty path") {
+    const auto problems = parse_problems(json{{"retrieval", {{"lexicon_dir", ""}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.lexicon_dir");
+    CHECK(problems[0].message == "must not be empty");
+  }
+  SUBCASE("both fusion weights zero") {
+    const auto problems = parse_problems(
+        json{{"retrieval", {{"fusion", {{"lexical_weight", 0}, {"dense_weight", 0.0}}}}}});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "retrieval.fusion");
+    CHECK(contains(problems[0].message, "cannot both be 0"));
+  }
+}
+
+TEST_CASE("bad enum values list the allowed values") {
+  const auto problems = parse_problems(json{{"log_level", "verbose"}});
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].path == "log_level");
+  CHECK(problems[0].message ==
+        "invalid value 'verbose'; expected one of 'trace', 'debug', 'info', 'warn', 'error', 'off'");
+
+  const auto typo = parse_problems(json{{"retrieval", {{"fusion", {{"method", "scores"}}}}}});
+  REQUIRE(typo.size() == 1);
+  CHECK(typo[0].path == "retrieval.fusion.method");
+  CHECK(contains(typo[0].message, "invalid value 'scores'"));
+  CHECK(contains(typo[0].message, "(did you mean 'score'?)"));
+
+  const auto kind = parse_problems(json{{"retrieval", {{"embedder", {{"kind", "onnx"}}}}}});
+  REQUIRE(kind.size() == 1);
+  CHECK(kind[0].path == "retrieval.embedder.kind");
+  CHECK(contains(kind[0].message, "expected one of 'hashed'"));
+}
+
+TEST_CASE("several problems are all reported with their paths") {
+  const json doc = {
+      {"log_level", "loud"},
+      {"extra", 1},
+      {"retrieval",
+       {
+           {"top_k", 100},
+           {"chunk_chars", "big"},
+           {"fusion", {{"rrf_k", 0}, {"methd", "rrf"}}},
+           {"embedder", {{"dimension", 1.5}}},
+       }},
+  };
+  std::string what;
+  const auto problems = parse_problems(doc, &what);
+  CHECK(problems.size() == 7);
+  std::vector<std::string> lines;
+  std::istringstream what_stream(what);
+  for (std::string line; std::getline(what_stream, line);) lines.push_back(line);
+  CHECK(lines.size() == problems.size());
+
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"log_level", "invalid value 'loud'"},
+      {"extra", "unknown key 'extra'"},
+      {"retrieval.top_k", "must be between 1 and 50, got 100"},
+      {"retrieval.chunk_chars", "expected integer, got string"},
+      {"retrieval.fusion.rrf_k", "must be between 1 and 1000, got 0"},
+      {"retrieval.fusion.methd", "did you mean 'method'?"},
+      {"retrieval.embedder.dimension", "expected integer, got floating-point number 1.5"},
+  };
+  for (const auto& [path, message] : expected) {
+    CAPTURE(path);
+    const ConfigProblem* problem = find_problem(problems, path);
+    REQUIRE(problem != nullptr);
+    CHECK(contains(problem->message, message));
+    // what() carries every problem as its own "path: message" line.
+    const std::string line = path + ": " + problem->message;
+    CHECK(std::find(lines.begin(), lines.end(), line) != lines.end());
+  }
+}
+
+TEST_CASE("ConfigError formats one line per problem") {
+  const ConfigError error({{"a.b", "first"}, {"", "whole document"}, {"c", "third"}});
+  CHECK(std::string(error.what()) == "a.b: first\nwhole document\nc: third");
+  REQUIRE(error.problems().size() == 3);
+  CHECK(error.problems()[1].message == "whole document");
+}
+
+TEST_CASE("load_config reads a valid file") {
+  const TempDir dir;
+  const fs::path file = dir.write("config.json", R"({
+  // comments are allowed so operators can annotate settings
+  "log_level": "warn",
+  "retrieval": { "top_k": 7 /* keep answers short */ }
+}
+)");
+  const Config config = load_config(file);
+  CHECK(config.log_level == "warn");
+  CHECK(config.retrieval.top_k == 7);
+  CHECK(config.retrieval.chunk_chars == 700);
+}
+
+TEST_CASE("load_config reports a missing file") {
+  const TempDir dir;
+  const fs::path file = dir.path() / "nope.json";
+  std::string what;
+  const auto problems = problems_of([&] { (void)load_config(file); }, &what);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].path == "");
+  CHECK(contains(problems[0].message, "nope.json"));
+  CHECK(contains(problems[0].message, "does not exist"));
+  CHECK(what == problems[0].message);
+}
+
+TEST_CASE("load_config reports a directory") {
+  const TempDir dir;
+  const auto problems = problems_of([&] { (void)load_config(dir.path()); });
+  REQUIRE(problems.size() == 1);
+  CHECK(contains(problems[0].message, "is a directory"));
+}
+
+TEST_CASE("load_config reports invalid JSON with line and column") {
+  const TempDir dir;
+  SUBCASE("syntax error in the middle") {
+    // Missing comma after "info": the parser rejects the string token "data_dir" on line 3;
+    // the position is the token's last character (column 12), as nlohmann reads it whole.
+    const fs::path file = dir.write("bad.json", "{\n  \"log_level\": \"info\"\n  \"data_dir\": \"x\"\n}\n");
+    const auto problems = problems_of([&] { (void)load_config(file); });
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].path == "");
+    CHECK(contains(problems[0].message, "bad.json"));
+    CHECK(contains(problems[0].message, "at line 3, column 12"));
+    CHECK(contains(problems[0].message, "syntax error"));
+    // Our own position replaces nlohmann's prefix instead of repeating it.
+    CHECK_FALSE(contains(problems[0].message, "[json.exception"));
+  }
+  SUBCASE("truncated document") {
+    const fs::path file = dir.write("truncated.json", "{\n  \"retrieval\": {\n    \"top_k\": 5\n");
+    const auto problems = problems_of([&] { (void)load_config(file); });
+    REQUIRE(problems.size() == 1);
+    CHECK(contains(problems[0].message, "at line 4, column 1"));
+  }
+  SUBCASE("raw newline inside a string points at the newline") {
+    const fs::path file = dir.write("newline.json", "{\"a\": \"x\ny\"}");
+    const auto problems = problems_of([&] { (void)load_config(file); });
+    REQUIRE(problems.size() == 1);
+    CHECK(contains(problems[0].message, "at line 1, column 9"));
+  }
+  SUBCASE("empty file") {
+    const fs::path file = dir.write("empty.json", "");
+    const auto problems = problems_of([&] { (void)load_config(file); });
+    REQUIRE(problems.size() == 1);
+    CHECK(contains(problems[0].message, "at line 1, column 1"));
+  }
+}
+
+TEST_CASE("load_config rejects a non-object document") {
+  const TempDir dir;
+  const fs::path file = dir.write("list.json", "[1, 2, 3]\n");
+  const auto problems = problems_of([&] { (void)load_config(file); });
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].path == "");
+  CHECK(contains(problems[0].message, "list.json"));
+  CHECK(contains(problems[0].message, "JSON object"));
+  CHECK(contains(problems[0].message, "got array"));
+}
+
+TEST_CASE("load_config reports validation problems and duplicate keys together") {
+  const TempDir dir;
+  const fs::path file = dir.write("dup.json", R"({
+  "retrieval": { "top_k": 3, "fusion": { "rrf_k": 10 }, "top_k": 4 },
+  "log_level": "loud"
+})");
+  const auto problems = problems_of([&] { (void)load_config(file); });
+  REQUIRE(problems.size() == 2);
+  const ConfigProblem* duplicate = find_problem(problems, "retrieval.top_k");
+  REQUIRE(duplicate != nullptr);
+  CHECK(contains(duplicate->message, "duplicate key"));
+  const ConfigProblem* level = find_problem(problems, "log_level");
+  REQUIRE(level != nullptr);
+  CHECK(contains(level->message, "invalid value 'loud'"));
+}

@@ -1,0 +1,74 @@
+#include "retrieval/analyzer.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+namespace {
+using roundup::retrieval::Analyzer;
+using roundup::retrieval::Lexicon;
+
+bool has(const std::vector<std::string>& v, const std::string& t) { return std::find(v.begin(), v.end(), t) != v.end(); }
+
+std::shared_ptr<Lexicon> small_lexicon() {
+  auto lex = std::make_shared<Lexicon>();
+  lex->add(U"水印", {"watermark"}, Lexicon::Source::glossary);
+  lex->add(U"语言模型", {"language model"}, Lexicon::Source::glossary);
+  lex->add(U"语言", {"language", "tongue"}, Lexicon::Source::cedict);
+  lex->add(U"学", {"learn", "study", "science"}, Lexicon::Source::cedict);
+  return lex;
+}
+}  // namespace
+
+TEST_CASE("analyzer: English words are folded, stop-worded and stemmed") {
+  Analyzer a(nullptr);
+  const auto terms = a.analyze("Training LARGER Models with the Transformers").native;
+  CHECK(has(terms, "train"));
+  CHECK(has(terms, "larger"));
+  CHECK(has(terms, "model"));
+  CHECK(has(terms, "transform"));
+  CHECK_FALSE(has(terms, "the"));
+  CHECK_FALSE(has(terms, "with"));
+}
+
+TEST_CASE("analyzer: Han text becomes bigrams, full-width punctuation is normalised") {
+  Analyzer a(nullptr);
+  const auto terms = a.analyze("音乐生成，ＡＢＣ").native;
+  CHECK(terms == std::vector<std::string>{"音乐", "乐生", "生成", "abc"});
+  CHECK(a.analyze("猫").native == std::vector<std::string>{"猫"});
+}
+
+TEST_CASE("analyzer: Chinese words contribute the stems of their English glosses") {
+  Analyzer a(small_lexicon());
+  const auto analysis = a.analyze("大型语言模型的水印");
+  CHECK(has(analysis.gloss, "watermark"));
+  CHECK(has(analysis.gloss, "languag"));
+  CHECK(has(analysis.gloss, "model"));
+  // Longest match: 语言模型 wins over 语言, so the CC-CEDICT sense "tongue" is not added.
+  CHECK_FALSE(has(analysis.gloss, "tongu"));
+}
+
+TEST_CASE("analyzer: single CC-CEDICT characters are not glossed (too ambiguous)") {
+  Analyzer a(small_lexicon());
+  CHECK(a.analyze("学").gloss.empty());
+}
+
+TEST_CASE("analyzer: quantities in English and Chinese meet in one term") {
+  Analyzer a(nullptr);
+  const auto en = a.analyze("a 540B parameter model").native;
+  const auto en_words = a.analyze("540 billion parameters").native;
+  const auto zh = a.analyze("5400 亿参数").native;
+  const auto zh_tight = a.analyze("5400亿参数").native;
+  CHECK(has(en, "q540e9"));
+  CHECK(has(en_words, "q540e9"));
+  CHECK(has(zh, "q540e9"));
+  CHECK(has(zh_tight, "q540e9"));
+  CHECK(has(a.analyze("1.4 万亿个 token").native, "q1p4e12"));
+  CHECK(has(a.analyze("trained on 1.4T tokens").native, "q1p4e12"));
+  CHECK(has(a.analyze("6,144 chips").native, "6144"));
+}
+
+TEST_CASE("analyzer: arXiv-like numbers stay one term") {
+  Analyzer a(nullptr);
+  CHECK(has(a.analyze("see 2203.15556 for details").native, "2203p15556"));
+}
