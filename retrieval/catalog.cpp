@@ -86,7 +86,11 @@ Catalog::Catalog(std::vector<Roundup> roundups) : roundups_(std::move(roundups))
       if (paper.roundups.empty() || paper.roundups.back().id != roundup.id) paper.roundups.push_back(roundup_ref(r));
       if (item.kind == ItemKind::paper) paper.kind = ItemKind::paper;
       if (first || ascii_share(item.title) > ascii_share(paper.title) + 0.2) paper.title = item.title;
-      if (paper.authors.size() < item.authors.size()) paper.authors = item.authors;
+      // Original (Latin-script) author names win over transliterations, then longer lists.
+      const auto share = [](const std::vector<std::string>& names) { return names.empty() ? -1.0 : ascii_share(names.front()); };
+      if (share(item.authors) > share(paper.authors) + 0.2 ||
+          (share(item.authors) >= share(paper.authors) - 0.2 && item.authors.size() > paper.authors.size()))
+        paper.authors = item.authors;
       if (!paper.arxiv_id && item.arxiv_id) paper.arxiv_id = item.arxiv_id;
       if (paper.url.empty() && !item.url.empty()) paper.url = item.url;
       if (is_paper_kind(item.kind)) {

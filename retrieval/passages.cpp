@@ -51,12 +51,16 @@ std::vector<std::string> chunk_text(std::string_view text, std::size_t chunk_cha
   std::size_t current_len = 0;
   for (const std::string& piece : pieces) {
     const std::size_t len = utf8_length(piece);
-    if (!current.empty() && current_len + len > chunk_chars) {
+    const std::size_t separator = current.empty() ? 0 : 1;
+    if (!current.empty() && current_len + separator + len > chunk_chars) {
       chunks.push_back(std::move(current));
       current.clear();
       current_len = 0;
     }
-    if (!current.empty()) current += "\n";
+    if (!current.empty()) {
+      current += "\n";
+      ++current_len;
+    }
     current += piece;
     current_len += len;
   }
@@ -72,7 +76,9 @@ std::vector<Passage> passages_of(const Catalog& catalog, std::size_t roundup_ind
     std::string title = item.title;
     for (const std::string& a : item.authors) title += " " + a;
     std::vector<std::string> chunks = chunk_text(item.summary, chunk_chars);
-    if (chunks.empty()) chunks.push_back(item.title);  // listed papers: the title is all there is
+    // Listed papers have no summary: one passage whose only text is the title field, so the
+    // title is not counted twice.
+    if (chunks.empty()) chunks.emplace_back();
     for (std::size_t c = 0; c < chunks.size(); ++c) {
       Passage p;
       p.item = ItemRef{roundup_index, i};
