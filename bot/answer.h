@@ -15,7 +15,7 @@ struct RoundupCitation {
 
 struct PaperCitation {
   std::string paper_id;
-  std::string kind;     // paper | listed_paper | news | tool
+  std::string kind;  // paper | listed_paper | news | tool
   std::string title;
   std::string authors;  // short form: "A, B et al."
   std::string url;
@@ -31,7 +31,7 @@ struct Answer {
     roundups,  // which roundups covered something
     no_match,  // nothing matched well; suggestions say what the corpus covers
     help,
-    notice,    // a short message (errors a user can act on, command feedback)
+    notice,  // a short message (errors a user can act on, command feedback)
   };
   Kind kind = Kind::answer;
   std::string heading;

@@ -59,8 +59,7 @@ Answer Responder::help() const {
   a.heading = "Roundup Bot";
   a.lines = {"Ask me about the papers, news and tools in the monthly ML paper roundups, in English or Chinese.",
              "/papers [month] — list the roundups, or the papers of one month (e.g. /papers 2023-02)",
-             "/search <words> — the best matching papers",
-             "/ask <question> — or just type the question",
+             "/search <words> — the best matching papers", "/ask <question> — or just type the question",
              "Examples: \"which paper trained a smaller model on more tokens?\", \"what was in the February 2023 "
              "roundup?\", \"papers by Carlini\", \"5400亿参数的模型是哪篇?\""};
   return a;
@@ -142,7 +141,8 @@ Answer Responder::ask(std::string_view question) const {
   if (intent.kind == QueryIntent::Kind::which_roundups) {
     a.kind = Answer::Kind::roundups;
     a.heading = top.title;
-    std::string line = top.roundups.size() == 1 ? "Covered in 1 roundup:" : "Covered in " + std::to_string(top.roundups.size()) + " roundups:";
+    std::string line = top.roundups.size() == 1 ? "Covered in 1 roundup:"
+                                                : "Covered in " + std::to_string(top.roundups.size()) + " roundups:";
     a.lines.push_back(line);
     for (const auto& r : top.roundups) a.lines.push_back(r.title + (r.month.empty() ? "" : " (" + r.month + ")"));
   } else {
@@ -150,7 +150,8 @@ Answer Responder::ask(std::string_view question) const {
     const retrieval::Paper& paper = engine_->catalog().papers()[hits.front().paper];
     const retrieval::Item& item = engine_->catalog().best_item(paper);
     a.heading = top.title;
-    a.lines = engine_->best_sentences(item.summary.empty() ? item.title : item.summary, intent.topic.empty() ? q : intent.topic, 3);
+    a.lines = engine_->best_sentences(item.summary.empty() ? item.title : item.summary,
+                                      intent.topic.empty() ? q : intent.topic, 3);
   }
   a.citations.push_back(top);
   for (std::size_t i = 1; i < hits.size() && a.related.size() < 3; ++i)

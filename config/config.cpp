@@ -42,8 +42,7 @@ constexpr int k_max_rrf_k = 1000;
 constexpr int k_min_dimension = 16;
 constexpr int k_max_dimension = 4096;
 
-constexpr std::array<std::string_view, 6> k_log_levels = {"trace", "debug", "info",
-                                                          "warn",  "error", "off"};
+constexpr std::array<std::string_view, 6> k_log_levels = {"trace", "debug", "info", "warn", "error", "off"};
 constexpr std::array<std::string_view, 2> k_fusion_methods = {"rrf", "score"};
 // Only the hashed embedder exists today; add kinds here as they are implemented.
 constexpr std::array<std::string_view, 1> k_embedder_kinds = {"hashed"};
@@ -117,8 +116,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 // Returns the closest candidate if it is close enough to be a plausible typo.
 // The threshold grows with the candidate's length so short keys don't "match"
 // unrelated words. Case is ignored because "Top_K" is clearly "top_k".
-std::optional<std::string_view> closest_match(std::string_view word,
-                                              std::span<const std::string_view> candidates) {
+std::optional<std::string_view> closest_match(std::string_view word, std::span<const std::string_view> candidates) {
   const std::string lowered = to_lower(word);
   std::optional<std::string_view> best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
@@ -151,8 +149,7 @@ std::string join_quoted(std::span<const std::string_view> words) {
 // (listen, slack, ...) means writing one table and one section_field() entry.
 
 template <typename Section>
-using FieldReader =
-    std::function<void(const json& value, Section& out, const std::string& path, Problems& problems)>;
+using FieldReader = std::function<void(const json& value, Section& out, const std::string& path, Problems& problems)>;
 
 template <typename Section>
 struct FieldSpec {
@@ -168,8 +165,8 @@ struct SectionSpec {
 };
 
 template <typename Section>
-void read_section(const json& node, Section& out, const std::string& path,
-                  const SectionSpec<Section>& spec, Problems& problems) {
+void read_section(const json& node, Section& out, const std::string& path, const SectionSpec<Section>& spec,
+                  Problems& problems) {
   if (!node.is_object()) {
     problems.add(path, wrong_type("object", node));
     return;
@@ -200,8 +197,7 @@ void read_section(const json& node, Section& out, const std::string& path,
 // both representations are range-checked without wrapping.
 template <typename Section, typename Int>
 FieldSpec<Section> integer_field(std::string_view key, Int Section::*member, Int min, Int max) {
-  return {key, [member, min, max](const json& value, Section& out, const std::string& path,
-                                  Problems& problems) {
+  return {key, [member, min, max](const json& value, Section& out, const std::string& path, Problems& problems) {
             if (!value.is_number_integer()) {
               problems.add(path, wrong_type("integer", value));
               return;
@@ -213,12 +209,11 @@ FieldSpec<Section> integer_field(std::string_view key, Int Section::*member, Int
                          (min < 0 || number >= static_cast<std::uint64_t>(min));
             } else {
               const auto number = value.get<std::int64_t>();
-              in_range = number >= static_cast<std::int64_t>(min) &&
-                         number <= static_cast<std::int64_t>(max);
+              in_range = number >= static_cast<std::int64_t>(min) && number <= static_cast<std::int64_t>(max);
             }
             if (!in_range) {
-              problems.add(path, "must be between " + std::to_string(min) + " and " +
-                                     std::to_string(max) + ", got " + value.dump());
+              problems.add(path, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                                     value.dump());
               return;
             }
             out.*member = value.get<Int>();
@@ -227,18 +222,16 @@ FieldSpec<Section> integer_field(std::string_view key, Int Section::*member, Int
 
 // Any JSON number is accepted for a real-valued field ("1" means 1.0).
 template <typename Section>
-FieldSpec<Section> number_field(std::string_view key, double Section::*member, double min,
-                                double max) {
-  return {key, [member, min, max](const json& value, Section& out, const std::string& path,
-                                  Problems& problems) {
+FieldSpec<Section> number_field(std::string_view key, double Section::*member, double min, double max) {
+  return {key, [member, min, max](const json& value, Section& out, const std::string& path, Problems& problems) {
             if (!value.is_number()) {
               problems.add(path, wrong_type("number", value));
               return;
             }
             const auto number = value.get<double>();
             if (!(number >= min && number <= max)) {
-              problems.add(path, "must be between " + json(min).dump() + " and " +
-                                     json(max).dump() + ", got " + value.dump());
+              problems.add(
+                  path, "must be between " + json(min).dump() + " and " + json(max).dump() + ", got " + value.dump());
               return;
             }
             out.*member = number;
@@ -249,16 +242,14 @@ template <typename Section, std::size_t N>
 FieldSpec<Section> choice_field(std::string_view key, std::string Section::*member,
                                 const std::array<std::string_view, N>& allowed) {
   const std::span<const std::string_view> choices(allowed);
-  return {key, [member, choices](const json& value, Section& out, const std::string& path,
-                                 Problems& problems) {
+  return {key, [member, choices](const json& value, Section& out, const std::string& path, Problems& problems) {
             if (!value.is_string()) {
               problems.add(path, wrong_type("string", value));
               return;
             }
             const auto& text = value.get_ref<const std::string&>();
             if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
-              std::string message =
-                  "invalid value '" + text + "'; expected one of " + join_quoted(choices);
+              std::string message = "invalid value '" + text + "'; expected one of " + join_quoted(choices);
               if (const auto suggestion = closest_match(text, choices)) {
                 message += " (did you mean '" + std::string(*suggestion) + "'?)";
               }
@@ -271,8 +262,7 @@ FieldSpec<Section> choice_field(std::string_view key, std::string Section::*memb
 
 template <typename Section>
 FieldSpec<Section> path_field(std::string_view key, std::filesystem::path Section::*member) {
-  return {key, [member](const json& value, Section& out, const std::string& path,
-                        Problems& problems) {
+  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
             if (!value.is_string()) {
               problems.add(path, wrong_type("string (a file system path)", value));
               return;
@@ -289,10 +279,8 @@ FieldSpec<Section> path_field(std::string_view key, std::filesystem::path Sectio
 // `spec` is a getter rather than a reference so tables can nest without
 // depending on static initialisation order.
 template <typename Section, typename Sub>
-FieldSpec<Section> section_field(std::string_view key, Sub Section::*member,
-                                 const SectionSpec<Sub>& (*spec)()) {
-  return {key, [member, spec](const json& value, Section& out, const std::string& path,
-                              Problems& problems) {
+FieldSpec<Section> section_field(std::string_view key, Sub Section::*member, const SectionSpec<Sub>& (*spec)()) {
+  return {key, [member, spec](const json& value, Section& out, const std::string& path, Problems& problems) {
             read_section(value, out.*member, path, spec(), problems);
           }};
 }
@@ -304,10 +292,8 @@ const SectionSpec<FusionConfig>& fusion_spec() {
   static const SectionSpec<FusionConfig> spec{
       {
           choice_field("method", &FusionConfig::method, k_fusion_methods),
-          number_field("lexical_weight", &FusionConfig::lexical_weight, k_min_fusion_weight,
-                       k_max_fusion_weight),
-          number_field("dense_weight", &FusionConfig::dense_weight, k_min_fusion_weight,
-                       k_max_fusion_weight),
+          number_field("lexical_weight", &FusionConfig::lexical_weight, k_min_fusion_weight, k_max_fusion_weight),
+          number_field("dense_weight", &FusionConfig::dense_weight, k_min_fusion_weight, k_max_fusion_weight),
           integer_field("rrf_k", &FusionConfig::rrf_k, k_min_rrf_k, k_max_rrf_k),
       },
       // With both weights at zero every fused score is 0 and ranking is arbitrary.
@@ -324,8 +310,7 @@ const SectionSpec<EmbedderConfig>& embedder_spec() {
   static const SectionSpec<EmbedderConfig> spec{
       {
           choice_field("kind", &EmbedderConfig::kind, k_embedder_kinds),
-          integer_field("dimension", &EmbedderConfig::dimension, k_min_dimension,
-                        k_max_dimension),
+          integer_field("dimension", &EmbedderConfig::dimension, k_min_dimension, k_max_dimension),
       },
       {},
   };
@@ -336,12 +321,9 @@ const SectionSpec<RetrievalConfig>& retrieval_spec() {
   static const SectionSpec<RetrievalConfig> spec{
       {
           integer_field("top_k", &RetrievalConfig::top_k, k_min_top_k, k_max_top_k),
-          number_field("min_confidence", &RetrievalConfig::min_confidence, k_min_confidence,
-                       k_max_confidence),
-          integer_field("chunk_chars", &RetrievalConfig::chunk_chars, k_min_chunk_chars,
-                        k_max_chunk_chars),
-          integer_field("max_file_bytes", &RetrievalConfig::max_file_bytes, k_min_file_bytes,
-                        k_max_file_bytes),
+          number_field("min_confidence", &RetrievalConfig::min_confidence, k_min_confidence, k_max_confidence),
+          integer_field("chunk_chars", &RetrievalConfig::chunk_chars, k_min_chunk_chars, k_max_chunk_chars),
+          integer_field("max_file_bytes", &RetrievalConfig::max_file_bytes, k_min_file_bytes, k_max_file_bytes),
           path_field("lexicon_dir", &RetrievalConfig::lexicon_dir),
           section_field("fusion", &RetrievalConfig::fusion, &fusion_spec),
           section_field("embedder", &RetrievalConfig::embedder, &embedder_spec),
@@ -390,7 +372,9 @@ std::string format_problems(const std::vector<ConfigProblem>& problems) {
   throw ConfigError({ConfigProblem{"", std::move(message)}});
 }
 
-std::string quoted(const std::filesystem::path& file) { return "'" + file.string() + "'"; }
+std::string quoted(const std::filesystem::path& file) {
+  return "'" + file.string() + "'";
+}
 
 std::string read_file(const std::filesystem::path& file) {
   std::error_code ec;
@@ -466,8 +450,7 @@ class DuplicateKeyTracker {
         Frame& frame = frames_.back();
         frame.current_key = parsed.get<std::string>();
         if (!frame.keys.insert(frame.current_key).second) {
-          problems_.add(join_path(frame.path, frame.current_key),
-                        "duplicate key; only the last value would be used");
+          problems_.add(join_path(frame.path, frame.current_key), "duplicate key; only the last value would be used");
         }
         break;
       }
@@ -476,9 +459,7 @@ class DuplicateKeyTracker {
         frames_.pop_back();
         advance_array_index();
         break;
-      case json::parse_event_t::value:
-        advance_array_index();
-        break;
+      case json::parse_event_t::value: advance_array_index(); break;
     }
     return true;
   }
@@ -512,7 +493,9 @@ class DuplicateKeyTracker {
 ConfigError::ConfigError(std::vector<ConfigProblem> problems)
     : std::runtime_error(format_problems(problems)), problems_(std::move(problems)) {}
 
-Config default_config() { return Config{}; }
+Config default_config() {
+  return Config{};
+}
 
 Config parse_config(const json& doc) {
   Problems problems;
@@ -536,8 +519,8 @@ Config load_config(const std::filesystem::path& file) {
         /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const json::parse_error& error) {
     const TextPosition position = position_of(content, error.byte);
-    throw_single("invalid JSON in " + quoted(file) + " at line " + std::to_string(position.line) +
-                 ", column " + std::to_string(position.column) + ": " + parse_error_detail(error));
+    throw_single("invalid JSON in " + quoted(file) + " at line " + std::to_string(position.line) + ", column " +
+                 std::to_string(position.column) + ": " + parse_error_detail(error));
   }
 
   if (!doc.is_object()) {

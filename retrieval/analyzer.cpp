@@ -16,18 +16,19 @@ namespace {
 
 const std::unordered_set<std::string_view>& stopwords() {
   static const std::unordered_set<std::string_view> k_words = {
-      "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
-      "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
-      "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "etc",
-      "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
-      "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me",
-      "more", "most", "my", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other",
-      "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than",
-      "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those",
-      "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when",
-      "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
-      "yours", "one's", "sb", "sth", "something", "someone", "used", "use", "e.g", "eg", "ie",
-      "et", "al", "via", "using", "paper", "papers", "tell", "me", "show", "find", "s", "t"};
+      "a",      "about", "above",     "after",   "again", "against", "all",   "also",   "am",      "an",     "and",
+      "any",    "are",   "as",        "at",      "be",    "because", "been",  "before", "being",   "below",  "between",
+      "both",   "but",   "by",        "can",     "could", "did",     "do",    "does",   "doing",   "down",   "during",
+      "each",   "etc",   "few",       "for",     "from",  "further", "had",   "has",    "have",    "having", "he",
+      "her",    "here",  "hers",      "him",     "his",   "how",     "i",     "if",     "in",      "into",   "is",
+      "it",     "its",   "itself",    "just",    "me",    "more",    "most",  "my",     "no",      "nor",    "not",
+      "of",     "off",   "on",        "once",    "only",  "or",      "other", "our",    "ours",    "out",    "over",
+      "own",    "same",  "she",       "should",  "so",    "some",    "such",  "than",   "that",    "the",    "their",
+      "theirs", "them",  "then",      "there",   "these", "they",    "this",  "those",  "through", "to",     "too",
+      "under",  "until", "up",        "very",    "was",   "we",      "were",  "what",   "when",    "where",  "which",
+      "while",  "who",   "whom",      "why",     "will",  "with",    "would", "you",    "your",    "yours",  "one's",
+      "sb",     "sth",   "something", "someone", "used",  "use",     "e.g",   "eg",     "ie",      "et",     "al",
+      "via",    "using", "paper",     "papers",  "tell",  "me",      "show",  "find",   "s",       "t"};
   return k_words;
 }
 
@@ -40,8 +41,12 @@ sb_stemmer* thread_stemmer() {
   return stemmer.get();
 }
 
-bool is_digit(char32_t cp) { return cp >= '0' && cp <= '9'; }
-bool is_latin_word_cp(char32_t cp) { return is_alnum(cp) && !is_han(cp); }
+bool is_digit(char32_t cp) {
+  return cp >= '0' && cp <= '9';
+}
+bool is_latin_word_cp(char32_t cp) {
+  return is_alnum(cp) && !is_han(cp);
+}
 
 // "540e9"-style canonical quantity: mantissa with '.' written 'p' so that FTS5's ascii
 // tokenizer keeps it one token.
@@ -95,19 +100,21 @@ std::string number_term(std::string_view digits) {
 
 Analyzer::Analyzer(std::shared_ptr<const Lexicon> lexicon) : lexicon_(std::move(lexicon)) {}
 
-bool Analyzer::is_stopword(std::string_view folded_word) { return stopwords().count(folded_word) > 0; }
+bool Analyzer::is_stopword(std::string_view folded_word) {
+  return stopwords().count(folded_word) > 0;
+}
 
 std::string Analyzer::stem(std::string_view folded_word) {
   sb_stemmer* s = thread_stemmer();
-  const sb_symbol* out = sb_stemmer_stem(s, reinterpret_cast<const sb_symbol*>(folded_word.data()),
-                                         static_cast<int>(folded_word.size()));
+  const sb_symbol* out =
+      sb_stemmer_stem(s, reinterpret_cast<const sb_symbol*>(folded_word.data()), static_cast<int>(folded_word.size()));
   if (!out) return std::string(folded_word);
   return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(sb_stemmer_length(s)));
 }
 
 void Analyzer::add_gloss_terms(const Lexicon::Entry& entry, std::vector<std::string>& out) const {
   std::unordered_set<std::string> seen;
-  for (const std::string& gloss : entry.glosses) {
+  for (const std::string_view gloss : entry.gloss_list()) {
     const std::u32string cps = decode_utf8(fold(gloss));
     std::size_t i = 0;
     while (i < cps.size()) {

@@ -33,7 +33,9 @@ std::string normalized_title(std::string_view title) {
 }
 
 namespace {
-bool is_paper_kind(ItemKind kind) { return kind == ItemKind::paper || kind == ItemKind::listed_paper; }
+bool is_paper_kind(ItemKind kind) {
+  return kind == ItemKind::paper || kind == ItemKind::listed_paper;
+}
 
 std::string hash_id(std::string_view prefix, std::string_view key) {
   char buf[17];
@@ -87,7 +89,9 @@ Catalog::Catalog(std::vector<Roundup> roundups) : roundups_(std::move(roundups))
       if (item.kind == ItemKind::paper) paper.kind = ItemKind::paper;
       if (first || ascii_share(item.title) > ascii_share(paper.title) + 0.2) paper.title = item.title;
       // Original (Latin-script) author names win over transliterations, then longer lists.
-      const auto share = [](const std::vector<std::string>& names) { return names.empty() ? -1.0 : ascii_share(names.front()); };
+      const auto share = [](const std::vector<std::string>& names) {
+        return names.empty() ? -1.0 : ascii_share(names.front());
+      };
       if (share(item.authors) > share(paper.authors) + 0.2 ||
           (share(item.authors) >= share(paper.authors) - 0.2 && item.authors.size() > paper.authors.size()))
         paper.authors = item.authors;
@@ -118,7 +122,9 @@ const Paper* Catalog::find(const std::string& paper_id) const {
   return it == by_id_.end() ? nullptr : &papers_[it->second];
 }
 
-std::size_t Catalog::paper_index_of(ItemRef ref) const { return paper_of_item_[ref.roundup][ref.item]; }
+std::size_t Catalog::paper_index_of(ItemRef ref) const {
+  return paper_of_item_[ref.roundup][ref.item];
+}
 
 RoundupRef Catalog::roundup_ref(std::size_t roundup_index) const {
   const Roundup& r = roundups_[roundup_index];

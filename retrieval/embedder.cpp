@@ -11,7 +11,9 @@ namespace roundup::retrieval {
 namespace {
 constexpr double k_gloss_weight = 0.6;
 constexpr double k_trigram_weight = 0.25;
-constexpr int k_feature_version = 1;
+constexpr int k_feature_version = 2;
+// About the norm of a 200-character passage's features.
+constexpr double k_norm_pivot = 16.0;
 
 bool is_ascii_word(std::string_view term) {
   for (unsigned char c : term)
@@ -28,7 +30,7 @@ std::string HashedEmbedder::id() const {
          ":lexicon=" + analyzer_->lexicon().fingerprint();
 }
 
-void HashedEmbedder::embed(std::string_view text, const TermWeight& weight, float* out) const {
+void HashedEmbedder::embed(std::string_view text, const TermWeight& weight, bool is_query, float* out) const {
   std::unordered_map<std::string, double> features;
   const Analysis analysis = analyzer_->analyze(text);
   for (const std::string& t : analysis.native) {
@@ -51,19 +53,22 @@ void HashedEmbedder::embed(std::string_view text, const TermWeight& weight, floa
   }
   double norm = 0;
   for (int i = 0; i < dimension_; ++i) norm += static_cast<double>(out[i]) * out[i];
+  norm = std::sqrt(norm);
+  // Documents are divided by max(norm, pivot) rather than their norm: plain cosine lets a
+  // title-only passage outscore a full summary that matches the same words.
+  if (!is_query) norm = std::max(norm, k_norm_pivot);
   if (norm > 0) {
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+    const float inv = static_cast<float>(1.0 / norm);
     for (int i = 0; i < dimension_; ++i) out[i] *= inv;
   }
 }
 
 void HashedEmbedder::embed_documents(const std::vector<std::string>& texts, float* out) const {
-  for (std::size_t i = 0; i < texts.size(); ++i)
-    embed(texts[i], {}, out + i * static_cast<std::size_t>(dimension_));
+  for (std::size_t i = 0; i < texts.size(); ++i) embed(texts[i], {}, false, out + i * static_cast<std::size_t>(dimension_));
 }
 
 void HashedEmbedder::embed_query(std::string_view text, const TermWeight& weight, float* out) const {
-  embed(text, weight, out);
+  embed(text, weight, true, out);
 }
 
 }  // namespace roundup::retrieval

@@ -36,7 +36,7 @@ class HashedEmbedder final : public Embedder {
   void embed_query(std::string_view text, const TermWeight& weight, float* out) const override;
 
  private:
-  void embed(std::string_view text, const TermWeight& weight, float* out) const;
+  void embed(std::string_view text, const TermWeight& weight, bool is_query, float* out) const;
 
   std::shared_ptr<const Analyzer> analyzer_;
   int dimension_;

@@ -99,9 +99,13 @@ json to_json(const Roundup& r) {
                      {"summary", it.summary},
                      {"ordinal", it.ordinal}});
   }
-  return {{"id", r.id},         {"title", r.title},           {"month", r.month},
-          {"month_source", to_string(r.month_source)},      {"source_url", r.source_url},
-          {"author", r.author}, {"items", std::move(items)}};
+  return {{"id", r.id},
+          {"title", r.title},
+          {"month", r.month},
+          {"month_source", to_string(r.month_source)},
+          {"source_url", r.source_url},
+          {"author", r.author},
+          {"items", std::move(items)}};
 }
 
 ItemKind kind_from(const std::string& s) {
@@ -240,8 +244,8 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
 
     Statement fs_stmt(kb->db_, "SELECT name, roundup_id, sha256, size FROM files ORDER BY name");
     while (fs_stmt.step())
-      kb->files_.push_back(SourceFile{fs_stmt.text(0), fs_stmt.text(1), fs_stmt.text(2),
-                                      static_cast<std::uintmax_t>(fs_stmt.int64(3))});
+      kb->files_.push_back(
+          SourceFile{fs_stmt.text(0), fs_stmt.text(1), fs_stmt.text(2), static_cast<std::uintmax_t>(fs_stmt.int64(3))});
 
     Statement ps(kb->db_, "SELECT id, roundup_idx, item_idx, chunk, title, text FROM passages ORDER BY rowid");
     while (ps.step()) {
@@ -270,8 +274,7 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
   } catch (const faiss::FaissException& e) {
     throw IndexError(vec_file.string() + " is damaged or missing: run `roundup-bot index`");
   }
-  if (kb->vectors_->d != embedder.dimension() ||
-      static_cast<std::size_t>(kb->vectors_->ntotal) != kb->passages_.size())
+  if (kb->vectors_->d != embedder.dimension() || static_cast<std::size_t>(kb->vectors_->ntotal) != kb->passages_.size())
     throw IndexError(vec_file.string() + " does not match the passages (" + std::to_string(kb->vectors_->ntotal) +
                      " vectors of dimension " + std::to_string(kb->vectors_->d) + " for " +
                      std::to_string(kb->passages_.size()) + " passages): run `roundup-bot index`");
@@ -429,9 +432,9 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
   previous.reset();
 
   // A fresh generation directory; `current` moves only when everything is written.
-  const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const auto stamp =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   const std::string gen_name = "gen-" + std::to_string(stamp) + "-" + std::to_string(::getpid());
   const fs::path gen = index_dir / gen_name;
   fs::create_directories(gen);
@@ -454,7 +457,9 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     {
       Statement ins(db, "INSERT INTO roundups(idx, id, json) VALUES(?, ?, ?)");
       for (std::size_t r = 0; r < catalog.roundups().size(); ++r) {
-        ins.bind(1, static_cast<std::int64_t>(r)).bind(2, catalog.roundups()[r].id).bind(3, to_json(catalog.roundups()[r]).dump());
+        ins.bind(1, static_cast<std::int64_t>(r))
+            .bind(2, catalog.roundups()[r].id)
+            .bind(3, to_json(catalog.roundups()[r]).dump());
         ins.run();
       }
       Statement fins(db, "INSERT INTO files(name, roundup_id, sha256, size) VALUES(?, ?, ?, ?)");
@@ -462,7 +467,8 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
         fins.bind(1, f.name).bind(2, f.roundup_id).bind(3, f.sha256).bind(4, static_cast<std::int64_t>(f.size));
         fins.run();
       }
-      Statement pins(db, "INSERT INTO passages(id, roundup_idx, item_idx, chunk, title, text) VALUES(?, ?, ?, ?, ?, ?)");
+      Statement pins(db,
+                     "INSERT INTO passages(id, roundup_idx, item_idx, chunk, title, text) VALUES(?, ?, ?, ?, ?, ?)");
       Statement fts(db, "INSERT INTO passage_fts(rowid, title, native, gloss) VALUES(?, ?, ?, ?)");
       for (const Passage& p : passages) {
         pins.bind(1, p.id)
@@ -476,7 +482,10 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
         const Analysis body = analyzer.analyze(p.text);
         std::vector<std::string> title_terms = title.native;
         title_terms.insert(title_terms.end(), title.gloss.begin(), title.gloss.end());
-        fts.bind(1, p.id).bind(2, join_terms(title_terms)).bind(3, join_terms(body.native)).bind(4, join_terms(body.gloss));
+        fts.bind(1, p.id)
+            .bind(2, join_terms(title_terms))
+            .bind(3, join_terms(body.native))
+            .bind(4, join_terms(body.gloss));
         fts.run();
       }
     }
@@ -496,7 +505,8 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
       jfiles.push_back({{"name", f.name}, {"roundup_id", f.roundup_id}, {"sha256", f.sha256}, {"size", f.size}});
     report.roundups = catalog.roundups().size();
     report.papers = 0;
-    for (const Paper& p : catalog.papers()) report.papers += p.kind == ItemKind::paper || p.kind == ItemKind::listed_paper;
+    for (const Paper& p : catalog.papers())
+      report.papers += p.kind == ItemKind::paper || p.kind == ItemKind::listed_paper;
     for (const Roundup& r : catalog.roundups()) report.items += r.items.size();
     report.passages = passages.size();
     const json manifest = {{"format_version", k_index_format_version},

@@ -1,5 +1,6 @@
 #include "retrieval/lexicon.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -9,20 +10,25 @@
 namespace roundup::retrieval {
 
 namespace {
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t end = s.find(sep, start);
-    const std::string_view piece = s.substr(start, end == std::string_view::npos ? s.npos : end - start);
-    if (!piece.empty()) out.emplace_back(trim(piece));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
+std::string_view trim_ascii(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+std::vector<std::string_view> Lexicon::Entry::gloss_list() const {
+  std::vector<std::string_view> out;
+  std::string_view rest = glosses;
+  while (!rest.empty()) {
+    const std::size_t bar = rest.find('|');
+    const std::string_view piece = trim_ascii(rest.substr(0, bar));
+    if (!piece.empty()) out.push_back(piece);
+    if (bar == std::string_view::npos) break;
+    rest.remove_prefix(bar + 1);
   }
   return out;
 }
-
-}  // namespace
 
 Lexicon Lexicon::load(const std::filesystem::path& dir, std::vector<std::string>& warnings) {
   Lexicon lexicon;
@@ -32,58 +38,73 @@ Lexicon Lexicon::load(const std::filesystem::path& dir, std::vector<std::string>
   return lexicon;
 }
 
-void Lexicon::load_tsv(const std::filesystem::path& file, Source source,
-                       std::vector<std::string>& warnings) {
+void Lexicon::load_tsv(const std::filesystem::path& file, Source source, std::vector<std::string>& warnings) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     warnings.push_back("lexicon file " + file.string() + " is missing" +
-                       (source == Source::cedict ? " (run scripts/fetch-lexicon.sh); Chinese/English matching is weaker without it"
-                                                 : ""));
+                       (source == Source::cedict
+                            ? " (run scripts/fetch-lexicon.sh); Chinese/English matching is weaker without it"
+                            : ""));
     return;
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string content = buffer.str();
+  std::string content = buffer.str();
+  if (!is_valid_utf8(content)) {
+    warnings.push_back("lexicon file " + file.string() + " is not valid UTF-8; it is ignored");
+    return;
+  }
+  // The hand-written glossary may contain full-width forms; CC-CEDICT is generated clean.
+  if (source == Source::glossary) content = nfkc(content);
   fingerprint_ = sha256_hex(fingerprint_ + sha256_hex(content)).substr(0, 16);
+  const std::string& text = storage_.emplace_back(std::move(content));
+  entries_.reserve(entries_.size() + static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::size_t line_start = 0;
-  while (line_start < content.size()) {
-    std::size_t line_end = content.find('\n', line_start);
-    if (line_end == std::string::npos) line_end = content.size();
-    std::string_view line(content.data() + line_start, line_end - line_start);
+  while (line_start < text.size()) {
+    std::size_t line_end = text.find('\n', line_start);
+    if (line_end == std::string::npos) line_end = text.size();
+    const std::string_view line(text.data() + line_start, line_end - line_start);
     line_start = line_end + 1;
     if (line.empty() || line.front() == '#') continue;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const std::size_t tab = line.find('\t');
-    if (tab == std::string_view::npos || !is_valid_utf8(line)) continue;
-    std::u32string word = decode_utf8(nfkc(trim(line.substr(0, tab))));
-    std::vector<std::string> glosses = split(line.substr(tab + 1), '|');
-    if (word.empty() || glosses.empty()) continue;
-    add(std::move(word), std::move(glosses), source);
+    if (tab == std::string_view::npos) continue;
+    const std::string_view word = trim_ascii(line.substr(0, tab));
+    const std::string_view glosses = trim_ascii(line.substr(tab + 1));
+    if (!word.empty() && !glosses.empty()) insert(word, glosses, source);
   }
 }
 
-void Lexicon::add(std::u32string word, std::vector<std::string> glosses, Source source) {
-  max_word_length_ = std::max(max_word_length_, word.size());
-  auto it = entries_.find(word);
-  if (it != entries_.end() && it->second.source == Source::glossary && source == Source::cedict) return;
-  entries_[std::move(word)] = Entry{std::move(glosses), source};
+void Lexicon::add(std::string_view word, std::string_view glosses, Source source) {
+  const std::string& w = storage_.emplace_back(nfkc(word));
+  const std::string& g = storage_.emplace_back(glosses);
+  insert(w, g, source);
 }
 
-std::size_t Lexicon::longest_match(std::u32string_view text, std::size_t pos,
-                                   const Entry** entry) const {
+void Lexicon::insert(std::string_view word, std::string_view glosses, Source source) {
+  max_word_length_ = std::max(max_word_length_, utf8_length(word));
+  auto [it, inserted] = entries_.try_emplace(word, Entry{glosses, source});
+  if (!inserted && !(it->second.source == Source::glossary && source == Source::cedict))
+    it->second = Entry{glosses, source};
+}
+
+std::size_t Lexicon::longest_match(std::u32string_view text, std::size_t pos, const Entry** entry) const {
   const std::size_t limit = std::min(max_word_length_, text.size() - pos);
+  std::string candidate = encode_utf8(text.substr(pos, limit));
   for (std::size_t len = limit; len > 0; --len) {
-    auto it = entries_.find(std::u32string(text.substr(pos, len)));
-    if (it != entries_.end()) {
+    if (auto it = entries_.find(candidate); it != entries_.end()) {
       if (entry) *entry = &it->second;
       return len;
     }
+    // Drop the last code point.
+    std::size_t cut = candidate.size() - 1;
+    while (cut > 0 && (static_cast<unsigned char>(candidate[cut]) & 0xC0) == 0x80) --cut;
+    candidate.resize(cut);
   }
   return 0;
 }
 
-const Lexicon::Entry* Lexicon::find(std::u32string_view word) const {
-  auto it = entries_.find(std::u32string(word));
+const Lexicon::Entry* Lexicon::find(std::string_view utf8_word) const {
+  auto it = entries_.find(utf8_word);
   return it == entries_.end() ? nullptr : &it->second;
 }
 

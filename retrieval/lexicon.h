@@ -2,8 +2,12 @@
 // A Chinese -> English lexicon for cross-lingual retrieval: the project's ML glossary
 // (data/lexicon/ml-glossary.tsv, committed) over CC-CEDICT (data/lexicon/cedict.tsv, fetched
 // by scripts/fetch-lexicon.sh). Lookup is longest-match over Han text.
+//
+// Loading is on every CLI start, so entries point into the file contents held in memory
+// instead of owning ~100k small strings.
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -16,8 +20,9 @@ class Lexicon {
  public:
   enum class Source : std::uint8_t { glossary, cedict };
   struct Entry {
-    std::vector<std::string> glosses;  // English phrases, as written in the source
+    std::string_view glosses;  // English phrases separated by '|', as written in the source
     Source source = Source::cedict;
+    std::vector<std::string_view> gloss_list() const;
   };
 
   // Loads every known file in dir that exists; problems are appended to warnings (a missing
@@ -25,11 +30,11 @@ class Lexicon {
   static Lexicon load(const std::filesystem::path& dir, std::vector<std::string>& warnings);
 
   // Adds or replaces (glossary entries win over CC-CEDICT ones for the same word).
-  void add(std::u32string word, std::vector<std::string> glosses, Source source);
+  void add(std::string_view word, std::string_view glosses, Source source);
 
   // Length (in code points) of the longest word starting at text[pos], 0 when none.
   std::size_t longest_match(std::u32string_view text, std::size_t pos, const Entry** entry) const;
-  const Entry* find(std::u32string_view word) const;
+  const Entry* find(std::string_view utf8_word) const;
 
   std::size_t size() const { return entries_.size(); }
   // Identifies the content, so an index built with another lexicon is detected.
@@ -37,9 +42,11 @@ class Lexicon {
 
  private:
   void load_tsv(const std::filesystem::path& file, Source source, std::vector<std::string>& warnings);
+  void insert(std::string_view word, std::string_view glosses, Source source);
 
-  std::unordered_map<std::u32string, Entry> entries_;
-  std::size_t max_word_length_ = 0;
+  std::deque<std::string> storage_;  // file contents and added strings; entries point into them
+  std::unordered_map<std::string_view, Entry> entries_;
+  std::size_t max_word_length_ = 0;  // in code points
   std::string fingerprint_;
 };
 

@@ -25,8 +25,8 @@ std::string arxiv_title_search_url(std::string_view title) {
   std::string out = "https://arxiv.org/search/?searchtype=title&query=";
   static const char* k_hex = "0123456789ABCDEF";
   for (unsigned char c : title) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
       out.push_back(static_cast<char>(c));
     } else if (c == ' ') {
       out.push_back('+');

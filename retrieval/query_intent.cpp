@@ -10,9 +10,9 @@ namespace roundup::retrieval {
 
 namespace {
 
-constexpr std::array<std::string_view, 12> k_months = {"january", "february", "march",     "april",
-                                                       "may",     "june",     "july",      "august",
-                                                       "september", "october", "november", "december"};
+constexpr std::array<std::string_view, 12> k_months = {"january",   "february", "march",    "april",
+                                                       "may",       "june",     "july",     "august",
+                                                       "september", "october",  "november", "december"};
 
 int month_number(std::string_view word) {
   for (std::size_t i = 0; i < k_months.size(); ++i) {
@@ -37,11 +37,12 @@ void erase_span(std::string* rest, const std::smatch& m, const std::string& sour
 // Words that only frame a listing request ("what was in the ... roundup").
 bool is_frame_word(const std::string& w) {
   static const std::set<std::string> k_words = {
-      "what",   "was",   "were",  "in",   "the",   "roundup", "roundups", "digest", "digests", "list",  "papers",
-      "paper",  "all",   "of",    "show", "me",    "covered", "which",    "from",   "for",     "month", "issue",
-      "s",      "give",  "tell",  "whats", "included", "there", "are", "is", "a", "an", "articles", "featured",
-      "有哪些", "论文",  "的",    "里",   "中",    "推荐",    "列出",     "什么",   "哪些",    "有",    "期",
-      "月",     "文章",  "都",    "是",   "了",    "篇",      "份",       "月份",   "精选",    "本期",  "请"};
+      "what",   "was",   "were",     "in",       "the",    "roundup", "roundups", "digest", "digests", "list",
+      "papers", "paper", "all",      "of",       "show",   "me",      "covered",  "which",  "from",    "for",
+      "month",  "issue", "s",        "give",     "tell",   "whats",   "included", "there",  "are",     "is",
+      "a",      "an",    "articles", "featured", "有哪些", "论文",    "的",       "里",     "中",      "推荐",
+      "列出",   "什么",  "哪些",     "有",       "期",     "月",      "文章",     "都",     "是",      "了",
+      "篇",     "份",    "月份",     "精选",     "本期",   "请"};
   return k_words.count(w) > 0;
 }
 
@@ -111,7 +112,8 @@ std::optional<std::string> find_author(const std::string& folded, const Catalog&
           // Keep the topic words that followed the name ("about diffusion").
           const std::string tail = candidate.substr(std::min(candidate.size(), candidate.find(name) + name.size()));
           *rest = folded;
-          if (const auto pos = rest->find(matched); pos != std::string::npos) rest->replace(pos, matched.size(), " " + tail);
+          if (const auto pos = rest->find(matched); pos != std::string::npos)
+            rest->replace(pos, matched.size(), " " + tail);
         }
         return author;
       }
@@ -191,7 +193,8 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
   if (std::regex_search(rest, m, k_which)) {
     intent.kind = QueryIntent::Kind::which_roundups;
     rest = std::regex_replace(rest, k_which, " ");
-    static const std::regex k_verbs(R"(\b(?:covered|cover|covers|mention|mentioned|mentions|featured|feature|discuss|discussed|included|include|talk about|talked about|had|have|has)\b|提到|介绍|讨论|收录|报道|推荐|了|过)");
+    static const std::regex k_verbs(
+        R"(\b(?:covered|cover|covers|mention|mentioned|mentions|featured|feature|discuss|discussed|included|include|talk about|talked about|had|have|has)\b|提到|介绍|讨论|收录|报道|推荐|了|过)");
     rest = std::regex_replace(rest, k_verbs, " ");
   }
   if (auto author = find_author(rest, catalog, &rest)) {
@@ -200,7 +203,8 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
   }
   intent.topic = squash_spaces(rest);
   if (intent.kind == QueryIntent::Kind::by_author && only_frame_words(intent.topic)) intent.topic.clear();
-  if (intent.kind == QueryIntent::Kind::topic && (intent.month || intent.roundup_id) && only_frame_words(intent.topic)) {
+  if (intent.kind == QueryIntent::Kind::topic && (intent.month || intent.roundup_id) &&
+      only_frame_words(intent.topic)) {
     intent.kind = QueryIntent::Kind::list_roundups;
     intent.topic.clear();
   }

@@ -18,25 +18,25 @@ const char* to_string(ItemKind kind);
 
 struct Item {
   ItemKind kind = ItemKind::paper;
-  std::string title;                 // NFKC-normalised, trimmed
-  std::vector<std::string> authors;  // as given; "et al." dropped
-  std::string url;                   // primary link; empty when the roundup gives none
-  std::vector<std::string> links;    // every link found for the item, primary first
+  std::string title;                    // NFKC-normalised, trimmed
+  std::vector<std::string> authors;     // as given; "et al." dropped
+  std::string url;                      // primary link; empty when the roundup gives none
+  std::vector<std::string> links;       // every link found for the item, primary first
   std::optional<std::string> arxiv_id;  // "2203.15556" (no version)
-  std::string summary;  // full text; paragraphs separated by a blank line ("\n\n")
-  int ordinal = 0;      // 1-based position in its roundup
+  std::string summary;                  // full text; paragraphs separated by a blank line ("\n\n")
+  int ordinal = 0;                      // 1-based position in its roundup
 };
 
 enum class MonthSource { text, arxiv_ids, unknown };
 const char* to_string(MonthSource source);
 
 struct Roundup {
-  std::string id;           // file stem
-  std::string title;        // the digest's own heading
-  std::string month;        // "YYYY-MM", empty when unknown
+  std::string id;     // file stem
+  std::string title;  // the digest's own heading
+  std::string month;  // "YYYY-MM", empty when unknown
   MonthSource month_source = MonthSource::unknown;
-  std::string source_url;   // original article, when the file names it
-  std::string author;       // when the file names it
+  std::string source_url;  // original article, when the file names it
+  std::string author;      // when the file names it
   std::vector<Item> items;
 };
 

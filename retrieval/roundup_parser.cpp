@@ -38,9 +38,13 @@ constexpr std::size_t k_section_heading_cp = 12;
 // ---------------------------------------------------------------------------------------------
 // Small string predicates (byte level; UTF-8 sequences are matched whole).
 
-bool contains(std::string_view s, std::string_view part) { return s.find(part) != k_npos; }
+bool contains(std::string_view s, std::string_view part) {
+  return s.find(part) != k_npos;
+}
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -53,7 +57,9 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && starts_with_ci(s.substr(s.size() - suffix.size()), suffix);
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_digit(c); });
@@ -82,18 +88,25 @@ char32_t last_code_point(std::string_view s) {
 // A paragraph that ends like a sentence; lead-in lines ("...我们想要强调的论文", "...开始:") do not.
 bool ends_like_sentence(std::string_view s) {
   switch (last_code_point(s)) {
-    case U'。': case U'.': case U'!': case U'?': case U'…': case U'”': case U'"': case U')':
-    case U'」': case U'』': case U'~':
-      return true;
-    default:
-      return false;
+    case U'。':
+    case U'.':
+    case U'!':
+    case U'?':
+    case U'…':
+    case U'”':
+    case U'"':
+    case U')':
+    case U'」':
+    case U'』':
+    case U'~': return true;
+    default: return false;
   }
 }
 
 // Any sentence punctuation at all: tables of contents and bare titles have none.
 bool has_sentence_punctuation(std::string_view s) {
-  return contains(s, "。") || contains(s, "!") || contains(s, "?") || contains(s, "…") ||
-         contains(s, ". ") || (!s.empty() && s.back() == '.');
+  return contains(s, "。") || contains(s, "!") || contains(s, "?") || contains(s, "…") || contains(s, ". ") ||
+         (!s.empty() && s.back() == '.');
 }
 
 std::string strip_trailing(std::string s, std::initializer_list<std::string_view> tails) {
@@ -216,8 +229,7 @@ std::string to_plain(std::string_view s) {
 
 // "* text", "- text", "+ text", "• text" -> "text"; nullopt when the line is not a bullet.
 std::optional<std::string> bullet_body(std::string_view line) {
-  if (line.size() >= 2 && (line[0] == '*' || line[0] == '-' || line[0] == '+') &&
-      (line[1] == ' ' || line[1] == '\t'))
+  if (line.size() >= 2 && (line[0] == '*' || line[0] == '-' || line[0] == '+') && (line[1] == ' ' || line[1] == '\t'))
     return trim(line.substr(1));
   for (std::string_view marker : {std::string_view("•"), std::string_view("·")}) {
     if (line.starts_with(marker)) return trim(line.substr(marker.size()));
@@ -250,8 +262,8 @@ std::optional<std::pair<int, std::string>> split_number_prefix(std::string_view 
   while (j < s.size() && s[j] == ' ') ++j;
   std::string_view rest = s.substr(j);
   std::size_t delimiter = 0;
-  for (std::string_view d : {std::string_view("、"), std::string_view("。"), std::string_view("."),
-                             std::string_view(")")}) {
+  for (std::string_view d :
+       {std::string_view("、"), std::string_view("。"), std::string_view("."), std::string_view(")")}) {
     if (rest.starts_with(d)) {
       delimiter = d.size();
       break;
@@ -324,15 +336,13 @@ HeadingTitle heading_title(std::string_view text) {
   }
   segments.push_back({std::string(text.substr(std::min(pos, text.size()))), false});
   const auto is_separator = [](const Segment& s) {
-    return !s.link && std::all_of(s.text.begin(), s.text.end(), [](char c) {
-      return c == ' ' || c == '|' || c == '-' || c == '/' || c == ',';
-    });
+    return !s.link && std::all_of(s.text.begin(), s.text.end(),
+                                  [](char c) { return c == ' ' || c == '|' || c == '-' || c == '/' || c == ','; });
   };
   std::erase_if(segments, [](const Segment& s) { return !s.link && s.text.empty(); });
   while (segments.size() > 1) {
     const Segment& last = segments.back();
-    if (is_separator(last) ||
-        (last.link && utf8_length(to_plain(last.text)) <= k_extra_link_text_cp)) {
+    if (is_separator(last) || (last.link && utf8_length(to_plain(last.text)) <= k_extra_link_text_cp)) {
       segments.pop_back();
     } else {
       break;
@@ -369,12 +379,11 @@ bool has_han(std::string_view s) {
 // A person's (or collaboration's) name: short, no digits or sentence punctuation. Latin words are
 // capitalised or common particles, so "this is good, but that is bad" is not a name list.
 bool looks_like_name(std::string_view name) {
-  static const std::set<std::string, std::less<>> k_particles = {
-      "de", "van", "von", "der", "den", "del", "della", "da", "di", "du", "la", "le",
-      "i",  "y",   "bin", "al",  "dos", "das", "ten", "ter", "st"};
+  static const std::set<std::string, std::less<>> k_particles = {"de",  "van", "von", "der", "den", "del", "della",
+                                                                 "da",  "di",  "du",  "la",  "le",  "i",   "y",
+                                                                 "bin", "al",  "dos", "das", "ten", "ter", "st"};
   for (char c : name)
-    if (is_digit(c) || c == ':' || c == '?' || c == '!' || c == '(' || c == ')' || c == '[' || c == ']')
-      return false;
+    if (is_digit(c) || c == ':' || c == '?' || c == '!' || c == '(' || c == ')' || c == '[' || c == ']') return false;
   if (contains(name, "。") || contains(name, "“") || contains(name, "\"")) return false;
   // Chinese names have 2-4 characters; transliterated ones are joined by "·".
   if (has_han(name)) return utf8_length(name) <= (contains(name, "·") ? 16 : 4);
@@ -402,8 +411,7 @@ bool looks_like_name(std::string_view name) {
 // emphasis) are accepted only with allow_bare, i.e. right after a confirmed title.
 std::optional<std::vector<std::string>> parse_author_line(std::string_view raw, bool allow_bare = true) {
   std::string s = trim(raw);
-  const bool wrapped = s.size() > 2 && (s.front() == '*' || s.front() == '_') &&
-                       (s.back() == '*' || s.back() == '_');
+  const bool wrapped = s.size() > 2 && (s.front() == '*' || s.front() == '_') && (s.back() == '*' || s.back() == '_');
   s = to_plain(s);
   bool marker = false;
   if (starts_with_ci(s, "by ")) {
@@ -436,8 +444,8 @@ std::optional<std::vector<std::string>> parse_author_line(std::string_view raw, 
   }
   std::vector<std::string> names = split_names(s);
   if (names.empty() || utf8_length(s) > 400) return std::nullopt;
-  const bool all_names = std::all_of(names.begin(), names.end(),
-                                     [](const std::string& n) { return looks_like_name(n); });
+  const bool all_names =
+      std::all_of(names.begin(), names.end(), [](const std::string& n) { return looks_like_name(n); });
   if (marker) {
     const bool plausible = std::all_of(names.begin(), names.end(), [](const std::string& n) {
       return utf8_length(n) <= 60 && count_of(n, " ") < 8 && !contains(n, "。") && !contains(n, "!") &&
@@ -466,8 +474,8 @@ bool is_furniture(std::string_view plain) {
   if (plain.empty()) return true;  // image-only or emphasis-only lines
   if (all_digits(plain) && plain.size() <= 3) return true;
   if (utf8_length(plain) <= 200) {
-    for (std::string_view credit : {"来源:", "资料来源:", "图源:", "图片来源:", "source:", "image source",
-                                    "image credit", "image by", "credit:"})
+    for (std::string_view credit :
+         {"来源:", "资料来源:", "图源:", "图片来源:", "source:", "image source", "image credit", "image by", "credit:"})
       if (starts_with_ci(plain, credit)) return true;
     if (plain.starts_with("图片由") || plain.starts_with("图片作者")) return true;
   }
@@ -528,8 +536,8 @@ std::optional<std::string> footer_author(std::string_view plain) {
     return std::nullopt;
   }
   std::string name = strip_trailing_punctuation(trim(rest));
-  if (name.empty() || utf8_length(name) > 40 || contains(name, ",") || contains(name, "、") ||
-      contains(name, "等") || contains(name, "et al"))
+  if (name.empty() || utf8_length(name) > 40 || contains(name, ",") || contains(name, "、") || contains(name, "等") ||
+      contains(name, "et al"))
     return std::nullopt;
   return name;
 }
@@ -553,25 +561,25 @@ std::optional<std::string> arxiv_id_of(const std::vector<std::string>& links) {
 
 enum class LineKind {
   blank,
-  fence,         // ``` or ~~~
-  code,          // inside a fence
-  heading,       // "# ..."
-  paper_label,   // "论文 N:Title"
-  listed,        // "N. Title. (from Author)"
-  numbered,      // "N、Title" (a paper title only when an author / URL line follows)
+  fence,        // ``` or ~~~
+  code,         // inside a fence
+  heading,      // "# ..."
+  paper_label,  // "论文 N:Title"
+  listed,       // "N. Title. (from Author)"
+  numbered,     // "N、Title" (a paper title only when an author / URL line follows)
   bullet,
   furniture,
   end_marker,
-  references,    // "*参考文献*", "References"
+  references,  // "*参考文献*", "References"
   text,
 };
 
 struct Line {
   LineKind kind = LineKind::blank;
-  std::string text;   // trimmed line as written
-  std::string body;   // heading text, bullet text, paper / numbered title
-  std::string plain;  // text as plain text
-  int level = 0;      // heading level
+  std::string text;                  // trimmed line as written
+  std::string body;                  // heading text, bullet text, paper / numbered title
+  std::string plain;                 // text as plain text
+  int level = 0;                     // heading level
   std::vector<std::string> authors;  // listed entries: the "(from ...)" names
 };
 
@@ -714,13 +722,11 @@ class RoundupBuilder {
     const Line& line = lines_[i];
     switch (line.kind) {
       case LineKind::blank:
-      case LineKind::fence:
-        return;
+      case LineKind::fence: return;
       case LineKind::code:
         if (mode_ == Mode::item_body && current_) drafts_[*current_].paragraphs.push_back(line.text);
         return;
-      default:
-        break;
+      default: break;
     }
     // The digest's own author footer sets Roundup::author and ends the content (comments follow);
     // inside a paper header "作者:" names the paper's authors instead.
@@ -733,38 +739,27 @@ class RoundupBuilder {
     }
     if (mode_ == Mode::ended) return;
     switch (line.kind) {
-      case LineKind::end_marker:
-        end_content();
-        return;
-      case LineKind::furniture:
-        return;
+      case LineKind::end_marker: end_content(); return;
+      case LineKind::furniture: return;
       case LineKind::references:
         // References are not papers; a later heading may resume the digest.
         mode_ = Mode::references;
         current_.reset();
         return;
-      case LineKind::heading:
-        handle_heading(i);
-        return;
-      default:
-        break;
+      case LineKind::heading: handle_heading(i); return;
+      default: break;
     }
     if (mode_ == Mode::references) return;
     switch (line.kind) {
-      case LineKind::paper_label:
-        start_item(ItemKind::paper, clean_title(line.body), {});
-        return;
-      case LineKind::listed:
-        add_listed(line);
-        return;
+      case LineKind::paper_label: start_item(ItemKind::paper, clean_title(line.body), {}); return;
+      case LineKind::listed: add_listed(line); return;
       case LineKind::numbered:
         if (confirms_paper_header(i)) {
           start_item(ItemKind::paper, clean_title(line.body), {});
           return;
         }
         break;
-      default:
-        break;
+      default: break;
     }
     if (mode_ == Mode::item_header && handle_header_line(line)) return;
     if (is_list_intro(i)) return;
@@ -867,11 +862,10 @@ class RoundupBuilder {
     // A heading without a link is still a paper when an author line follows it, or when it sits
     // below a research section heading (a plain markdown digest).
     const auto next = next_content(i);
-    const bool author_follows = next && lines_[*next].kind == LineKind::text &&
-                                parse_author_line(lines_[*next].text, false).has_value();
+    const bool author_follows =
+        next && lines_[*next].kind == LineKind::text && parse_author_line(lines_[*next].text, false).has_value();
     const bool below_research = section_ == SectionKind::research && line.level > section_level_;
-    if (kind == SectionKind::other && !news_like && (author_follows || below_research) &&
-        title_line_ != i) {
+    if (kind == SectionKind::other && !news_like && (author_follows || below_research) && title_line_ != i) {
       start_item(ItemKind::paper, clean_title(line.body), {});
       return;
     }
@@ -962,9 +956,7 @@ class RoundupBuilder {
     return s.starts_with("[");
   }
 
-  static bool is_insight_paragraph(std::string_view plain) {
-    return plain.starts_with("❓") || plain.starts_with("💡");
-  }
+  static bool is_insight_paragraph(std::string_view plain) { return plain.starts_with("❓") || plain.starts_with("💡"); }
 
   void handle_paragraph(std::size_t i) {
     const Line& line = lines_[i];
@@ -1024,8 +1016,8 @@ class RoundupBuilder {
       if (d.item.kind == ItemKind::paper) paper_titles.insert(title_key(d.item.title));
     for (auto it = preamble_.rbegin(); it != preamble_.rend(); ++it) {
       const std::string& text = it->text;
-      if (title_line_ == it->line || utf8_length(text) < 10 || !has_sentence_punctuation(text) ||
-          is_overview(text) || paper_titles.contains(title_key(text)))
+      if (title_line_ == it->line || utf8_length(text) < 10 || !has_sentence_punctuation(text) || is_overview(text) ||
+          paper_titles.contains(title_key(text)))
         continue;
       const std::size_t before = drafts_.size();
       add_news_like(ItemKind::news, lines_[it->line].text);
@@ -1055,8 +1047,7 @@ class RoundupBuilder {
 std::optional<std::size_t> find_title_line(const std::vector<Line>& lines) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const Line& line = lines[i];
-    if (line.kind == LineKind::blank || line.kind == LineKind::furniture || line.kind == LineKind::fence)
-      continue;
+    if (line.kind == LineKind::blank || line.kind == LineKind::furniture || line.kind == LineKind::fence) continue;
     return i;
   }
   return std::nullopt;
@@ -1144,8 +1135,7 @@ std::string find_source_url(const std::vector<Line>& lines) {
     const std::size_t start = line.plain.find("http", label);
     if (start == std::string::npos) continue;
     std::size_t end = start;
-    while (end < line.plain.size() && line.plain[end] != ' ' && line.plain[end] != '>' && line.plain[end] != ')')
-      ++end;
+    while (end < line.plain.size() && line.plain[end] != ' ' && line.plain[end] != '>' && line.plain[end] != ')') ++end;
     return line.plain.substr(start, end - start);
   }
   return {};
@@ -1154,7 +1144,8 @@ std::string find_source_url(const std::vector<Line>& lines) {
 int kind_rank(ItemKind kind) {
   switch (kind) {
     case ItemKind::paper: return 3;
-    case ItemKind::news: case ItemKind::tool: return 2;
+    case ItemKind::news:
+    case ItemKind::tool: return 2;
     case ItemKind::listed_paper: return 1;
   }
   return 0;

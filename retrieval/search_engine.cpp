@@ -14,12 +14,12 @@ namespace {
 // Question words that carry no topic: Han bigrams of "which paper", "what is", ...
 bool is_question_term(const std::string& term) {
   static const std::unordered_set<std::string> k_terms = {
-      "哪篇", "篇论", "论文", "是哪", "哪个", "哪些", "什么", "一篇", "这篇", "有哪", "哪一", "文章", "提到",
-      "介绍", "关于", "的论", "的模", "的是", "是什", "么论", "请问", "哪里", "怎么", "如何", "为什", "么是",
-      "question", "answer", "roundup", "digest", "discuss", "describ", "mention", "show", "explain", "propos"};
+      "哪篇",   "篇论",    "论文",   "是哪",    "哪个",    "哪些",    "什么", "一篇",    "这篇",
+      "有哪",   "哪一",    "文章",   "提到",    "介绍",    "关于",    "的论", "的模",    "的是",
+      "是什",   "么论",    "请问",   "哪里",    "怎么",    "如何",    "为什", "么是",    "question",
+      "answer", "roundup", "digest", "discuss", "describ", "mention", "show", "explain", "propos"};
   return k_terms.count(term) > 0;
 }
-
 
 }  // namespace
 
@@ -148,7 +148,8 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFi
   const std::size_t candidates = fusion_.candidates * (filter.any() ? 4 : 1);
   const std::vector<ScoredPassage> lexical = kb_->lexical_search(q.terms, candidates);
   std::vector<float> qvec(static_cast<std::size_t>(embedder_->dimension()));
-  embedder_->embed_query(topic, [this](const std::string& t) { return kb_->idf(t); }, qvec.data());
+  embedder_->embed_query(
+      topic, [this](const std::string& t) { return kb_->idf(t); }, qvec.data());
   const std::vector<ScoredPassage> dense = kb_->dense_search(qvec.data(), candidates);
 
   struct Fused {
@@ -185,9 +186,8 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFi
                                    : fusion_.lexical_weight + fusion_.dense_weight;
   std::vector<std::pair<double, std::size_t>> order;
   for (const auto& [paper, f] : fused) order.emplace_back(f.score / best_possible, paper);
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   std::vector<SearchHit> out;
   for (const auto& [score, paper] : order) {
     if (out.size() >= top_k) break;

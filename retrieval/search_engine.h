@@ -17,9 +17,9 @@ namespace roundup::retrieval {
 
 struct FusionSettings {
   enum class Method { rrf, score };
-  Method method = Method::rrf;
+  Method method = Method::score;
   double lexical_weight = 1.0;
-  double dense_weight = 0.7;
+  double dense_weight = 0.4;
   int rrf_k = 60;
   std::size_t candidates = 200;  // passages fetched from each retriever
 };

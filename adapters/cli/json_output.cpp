@@ -39,8 +39,7 @@ json papers_json(const retrieval::Catalog& catalog) {
   return out;
 }
 
-json search_json(std::string_view query, const retrieval::SearchResponse& response,
-                 const retrieval::Catalog& catalog) {
+json search_json(std::string_view query, const retrieval::SearchResponse& response, const retrieval::Catalog& catalog) {
   json results = json::array();
   int rank = 0;
   for (const retrieval::SearchHit& hit : response.hits) {

@@ -32,8 +32,9 @@ void print_report(const retrieval::BuildReport& r, std::ostream& out) {
   for (const auto& f : r.added) out << "  + " << f << "\n";
   for (const auto& f : r.changed) out << "  ~ " << f << "\n";
   for (const auto& f : r.removed) out << "  - " << f << "\n";
-  out << "roundups: " << r.roundups << "\npapers: " << r.papers << "\nitems: " << r.items << "\npassages: " << r.passages
-      << " (" << r.passages_embedded << " embedded, " << (r.passages - r.passages_embedded) << " reused)\n";
+  out << "roundups: " << r.roundups << "\npapers: " << r.papers << "\nitems: " << r.items
+      << "\npassages: " << r.passages << " (" << r.passages_embedded << " embedded, "
+      << (r.passages - r.passages_embedded) << " reused)\n";
   if (!r.previous_index_note.empty()) out << "previous index not reused: " << r.previous_index_note << "\n";
   out << "time: " << r.seconds << " s\n";
 }
@@ -92,8 +93,8 @@ int main(int argc, char** argv) {
     if (search_cmd->parsed()) {
       const auto engine = runtime.engine(std::cerr);
       const std::string query = join_words(query_words);
-      const std::size_t k = top_k > 0 ? static_cast<std::size_t>(top_k)
-                                      : static_cast<std::size_t>(runtime.config().retrieval.top_k);
+      const std::size_t k =
+          top_k > 0 ? static_cast<std::size_t>(top_k) : static_cast<std::size_t>(runtime.config().retrieval.top_k);
       const retrieval::SearchResponse response = engine->search(query, k);
       if (search_as_json) {
         std::cout << app::search_json(query, response, engine->catalog()).dump(2) << "\n";
@@ -113,7 +114,8 @@ int main(int argc, char** argv) {
       return adapters::run_terminal_chat(responder, std::cin, std::cout, ::isatty(STDIN_FILENO) != 0);
     }
   } catch (const config::ConfigError& e) {
-    std::cerr << "configuration error" << (config_file.empty() ? "" : " in " + config_file) << ":\n" << e.what() << "\n";
+    std::cerr << "configuration error" << (config_file.empty() ? "" : " in " + config_file) << ":\n"
+              << e.what() << "\n";
     return 2;
   } catch (const retrieval::IndexError& e) {
     std::cerr << "error: " << e.what() << "\n";

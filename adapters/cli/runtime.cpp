@@ -5,7 +5,8 @@
 namespace roundup::app {
 
 Runtime::Runtime(config::Config config) : config_(std::move(config)) {
-  auto lexicon = std::make_shared<retrieval::Lexicon>(retrieval::Lexicon::load(config_.retrieval.lexicon_dir, warnings_));
+  auto lexicon =
+      std::make_shared<retrieval::Lexicon>(retrieval::Lexicon::load(config_.retrieval.lexicon_dir, warnings_));
   analyzer_ = std::make_shared<retrieval::Analyzer>(std::move(lexicon));
   embedder_ = std::make_shared<retrieval::HashedEmbedder>(analyzer_, config_.retrieval.embedder.dimension);
 }
@@ -35,7 +36,8 @@ std::shared_ptr<const retrieval::SearchEngine> Runtime::engine(std::ostream& log
   }
   retrieval::FusionSettings fusion;
   const auto& f = config_.retrieval.fusion;
-  fusion.method = f.method == "score" ? retrieval::FusionSettings::Method::score : retrieval::FusionSettings::Method::rrf;
+  fusion.method =
+      f.method == "score" ? retrieval::FusionSettings::Method::score : retrieval::FusionSettings::Method::rrf;
   fusion.lexical_weight = f.lexical_weight;
   fusion.dense_weight = f.dense_weight;
   fusion.rrf_k = f.rrf_k;

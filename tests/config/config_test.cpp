@@ -40,10 +40,9 @@ std::vector<ConfigProblem> parse_problems(const json& doc, std::string* what = n
   return problems_of([&] { (void)parse_config(doc); }, what);
 }
 
-const ConfigProblem* find_problem(const std::vector<ConfigProblem>& problems,
-                                  const std::string& path) {
-  const auto it = std::find_if(problems.begin(), problems.end(),
-                               [&](const ConfigProblem& p) { return p.path == path; });
+const ConfigProblem* find_problem(const std::vector<ConfigProblem>& problems, const std::string& path) {
+  const auto it =
+      std::find_if(problems.begin(), problems.end(), [&](const ConfigProblem& p) { return p.path == path; });
   return it == problems.end() ? nullptr : &*it;
 }
 
@@ -92,9 +91,9 @@ TEST_CASE("empty object yields the defaults") {
   CHECK(config.retrieval.chunk_chars == 700);
   CHECK(config.retrieval.max_file_bytes == 4 * 1024 * 1024);
   CHECK(config.retrieval.lexicon_dir == fs::path("data/lexicon"));
-  CHECK(config.retrieval.fusion.method == "rrf");
+  CHECK(config.retrieval.fusion.method == "score");
   CHECK(config.retrieval.fusion.lexical_weight == doctest::Approx(1.0));
-  CHECK(config.retrieval.fusion.dense_weight == doctest::Approx(0.7));
+  CHECK(config.retrieval.fusion.dense_weight == doctest::Approx(0.4));
   CHECK(config.retrieval.fusion.rrf_k == 60);
   CHECK(config.retrieval.embedder.kind == "hashed");
   CHECK(config.retrieval.embedder.dimension == 768);
@@ -112,7 +111,7 @@ TEST_CASE("a full valid document sets every field") {
            {"chunk_chars", 1200},
            {"max_file_bytes", 1048576},
            {"lexicon_dir", "lex"},
-           {"fusion", {{"method", "score"}, {"lexical_weight", 2}, {"dense_weight", 0.5}, {"rrf_k", 10}}},
+           {"fusion", {{"method", "rrf"}, {"lexical_weight", 2}, {"dense_weight", 0.5}, {"rrf_k", 10}}},
            {"embedder", {{"kind", "hashed"}, {"dimension", 256}}},
        }},
   };
@@ -126,7 +125,7 @@ TEST_CASE("a full valid document sets every field") {
   CHECK(config.retrieval.chunk_chars == 1200);
   CHECK(config.retrieval.max_file_bytes == 1048576);
   CHECK(config.retrieval.lexicon_dir == fs::path("lex"));
-  CHECK(config.retrieval.fusion.method == "score");
+  CHECK(config.retrieval.fusion.method == "rrf");
   CHECK(config.retrieval.fusion.lexical_weight == doctest::Approx(2.0));  // integer accepted for a number
   CHECK(config.retrieval.fusion.dense_weight == doctest::Approx(0.5));
   CHECK(config.retrieval.fusion.rrf_k == 10);
@@ -137,27 +136,22 @@ TEST_CASE("a full valid document sets every field") {
 TEST_CASE("partial sections keep the defaults of missing keys") {
   const Config config = parse_config(json{{"retrieval", {{"fusion", {{"rrf_k", 30}}}}}});
   CHECK(config.retrieval.fusion.rrf_k == 30);
-  CHECK(config.retrieval.fusion.method == "rrf");
+  CHECK(config.retrieval.fusion.method == "score");
   CHECK(config.retrieval.top_k == 5);
   CHECK(config.log_level == "info");
 }
 
 TEST_CASE("range bounds are inclusive") {
-  const Config low = parse_config(json{{"retrieval",
-                                        {{"top_k", 1},
-                                         {"min_confidence", 0},
-                                         {"chunk_chars", 200},
-                                         {"max_file_bytes", 1024}}}});
+  const Config low = parse_config(
+      json{{"retrieval", {{"top_k", 1}, {"min_confidence", 0}, {"chunk_chars", 200}, {"max_file_bytes", 1024}}}});
   CHECK(low.retrieval.top_k == 1);
   CHECK(low.retrieval.min_confidence == 0.0);
   CHECK(low.retrieval.chunk_chars == 200);
   CHECK(low.retrieval.max_file_bytes == 1024);
 
-  const Config high = parse_config(json{{"retrieval",
-                                         {{"top_k", 50},
-                                          {"min_confidence", 1.0},
-                                          {"chunk_chars", 5000},
-                                          {"max_file_bytes", 256LL * 1024 * 1024}}}});
+  const Config high = parse_config(
+      json{{"retrieval",
+            {{"top_k", 50}, {"min_confidence", 1.0}, {"chunk_chars", 5000}, {"max_file_bytes", 256LL * 1024 * 1024}}}});
   CHECK(high.retrieval.top_k == 50);
   CHECK(high.retrieval.min_confidence == 1.0);
   CHECK(high.retrieval.chunk_chars == 5000);
@@ -248,8 +242,7 @@ TEST_CASE("out-of-range values report the allowed range and the value") {
     CHECK(problems[0].message == "must be between 200 and 5000, got -700");
   }
   SUBCASE("huge unsigned value does not wrap around") {
-    const auto problems =
-        parse_problems(json{{"retrieval", {{"max_file_bytes", 18446744073709551615ULL}}}});
+    const auto problems = parse_problems(json{{"retrieval", {{"max_file_bytes", 18446744073709551615ULL}}}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].path == "retrieval.max_file_bytes");
     CHECK(contains(problems[0].message, "must be between 1024 and 268435456"));
@@ -272,8 +265,8 @@ TEST_CASE("out-of-range values report the allowed range and the value") {
     CHECK(problems[0].message == "must not be empty");
   }
   SUBCASE("both fusion weights zero") {
-    const auto problems = parse_problems(
-        json{{"retrieval", {{"fusion", {{"lexical_weight", 0}, {"dense_weight", 0.0}}}}}});
+    const auto problems =
+        parse_problems(json{{"retrieval", {{"fusion", {{"lexical_weight", 0}, {"dense_weight", 0.0}}}}}});
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].path == "retrieval.fusion");
     CHECK(contains(problems[0].message, "cannot both be 0"));

@@ -8,14 +8,16 @@ namespace {
 using roundup::retrieval::Analyzer;
 using roundup::retrieval::Lexicon;
 
-bool has(const std::vector<std::string>& v, const std::string& t) { return std::find(v.begin(), v.end(), t) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& t) {
+  return std::find(v.begin(), v.end(), t) != v.end();
+}
 
 std::shared_ptr<Lexicon> small_lexicon() {
   auto lex = std::make_shared<Lexicon>();
-  lex->add(U"水印", {"watermark"}, Lexicon::Source::glossary);
-  lex->add(U"语言模型", {"language model"}, Lexicon::Source::glossary);
-  lex->add(U"语言", {"language", "tongue"}, Lexicon::Source::cedict);
-  lex->add(U"学", {"learn", "study", "science"}, Lexicon::Source::cedict);
+  lex->add("水印", "watermark", Lexicon::Source::glossary);
+  lex->add("语言模型", "language model", Lexicon::Source::glossary);
+  lex->add("语言", "language|tongue", Lexicon::Source::cedict);
+  lex->add("学", "learn|study|science", Lexicon::Source::cedict);
   return lex;
 }
 }  // namespace

@@ -18,7 +18,8 @@ Item make_item(ItemKind kind, std::string title, std::optional<std::string> arxi
 
 TEST_CASE("catalog: the same paper in two roundups is one paper listing both") {
   Roundup a{"a", "Roundup A", "2022-04", MonthSource::text, "", "", {}};
-  a.items.push_back(make_item(ItemKind::paper, "训练计算优化的大型语言模型", "2203.15556", "https://arxiv.org/abs/2203.15556"));
+  a.items.push_back(
+      make_item(ItemKind::paper, "训练计算优化的大型语言模型", "2203.15556", "https://arxiv.org/abs/2203.15556"));
   a.items.push_back(make_item(ItemKind::paper, "Same Title, Different Case", std::nullopt));
   Roundup b{"b", "Roundup B", "2022-05", MonthSource::text, "", "", {}};
   b.items.push_back(make_item(ItemKind::paper, "Training Compute-Optimal Large Language Models", "2203.15556"));

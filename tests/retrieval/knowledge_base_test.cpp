@@ -88,7 +88,8 @@ TEST_CASE("knowledge base: reindex re-embeds only changed files") {
   CHECK(again.passages_embedded == 0);
 
   write_file(f.settings.corpus_dir / "b.md", std::string(k_roundup_b) + "\n这是新增加的一段话,描述更多细节。\n");
-  write_file(f.settings.corpus_dir / "c.md", "# Digest — May 2022\n\n## [New Paper](https://arxiv.org/abs/2205.00004)\n\n*Eve*\n\n新论文。\n");
+  write_file(f.settings.corpus_dir / "c.md",
+             "# Digest — May 2022\n\n## [New Paper](https://arxiv.org/abs/2205.00004)\n\n*Eve*\n\n新论文。\n");
   std::filesystem::remove(f.settings.corpus_dir / "a.md");
   const BuildReport changed = f.build();
   CHECK(changed.added == std::vector<std::string>{"c.md"});

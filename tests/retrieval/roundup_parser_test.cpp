@@ -23,7 +23,9 @@ std::vector<const Item*> items_of(const Roundup& r, ItemKind kind) {
   return out;
 }
 
-std::size_t count_of(const Roundup& r, ItemKind kind) { return items_of(r, kind).size(); }
+std::size_t count_of(const Roundup& r, ItemKind kind) {
+  return items_of(r, kind).size();
+}
 
 const Item* find_title(const Roundup& r, const std::string& part) {
   for (const Item& item : r.items)
@@ -110,7 +112,8 @@ TEST_CASE("roundup parser: numbered markdown headings with two links and extra l
       "![](img/a.png)\n\n"
       "来源:https://arxiv.org/pdf/2107.00001.pdf\n\n"
       "相关: [稠密部件综述](https://arxiv.org/abs/2106.00003)\n\n"
-      "## [2。路径:系统](https://arxiv.org/abs/2107.00004) 和 [语言模型:扩展](https://example.com/lm.pdf)研究[代号](https://github.com/x/y)\n\n"
+      "## [2。路径:系统](https://arxiv.org/abs/2107.00004) 和 "
+      "[语言模型:扩展](https://example.com/lm.pdf)研究[代号](https://github.com/x/y)\n\n"
       "王五和赵六。\n\n"
       "**❓为什么→** 规模。\n\n"
       "*参考文献*\n\n"

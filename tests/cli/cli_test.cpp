@@ -1,0 +1,166 @@
+// The command-line contract, exercised on the built binary: exit codes, JSON shapes, the
+// bundled corpus end to end.
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/run_process.h"
+#include "tests/support/temp_dir.h"
+
+using nlohmann::json;
+using roundup::testing::run_process;
+using roundup::testing::TempDir;
+using roundup::testing::write_file;
+
+namespace {
+
+// A config pointing at the bundled corpus and lexicon, with its index in a temp dir.
+struct BundledCorpus {
+  TempDir tmp;
+  std::string config = (tmp / "config.json").string();
+  BundledCorpus() {
+    const std::string root = ROUNDUP_SOURCE_DIR;
+    write_file(config, json{{"corpus_dir", root + "/data/roundups"},
+                            {"data_dir", (tmp / "var").string()},
+                            {"retrieval", {{"lexicon_dir", root + "/data/lexicon"}}}}
+                           .dump());
+  }
+  roundup::testing::ProcessResult run(std::vector<std::string> args, const std::string& input = "") const {
+    args.insert(args.begin(), {ROUNDUP_BINARY, "--config", config});
+    return run_process(args, tmp.path(), input);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cli: usage errors exit 2 with a message") {
+  TempDir tmp;
+  auto r = run_process({ROUNDUP_BINARY}, tmp.path());
+  CHECK(r.exit_code == 2);
+  r = run_process({ROUNDUP_BINARY, "frobnicate"}, tmp.path());
+  CHECK(r.exit_code == 2);
+  r = run_process({ROUNDUP_BINARY, "search", "--top-k", "0", "x"}, tmp.path());
+  CHECK(r.exit_code == 2);
+  r = run_process({ROUNDUP_BINARY, "--help"}, tmp.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("search") != std::string::npos);
+}
+
+TEST_CASE("cli: a mistyped config names the key and exits 2") {
+  TempDir tmp;
+  write_file(tmp / "bad.json", R"({"corpus_dir": 5, "retrieval": {"top_kk": 3}})");
+  const auto r = run_process({ROUNDUP_BINARY, "--config", (tmp / "bad.json").string(), "ask", "hi"}, tmp.path());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("corpus_dir") != std::string::npos);
+  CHECK(r.err.find("retrieval.top_kk") != std::string::npos);
+  CHECK(r.err.find("did you mean 'top_k'") != std::string::npos);
+  const auto missing = run_process({ROUNDUP_BINARY, "--config", (tmp / "nope.json").string(), "index"}, tmp.path());
+  CHECK(missing.exit_code == 2);
+}
+
+TEST_CASE("cli: a missing corpus is a runtime failure (exit 1) with a clear message") {
+  TempDir tmp;
+  write_file(tmp / "c.json",
+             json{{"corpus_dir", (tmp / "nowhere").string()}, {"data_dir", (tmp / "var").string()}}.dump());
+  const auto r = run_process({ROUNDUP_BINARY, "--config", (tmp / "c.json").string(), "index"}, tmp.path());
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("nowhere") != std::string::npos);
+}
+
+TEST_CASE("cli: index, papers --json, search --json and ask on the bundled corpus") {
+  BundledCorpus corpus;
+  const auto index = corpus.run({"index"});
+  REQUIRE(index.exit_code == 0);
+  CHECK(index.out.find("files: 5 (5 added") != std::string::npos);
+  CHECK(index.out.find("passages:") != std::string::npos);
+  CHECK(index.out.find("time:") != std::string::npos);
+  const auto again = corpus.run({"index"});
+  CHECK(again.out.find("5 unchanged") != std::string::npos);
+  CHECK(again.out.find("0 embedded") != std::string::npos);
+
+  SUBCASE("papers --json: every featured paper with title, link and month, no furniture") {
+    const auto r = corpus.run({"papers", "--json"});
+    REQUIRE(r.exit_code == 0);
+    const json papers = json::parse(r.out);
+    std::map<std::string, int> featured_by_roundup;
+    for (const json& p : papers) {
+      CHECK_FALSE(p["title"].get<std::string>().empty());
+      CHECK(p["url"].get<std::string>().rfind("http", 0) == 0);
+      REQUIRE_FALSE(p["roundups"].empty());
+      for (const json& r : p["roundups"]) {
+        CHECK_FALSE(r["month"].is_null());
+        if (p["kind"] == "paper") ++featured_by_roundup[r["id"].get<std::string>()];
+      }
+      const std::string all = p.dump();
+      for (const char* furniture : {"转载", "THE END", "公众号", "广告", "评论", "7993401"})
+        CHECK_MESSAGE(all.find(furniture) == std::string::npos, all);
+    }
+    CHECK(featured_by_roundup["000_23e3586c227f749e"] == 10);
+    CHECK(featured_by_roundup["001_1dbaee74712196a5"] == 10);
+    CHECK(featured_by_roundup["002_381a2dde42fdada2"] == 7);
+    CHECK(featured_by_roundup["003_a3808abbd3678fc4"] == 7);
+    CHECK(featured_by_roundup["004_4d998eb36a89468e"] == 10);
+    // Chinchilla is in two roundups: one paper listing both.
+    bool chinchilla = false;
+    for (const json& p : papers)
+      if (p["arxiv_id"] == "2203.15556") chinchilla = p["roundups"].size() == 2;
+    CHECK(chinchilla);
+  }
+  SUBCASE("search --json has the contract's shape") {
+    const auto r = corpus.run({"search", "--json", "--top-k", "3", "watermark", "for", "LLM", "outputs"});
+    REQUIRE(r.exit_code == 0);
+    const json j = json::parse(r.out);
+    CHECK(j["query"] == "watermark for LLM outputs");
+    REQUIRE(j["results"].size() == 3);
+    const json& top = j["results"][0];
+    for (const char* key :
+         {"rank", "id", "kind", "title", "authors", "arxiv_id", "url", "roundups", "snippet", "score"})
+      CHECK_MESSAGE(top.contains(key), key);
+    CHECK(top["rank"] == 1);
+    CHECK(top["arxiv_id"] == "2301.10226");
+    CHECK(top["roundups"][0]["month"] == "2023-02");
+  }
+  SUBCASE("ask answers with a citation and a link") {
+    const auto r = corpus.run({"ask", "5400亿参数的模型是哪篇?"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("PaLM") != std::string::npos);
+    CHECK(r.out.find("https://") != std::string::npos);
+  }
+  SUBCASE("ask lists a month's roundup from metadata") {
+    const auto r = corpus.run({"ask", "what was in the February 2023 roundup?"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("MusicLM") != std::string::npos);
+    CHECK(r.out.find("PADL") != std::string::npos);
+  }
+  SUBCASE("ask says so when nothing matches") {
+    const auto r = corpus.run({"ask", "best pizza recipes for cats"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("No good match") != std::string::npos);
+    CHECK(r.out.find("2023-02") != std::string::npos);
+  }
+  SUBCASE("chat reads commands and questions until end of input") {
+    const auto r = corpus.run({"chat"}, "/help\n/papers 2021-11\nwhich roundups covered Chinchilla?\n/quit\n");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("/papers") != std::string::npos);
+    CHECK(r.out.find("Dagster") != std::string::npos);
+    CHECK(r.out.find("2 roundups") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli: search builds the index first when there is none, and a stale embedder is a clear error") {
+  BundledCorpus corpus;
+  const auto r = corpus.run({"search", "--json", "Kubric"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(json::parse(r.out)["results"][0]["arxiv_id"] == "2203.03570");
+  // Same data_dir, different embedder dimension: told to reindex.
+  TempDir other;
+  const json cfg = json::parse(roundup::testing::read_file(corpus.config));
+  json changed = cfg;
+  changed["retrieval"]["embedder"] = {{"dimension", 64}};
+  write_file(other / "c.json", changed.dump());
+  const auto stale =
+      run_process({ROUNDUP_BINARY, "--config", (other / "c.json").string(), "search", "x"}, other.path());
+  CHECK(stale.exit_code == 1);
+  CHECK(stale.err.find("roundup-bot index") != std::string::npos);
+}
