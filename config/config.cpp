@@ -175,7 +175,9 @@ void read_section(const json& node, Section& out, const std::string& path, const
   known_keys.reserve(spec.fields.size());
   for (const auto& field : spec.fields) known_keys.push_back(field.key);
 
-  for (const auto& [key, value] : node.items()) {
+  for (const auto& item : node.items()) {
+    const std::string& key = item.key();
+    const auto& value = item.value();
     const auto field = std::find_if(spec.fields.begin(), spec.fields.end(),
                                     [&key](const FieldSpec<Section>& f) { return f.key == key; });
     const std::string key_path = join_path(path, key);

@@ -175,14 +175,10 @@ Analysis Analyzer::analyze(std::string_view text) const {
     // A Latin/digit token; '.' or ',' between digits stays inside numbers (3.5, 2203.15556, 6,144).
     std::size_t j = i;
     while (j < cps.size()) {
-      if (is_latin_word_cp(cps[j])) {
-        ++j;
-      } else if ((cps[j] == '.' || cps[j] == ',') && j > i && j + 1 < cps.size() && is_digit(cps[j - 1]) &&
-                 is_digit(cps[j + 1])) {
-        ++j;
-      } else {
-        break;
-      }
+      const bool number_separator = (cps[j] == '.' || cps[j] == ',') && j > i && j + 1 < cps.size() &&
+                                    is_digit(cps[j - 1]) && is_digit(cps[j + 1]);
+      if (!is_latin_word_cp(cps[j]) && !number_separator) break;
+      ++j;
     }
     std::string token = encode_utf8(std::u32string_view(cps).substr(i, j - i));
     std::erase(token, ',');

@@ -32,7 +32,13 @@ LoadedCorpus load_corpus(const std::filesystem::path& dir, std::uintmax_t max_fi
   LoadedCorpus corpus;
   for (const auto& path : paths) {
     const std::string name = path.filename().string();
-    auto skip = [&](const std::string& why) { corpus.warnings.push_back("skipped " + name + ": " + why); };
+    auto skip = [&](const std::string& why) {
+      std::string warning = "skipped ";
+      warning += name;
+      warning += ": ";
+      warning += why;
+      corpus.warnings.push_back(std::move(warning));
+    };
     std::error_code size_ec;
     const std::uintmax_t size = std::filesystem::file_size(path, size_ec);
     if (size_ec) {

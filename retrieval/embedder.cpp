@@ -64,7 +64,8 @@ void HashedEmbedder::embed(std::string_view text, const TermWeight& weight, bool
 }
 
 void HashedEmbedder::embed_documents(const std::vector<std::string>& texts, float* out) const {
-  for (std::size_t i = 0; i < texts.size(); ++i) embed(texts[i], {}, false, out + i * static_cast<std::size_t>(dimension_));
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    embed(texts[i], {}, false, out + i * static_cast<std::size_t>(dimension_));
 }
 
 void HashedEmbedder::embed_query(std::string_view text, const TermWeight& weight, float* out) const {

@@ -100,6 +100,7 @@ std::vector<std::string> SearchEngine::best_sentences(std::string_view text, std
   if (scored.front().first <= 0) chosen = {0};
   std::sort(chosen.begin(), chosen.end());
   std::vector<std::string> out;
+  out.reserve(chosen.size());
   for (std::size_t i : chosen) out.push_back(sentences[i]);
   return out;
 }
@@ -185,6 +186,7 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFi
                                    ? (fusion_.lexical_weight + fusion_.dense_weight) / (fusion_.rrf_k + 1)
                                    : fusion_.lexical_weight + fusion_.dense_weight;
   std::vector<std::pair<double, std::size_t>> order;
+  order.reserve(fused.size());
   for (const auto& [paper, f] : fused) order.emplace_back(f.score / best_possible, paper);
   std::sort(order.begin(), order.end(),
             [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
