@@ -147,10 +147,8 @@ Answer Responder::ask(std::string_view question) const {
     for (const auto& r : top.roundups) a.lines.push_back(r.title + (r.month.empty() ? "" : " (" + r.month + ")"));
   } else {
     a.kind = Answer::Kind::answer;
-    const retrieval::Paper& paper = engine_->catalog().papers()[hits.front().paper];
-    const retrieval::Item& item = engine_->catalog().best_item(paper);
     a.heading = top.title;
-    a.lines = engine_->best_sentences(item.summary.empty() ? item.title : item.summary,
+    a.lines = engine_->best_sentences(hits.front().paper,
                                       intent.topic.empty() ? q : intent.topic, 3);
   }
   a.citations.push_back(top);

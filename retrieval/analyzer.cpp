@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <unordered_set>
 
 #include "retrieval/text.h"
@@ -112,7 +113,8 @@ std::string Analyzer::stem(std::string_view folded_word) {
   return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(sb_stemmer_length(s)));
 }
 
-void Analyzer::add_gloss_terms(const Lexicon::Entry& entry, std::vector<std::string>& out) const {
+std::vector<std::string> Analyzer::compute_gloss_terms(const Lexicon::Entry& entry) const {
+  std::vector<std::string> out;
   std::unordered_set<std::string> seen;
   for (const std::string_view gloss : entry.gloss_list()) {
     const std::u32string cps = decode_utf8(fold(gloss));
@@ -131,6 +133,21 @@ void Analyzer::add_gloss_terms(const Lexicon::Entry& entry, std::vector<std::str
       if (seen.insert(term).second) out.push_back(std::move(term));
     }
   }
+  return out;
+}
+
+void Analyzer::add_gloss_terms(const Lexicon::Entry& entry, std::vector<std::string>& out) const {
+  {
+    std::shared_lock lock(gloss_cache_mutex_);
+    if (auto it = gloss_cache_.find(&entry); it != gloss_cache_.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
+  std::vector<std::string> terms = compute_gloss_terms(entry);
+  out.insert(out.end(), terms.begin(), terms.end());
+  std::unique_lock lock(gloss_cache_mutex_);
+  gloss_cache_.emplace(&entry, std::move(terms));
 }
 
 void Analyzer::analyze_han_run(std::u32string_view run, Analysis& out, bool with_gloss) const {

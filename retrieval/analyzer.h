@@ -5,6 +5,8 @@
 // so an English question can meet a Chinese summary and the other way round.
 
 #include <memory>
+#include <shared_mutex>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +36,13 @@ class Analyzer {
  private:
   void analyze_han_run(std::u32string_view run, Analysis& out, bool with_gloss) const;
   void add_gloss_terms(const Lexicon::Entry& entry, std::vector<std::string>& out) const;
+  std::vector<std::string> compute_gloss_terms(const Lexicon::Entry& entry) const;
 
   std::shared_ptr<const Lexicon> lexicon_;
+  // Stems of each entry's glosses, computed on first use: stemming them all at load would slow
+  // every start, and the same few thousand words recur in every text.
+  mutable std::shared_mutex gloss_cache_mutex_;
+  mutable std::unordered_map<const Lexicon::Entry*, std::vector<std::string>> gloss_cache_;
 };
 
 }  // namespace roundup::retrieval

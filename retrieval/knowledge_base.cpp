@@ -5,6 +5,7 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_io.h>
 #include <fcntl.h>
+#include <omp.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -36,7 +37,17 @@ class Statement {
     if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
       throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db));
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  // Borrows a statement prepared once for the life of the connection; it is reset, not
+  // finalized, at scope exit.
+  Statement(sqlite3* db, sqlite3_stmt* prepared) : db_(db), stmt_(prepared), owned_(false) {}
+  ~Statement() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -74,7 +85,15 @@ class Statement {
   }
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool owned_ = true;
 };
+
+sqlite3_stmt* prepare_persistent(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
+    throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db));
+  return stmt;
+}
 
 void exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
@@ -205,6 +224,7 @@ std::string now_iso8601() {
 // --- Opening ------------------------------------------------------------------------------------
 
 KnowledgeBase::~KnowledgeBase() {
+  for (sqlite3_stmt* stmt : {lexical_stmt_, idf_stmt_, analysis_stmt_}) sqlite3_finalize(stmt);
   if (db_) sqlite3_close(db_);
 }
 
@@ -267,6 +287,16 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
     throw IndexError(std::string(e.what()) + " in " + db_file.string() + ": run `roundup-bot index`");
   }
   kb->passage_count_ = static_cast<double>(kb->passages_.size());
+  try {
+    kb->lexical_stmt_ = prepare_persistent(
+        kb->db_, "SELECT rowid, bm25(passage_fts, " + std::to_string(k_title_weight) + ", " +
+                     std::to_string(k_native_weight) + ", " + std::to_string(k_gloss_weight) +
+                     ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?");
+    kb->idf_stmt_ = prepare_persistent(kb->db_, "SELECT doc FROM passage_vocab WHERE term = ?");
+    kb->analysis_stmt_ = prepare_persistent(kb->db_, "SELECT terms, sentences FROM paper_analysis WHERE paper_idx = ?");
+  } catch (const IndexError& e) {
+    throw IndexError(std::string(e.what()) + " in " + db_file.string() + ": run `roundup-bot index`");
+  }
 
   const fs::path vec_file = dir / "vectors.faiss";
   try {
@@ -308,11 +338,8 @@ std::vector<ScoredPassage> KnowledgeBase::lexical_search(const std::vector<std::
     }
     match += "\"";
   }
-  static const std::string sql = "SELECT rowid, bm25(passage_fts, " + std::to_string(k_title_weight) + ", " +
-                                 std::to_string(k_native_weight) + ", " + std::to_string(k_gloss_weight) +
-                                 ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?";
   std::lock_guard lock(db_mutex_);
-  Statement st(db_, sql.c_str());
+  Statement st(db_, lexical_stmt_);
   st.bind(1, match).bind(2, static_cast<std::int64_t>(k));
   while (st.step()) {
     auto it = passage_by_id_.find(st.int64(0));
@@ -327,6 +354,9 @@ std::vector<ScoredPassage> KnowledgeBase::dense_search(const float* query, std::
   if (n == 0) return out;
   std::vector<float> distances(n);
   std::vector<faiss::Index::idx_t> labels(n);
+  // One query gains nothing from an OpenMP team, and idle team threads spin: search on the
+  // calling thread (the setting is per thread).
+  omp_set_num_threads(1);
   vectors_->search(1, query, static_cast<faiss::Index::idx_t>(n), distances.data(), labels.data());
   for (std::size_t i = 0; i < n; ++i) {
     if (labels[i] < 0) continue;
@@ -339,13 +369,56 @@ std::vector<ScoredPassage> KnowledgeBase::dense_search(const float* query, std::
 double KnowledgeBase::idf(const std::string& term) const {
   std::lock_guard lock(db_mutex_);
   if (auto it = idf_cache_.find(term); it != idf_cache_.end()) return it->second;
-  Statement st(db_, "SELECT doc FROM passage_vocab WHERE term = ?");
+  Statement st(db_, idf_stmt_);
   st.bind(1, term);
   const double df = st.step() ? static_cast<double>(st.int64(0)) : 0.0;
   const double value = std::log(1.0 + (passage_count_ - df + 0.5) / (df + 0.5));
   if (idf_cache_.size() > 100000) idf_cache_.clear();
   idf_cache_.emplace(term, value);
   return value;
+}
+
+PaperAnalysis KnowledgeBase::paper_analysis(std::size_t paper_index) const {
+  std::lock_guard lock(db_mutex_);
+  Statement st(db_, analysis_stmt_);
+  st.bind(1, static_cast<std::int64_t>(paper_index));
+  if (!st.step()) throw IndexError("no stored analysis for paper " + std::to_string(paper_index) + ": run `roundup-bot index`");
+  PaperAnalysis out;
+  std::istringstream terms(st.text(0));
+  for (std::string t; terms >> t;) out.terms.insert(std::move(t));
+  try {
+    for (const json& pair : json::parse(st.text(1))) {
+      out.sentences.push_back(pair.at(0).get<std::string>());
+      std::istringstream sentence_terms(pair.at(1).get<std::string>());
+      auto& set = out.sentence_terms.emplace_back();
+      for (std::string t; sentence_terms >> t;) set.insert(std::move(t));
+    }
+  } catch (const json::exception& e) {
+    throw IndexError(std::string("stored analysis is damaged (") + e.what() + "): run `roundup-bot index`");
+  }
+  return out;
+}
+
+PaperAnalysis analyze_paper(const Catalog& catalog, std::size_t paper_index, const Analyzer& analyzer) {
+  const Paper& paper = catalog.papers()[paper_index];
+  PaperAnalysis out;
+  for (const ItemRef& ref : paper.occurrences) {
+    const Item& item = catalog.item(ref);
+    std::string all = item.title;
+    for (const std::string& a : item.authors) all += " " + a;
+    all += "\n" + item.summary;
+    const Analysis a = analyzer.analyze(all);
+    out.terms.insert(a.native.begin(), a.native.end());
+    out.terms.insert(a.gloss.begin(), a.gloss.end());
+  }
+  const Item& best = catalog.best_item(paper);
+  out.sentences = split_sentences(best.summary.empty() ? best.title : best.summary);
+  for (const std::string& sentence : out.sentences) {
+    const Analysis a = analyzer.analyze(sentence);
+    auto& terms = out.sentence_terms.emplace_back(a.native.begin(), a.native.end());
+    terms.insert(a.gloss.begin(), a.gloss.end());
+  }
+  return out;
 }
 
 // --- Building -----------------------------------------------------------------------------------
@@ -452,6 +525,7 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
          "CREATE TABLE files(name TEXT PRIMARY KEY, roundup_id TEXT, sha256 TEXT, size INTEGER);"
          "CREATE TABLE passages(id INTEGER NOT NULL UNIQUE, roundup_idx INTEGER, item_idx INTEGER, chunk INTEGER,"
          " title TEXT, text TEXT);"
+         "CREATE TABLE paper_analysis(paper_idx INTEGER PRIMARY KEY, terms TEXT, sentences TEXT);"
          "CREATE VIRTUAL TABLE passage_fts USING fts5(title, native, gloss, content='', tokenize='ascii');"
          "CREATE VIRTUAL TABLE passage_vocab USING fts5vocab(passage_fts, 'row');");
     {
@@ -487,6 +561,19 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
             .bind(3, join_terms(body.native))
             .bind(4, join_terms(body.gloss));
         fts.run();
+      }
+    }
+    {
+      Statement ains(db, "INSERT INTO paper_analysis(paper_idx, terms, sentences) VALUES(?, ?, ?)");
+      for (std::size_t p = 0; p < catalog.papers().size(); ++p) {
+        const PaperAnalysis a = analyze_paper(catalog, p, analyzer);
+        const auto joined = [](const std::unordered_set<std::string>& set) {
+          return join_terms(std::vector<std::string>(set.begin(), set.end()));
+        };
+        json sentences = json::array();
+        for (std::size_t i = 0; i < a.sentences.size(); ++i) sentences.push_back({a.sentences[i], joined(a.sentence_terms[i])});
+        ains.bind(1, static_cast<std::int64_t>(p)).bind(2, joined(a.terms)).bind(3, sentences.dump());
+        ains.run();
       }
     }
     exec(db, "COMMIT;");

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "retrieval/catalog.h"
@@ -19,6 +20,7 @@
 #include "retrieval/passages.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 namespace faiss {
 struct Index;
 }
@@ -48,6 +50,15 @@ struct BuildReport {
   std::string previous_index_note;  // why the previous index was not reused, if it was not
   double seconds = 0;
 };
+
+// A paper's analysed text, computed at build time: every answer needs it for each result
+// (how much of the question the paper covers, which sentences answer it).
+struct PaperAnalysis {
+  std::unordered_set<std::string> terms;  // title, authors and summaries of every occurrence
+  std::vector<std::string> sentences;     // of the best occurrence's summary (or its title)
+  std::vector<std::unordered_set<std::string>> sentence_terms;
+};
+PaperAnalysis analyze_paper(const Catalog& catalog, std::size_t paper_index, const Analyzer& analyzer);
 
 struct ScoredPassage {
   std::size_t passage = 0;  // index into KnowledgeBase::passages()
@@ -81,6 +92,8 @@ class KnowledgeBase {
   // Inverse document frequency of a term over passages (BM25's formula); unseen terms get the
   // highest value.
   double idf(const std::string& term) const;
+  // Throws IndexError when the stored analysis is missing or damaged.
+  PaperAnalysis paper_analysis(std::size_t paper_index) const;
 
  private:
   KnowledgeBase() = default;
@@ -92,6 +105,9 @@ class KnowledgeBase {
   std::unordered_map<std::int64_t, std::size_t> passage_by_id_;
   std::vector<SourceFile> files_;
   sqlite3* db_ = nullptr;
+  sqlite3_stmt* lexical_stmt_ = nullptr;  // prepared once, used under db_mutex_
+  sqlite3_stmt* idf_stmt_ = nullptr;
+  sqlite3_stmt* analysis_stmt_ = nullptr;
   std::unique_ptr<faiss::Index> vectors_;
   mutable std::mutex db_mutex_;  // one SQLite connection, serialised
   mutable std::unordered_map<std::string, double> idf_cache_;

@@ -10,6 +10,11 @@
 namespace roundup::retrieval {
 
 namespace {
+// Words longer than this (idioms, set phrases) add nothing to retrieval and cost lookups.
+constexpr std::size_t k_max_word_length = 12;
+
+std::uint64_t pair_key(char32_t a, char32_t b) { return (static_cast<std::uint64_t>(a) << 32) | b; }
+
 std::string_view trim_ascii(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -81,14 +86,23 @@ void Lexicon::add(std::string_view word, std::string_view glosses, Source source
 }
 
 void Lexicon::insert(std::string_view word, std::string_view glosses, Source source) {
-  max_word_length_ = std::max(max_word_length_, utf8_length(word));
+  const std::u32string cps = decode_utf8(word);
+  if (cps.size() > k_max_word_length) return;
+  if (cps.size() >= 2) {
+    std::uint8_t& longest = max_length_by_pair_[pair_key(cps[0], cps[1])];
+    longest = std::max(longest, static_cast<std::uint8_t>(cps.size()));
+  }
   auto [it, inserted] = entries_.try_emplace(word, Entry{glosses, source});
   if (!inserted && !(it->second.source == Source::glossary && source == Source::cedict))
     it->second = Entry{glosses, source};
 }
 
 std::size_t Lexicon::longest_match(std::u32string_view text, std::size_t pos, const Entry** entry) const {
-  const std::size_t limit = std::min(max_word_length_, text.size() - pos);
+  std::size_t limit = 1;
+  if (pos + 1 < text.size()) {
+    if (auto it = max_length_by_pair_.find(pair_key(text[pos], text[pos + 1])); it != max_length_by_pair_.end())
+      limit = std::min<std::size_t>(it->second, text.size() - pos);
+  }
   std::string candidate = encode_utf8(text.substr(pos, limit));
   for (std::size_t len = limit; len > 0; --len) {
     if (auto it = entries_.find(candidate); it != entries_.end()) {

@@ -46,7 +46,9 @@ class Lexicon {
 
   std::deque<std::string> storage_;  // file contents and added strings; entries point into them
   std::unordered_map<std::string_view, Entry> entries_;
-  std::size_t max_word_length_ = 0;  // in code points
+  // Longest word (in code points) starting with each pair of code points: most positions in a
+  // text need one or two hash lookups instead of one per possible length.
+  std::unordered_map<std::uint64_t, std::uint8_t> max_length_by_pair_;
   std::string fingerprint_;
 };
 

@@ -1,6 +1,8 @@
 #include "retrieval/query_intent.h"
 
+#include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <regex>
 #include <set>
 
@@ -79,16 +81,35 @@ bool only_frame_words(std::string_view folded) {
   return true;
 }
 
+bool contains_any(std::string_view text, std::initializer_list<std::string_view> needles) {
+  return std::any_of(needles.begin(), needles.end(),
+                     [&](std::string_view n) { return text.find(n) != std::string_view::npos; });
+}
+
+bool has_four_digits(std::string_view text) {
+  int run = 0;
+  for (char c : text) {
+    run = (c >= '0' && c <= '9') ? run + 1 : 0;
+    if (run == 4) return true;
+  }
+  return false;
+}
+
 std::optional<std::string> find_author(const std::string& folded, const Catalog& catalog, std::string* rest) {
   static const std::regex k_by(
       R"((?:papers?|works?|articles?|research|anything|something|stuff)\s+(?:written\s+|authored\s+|published\s+)?(?:by|from)\s+([^,.;?!]+))");
   static const std::regex k_by_start(R"(^\s*(?:by|from)\s+([^,.;?!]+))");
   static const std::regex k_zh(R"(([a-z][a-z .'\-]*[a-z])\s*(?:的论文|的文章|写的|的工作|等人的))");
   static const std::regex k_zh_author(R"(作者(?:是|为)?\s*([a-z][a-z .'\-]*[a-z]))");
+  // std::regex is slow; most questions name no author, and these substrings are necessary.
+  const bool english = contains_any(folded, {"by ", "from "});
+  const bool chinese = contains_any(folded, {"的论文", "的文章", "写的", "的工作", "等人的", "作者"});
+  if (!english && !chinese) return std::nullopt;
   std::smatch m;
   std::string candidate;
   std::string matched;  // the whole "papers by X" phrase, removed from *rest on success
   for (const std::regex* re : {&k_by, &k_by_start, &k_zh, &k_zh_author}) {
+    if ((re == &k_zh || re == &k_zh_author) ? !chinese : !english) continue;
     if (std::regex_search(folded, m, *re)) {
       candidate = trim(m[1].str());
       matched = m[0].str();
@@ -149,6 +170,11 @@ std::optional<std::string> find_month(std::string_view text, std::string* rest) 
       R"(\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(?:of\s+)?(\d{4})\b)");
   static const std::regex k_year_name(R"(\b(\d{4})\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b)");
   std::smatch m;
+  // Every form has a four-digit year; std::regex is slow, so skip the common case cheaply.
+  if (!has_four_digits(s)) {
+    if (rest) *rest = s;
+    return std::nullopt;
+  }
   if (std::regex_search(s, m, k_zh)) {
     const int month = std::stoi(m[2].str());
     if (month >= 1 && month <= 12) {
@@ -190,7 +216,7 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
   static const std::regex k_which(
       R"(\b(?:which|what)\s+(?:roundups?|digests?|issues?|months?|editions?)\b|\bin\s+which\s+(?:roundups?|digests?|months?)\b|哪些期|哪几期|哪一期|哪期|哪个月|哪些月|哪几个月)");
   std::smatch m;
-  if (std::regex_search(rest, m, k_which)) {
+  if (contains_any(rest, {"which", "what", "哪"}) && std::regex_search(rest, m, k_which)) {
     intent.kind = QueryIntent::Kind::which_roundups;
     rest = std::regex_replace(rest, k_which, " ");
     static const std::regex k_verbs(

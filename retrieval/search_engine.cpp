@@ -1,6 +1,7 @@
 #include "retrieval/search_engine.h"
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -41,22 +42,42 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const 
   return q;
 }
 
-double SearchEngine::coverage(const QueryTerms& q, const Paper& paper) const {
-  if (q.terms.empty()) return 0;
-  std::unordered_set<std::string> doc;
-  for (const ItemRef& ref : paper.occurrences) {
-    const Item& item = catalog().item(ref);
-    std::string text = item.title;
-    for (const std::string& a : item.authors) text += " " + a;
-    text += "\n" + item.summary;
-    const Analysis a = analyzer_->analyze(text);
-    doc.insert(a.native.begin(), a.native.end());
-    doc.insert(a.gloss.begin(), a.gloss.end());
+std::vector<std::string> SearchEngine::selective_terms(const QueryTerms& q) {
+  // FTS5 scores every matching row once per query term, so a long question (60 terms from a
+  // Chinese sentence and its glosses) costs milliseconds even on a small corpus and far more on a
+  // large one. The most selective terms carry nearly all of BM25's signal; terms found in most
+  // passages carry almost none.
+  std::vector<std::size_t> order(q.terms.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return q.weights[a] > q.weights[b]; });
+  std::vector<std::string> out;
+  for (std::size_t i : order) {
+    if (out.size() >= k_max_lexical_terms) break;
+    if (q.weights[i] < k_min_lexical_idf && !out.empty()) break;
+    out.push_back(q.terms[i]);
   }
+  return out;
+}
+
+std::shared_ptr<const PaperAnalysis> SearchEngine::paper_text(std::size_t paper_index) const {
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = paper_text_cache_.find(paper_index); it != paper_text_cache_.end()) return it->second;
+  }
+  auto text = std::make_shared<const PaperAnalysis>(kb_->paper_analysis(paper_index));
+  std::lock_guard lock(cache_mutex_);
+  if (paper_text_cache_.size() >= k_paper_text_cache_size) paper_text_cache_.clear();
+  paper_text_cache_.emplace(paper_index, text);
+  return text;
+}
+
+double SearchEngine::coverage(const QueryTerms& q, std::size_t paper_index) const {
+  if (q.terms.empty()) return 0;
+  const auto text = paper_text(paper_index);
   double found = 0, total = 0;
   for (std::size_t i = 0; i < q.terms.size(); ++i) {
     total += q.weights[i];
-    if (doc.count(q.terms[i])) found += q.weights[i];
+    if (text->terms.count(q.terms[i])) found += q.weights[i];
   }
   return total > 0 ? found / total : 0;
 }
@@ -73,19 +94,22 @@ bool SearchEngine::passes(const Paper& paper, std::size_t roundup_index, const S
   return true;
 }
 
-std::vector<std::string> SearchEngine::best_sentences(std::string_view text, std::string_view question,
+std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, std::string_view question,
                                                       std::size_t max_sentences) const {
-  const std::vector<std::string> sentences = split_sentences(text);
+  return best_sentences(paper_index, query_terms(question), max_sentences);
+}
+
+std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, const QueryTerms& q,
+                                                      std::size_t max_sentences) const {
+  const auto text = paper_text(paper_index);
+  const auto& sentences = text->sentences;
   if (sentences.empty()) return {};
-  const QueryTerms q = query_terms(question);
   std::vector<std::pair<double, std::size_t>> scored;
+  scored.reserve(sentences.size());
   for (std::size_t i = 0; i < sentences.size(); ++i) {
-    const Analysis a = analyzer_->analyze(sentences[i]);
-    std::unordered_set<std::string> terms(a.native.begin(), a.native.end());
-    terms.insert(a.gloss.begin(), a.gloss.end());
     double s = 0;
     for (std::size_t t = 0; t < q.terms.size(); ++t)
-      if (terms.count(q.terms[t])) s += q.weights[t];
+      if (text->sentence_terms[i].count(q.terms[t])) s += q.weights[t];
     // Very short fragments ("图 2 网络结构") make poor answers.
     if (utf8_length(sentences[i]) < 12) s *= 0.3;
     scored.emplace_back(s, i);
@@ -105,14 +129,12 @@ std::vector<std::string> SearchEngine::best_sentences(std::string_view text, std
   return out;
 }
 
-SearchHit SearchEngine::hit_for(std::size_t paper_index, double score, std::string_view question) const {
-  const Paper& paper = catalog().papers()[paper_index];
+SearchHit SearchEngine::hit_for(std::size_t paper_index, double score, const QueryTerms& q) const {
   SearchHit hit;
   hit.paper = paper_index;
   hit.score = score;
-  const Item& item = catalog().best_item(paper);
   std::string snippet;
-  for (const std::string& s : best_sentences(item.summary.empty() ? item.title : item.summary, question, 2)) {
+  for (const std::string& s : best_sentences(paper_index, q, 2)) {
     if (!snippet.empty()) snippet += " ";
     snippet += s;
   }
@@ -133,7 +155,7 @@ std::vector<SearchHit> SearchEngine::list_papers(const SearchFilter& filter, std
   std::vector<SearchHit> out;
   for (const auto& [kind, p] : order) {
     if (out.size() >= limit) break;
-    SearchHit hit = hit_for(p, 1.0, "");
+    SearchHit hit = hit_for(p, 1.0, QueryTerms{});
     hit.coverage = 1.0;
     out.push_back(std::move(hit));
   }
@@ -147,7 +169,7 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFi
   const auto& papers = catalog().papers();
 
   const std::size_t candidates = fusion_.candidates * (filter.any() ? 4 : 1);
-  const std::vector<ScoredPassage> lexical = kb_->lexical_search(q.terms, candidates);
+  const std::vector<ScoredPassage> lexical = kb_->lexical_search(selective_terms(q), candidates);
   std::vector<float> qvec(static_cast<std::size_t>(embedder_->dimension()));
   embedder_->embed_query(
       topic, [this](const std::string& t) { return kb_->idf(t); }, qvec.data());
@@ -193,9 +215,9 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFi
   std::vector<SearchHit> out;
   for (const auto& [score, paper] : order) {
     if (out.size() >= top_k) break;
-    SearchHit hit = hit_for(paper, score, topic);
+    SearchHit hit = hit_for(paper, score, q);
     hit.passage = fused[paper].passage;
-    hit.coverage = coverage(q, papers[paper]);
+    hit.coverage = coverage(q, paper);
     out.push_back(std::move(hit));
   }
   return out;

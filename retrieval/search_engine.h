@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "retrieval/analyzer.h"
@@ -53,8 +56,9 @@ class SearchEngine {
   SearchResponse search(std::string_view question, std::size_t top_k) const;
   // Ranks papers for a free-text topic within the filter.
   std::vector<SearchHit> rank(std::string_view topic, const SearchFilter& filter, std::size_t top_k) const;
-  // Up to max_sentences sentences of text that best match the question, in text order.
-  std::vector<std::string> best_sentences(std::string_view text, std::string_view question,
+  // Up to max_sentences sentences of the paper's summary that best match the question, in text
+  // order (the first sentence when none matches).
+  std::vector<std::string> best_sentences(std::size_t paper_index, std::string_view question,
                                           std::size_t max_sentences) const;
 
   const KnowledgeBase& knowledge_base() const { return *kb_; }
@@ -65,16 +69,27 @@ class SearchEngine {
     std::vector<std::string> terms;  // native and gloss terms, deduplicated
     std::vector<double> weights;     // idf of each
   };
+  static constexpr std::size_t k_paper_text_cache_size = 4096;
+  static constexpr std::size_t k_max_lexical_terms = 24;
+  static constexpr double k_min_lexical_idf = 0.3;  // about: found in over 70% of passages
+
+  static std::vector<std::string> selective_terms(const QueryTerms& q);
+
   QueryTerms query_terms(std::string_view text) const;
-  double coverage(const QueryTerms& q, const Paper& paper) const;
+  std::shared_ptr<const PaperAnalysis> paper_text(std::size_t paper_index) const;
+  double coverage(const QueryTerms& q, std::size_t paper_index) const;
+  std::vector<std::string> best_sentences(std::size_t paper_index, const QueryTerms& q,
+                                          std::size_t max_sentences) const;
   bool passes(const Paper& paper, std::size_t roundup_index, const SearchFilter& filter) const;
   std::vector<SearchHit> list_papers(const SearchFilter& filter, std::size_t limit) const;
-  SearchHit hit_for(std::size_t paper, double score, std::string_view question) const;
+  SearchHit hit_for(std::size_t paper, double score, const QueryTerms& q) const;
 
   std::shared_ptr<const KnowledgeBase> kb_;
   std::shared_ptr<const Analyzer> analyzer_;
   std::shared_ptr<const Embedder> embedder_;
   FusionSettings fusion_;
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<std::size_t, std::shared_ptr<const PaperAnalysis>> paper_text_cache_;
 };
 
 }  // namespace roundup::retrieval
