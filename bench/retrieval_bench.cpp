@@ -57,8 +57,9 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("build")) {
     std::filesystem::remove_all(std::filesystem::path(data) / "index");
     const auto report = runtime.reindex(std::cerr);
-    out = {{"phase", "build"},           {"files", report.files},       {"papers", report.papers},
-           {"passages", report.passages}, {"seconds", report.seconds}, {"peak_rss_mib", peak_rss_mib()}};
+    out = {{"phase", "build"},          {"files", report.files},
+           {"papers", report.papers},   {"passages", report.passages},
+           {"seconds", report.seconds}, {"peak_rss_mib", peak_rss_mib()}};
     std::uintmax_t bytes = 0;
     for (const auto& e : std::filesystem::recursive_directory_iterator(std::filesystem::path(data) / "index"))
       if (e.is_regular_file()) bytes += e.file_size();

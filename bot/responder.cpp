@@ -1,5 +1,6 @@
 #include "bot/responder.h"
 
+#include <algorithm>
 #include <map>
 
 #include "retrieval/text.h"
@@ -148,12 +149,16 @@ Answer Responder::ask(std::string_view question) const {
   } else {
     a.kind = Answer::Kind::answer;
     a.heading = top.title;
-    a.lines = engine_->best_sentences(hits.front().paper,
-                                      intent.topic.empty() ? q : intent.topic, 3);
+    a.lines = engine_->best_sentences(hits.front().paper, intent.topic.empty() ? q : intent.topic, 3);
   }
   a.citations.push_back(top);
-  for (std::size_t i = 1; i < hits.size() && a.related.size() < 3; ++i)
-    if (hits[i].coverage >= settings_.min_confidence) a.related.push_back(cite(hits[i]));
+  // Related papers must be nearly as relevant as the answer, not merely above the floor.
+  const SearchHit& best = hits.front();
+  for (std::size_t i = 1; i < hits.size() && a.related.size() < 3; ++i) {
+    if (hits[i].coverage >= std::max(settings_.min_confidence, 0.6 * best.coverage) &&
+        hits[i].score >= 0.5 * best.score)
+      a.related.push_back(cite(hits[i]));
+  }
   return a;
 }
 

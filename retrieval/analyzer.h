@@ -6,9 +6,9 @@
 
 #include <memory>
 #include <shared_mutex>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "retrieval/lexicon.h"

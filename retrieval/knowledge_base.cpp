@@ -288,12 +288,13 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
   }
   kb->passage_count_ = static_cast<double>(kb->passages_.size());
   try {
-    kb->lexical_stmt_ = prepare_persistent(
-        kb->db_, "SELECT rowid, bm25(passage_fts, " + std::to_string(k_title_weight) + ", " +
-                     std::to_string(k_native_weight) + ", " + std::to_string(k_gloss_weight) +
-                     ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?");
+    kb->lexical_stmt_ =
+        prepare_persistent(kb->db_, "SELECT rowid, bm25(passage_fts, " + std::to_string(k_title_weight) + ", " +
+                                        std::to_string(k_native_weight) + ", " + std::to_string(k_gloss_weight) +
+                                        ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?");
     kb->idf_stmt_ = prepare_persistent(kb->db_, "SELECT doc FROM passage_vocab WHERE term = ?");
-    kb->analysis_stmt_ = prepare_persistent(kb->db_, "SELECT terms, sentences FROM paper_analysis WHERE paper_idx = ?");
+    kb->analysis_stmt_ = prepare_persistent(
+        kb->db_, "SELECT native_terms, gloss_terms, sentences FROM paper_analysis WHERE paper_idx = ?");
   } catch (const IndexError& e) {
     throw IndexError(std::string(e.what()) + " in " + db_file.string() + ": run `roundup-bot index`");
   }
@@ -382,12 +383,15 @@ PaperAnalysis KnowledgeBase::paper_analysis(std::size_t paper_index) const {
   std::lock_guard lock(db_mutex_);
   Statement st(db_, analysis_stmt_);
   st.bind(1, static_cast<std::int64_t>(paper_index));
-  if (!st.step()) throw IndexError("no stored analysis for paper " + std::to_string(paper_index) + ": run `roundup-bot index`");
+  if (!st.step())
+    throw IndexError("no stored analysis for paper " + std::to_string(paper_index) + ": run `roundup-bot index`");
   PaperAnalysis out;
-  std::istringstream terms(st.text(0));
-  for (std::string t; terms >> t;) out.terms.insert(std::move(t));
+  std::istringstream native(st.text(0));
+  for (std::string t; native >> t;) out.native_terms.insert(std::move(t));
+  std::istringstream gloss(st.text(1));
+  for (std::string t; gloss >> t;) out.gloss_terms.insert(std::move(t));
   try {
-    for (const json& pair : json::parse(st.text(1))) {
+    for (const json& pair : json::parse(st.text(2))) {
       out.sentences.push_back(pair.at(0).get<std::string>());
       std::istringstream sentence_terms(pair.at(1).get<std::string>());
       auto& set = out.sentence_terms.emplace_back();
@@ -408,8 +412,8 @@ PaperAnalysis analyze_paper(const Catalog& catalog, std::size_t paper_index, con
     for (const std::string& a : item.authors) all += " " + a;
     all += "\n" + item.summary;
     const Analysis a = analyzer.analyze(all);
-    out.terms.insert(a.native.begin(), a.native.end());
-    out.terms.insert(a.gloss.begin(), a.gloss.end());
+    out.native_terms.insert(a.native.begin(), a.native.end());
+    out.gloss_terms.insert(a.gloss.begin(), a.gloss.end());
   }
   const Item& best = catalog.best_item(paper);
   out.sentences = split_sentences(best.summary.empty() ? best.title : best.summary);
@@ -525,7 +529,8 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
          "CREATE TABLE files(name TEXT PRIMARY KEY, roundup_id TEXT, sha256 TEXT, size INTEGER);"
          "CREATE TABLE passages(id INTEGER NOT NULL UNIQUE, roundup_idx INTEGER, item_idx INTEGER, chunk INTEGER,"
          " title TEXT, text TEXT);"
-         "CREATE TABLE paper_analysis(paper_idx INTEGER PRIMARY KEY, terms TEXT, sentences TEXT);"
+         "CREATE TABLE paper_analysis(paper_idx INTEGER PRIMARY KEY, native_terms TEXT, gloss_terms TEXT,"
+         " sentences TEXT);"
          "CREATE VIRTUAL TABLE passage_fts USING fts5(title, native, gloss, content='', tokenize='ascii');"
          "CREATE VIRTUAL TABLE passage_vocab USING fts5vocab(passage_fts, 'row');");
     {
@@ -564,15 +569,20 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
       }
     }
     {
-      Statement ains(db, "INSERT INTO paper_analysis(paper_idx, terms, sentences) VALUES(?, ?, ?)");
+      Statement ains(db,
+                     "INSERT INTO paper_analysis(paper_idx, native_terms, gloss_terms, sentences) VALUES(?, ?, ?, ?)");
       for (std::size_t p = 0; p < catalog.papers().size(); ++p) {
         const PaperAnalysis a = analyze_paper(catalog, p, analyzer);
         const auto joined = [](const std::unordered_set<std::string>& set) {
           return join_terms(std::vector<std::string>(set.begin(), set.end()));
         };
         json sentences = json::array();
-        for (std::size_t i = 0; i < a.sentences.size(); ++i) sentences.push_back({a.sentences[i], joined(a.sentence_terms[i])});
-        ains.bind(1, static_cast<std::int64_t>(p)).bind(2, joined(a.terms)).bind(3, sentences.dump());
+        for (std::size_t i = 0; i < a.sentences.size(); ++i)
+          sentences.push_back({a.sentences[i], joined(a.sentence_terms[i])});
+        ains.bind(1, static_cast<std::int64_t>(p))
+            .bind(2, joined(a.native_terms))
+            .bind(3, joined(a.gloss_terms))
+            .bind(4, sentences.dump());
         ains.run();
       }
     }

@@ -54,8 +54,11 @@ struct BuildReport {
 // A paper's analysed text, computed at build time: every answer needs it for each result
 // (how much of the question the paper covers, which sentences answer it).
 struct PaperAnalysis {
-  std::unordered_set<std::string> terms;  // title, authors and summaries of every occurrence
-  std::vector<std::string> sentences;     // of the best occurrence's summary (or its title)
+  // Title, authors and summaries of every occurrence: their own terms, and the English stems
+  // of their Chinese words' glosses (weaker evidence: glosses are ambiguous).
+  std::unordered_set<std::string> native_terms;
+  std::unordered_set<std::string> gloss_terms;
+  std::vector<std::string> sentences;  // of the best occurrence's summary (or its title)
   std::vector<std::unordered_set<std::string>> sentence_terms;
 };
 PaperAnalysis analyze_paper(const Catalog& catalog, std::size_t paper_index, const Analyzer& analyzer);

@@ -13,7 +13,9 @@ namespace {
 // Words longer than this (idioms, set phrases) add nothing to retrieval and cost lookups.
 constexpr std::size_t k_max_word_length = 12;
 
-std::uint64_t pair_key(char32_t a, char32_t b) { return (static_cast<std::uint64_t>(a) << 32) | b; }
+std::uint64_t pair_key(char32_t a, char32_t b) {
+  return (static_cast<std::uint64_t>(a) << 32) | b;
+}
 
 std::string_view trim_ascii(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);

@@ -49,7 +49,8 @@ std::vector<std::string> SearchEngine::selective_terms(const QueryTerms& q) {
   // passages carry almost none.
   std::vector<std::size_t> order(q.terms.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return q.weights[a] > q.weights[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return q.weights[a] > q.weights[b]; });
   std::vector<std::string> out;
   for (std::size_t i : order) {
     if (out.size() >= k_max_lexical_terms) break;
@@ -77,7 +78,11 @@ double SearchEngine::coverage(const QueryTerms& q, std::size_t paper_index) cons
   double found = 0, total = 0;
   for (std::size_t i = 0; i < q.terms.size(); ++i) {
     total += q.weights[i];
-    if (text->terms.count(q.terms[i])) found += q.weights[i];
+    if (text->native_terms.count(q.terms[i])) {
+      found += q.weights[i];
+    } else if (text->gloss_terms.count(q.terms[i])) {
+      found += k_gloss_evidence * q.weights[i];
+    }
   }
   return total > 0 ? found / total : 0;
 }
@@ -175,49 +180,31 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFi
       topic, [this](const std::string& t) { return kb_->idf(t); }, qvec.data());
   const std::vector<ScoredPassage> dense = kb_->dense_search(qvec.data(), candidates);
 
-  struct Fused {
-    double score = 0;
-    std::size_t passage = 0;
-    bool has_passage = false;
-  };
-  std::unordered_map<std::size_t, Fused> fused;
-  auto add_list = [&](const std::vector<ScoredPassage>& list, double weight) {
-    if (list.empty()) return;
-    const double top = std::max(list.front().score, 1e-9);
+  // Passages -> papers: a paper's rank in each list is that of its best passage.
+  std::unordered_map<std::size_t, std::size_t> best_passage;
+  const auto to_papers = [&](const std::vector<ScoredPassage>& list, double weight) {
+    RankedList ranked;
+    ranked.weight = weight;
     std::unordered_set<std::size_t> seen;
-    std::size_t rank = 0;
     for (const ScoredPassage& sp : list) {
       const Passage& passage = passages[sp.passage];
       const std::size_t paper = catalog().paper_index_of(passage.item);
       if (!passes(papers[paper], passage.item.roundup, filter) || !seen.insert(paper).second) continue;
-      ++rank;
-      Fused& f = fused[paper];
-      f.score += fusion_.method == FusionSettings::Method::rrf
-                     ? weight / static_cast<double>(fusion_.rrf_k + static_cast<int>(rank))
-                     : weight * std::max(0.0, sp.score) / top;
-      if (!f.has_passage) {
-        f.passage = sp.passage;
-        f.has_passage = true;
-      }
+      ranked.entries.emplace_back(paper, sp.score);
+      best_passage.emplace(paper, sp.passage);
     }
+    return ranked;
   };
-  add_list(lexical, fusion_.lexical_weight);
-  add_list(dense, fusion_.dense_weight);
+  const std::vector<FusedEntry> fused =
+      fuse({to_papers(lexical, fusion_.lexical_weight), to_papers(dense, fusion_.dense_weight)}, fusion_.method,
+           fusion_.rrf_k);
 
-  const double best_possible = fusion_.method == FusionSettings::Method::rrf
-                                   ? (fusion_.lexical_weight + fusion_.dense_weight) / (fusion_.rrf_k + 1)
-                                   : fusion_.lexical_weight + fusion_.dense_weight;
-  std::vector<std::pair<double, std::size_t>> order;
-  order.reserve(fused.size());
-  for (const auto& [paper, f] : fused) order.emplace_back(f.score / best_possible, paper);
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   std::vector<SearchHit> out;
-  for (const auto& [score, paper] : order) {
+  for (const FusedEntry& entry : fused) {
     if (out.size() >= top_k) break;
-    SearchHit hit = hit_for(paper, score, q);
-    hit.passage = fused[paper].passage;
-    hit.coverage = coverage(q, paper);
+    SearchHit hit = hit_for(entry.key, entry.score, q);
+    hit.passage = best_passage[entry.key];
+    hit.coverage = coverage(q, entry.key);
     out.push_back(std::move(hit));
   }
   return out;

@@ -3,29 +3,21 @@
 // aggregated from passages to papers, with structured questions answered from metadata.
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "retrieval/analyzer.h"
 #include "retrieval/embedder.h"
+#include "retrieval/fusion.h"
 #include "retrieval/knowledge_base.h"
 #include "retrieval/query_intent.h"
 
 namespace roundup::retrieval {
-
-struct FusionSettings {
-  enum class Method { rrf, score };
-  Method method = Method::score;
-  double lexical_weight = 1.0;
-  double dense_weight = 0.4;
-  int rrf_k = 60;
-  std::size_t candidates = 200;  // passages fetched from each retriever
-};
 
 struct SearchFilter {
   std::optional<std::string> month;
@@ -71,6 +63,7 @@ class SearchEngine {
   };
   static constexpr std::size_t k_paper_text_cache_size = 4096;
   static constexpr std::size_t k_max_lexical_terms = 24;
+  static constexpr double k_gloss_evidence = 0.5;   // a term found only through a gloss counts half
   static constexpr double k_min_lexical_idf = 0.3;  // about: found in over 70% of passages
 
   static std::vector<std::string> selective_terms(const QueryTerms& q);

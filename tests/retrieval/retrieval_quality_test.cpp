@@ -12,6 +12,7 @@
 
 #include "adapters/cli/json_output.h"
 #include "adapters/cli/runtime.h"
+#include "bot/responder.h"
 #include "tests/support/temp_dir.h"
 
 using nlohmann::json;
@@ -86,4 +87,41 @@ TEST_CASE("retrieval quality: recall@1 >= 0.80 and recall@5 >= 0.95 on the proje
   MESSAGE("questions=" << n << " recall@1=" << r1 / n << " recall@5=" << r5 / n << " mrr=" << mrr / n);
   CHECK(r1 / n >= 0.80);
   CHECK(r5 / n >= 0.95);
+}
+
+TEST_CASE("retrieval quality: out-of-scope questions get no confident answer, in-scope ones do" *
+          doctest::timeout(600)) {
+  roundup::testing::TempDir tmp;
+  roundup::config::Config config = roundup::config::default_config();
+  const std::string root = ROUNDUP_SOURCE_DIR;
+  config.corpus_dir = root + "/data/roundups";
+  config.retrieval.lexicon_dir = root + "/data/lexicon";
+  config.data_dir = tmp.path();
+  roundup::app::Runtime runtime(config);
+  std::ostringstream log;
+  const roundup::bot::Responder responder = runtime.responder(log);
+  const auto count_no_match = [&](const std::string& file, std::size_t& total) {
+    std::ifstream in(root + file);
+    REQUIRE(in);
+    std::size_t no_match = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const std::string q = json::parse(line)["q"].get<std::string>();
+      ++total;
+      if (responder.ask(q).kind == roundup::bot::Answer::Kind::no_match) {
+        ++no_match;
+        if (file.find("retrieval-questions") != std::string::npos) MESSAGE("refused in-scope: " << q);
+      } else if (file.find("out-of-scope") != std::string::npos) {
+        MESSAGE("answered out-of-scope: " << q);
+      }
+    }
+    return no_match;
+  };
+  std::size_t out_total = 0, in_total = 0;
+  const std::size_t out_refused = count_no_match("/tests/data/out-of-scope-questions.jsonl", out_total);
+  const std::size_t in_refused = count_no_match("/tests/data/retrieval-questions.jsonl", in_total);
+  MESSAGE("out of scope refused " << out_refused << "/" << out_total << "; in scope refused " << in_refused << "/"
+                                  << in_total);
+  CHECK(static_cast<double>(out_refused) >= 0.6 * static_cast<double>(out_total));
+  CHECK(static_cast<double>(in_refused) <= 0.05 * static_cast<double>(in_total));
 }
