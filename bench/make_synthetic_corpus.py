@@ -25,17 +25,32 @@ SURNAMES = "Smith Wang Li Zhang Chen Kumar Garcia Müller Rossi Tanaka Kim Nguye
 GIVEN = "Alex Wei Yu Maria Jan Hiro Ana Omar Lena Ravi Sara Tom Yuki Igor Chen".split()
 
 
+def make_vocabulary(rng, size):
+    """Pseudo-words in Latin and Han script: a real corpus has a long tail of rare terms
+    (names, methods, datasets) next to the common ML words, and questions usually name some."""
+    syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "zen", "dra", "pli", "quo", "ster", "mun", "gal"]
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    words = set()
+    while len(words) < size:
+        if rng.random() < 0.6:
+            words.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
+        else:
+            words.add("".join(rng.choice(han) for _ in range(2)))
+    return sorted(words)
+
+
 def zipf_choice(rng, words):
     # Zipf-like: earlier words are more frequent.
     i = int(len(words) * (rng.random() ** 2.2))
     return words[min(i, len(words) - 1)]
 
 
-def sentence(rng):
+def sentence(rng, tail):
     parts = []
     for _ in range(rng.randint(8, 18)):
         r = rng.random()
-        parts.append(zipf_choice(rng, ZH) if r < 0.55 else zipf_choice(rng, EN) if r < 0.8 else rng.choice(FILLER))
+        parts.append(zipf_choice(rng, ZH) if r < 0.45 else zipf_choice(rng, EN) if r < 0.7
+                     else rng.choice(tail) if r < 0.85 else rng.choice(FILLER))
     return "".join(p if any('\u4e00' <= c <= '\u9fff' for c in p) else f" {p} " for p in parts).strip() + "。"
 
 
@@ -49,7 +64,9 @@ def main():
     ap.add_argument("--queries", type=int, default=500)
     a = ap.parse_args()
     rng = random.Random(a.seed)
+    tail = make_vocabulary(rng, 50000)
     os.makedirs(a.out, exist_ok=True)
+    samples = []  # (paper sentence) pairs to build benchmark questions from
     files = (a.papers + a.per_file - 1) // a.per_file
     n = 0
     for f in range(files):
@@ -62,16 +79,21 @@ def main():
             authors = ", ".join(f"{rng.choice(GIVEN)} {rng.choice(SURNAMES)}" for _ in range(rng.randint(1, 4)))
             lines += [f"## [{title}](https://arxiv.org/abs/{arxiv})", "", f"*{authors}*", ""]
             for _ in range(rng.randint(2, 4)):
-                lines += ["".join(sentence(rng) for _ in range(rng.randint(2, 4))), ""]
+                paragraph = [sentence(rng, tail) for _ in range(rng.randint(2, 4))]
+                lines += ["".join(paragraph), ""]
+                if rng.random() < 0.02:
+                    samples.append(rng.choice(paragraph))
         with open(os.path.join(a.out, f"synthetic_{f:05d}.md"), "w", encoding="utf-8") as fh:
             fh.write("\n".join(lines))
     print(f"wrote {n} papers in {files} files to {a.out}")
     if a.queries_file:
         import json
         with open(a.queries_file, "w", encoding="utf-8") as fh:
-            for _ in range(a.queries):
-                words = [zipf_choice(rng, EN if rng.random() < 0.6 else ZH) for _ in range(rng.randint(3, 7))]
-                fh.write(json.dumps({"q": " ".join(words)}, ensure_ascii=False) + "\n")
+            # A question about one paper: a few words of one of its sentences, common and rare.
+            for sample in rng.sample(samples, min(a.queries, len(samples))):
+                words = sample.rstrip("。").split()
+                pick = rng.sample(words, min(len(words), rng.randint(3, 6)))
+                fh.write(json.dumps({"q": " ".join(pick)}, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

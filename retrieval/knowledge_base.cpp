@@ -2,6 +2,7 @@
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVFFlat.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_io.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -28,6 +30,7 @@ constexpr double k_title_weight = 2.0;
 constexpr double k_native_weight = 1.0;
 constexpr double k_gloss_weight = 0.5;
 const char* const k_current = "current";
+constexpr std::size_t k_ivf_nprobe = 24;
 
 // --- SQLite, the few calls we need -------------------------------------------------------------
 
@@ -302,6 +305,9 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
   const fs::path vec_file = dir / "vectors.faiss";
   try {
     kb->vectors_.reset(faiss::read_index(vec_file.c_str()));
+    if (auto* map = dynamic_cast<faiss::IndexIDMap2*>(kb->vectors_.get())) {
+      if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(map->index)) ivf->nprobe = k_ivf_nprobe;
+    }
   } catch (const faiss::FaissException& e) {
     throw IndexError(vec_file.string() + " is damaged or missing: run `roundup-bot index`");
   }
@@ -589,12 +595,32 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     exec(db, "COMMIT;");
     db_holder.reset();
 
-    auto flat = std::make_unique<faiss::IndexFlatIP>(static_cast<faiss::Index::idx_t>(dim));
-    faiss::IndexIDMap2 index(flat.get());
+    // Exact search up to settings.ivf_min_passages; beyond, an inverted-file index that scans only
+    // the nearest clusters (a flat scan of 100k+ vectors costs tens of milliseconds per query).
+    std::unique_ptr<faiss::Index> inner;
     std::vector<faiss::Index::idx_t> ids;
     ids.reserve(passages.size());
     for (const Passage& p : passages) ids.push_back(p.id);
-    index.add_with_ids(static_cast<faiss::Index::idx_t>(passages.size()), vectors.data(), ids.data());
+    const auto n = static_cast<faiss::Index::idx_t>(passages.size());
+    std::string vector_index_kind = "flat";
+    if (passages.size() >= settings.ivf_min_passages) {
+      const auto nlist = static_cast<std::size_t>(std::clamp(4.0 * std::sqrt(static_cast<double>(n)), 64.0, 4096.0));
+      auto* quantizer = new faiss::IndexFlatIP(static_cast<faiss::Index::idx_t>(dim));
+      auto ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer, dim, nlist, faiss::METRIC_INNER_PRODUCT);
+      ivf->own_fields = true;
+      ivf->cp.seed = 1234;  // deterministic clustering
+      const std::size_t train_n = std::min<std::size_t>(passages.size(), nlist * 64);
+      ivf->train(static_cast<faiss::Index::idx_t>(train_n), vectors.data());
+      inner = std::move(ivf);
+      vector_index_kind = "ivf" + std::to_string(nlist);
+    } else {
+      inner = std::make_unique<faiss::IndexFlatIP>(static_cast<faiss::Index::idx_t>(dim));
+    }
+    faiss::IndexIDMap2 index(inner.get());
+    index.add_with_ids(n, vectors.data(), ids.data());
+    // Reconstructing vectors by id (reused by the next incremental build) needs the direct map.
+    if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(inner.get())) ivf->make_direct_map(true);
+    report.vector_index = vector_index_kind;
     faiss::write_index(&index, (gen / "vectors.faiss").c_str());
 
     json jfiles = json::array();
@@ -608,6 +634,7 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     report.passages = passages.size();
     const json manifest = {{"format_version", k_index_format_version},
                            {"embedder", {{"id", embedder.id()}, {"dimension", embedder.dimension()}}},
+                           {"vector_index", report.vector_index},
                            {"built_at", now_iso8601()},
                            {"chunk_chars", settings.chunk_chars},
                            {"files", jfiles},

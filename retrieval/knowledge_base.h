@@ -40,6 +40,8 @@ struct BuildSettings {
   std::filesystem::path data_dir;
   std::size_t chunk_chars = 700;
   std::uintmax_t max_file_bytes = 4u << 20;
+  // From this many passages on, vectors go into an inverted-file (IVF) index instead of a flat one.
+  std::size_t ivf_min_passages = 20000;
 };
 
 struct BuildReport {
@@ -48,6 +50,7 @@ struct BuildReport {
   std::vector<std::string> added, changed, removed;  // file names
   std::vector<std::string> warnings;
   std::string previous_index_note;  // why the previous index was not reused, if it was not
+  std::string vector_index;         // "flat", or "ivf<nlist>" for large corpora
   double seconds = 0;
 };
 
@@ -95,6 +98,7 @@ class KnowledgeBase {
   // Inverse document frequency of a term over passages (BM25's formula); unseen terms get the
   // highest value.
   double idf(const std::string& term) const;
+  std::size_t passage_count() const { return passages_.size(); }
   // Throws IndexError when the stored analysis is missing or damaged.
   PaperAnalysis paper_analysis(std::size_t paper_index) const;
 

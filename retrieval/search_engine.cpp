@@ -42,7 +42,7 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const 
   return q;
 }
 
-std::vector<std::string> SearchEngine::selective_terms(const QueryTerms& q) {
+std::vector<std::string> SearchEngine::selective_terms(const QueryTerms& q) const {
   // FTS5 scores every matching row once per query term, so a long question (60 terms from a
   // Chinese sentence and its glosses) costs milliseconds even on a small corpus and far more on a
   // large one. The most selective terms carry nearly all of BM25's signal; terms found in most
@@ -51,10 +51,14 @@ std::vector<std::string> SearchEngine::selective_terms(const QueryTerms& q) {
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return q.weights[a] > q.weights[b]; });
+  // On a large corpus a term in over a tenth of the passages matches tens of thousands of rows,
+  // each scored by FTS5; such terms are left to the dense retriever unless nothing rarer exists.
+  const bool large = kb_->passage_count() >= k_large_corpus_passages;
+  const double floor = large ? k_min_lexical_idf_large : k_min_lexical_idf;
   std::vector<std::string> out;
   for (std::size_t i : order) {
     if (out.size() >= k_max_lexical_terms) break;
-    if (q.weights[i] < k_min_lexical_idf && !out.empty()) break;
+    if (q.weights[i] < floor && !out.empty()) break;
     out.push_back(q.terms[i]);
   }
   return out;

@@ -65,8 +65,10 @@ class SearchEngine {
   static constexpr std::size_t k_max_lexical_terms = 24;
   static constexpr double k_gloss_evidence = 0.5;   // a term found only through a gloss counts half
   static constexpr double k_min_lexical_idf = 0.3;  // about: found in over 70% of passages
+  static constexpr std::size_t k_large_corpus_passages = 5000;
+  static constexpr double k_min_lexical_idf_large = 2.3;  // about: found in over 10% of passages
 
-  static std::vector<std::string> selective_terms(const QueryTerms& q);
+  std::vector<std::string> selective_terms(const QueryTerms& q) const;
 
   QueryTerms query_terms(std::string_view text) const;
   std::shared_ptr<const PaperAnalysis> paper_text(std::size_t paper_index) const;

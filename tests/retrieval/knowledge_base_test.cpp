@@ -38,7 +38,7 @@ const char* const k_roundup_b = R"(# Paper digest — April 2022
 struct Fixture {
   TempDir tmp;
   std::shared_ptr<Analyzer> analyzer = std::make_shared<Analyzer>(std::make_shared<Lexicon>());
-  std::shared_ptr<HashedEmbedder> embedder = std::make_shared<HashedEmbedder>(analyzer, 128);
+  std::shared_ptr<HashedEmbedder> embedder = std::make_shared<HashedEmbedder>(analyzer, 768);
   BuildSettings settings;
 
   Fixture() {
@@ -71,7 +71,7 @@ TEST_CASE("knowledge base: build, persist, reopen and search") {
   REQUIRE_FALSE(lexical.empty());
   CHECK(kb->catalog().item(kb->passages()[lexical[0].passage].item).arxiv_id == "2203.00001");
 
-  std::vector<float> q(128);
+  std::vector<float> q(768);
   f.embedder->embed_query("GAN 图像", {}, q.data());
   const auto dense = kb->dense_search(q.data(), 3);
   REQUIRE_FALSE(dense.empty());
@@ -111,7 +111,7 @@ TEST_CASE("knowledge base: an index built by another embedder is a clear error")
     FAIL("expected IndexError");
   } catch (const IndexError& e) {
     CHECK(std::string(e.what()).find("roundup-bot index") != std::string::npos);
-    CHECK(std::string(e.what()).find("dim=128") != std::string::npos);
+    CHECK(std::string(e.what()).find("dim=768") != std::string::npos);
   }
   // Reindexing with the new embedder replaces it and embeds everything again.
   const BuildReport rebuilt = build_index(f.settings, *f.analyzer, other);
@@ -172,4 +172,30 @@ TEST_CASE("knowledge base: bad files are skipped with one warning each, the rest
   CHECK(all.find("empty.md: it is empty") != std::string::npos);
   CHECK(all.find("latin1.txt: it is not valid UTF-8") != std::string::npos);
   CHECK(all.find("huge.md: it is 5000 bytes") != std::string::npos);
+}
+
+TEST_CASE("knowledge base: large corpora use an IVF index that still finds and reuses vectors") {
+  Fixture f;
+  std::string big = "# Digest — June 2022\n\n";
+  for (int i = 0; i < 300; ++i) {
+    big += "## [Synthetic Paper Number " + std::to_string(i) + "](https://arxiv.org/abs/2206." +
+           std::to_string(10000 + i) + ")\n\n*Author " + std::to_string(i) + "*\n\n";
+    big += "This paper studies topic" + std::to_string(i) + " with method" + std::to_string(i * 7) + ".\n\n";
+  }
+  write_file(f.settings.corpus_dir / "big.md", big);
+  f.settings.ivf_min_passages = 100;
+  const BuildReport report = f.build();
+  CHECK(report.vector_index.rfind("ivf", 0) == 0);
+  auto kb = f.open();
+  std::vector<float> q(768);
+  f.embedder->embed_query(
+      "topic42 method294", [&](const std::string& t) { return kb->idf(t); }, q.data());
+  const auto dense = kb->dense_search(q.data(), 5);
+  REQUIRE_FALSE(dense.empty());
+  const Item& top = kb->catalog().item(kb->passages()[dense[0].passage].item);
+  CHECK_MESSAGE(top.arxiv_id == "2206.10042", top.title << " | " << top.summary << " | " << top.url);
+  kb.reset();
+  const BuildReport again = f.build();
+  CHECK(again.passages_embedded == 0);
+  CHECK(again.vector_index == report.vector_index);
 }
