@@ -12,12 +12,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace roundup::retrieval {
 
@@ -212,6 +215,31 @@ class BuildLock {
  private:
   int fd_ = -1;
 };
+
+// Runs work(i) for i in [0, n) on every core. Analysis and embedding dominate a build; they are
+// independent per item (the Analyzer and Embedder are thread-safe). The first exception wins.
+void parallel_for(std::size_t n, const std::function<void(std::size_t)>& work) {
+  const std::size_t threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  const auto run = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        work(i);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = n;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(run);
+  run();
+  for (std::thread& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
 
 std::string now_iso8601() {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -503,13 +531,18 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     }
   }
   {
-    std::vector<std::string> texts;
-    texts.reserve(to_embed.size());
-    for (std::size_t i : to_embed) texts.push_back(passages[i].title + "\n" + passages[i].text);
-    std::vector<float> embedded(texts.size() * dim);
-    embedder.embed_documents(texts, embedded.data());
-    for (std::size_t j = 0; j < to_embed.size(); ++j)
-      std::copy_n(embedded.data() + j * dim, dim, vectors.data() + to_embed[j] * dim);
+    constexpr std::size_t k_batch = 256;
+    parallel_for((to_embed.size() + k_batch - 1) / k_batch, [&](std::size_t batch) {
+      const std::size_t begin = batch * k_batch, end = std::min(to_embed.size(), begin + k_batch);
+      std::vector<std::string> texts;
+      texts.reserve(end - begin);
+      for (std::size_t j = begin; j < end; ++j)
+        texts.push_back(passages[to_embed[j]].title + "\n" + passages[to_embed[j]].text);
+      std::vector<float> embedded(texts.size() * dim);
+      embedder.embed_documents(texts, embedded.data());
+      for (std::size_t j = begin; j < end; ++j)
+        std::copy_n(embedded.data() + (j - begin) * dim, dim, vectors.data() + to_embed[j] * dim);
+    });
   }
   report.passages_embedded = to_embed.size();
   previous.reset();
@@ -555,7 +588,19 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
       Statement pins(db,
                      "INSERT INTO passages(id, roundup_idx, item_idx, chunk, title, text) VALUES(?, ?, ?, ?, ?, ?)");
       Statement fts(db, "INSERT INTO passage_fts(rowid, title, native, gloss) VALUES(?, ?, ?, ?)");
-      for (const Passage& p : passages) {
+      struct FtsRow {
+        std::string title, native, gloss;
+      };
+      std::vector<FtsRow> rows(passages.size());
+      parallel_for(passages.size(), [&](std::size_t i) {
+        const Analysis title = analyzer.analyze(passages[i].title);
+        const Analysis body = analyzer.analyze(passages[i].text);
+        std::vector<std::string> title_terms = title.native;
+        title_terms.insert(title_terms.end(), title.gloss.begin(), title.gloss.end());
+        rows[i] = FtsRow{join_terms(title_terms), join_terms(body.native), join_terms(body.gloss)};
+      });
+      for (std::size_t i = 0; i < passages.size(); ++i) {
+        const Passage& p = passages[i];
         pins.bind(1, p.id)
             .bind(2, static_cast<std::int64_t>(p.item.roundup))
             .bind(3, static_cast<std::int64_t>(p.item.item))
@@ -563,21 +608,18 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
             .bind(5, p.title)
             .bind(6, p.text);
         pins.run();
-        const Analysis title = analyzer.analyze(p.title);
-        const Analysis body = analyzer.analyze(p.text);
-        std::vector<std::string> title_terms = title.native;
-        title_terms.insert(title_terms.end(), title.gloss.begin(), title.gloss.end());
-        fts.bind(1, p.id)
-            .bind(2, join_terms(title_terms))
-            .bind(3, join_terms(body.native))
-            .bind(4, join_terms(body.gloss));
+        fts.bind(1, p.id).bind(2, rows[i].title).bind(3, rows[i].native).bind(4, rows[i].gloss);
         fts.run();
       }
     }
     {
       Statement ains(db,
                      "INSERT INTO paper_analysis(paper_idx, native_terms, gloss_terms, sentences) VALUES(?, ?, ?, ?)");
-      for (std::size_t p = 0; p < catalog.papers().size(); ++p) {
+      struct AnalysisRow {
+        std::string native, gloss, sentences;
+      };
+      std::vector<AnalysisRow> rows(catalog.papers().size());
+      parallel_for(rows.size(), [&](std::size_t p) {
         const PaperAnalysis a = analyze_paper(catalog, p, analyzer);
         const auto joined = [](const std::unordered_set<std::string>& set) {
           return join_terms(std::vector<std::string>(set.begin(), set.end()));
@@ -585,10 +627,13 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
         json sentences = json::array();
         for (std::size_t i = 0; i < a.sentences.size(); ++i)
           sentences.push_back({a.sentences[i], joined(a.sentence_terms[i])});
+        rows[p] = AnalysisRow{joined(a.native_terms), joined(a.gloss_terms), sentences.dump()};
+      });
+      for (std::size_t p = 0; p < rows.size(); ++p) {
         ains.bind(1, static_cast<std::int64_t>(p))
-            .bind(2, joined(a.native_terms))
-            .bind(3, joined(a.gloss_terms))
-            .bind(4, sentences.dump());
+            .bind(2, rows[p].native)
+            .bind(3, rows[p].gloss)
+            .bind(4, rows[p].sentences);
         ains.run();
       }
     }
