@@ -6,8 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 papers=${1:-100000}
 bin=build/roundup-bench
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# BENCH_DIR keeps the corpora and indexes for profiling; by default a temporary folder.
+if [ -n "${BENCH_DIR:-}" ]; then
+  work=$BENCH_DIR
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 
 echo "# bundled corpus (data/roundups), questions: tests/data/retrieval-questions.jsonl x5"
 $bin build --corpus data/roundups --data "$work/bundled" --lexicon data/lexicon

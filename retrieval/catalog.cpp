@@ -104,6 +104,16 @@ Catalog::Catalog(std::vector<Roundup> roundups) : roundups_(std::move(roundups))
       paper_of_item_[r][i] = *found;
     }
   }
+  std::unordered_map<std::string, bool> seen_authors;
+  for (std::size_t r = 0; r < roundups_.size(); ++r) {
+    const std::string id = fold(roundups_[r].id);
+    roundup_by_name_.emplace(id, r);
+    const std::string prefix = id.substr(0, id.find('_'));
+    if (prefix != id && prefix.size() >= 3) roundup_by_name_.emplace(prefix, r);
+    for (const Item& item : roundups_[r].items)
+      for (const std::string& a : item.authors)
+        if (seen_authors.emplace(a, true).second) authors_.emplace_back(a, fold(a));
+  }
   for (std::size_t p = 0; p < papers_.size(); ++p) {
     Paper& paper = papers_[p];
     if (paper.arxiv_id) {
@@ -129,6 +139,12 @@ std::size_t Catalog::paper_index_of(ItemRef ref) const {
 RoundupRef Catalog::roundup_ref(std::size_t roundup_index) const {
   const Roundup& r = roundups_[roundup_index];
   return RoundupRef{r.id, r.title, r.month};
+}
+
+std::optional<std::size_t> Catalog::roundup_by_name(const std::string& folded_name) const {
+  auto it = roundup_by_name_.find(folded_name);
+  if (it == roundup_by_name_.end()) return std::nullopt;
+  return it->second;
 }
 
 const Item& Catalog::best_item(const Paper& paper) const {

@@ -47,12 +47,18 @@ class Catalog {
   RoundupRef roundup_ref(std::size_t roundup_index) const;
   // The longest summary among the paper's occurrences.
   const Item& best_item(const Paper& paper) const;
+  // A roundup named by its folded id or the id's prefix before '_' ("000" for "000_23e3...").
+  std::optional<std::size_t> roundup_by_name(const std::string& folded_name) const;
+  // Distinct author names (as written) and their folded forms, for author questions.
+  const std::vector<std::pair<std::string, std::string>>& authors() const { return authors_; }
 
  private:
   std::vector<Roundup> roundups_;
   std::vector<Paper> papers_;
   std::unordered_map<std::string, std::size_t> by_id_;
   std::vector<std::vector<std::size_t>> paper_of_item_;
+  std::unordered_map<std::string, std::size_t> roundup_by_name_;
+  std::vector<std::pair<std::string, std::string>> authors_;
 };
 
 // Key used to recognise the same title written twice: folded, letters and digits only.

@@ -401,16 +401,20 @@ std::vector<ScoredPassage> KnowledgeBase::dense_search(const float* query, std::
   return out;
 }
 
-double KnowledgeBase::idf(const std::string& term) const {
+double KnowledgeBase::document_frequency(const std::string& term) const {
   std::lock_guard lock(db_mutex_);
-  if (auto it = idf_cache_.find(term); it != idf_cache_.end()) return it->second;
+  if (auto it = df_cache_.find(term); it != df_cache_.end()) return it->second;
   Statement st(db_, idf_stmt_);
   st.bind(1, term);
   const double df = st.step() ? static_cast<double>(st.int64(0)) : 0.0;
-  const double value = std::log(1.0 + (passage_count_ - df + 0.5) / (df + 0.5));
-  if (idf_cache_.size() > 100000) idf_cache_.clear();
-  idf_cache_.emplace(term, value);
-  return value;
+  if (df_cache_.size() > 100000) df_cache_.clear();
+  df_cache_.emplace(term, df);
+  return df;
+}
+
+double KnowledgeBase::idf(const std::string& term) const {
+  const double df = document_frequency(term);
+  return std::log(1.0 + (passage_count_ - df + 0.5) / (df + 0.5));
 }
 
 PaperAnalysis KnowledgeBase::paper_analysis(std::size_t paper_index) const {

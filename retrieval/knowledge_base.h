@@ -98,6 +98,8 @@ class KnowledgeBase {
   // Inverse document frequency of a term over passages (BM25's formula); unseen terms get the
   // highest value.
   double idf(const std::string& term) const;
+  // Number of passages containing the term.
+  double document_frequency(const std::string& term) const;
   std::size_t passage_count() const { return passages_.size(); }
   // Throws IndexError when the stored analysis is missing or damaged.
   PaperAnalysis paper_analysis(std::size_t paper_index) const;
@@ -117,7 +119,7 @@ class KnowledgeBase {
   sqlite3_stmt* analysis_stmt_ = nullptr;
   std::unique_ptr<faiss::Index> vectors_;
   mutable std::mutex db_mutex_;  // one SQLite connection, serialised
-  mutable std::unordered_map<std::string, double> idf_cache_;
+  mutable std::unordered_map<std::string, double> df_cache_;
   double passage_count_ = 0;
 };
 

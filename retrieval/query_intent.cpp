@@ -122,39 +122,30 @@ std::optional<std::string> find_author(const std::string& folded, const Catalog&
   const std::string name = trim(std::regex_replace(candidate, k_tail, ""));
   if (name.size() < 3) return std::nullopt;
   // The name must match an author in the catalog: whole folded name, or one of its words.
-  for (const Roundup& r : catalog.roundups()) {
-    for (const Item& item : r.items) {
-      for (const std::string& author : item.authors) {
-        const std::string fa = fold(author);
-        bool hit = fa.find(name) != std::string::npos;
-        for (const std::string& w : words_of(fa)) hit = hit || (w.size() >= 3 && w == name);
-        if (!hit) continue;
-        if (rest) {
-          // Keep the topic words that followed the name ("about diffusion").
-          const std::string tail = candidate.substr(std::min(candidate.size(), candidate.find(name) + name.size()));
-          *rest = folded;
-          if (const auto pos = rest->find(matched); pos != std::string::npos)
-            rest->replace(pos, matched.size(), " " + tail);
-        }
-        return author;
-      }
+  for (const auto& [author, fa] : catalog.authors()) {
+    bool hit = fa.find(name) != std::string::npos;
+    for (const std::string& w : words_of(fa)) hit = hit || (w.size() >= 3 && w == name);
+    if (!hit) continue;
+    if (rest) {
+      // Keep the topic words that followed the name ("about diffusion").
+      const std::string tail = candidate.substr(std::min(candidate.size(), candidate.find(name) + name.size()));
+      *rest = folded;
+      if (const auto pos = rest->find(matched); pos != std::string::npos)
+        rest->replace(pos, matched.size(), " " + tail);
     }
+    return author;
   }
   return std::nullopt;
 }
 
 std::optional<std::string> find_roundup_id(const std::string& folded, const Catalog& catalog, std::string* rest) {
   for (const std::string& w : words_of(folded)) {
-    for (const Roundup& r : catalog.roundups()) {
-      const std::string id = fold(r.id);
-      const std::string prefix = id.substr(0, id.find('_'));
-      if (w == id || (w.size() >= 3 && w == prefix && prefix != id)) {
-        if (rest) {
-          const auto pos = rest->find(w);
-          if (pos != std::string::npos) rest->erase(pos, w.size());
-        }
-        return r.id;
+    if (const auto r = catalog.roundup_by_name(w)) {
+      if (rest) {
+        const auto pos = rest->find(w);
+        if (pos != std::string::npos) rest->erase(pos, w.size());
       }
+      return catalog.roundups()[*r].id;
     }
   }
   return std::nullopt;

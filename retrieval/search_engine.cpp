@@ -51,16 +51,23 @@ std::vector<std::string> SearchEngine::selective_terms(const QueryTerms& q) cons
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return q.weights[a] > q.weights[b]; });
-  // On a large corpus a term in over a tenth of the passages matches tens of thousands of rows,
-  // each scored by FTS5; such terms are left to the dense retriever unless nothing rarer exists.
-  const bool large = kb_->passage_count() >= k_large_corpus_passages;
-  const double floor = large ? k_min_lexical_idf_large : k_min_lexical_idf;
+  // FTS5's cost is about the number of rows it scores, the sum of the chosen terms' document
+  // frequencies: terms are taken rarest first within a budget of rows. On the bundled corpus the
+  // budget never binds; on a large one, common terms are left to the dense retriever, and a query
+  // with no term rare enough gets no lexical list at all.
   std::vector<std::string> out;
+  double rows = 0;
   for (std::size_t i : order) {
-    if (out.size() >= k_max_lexical_terms) break;
-    if (q.weights[i] < floor && !out.empty()) break;
+    if (out.size() >= k_max_lexical_terms || q.weights[i] < k_min_lexical_idf) break;
+    const double df = kb_->document_frequency(q.terms[i]);
+    if (rows + df > k_lexical_row_budget) {
+      if (out.empty() && kb_->passage_count() <= k_lexical_row_budget) out.push_back(q.terms[i]);
+      break;
+    }
+    rows += df;
     out.push_back(q.terms[i]);
   }
+  if (out.empty() && !order.empty() && kb_->passage_count() <= k_lexical_row_budget) out.push_back(q.terms[order[0]]);
   return out;
 }
 

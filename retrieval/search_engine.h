@@ -63,10 +63,9 @@ class SearchEngine {
   };
   static constexpr std::size_t k_paper_text_cache_size = 4096;
   static constexpr std::size_t k_max_lexical_terms = 24;
-  static constexpr double k_gloss_evidence = 0.5;   // a term found only through a gloss counts half
-  static constexpr double k_min_lexical_idf = 0.3;  // about: found in over 70% of passages
-  static constexpr std::size_t k_large_corpus_passages = 5000;
-  static constexpr double k_min_lexical_idf_large = 2.3;  // about: found in over 10% of passages
+  static constexpr double k_gloss_evidence = 0.5;       // a term found only through a gloss counts half
+  static constexpr double k_min_lexical_idf = 0.3;      // about: found in over 70% of passages
+  static constexpr double k_lexical_row_budget = 4000;  // rows FTS5 may score for one query
 
   std::vector<std::string> selective_terms(const QueryTerms& q) const;
 
