@@ -9,6 +9,6 @@ cd "$(dirname "$0")/.."
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   BUILD_DIR=build-asan BUILD_TYPE=Debug SANITIZE=1 scripts/setup.sh
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --no-tests=error --output-on-failure -j "$(nproc)" -LE slow
+    ctest --test-dir build-asan --no-tests=error --output-on-failure -j "$(nproc)" -E shared_eval_dev_questions
 fi
 ctest --test-dir build --no-tests=error --output-on-failure -j "$(nproc)"

@@ -39,17 +39,23 @@ bool matches(const json& result, const json& question) {
   return false;
 }
 
-}  // namespace
-
-TEST_CASE("retrieval quality: recall@1 >= 0.80 and recall@5 >= 0.95 on the project's question set" *
-          doctest::timeout(600)) {
-  roundup::testing::TempDir tmp;
+// The bundled corpus and lexicon, with the index in tmp.
+roundup::config::Config bundled_corpus_config(const roundup::testing::TempDir& tmp) {
   roundup::config::Config config = roundup::config::default_config();
   const std::string root = ROUNDUP_SOURCE_DIR;
   config.corpus_dir = root + "/data/roundups";
   config.retrieval.lexicon_dir = root + "/data/lexicon";
   config.data_dir = tmp.path();
-  roundup::app::Runtime runtime(config);
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("retrieval quality: recall@1 >= 0.80 and recall@5 >= 0.95 on the project's question set" *
+          doctest::timeout(600)) {
+  roundup::testing::TempDir tmp;
+  const std::string root = ROUNDUP_SOURCE_DIR;
+  roundup::app::Runtime runtime(bundled_corpus_config(tmp));
   REQUIRE_MESSAGE(runtime.warnings().empty(), "lexicon missing: run scripts/fetch-lexicon.sh");
   std::ostringstream log;
   const auto engine = runtime.engine(log);
@@ -92,12 +98,8 @@ TEST_CASE("retrieval quality: recall@1 >= 0.80 and recall@5 >= 0.95 on the proje
 TEST_CASE("retrieval quality: out-of-scope questions get no confident answer, in-scope ones do" *
           doctest::timeout(600)) {
   roundup::testing::TempDir tmp;
-  roundup::config::Config config = roundup::config::default_config();
   const std::string root = ROUNDUP_SOURCE_DIR;
-  config.corpus_dir = root + "/data/roundups";
-  config.retrieval.lexicon_dir = root + "/data/lexicon";
-  config.data_dir = tmp.path();
-  roundup::app::Runtime runtime(config);
+  roundup::app::Runtime runtime(bundled_corpus_config(tmp));
   std::ostringstream log;
   const roundup::bot::Responder responder = runtime.responder(log);
   const auto count_no_match = [&](const std::string& file, std::size_t& total) {
