@@ -1,9 +1,13 @@
 #include "retrieval/roundup_parser.h"
 
+#include "retrieval/text.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -473,4 +477,44 @@ TEST_CASE("roundup parser: the real roundups") {
     CHECK_FALSE(papers[8]->arxiv_id.has_value());
     CHECK_FALSE(summaries_contain(r, "SoundStream: An End-to-End"));  // references
   }
+}
+
+TEST_CASE("roundup parser: mutated real files never throw and yield well-formed items") {
+  // Deterministic damage to the bundled roundups: truncation, byte flips, stray markdown.
+  const std::vector<std::string> names = {"000_23e3586c227f749e.txt", "001_1dbaee74712196a5.txt",
+                                          "002_381a2dde42fdada2.txt", "003_a3808abbd3678fc4.txt",
+                                          "004_4d998eb36a89468e.txt"};
+  std::uint64_t state = 42;
+  const auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  const std::vector<std::string> inserts = {"\n## [", "](", "\n*", "\n1、", "\n论文 3:", "\n© THE END\n", "\n- ", "**"};
+  int parsed = 0;
+  for (const std::string& name : names) {
+    std::ifstream in(std::string(ROUNDUP_SOURCE_DIR) + "/data/roundups/" + name, std::ios::binary);
+    const std::string original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE_FALSE(original.empty());
+    const std::u32string cps = roundup::retrieval::decode_utf8(original);
+    for (int round = 0; round < 40; ++round) {
+      // Mutate code points, not bytes: the loader rejects invalid UTF-8 before parsing.
+      std::u32string m = cps;
+      switch (round % 3) {
+        case 0: m.resize(next() % m.size()); break;
+        case 1:
+          for (int i = 0; i < 8; ++i)
+            m[next() % m.size()] = static_cast<char32_t>(next() % 0x80 ? next() % 0x80 : 0x4E00);
+          break;
+        default:
+          for (int i = 0; i < 8; ++i)
+            m.insert(next() % m.size(), roundup::retrieval::decode_utf8(inserts[next() % inserts.size()]));
+      }
+      const std::string text = roundup::retrieval::encode_utf8(m);
+      roundup::retrieval::Roundup r;
+      CHECK_NOTHROW(r = roundup::retrieval::parse_roundup(name, text));
+      for (const auto& item : r.items) CHECK_FALSE(item.title.empty());
+      ++parsed;
+    }
+  }
+  CHECK(parsed > 100);
 }
