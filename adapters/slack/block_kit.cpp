@@ -34,9 +34,13 @@ struct Unit {
   std::string fallback;  // raw (unescaped) text
 };
 
-json mrkdwn_object(std::string text) { return json{{"type", "mrkdwn"}, {"text", std::move(text)}}; }
+json mrkdwn_object(std::string text) {
+  return json{{"type", "mrkdwn"}, {"text", std::move(text)}};
+}
 
-json section(std::string text) { return json{{"type", "section"}, {"text", mrkdwn_object(std::move(text))}}; }
+json section(std::string text) {
+  return json{{"type", "section"}, {"text", mrkdwn_object(std::move(text))}};
+}
 
 json context(std::string text) {
   return json{{"type", "context"}, {"elements", json::array({mrkdwn_object(std::move(text))})}};

@@ -12,7 +12,7 @@ namespace roundup::adapters::slack {
 // Slack's documented limits, and our own tighter per-message budget (see block_kit.cpp).
 inline constexpr std::size_t k_max_blocks_per_message = 50;
 inline constexpr std::size_t k_max_section_bytes = 3000;
-inline constexpr std::size_t k_max_fallback_bytes = 3000;   // `text`: Slack wants < 4,000 chars
+inline constexpr std::size_t k_max_fallback_bytes = 3000;  // `text`: Slack wants < 4,000 chars
 inline constexpr std::size_t k_max_message_block_bytes = 12000;
 
 // One or more chat.postMessage body fragments, to be posted in order:

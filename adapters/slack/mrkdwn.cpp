@@ -6,9 +6,9 @@ namespace roundup::adapters::slack {
 
 namespace {
 
-constexpr std::string_view k_ellipsis = "\xE2\x80\xA6";         // U+2026
-constexpr std::string_view k_replacement = "\xEF\xBF\xBD";      // U+FFFD
-constexpr std::string_view k_vertical_bar = "\xE2\x9D\x98";     // U+2758 LIGHT VERTICAL BAR
+constexpr std::string_view k_ellipsis = "\xE2\x80\xA6";      // U+2026
+constexpr std::string_view k_replacement = "\xEF\xBF\xBD";   // U+FFFD
+constexpr std::string_view k_vertical_bar = "\xE2\x9D\x98";  // U+2758 LIGHT VERTICAL BAR
 
 // Length of the well-formed UTF-8 sequence starting at `pos`, or 0 when it is malformed
 // (truncated, overlong, surrogate, beyond U+10FFFF).
@@ -75,7 +75,9 @@ EscapedText escape_with_units(std::string_view raw) {
 
 }  // namespace
 
-std::string escape_mrkdwn(std::string_view raw) { return escape_with_units(raw).text; }
+std::string escape_mrkdwn(std::string_view raw) {
+  return escape_with_units(raw).text;
+}
 
 std::string link(std::string_view url, std::string_view label) {
   std::string clean_label;

@@ -42,8 +42,7 @@ std::uint64_t distance(std::int64_t a, std::int64_t b) {
 
 }  // namespace
 
-std::string compute_signature(std::string_view signing_secret, std::string_view timestamp,
-                              std::string_view raw_body) {
+std::string compute_signature(std::string_view signing_secret, std::string_view timestamp, std::string_view raw_body) {
   std::string base;
   base.reserve(3 + timestamp.size() + 1 + raw_body.size());
   base.append("v0:").append(timestamp).append(":").append(raw_body);
@@ -77,8 +76,7 @@ SignatureError verify_signature(std::string_view signing_secret, std::string_vie
   // Lengths are public (always 67 for a genuine signature); only the content must be compared
   // in constant time.
   if (expected.size() != signature_header.size()) return SignatureError::mismatch;
-  if (CRYPTO_memcmp(expected.data(), signature_header.data(), expected.size()) != 0)
-    return SignatureError::mismatch;
+  if (CRYPTO_memcmp(expected.data(), signature_header.data(), expected.size()) != 0) return SignatureError::mismatch;
   return SignatureError::none;
 }
 

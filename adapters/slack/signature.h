@@ -21,8 +21,7 @@ enum class SignatureError {
 inline constexpr std::int64_t k_max_timestamp_skew_seconds = 300;
 
 // "v0=" + lowercase hex HMAC-SHA256(signing_secret, "v0:" + timestamp + ":" + raw_body).
-std::string compute_signature(std::string_view signing_secret, std::string_view timestamp,
-                              std::string_view raw_body);
+std::string compute_signature(std::string_view signing_secret, std::string_view timestamp, std::string_view raw_body);
 
 // Checks in this order: headers present, timestamp numeric, timestamp fresh, version v0, HMAC
 // (constant-time). `raw_body` must be the exact bytes received, before any decoding. Any result

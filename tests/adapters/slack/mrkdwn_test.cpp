@@ -44,8 +44,11 @@ TEST_CASE("escape_mrkdwn: only & < > are escaped") {
 }
 
 TEST_CASE("escape_mrkdwn: invalid UTF-8 becomes U+FFFD") {
-  CHECK(escape_mrkdwn("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
-  CHECK(escape_mrkdwn("\xC3") == "\xEF\xBF\xBD");             // truncated sequence
+  CHECK(escape_mrkdwn("a\xFF"
+                      "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
+  CHECK(escape_mrkdwn("\xC3") == "\xEF\xBF\xBD");                  // truncated sequence
   CHECK(escape_mrkdwn("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
   CHECK(escape_mrkdwn("\xED\xA0\x80").find("\xEF\xBF\xBD") == 0);  // surrogate
 }

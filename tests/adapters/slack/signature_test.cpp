@@ -60,8 +60,8 @@ TEST_CASE("slack signature: replay window is 300 seconds either way") {
 }
 
 TEST_CASE("slack signature: timestamp must be a plain decimal number") {
-  for (const char* bad : {"abc", "1531420618x", "-1531420618", "+1531420618", " 1531420618", "15314.20618",
-                          "99999999999999999999999"}) {
+  for (const char* bad :
+       {"abc", "1531420618x", "-1531420618", "+1531420618", " 1531420618", "15314.20618", "99999999999999999999999"}) {
     CAPTURE(bad);
     CHECK(verify_signature(k_secret, bad, k_expected, k_body, k_now) == SignatureError::bad_timestamp);
   }
