@@ -12,7 +12,7 @@ namespace roundup::bot {
 
 struct ResponderSettings {
   std::size_t top_k = 5;
-  double min_confidence = 0.12;  // best paper's question coverage below this: "no good match"
+  double min_confidence = 0.10;  // best paper's question coverage below this: "no good match"
 };
 
 class Responder {

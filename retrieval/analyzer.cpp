@@ -167,7 +167,14 @@ void Analyzer::analyze_han_run(std::u32string_view run, Analysis& out, bool with
       ++pos;
       continue;
     }
-    if (len > 1 || entry->source == Lexicon::Source::glossary) add_gloss_terms(*entry, out.gloss);
+    if (entry->source == Lexicon::Source::glossary) {
+      const std::size_t before = out.gloss.size();
+      add_gloss_terms(*entry, out.gloss);
+      out.domain_gloss.insert(out.domain_gloss.end(), out.gloss.begin() + static_cast<std::ptrdiff_t>(before),
+                              out.gloss.end());
+    } else if (len > 1) {
+      add_gloss_terms(*entry, out.gloss);
+    }
     pos += len;
   }
 }

@@ -18,6 +18,9 @@ namespace roundup::retrieval {
 struct Analysis {
   std::vector<std::string> native;  // terms of the text itself, in order
   std::vector<std::string> gloss;   // English stems from the glosses of its Chinese words
+  // The subset of gloss from the ML glossary: domain words, stronger evidence than a general
+  // dictionary sense.
+  std::vector<std::string> domain_gloss;
 };
 
 class Analyzer {

@@ -325,7 +325,7 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
                                         ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?");
     kb->idf_stmt_ = prepare_persistent(kb->db_, "SELECT doc FROM passage_vocab WHERE term = ?");
     kb->analysis_stmt_ = prepare_persistent(
-        kb->db_, "SELECT native_terms, gloss_terms, sentences FROM paper_analysis WHERE paper_idx = ?");
+        kb->db_, "SELECT native_terms, gloss_terms, domain_terms, sentences FROM paper_analysis WHERE paper_idx = ?");
   } catch (const IndexError& e) {
     throw IndexError(std::string(e.what()) + " in " + db_file.string() + ": run `roundup-bot index`");
   }
@@ -428,8 +428,10 @@ PaperAnalysis KnowledgeBase::paper_analysis(std::size_t paper_index) const {
   for (std::string t; native >> t;) out.native_terms.insert(std::move(t));
   std::istringstream gloss(st.text(1));
   for (std::string t; gloss >> t;) out.gloss_terms.insert(std::move(t));
+  std::istringstream domain(st.text(2));
+  for (std::string t; domain >> t;) out.domain_terms.insert(std::move(t));
   try {
-    for (const json& pair : json::parse(st.text(2))) {
+    for (const json& pair : json::parse(st.text(3))) {
       out.sentences.push_back(pair.at(0).get<std::string>());
       std::istringstream sentence_terms(pair.at(1).get<std::string>());
       auto& set = out.sentence_terms.emplace_back();
@@ -452,6 +454,7 @@ PaperAnalysis analyze_paper(const Catalog& catalog, std::size_t paper_index, con
     const Analysis a = analyzer.analyze(all);
     out.native_terms.insert(a.native.begin(), a.native.end());
     out.gloss_terms.insert(a.gloss.begin(), a.gloss.end());
+    out.domain_terms.insert(a.domain_gloss.begin(), a.domain_gloss.end());
   }
   const Item& best = catalog.best_item(paper);
   out.sentences = split_sentences(best.summary.empty() ? best.title : best.summary);
@@ -573,7 +576,7 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
          "CREATE TABLE passages(id INTEGER NOT NULL UNIQUE, roundup_idx INTEGER, item_idx INTEGER, chunk INTEGER,"
          " title TEXT, text TEXT);"
          "CREATE TABLE paper_analysis(paper_idx INTEGER PRIMARY KEY, native_terms TEXT, gloss_terms TEXT,"
-         " sentences TEXT);"
+         " domain_terms TEXT, sentences TEXT);"
          "CREATE VIRTUAL TABLE passage_fts USING fts5(title, native, gloss, content='', tokenize='ascii');"
          "CREATE VIRTUAL TABLE passage_vocab USING fts5vocab(passage_fts, 'row');");
     {
@@ -618,9 +621,10 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     }
     {
       Statement ains(db,
-                     "INSERT INTO paper_analysis(paper_idx, native_terms, gloss_terms, sentences) VALUES(?, ?, ?, ?)");
+                     "INSERT INTO paper_analysis(paper_idx, native_terms, gloss_terms, domain_terms, sentences) "
+                     "VALUES(?, ?, ?, ?, ?)");
       struct AnalysisRow {
-        std::string native, gloss, sentences;
+        std::string native, gloss, domain, sentences;
       };
       std::vector<AnalysisRow> rows(catalog.papers().size());
       parallel_for(rows.size(), [&](std::size_t p) {
@@ -631,13 +635,14 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
         json sentences = json::array();
         for (std::size_t i = 0; i < a.sentences.size(); ++i)
           sentences.push_back({a.sentences[i], joined(a.sentence_terms[i])});
-        rows[p] = AnalysisRow{joined(a.native_terms), joined(a.gloss_terms), sentences.dump()};
+        rows[p] = AnalysisRow{joined(a.native_terms), joined(a.gloss_terms), joined(a.domain_terms), sentences.dump()};
       });
       for (std::size_t p = 0; p < rows.size(); ++p) {
         ains.bind(1, static_cast<std::int64_t>(p))
             .bind(2, rows[p].native)
             .bind(3, rows[p].gloss)
-            .bind(4, rows[p].sentences);
+            .bind(4, rows[p].domain)
+            .bind(5, rows[p].sentences);
         ains.run();
       }
     }

@@ -61,7 +61,8 @@ struct PaperAnalysis {
   // of their Chinese words' glosses (weaker evidence: glosses are ambiguous).
   std::unordered_set<std::string> native_terms;
   std::unordered_set<std::string> gloss_terms;
-  std::vector<std::string> sentences;  // of the best occurrence's summary (or its title)
+  std::unordered_set<std::string> domain_terms;  // the gloss terms that come from the ML glossary
+  std::vector<std::string> sentences;            // of the best occurrence's summary (or its title)
   std::vector<std::unordered_set<std::string>> sentence_terms;
 };
 PaperAnalysis analyze_paper(const Catalog& catalog, std::size_t paper_index, const Analyzer& analyzer);

@@ -91,6 +91,8 @@ double SearchEngine::coverage(const QueryTerms& q, std::size_t paper_index) cons
     total += q.weights[i];
     if (text->native_terms.count(q.terms[i])) {
       found += q.weights[i];
+    } else if (text->domain_terms.count(q.terms[i])) {
+      found += k_domain_gloss_evidence * q.weights[i];
     } else if (text->gloss_terms.count(q.terms[i])) {
       found += k_gloss_evidence * q.weights[i];
     }

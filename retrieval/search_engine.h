@@ -63,7 +63,10 @@ class SearchEngine {
   };
   static constexpr std::size_t k_paper_text_cache_size = 4096;
   static constexpr std::size_t k_max_lexical_terms = 24;
-  static constexpr double k_gloss_evidence = 0.5;       // a term found only through a gloss counts half
+  // A question term found only through a gloss is weaker evidence than the word itself; a sense
+  // from the general dictionary (CC-CEDICT) is weaker still than one from the ML glossary.
+  static constexpr double k_domain_gloss_evidence = 0.75;
+  static constexpr double k_gloss_evidence = 0.2;
   static constexpr double k_min_lexical_idf = 0.3;      // about: found in over 70% of passages
   static constexpr double k_lexical_row_budget = 4000;  // rows FTS5 may score for one query
 

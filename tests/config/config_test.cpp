@@ -87,7 +87,7 @@ TEST_CASE("empty object yields the defaults") {
   CHECK(config.data_dir == fs::path("var"));
   CHECK(config.log_level == "info");
   CHECK(config.retrieval.top_k == 5);
-  CHECK(config.retrieval.min_confidence == doctest::Approx(0.12));
+  CHECK(config.retrieval.min_confidence == doctest::Approx(0.10));
   CHECK(config.retrieval.chunk_chars == 700);
   CHECK(config.retrieval.max_file_bytes == 4 * 1024 * 1024);
   CHECK(config.retrieval.lexicon_dir == fs::path("data/lexicon"));
