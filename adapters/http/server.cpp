@@ -47,85 +47,82 @@ constexpr std::chrono::milliseconds k_accept_error_backoff{100};
 constexpr std::string_view k_server_name = "roundup";
 
 void log_line(std::string_view what) {
-    // One line per event so an operator can grep it; there is no project logger yet.
-    std::cerr << "[http] " << what << '\n';
+  // One line per event so an operator can grep it; there is no project logger yet.
+  std::cerr << "[http] " << what << '\n';
 }
 
 std::string to_lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
 }
 
 bool is_safe_header_text(std::string_view text) {
-    return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
 bool is_token(std::string_view name) {
-    if (name.empty()) return false;
-    constexpr std::string_view k_token_punct = "!#$%&'*+-.^_`|~";
-    return std::all_of(name.begin(), name.end(), [&](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return std::isalnum(u) != 0 || k_token_punct.find(c) != std::string_view::npos;
-    });
+  if (name.empty()) return false;
+  constexpr std::string_view k_token_punct = "!#$%&'*+-.^_`|~";
+  return std::all_of(name.begin(), name.end(), [&](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::isalnum(u) != 0 || k_token_punct.find(c) != std::string_view::npos;
+  });
 }
 
 Request to_request(const bhttp::request<bhttp::string_body>& message, const std::string& remote) {
-    Request request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    for (const auto& field : message) {
-        auto [it, inserted] =
-            request.headers.try_emplace(to_lower(field.name_string()), field.value());
-        if (!inserted) {
-            it->second += ", ";
-            it->second += field.value();
-        }
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  for (const auto& field : message) {
+    auto [it, inserted] = request.headers.try_emplace(to_lower(field.name_string()), field.value());
+    if (!inserted) {
+      it->second += ", ";
+      it->second += field.value();
     }
-    request.body = message.body();
-    request.remote = remote;
-    return request;
+  }
+  request.body = message.body();
+  request.remote = remote;
+  return request;
 }
 
 using WireResponse = bhttp::response<bhttp::string_body>;
 
-WireResponse to_wire(const Response& response, unsigned version, bool keep_alive,
-                     bool head_request) {
-    WireResponse wire;
-    wire.version(version);
-    const bool valid_status = response.status >= 100 && response.status <= 599;
-    wire.result(static_cast<unsigned>(valid_status ? response.status : 500));
-    wire.set(bhttp::field::server, k_server_name);
-    for (const auto& [name, value] : response.headers) {
-        if (!is_token(name) || !is_safe_header_text(value)) {
-            log_line("dropped unsafe response header '" + name + "'");
-            continue;
-        }
-        wire.insert(name, value);
+WireResponse to_wire(const Response& response, unsigned version, bool keep_alive, bool head_request) {
+  WireResponse wire;
+  wire.version(version);
+  const bool valid_status = response.status >= 100 && response.status <= 599;
+  wire.result(static_cast<unsigned>(valid_status ? response.status : 500));
+  wire.set(bhttp::field::server, k_server_name);
+  for (const auto& [name, value] : response.headers) {
+    if (!is_token(name) || !is_safe_header_text(value)) {
+      log_line("dropped unsafe response header '" + name + "'");
+      continue;
     }
-    const auto& content_type =
-        is_safe_header_text(response.content_type) ? response.content_type : std::string();
-    if (!content_type.empty()) wire.set(bhttp::field::content_type, content_type);
-    wire.body() = valid_status ? response.body : std::string("internal error\n");
-    wire.keep_alive(keep_alive);
-    wire.prepare_payload();
-    // HEAD: keep the Content-Length the GET would have, but send no body.
-    if (head_request) wire.body().clear();
-    return wire;
+    wire.insert(name, value);
+  }
+  const auto& content_type = is_safe_header_text(response.content_type) ? response.content_type : std::string();
+  if (!content_type.empty()) wire.set(bhttp::field::content_type, content_type);
+  wire.body() = valid_status ? response.body : std::string("internal error\n");
+  wire.keep_alive(keep_alive);
+  wire.prepare_payload();
+  // HEAD: keep the Content-Length the GET would have, but send no body.
+  if (head_request) wire.body().clear();
+  return wire;
 }
 
 Response plain_error(int status, std::string body) {
-    Response response;
-    response.status = status;
-    response.body = std::move(body);
-    return response;
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
 }
 
 std::string describe(const tcp::endpoint& endpoint) {
-    const auto address = endpoint.address();
-    if (address.is_v6()) return "[" + address.to_string() + "]:" + std::to_string(endpoint.port());
-    return address.to_string() + ":" + std::to_string(endpoint.port());
+  const auto address = endpoint.address();
+  if (address.is_v6()) return "[" + address.to_string() + "]:" + std::to_string(endpoint.port());
+  return address.to_string() + ":" + std::to_string(endpoint.port());
 }
 
 }  // namespace
@@ -133,294 +130,281 @@ std::string describe(const tcp::endpoint& endpoint) {
 // One open connection. `stream` and `reading` are touched only on the connection's strand
 // (the stream's executor), which is what makes stop() safe to call from any thread.
 struct Connection {
-    explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-    beast::tcp_stream stream;
-    bool reading = false;  // waiting for or receiving a request: safe to close at stop()
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool reading = false;  // waiting for or receiving a request: safe to close at stop()
 };
 
 struct Server::Impl {
-    Impl(ServerOptions options, Handler handler)
-        : options_(std::move(options)), handler_(std::move(handler)) {}
+  Impl(ServerOptions options, Handler handler) : options_(std::move(options)), handler_(std::move(handler)) {}
 
-    net::awaitable<void> accept_loop();
-    net::awaitable<void> session(std::shared_ptr<Connection> connection);
-    net::awaitable<bool> write_response(Connection& connection, WireResponse response);
-    net::awaitable<void> discard_and_close(Connection& connection, beast::flat_buffer& buffer);
+  net::awaitable<void> accept_loop();
+  net::awaitable<void> session(std::shared_ptr<Connection> connection);
+  net::awaitable<bool> write_response(Connection& connection, WireResponse response);
+  net::awaitable<void> discard_and_close(Connection& connection, beast::flat_buffer& buffer);
 
-    void register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection);
-    void unregister_connection(std::uint64_t id);
-    // Runs `action` on every open connection's strand.
-    void for_each_connection(const std::function<void(Connection&)>& action);
-    // Waits until no connection is open or `timeout` passes; true if none is open.
-    bool wait_for_no_connections(std::chrono::milliseconds timeout);
+  void register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection);
+  void unregister_connection(std::uint64_t id);
+  // Runs `action` on every open connection's strand.
+  void for_each_connection(const std::function<void(Connection&)>& action);
+  // Waits until no connection is open or `timeout` passes; true if none is open.
+  bool wait_for_no_connections(std::chrono::milliseconds timeout);
 
-    const ServerOptions options_;
-    const Handler handler_;
+  const ServerOptions options_;
+  const Handler handler_;
 
-    // Declared before io_context_: if stop() could not drain everything, the io_context
-    // destructor destroys suspended session coroutines, and their clean-up touches these.
-    mutable std::mutex connections_mutex_;
-    std::condition_variable connections_changed_;
-    std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
-    std::atomic<std::size_t> active_{0};
-    std::atomic<bool> stopping_{false};
-    std::uint64_t next_connection_id_ = 0;  // accept strand only
+  // Declared before io_context_: if stop() could not drain everything, the io_context
+  // destructor destroys suspended session coroutines, and their clean-up touches these.
+  mutable std::mutex connections_mutex_;
+  std::condition_variable connections_changed_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  std::atomic<std::size_t> active_{0};
+  std::atomic<bool> stopping_{false};
+  std::uint64_t next_connection_id_ = 0;  // accept strand only
 
-    std::mutex lifecycle_mutex_;  // serialises start() and stop()
-    bool started_ = false;
-    bool running_ = false;  // I/O threads launched
-    bool stopped_ = false;
+  std::mutex lifecycle_mutex_;  // serialises start() and stop()
+  bool started_ = false;
+  bool running_ = false;  // I/O threads launched
+  bool stopped_ = false;
 
-    net::io_context io_context_;
-    tcp::acceptor acceptor_{net::make_strand(io_context_)};
-    std::vector<std::thread> threads_;
+  net::io_context io_context_;
+  tcp::acceptor acceptor_{net::make_strand(io_context_)};
+  std::vector<std::thread> threads_;
 };
 
 net::awaitable<void> Server::Impl::accept_loop() {
-    for (;;) {
-        auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(io_context_), k_use_tuple);
-        if (ec == net::error::operation_aborted || stopping_.load()) co_return;
-        if (ec) {
-            log_line("accept failed: " + ec.message() + "; retrying shortly");
-            net::steady_timer backoff(acceptor_.get_executor(), k_accept_error_backoff);
-            co_await backoff.async_wait(k_use_tuple);
-            continue;
-        }
-        auto connection = std::make_shared<Connection>(std::move(socket));
-        const auto id = next_connection_id_++;
-        // Registered before the session starts so stop() always sees it.
-        register_connection(id, connection);
-        auto executor = connection->stream.get_executor();
-        net::co_spawn(executor, session(std::move(connection)),
-                      [this, id](std::exception_ptr error) {
-                          if (error) log_line("session ended with an unexpected exception");
-                          unregister_connection(id);
-                      });
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(io_context_), k_use_tuple);
+    if (ec == net::error::operation_aborted || stopping_.load()) co_return;
+    if (ec) {
+      log_line("accept failed: " + ec.message() + "; retrying shortly");
+      net::steady_timer backoff(acceptor_.get_executor(), k_accept_error_backoff);
+      co_await backoff.async_wait(k_use_tuple);
+      continue;
     }
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    const auto id = next_connection_id_++;
+    // Registered before the session starts so stop() always sees it.
+    register_connection(id, connection);
+    auto executor = connection->stream.get_executor();
+    net::co_spawn(executor, session(std::move(connection)), [this, id](const std::exception_ptr& error) {
+      if (error) log_line("session ended with an unexpected exception");
+      unregister_connection(id);
+    });
+  }
 }
 
 net::awaitable<bool> Server::Impl::write_response(Connection& connection, WireResponse response) {
-    connection.stream.expires_after(options_.write_timeout);
-    auto [ec, bytes] = co_await bhttp::async_write(connection.stream, response, k_use_tuple);
-    (void)bytes;
-    co_return !ec;
+  connection.stream.expires_after(options_.write_timeout);
+  auto [ec, bytes] = co_await bhttp::async_write(connection.stream, response, k_use_tuple);
+  (void)bytes;
+  co_return !ec;
 }
 
-net::awaitable<void> Server::Impl::discard_and_close(Connection& connection,
-                                                     beast::flat_buffer& buffer) {
-    beast::error_code ec;
-    connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    connection.stream.expires_after(options_.read_timeout);
-    std::size_t discarded = buffer.size();
-    char scratch[4096];
-    while (!ec && discarded < k_max_discard_bytes) {
-        auto [read_ec, n] =
-            co_await connection.stream.async_read_some(net::buffer(scratch), k_use_tuple);
-        ec = read_ec;
-        discarded += n;
-    }
-    connection.stream.close();
+net::awaitable<void> Server::Impl::discard_and_close(Connection& connection, beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  connection.stream.expires_after(options_.read_timeout);
+  std::size_t discarded = buffer.size();
+  char scratch[4096];
+  while (!ec && discarded < k_max_discard_bytes) {
+    auto [read_ec, n] = co_await connection.stream.async_read_some(net::buffer(scratch), k_use_tuple);
+    ec = read_ec;
+    discarded += n;
+  }
+  connection.stream.close();
 }
 
 net::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> connection) {
-    auto& stream = connection->stream;
-    beast::error_code ec;
-    const auto peer = stream.socket().remote_endpoint(ec);
-    const std::string remote = ec ? std::string("unknown") : describe(peer);
-    beast::flat_buffer buffer;
+  auto& stream = connection->stream;
+  beast::error_code ec;
+  const auto peer = stream.socket().remote_endpoint(ec);
+  const std::string remote = ec ? std::string("unknown") : describe(peer);
+  beast::flat_buffer buffer;
 
-    try {
-        for (;;) {
-            if (stopping_.load()) break;
+  try {
+    for (;;) {
+      if (stopping_.load()) break;
 
-            // A fresh parser per request: body_limit applies per parser, and a parser cannot
-            // be reused. Pipelined bytes stay in `buffer`; requests are answered one at a time,
-            // so at most one response is ever queued per connection.
-            bhttp::request_parser<bhttp::string_body> parser;
-            parser.body_limit(options_.body_limit);
-            connection->reading = true;
-            stream.expires_after(options_.read_timeout);
-            auto [read_ec, read_bytes] =
-                co_await bhttp::async_read(stream, buffer, parser, k_use_tuple);
-            (void)read_bytes;
-            connection->reading = false;
+      // A fresh parser per request: body_limit applies per parser, and a parser cannot
+      // be reused. Pipelined bytes stay in `buffer`; requests are answered one at a time,
+      // so at most one response is ever queued per connection.
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options_.body_limit);
+      connection->reading = true;
+      stream.expires_after(options_.read_timeout);
+      auto [read_ec, read_bytes] = co_await bhttp::async_read(stream, buffer, parser, k_use_tuple);
+      (void)read_bytes;
+      connection->reading = false;
 
-            if (read_ec) {
-                if (read_ec == bhttp::error::body_limit) {
-                    auto reply = to_wire(plain_error(413, "payload too large\n"), 11, false, false);
-                    if (co_await write_response(*connection, std::move(reply)))
-                        co_await discard_and_close(*connection, buffer);
-                } else if (read_ec == bhttp::error::header_limit) {
-                    auto reply =
-                        to_wire(plain_error(431, "header fields too large\n"), 11, false, false);
-                    if (co_await write_response(*connection, std::move(reply)))
-                        co_await discard_and_close(*connection, buffer);
-                } else if (read_ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-                           read_ec != bhttp::error::end_of_stream &&
-                           read_ec != bhttp::error::partial_message) {
-                    // Malformed: we cannot find where the next request would start, so answer
-                    // and close. end_of_stream / partial_message mean the client went away.
-                    auto reply = to_wire(plain_error(400, "bad request\n"), 11, false, false);
-                    if (co_await write_response(*connection, std::move(reply)))
-                        co_await discard_and_close(*connection, buffer);
-                }
-                // Otherwise: clean close, timeout, reset, or cancelled by stop(). Nothing to say.
-                break;
-            }
-
-            const auto& message = parser.get();
-            Response response;
-            try {
-                response = handler_(to_request(message, remote));
-            } catch (const std::exception& error) {
-                log_line("handler threw for " + std::string(message.method_string()) + " " +
-                         std::string(message.target()) + ": " + error.what() +
-                         "; answered 500");
-                response = plain_error(500, "internal error\n");
-            } catch (...) {
-                log_line("handler threw a non-std exception for " +
-                         std::string(message.target()) + "; answered 500");
-                response = plain_error(500, "internal error\n");
-            }
-
-            // During shutdown, finish this request but tell the client not to send another.
-            const bool keep_alive = message.keep_alive() && !stopping_.load();
-            const bool head = message.method() == bhttp::verb::head;
-            if (!co_await write_response(
-                    *connection, to_wire(response, message.version(), keep_alive, head)))
-                break;
-            if (!keep_alive) {
-                stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-                break;
-            }
+      if (read_ec) {
+        if (read_ec == bhttp::error::body_limit) {
+          auto reply = to_wire(plain_error(413, "payload too large\n"), 11, false, false);
+          if (co_await write_response(*connection, std::move(reply))) co_await discard_and_close(*connection, buffer);
+        } else if (read_ec == bhttp::error::header_limit) {
+          auto reply = to_wire(plain_error(431, "header fields too large\n"), 11, false, false);
+          if (co_await write_response(*connection, std::move(reply))) co_await discard_and_close(*connection, buffer);
+        } else if (read_ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                   read_ec != bhttp::error::end_of_stream && read_ec != bhttp::error::partial_message) {
+          // Malformed: we cannot find where the next request would start, so answer
+          // and close. end_of_stream / partial_message mean the client went away.
+          auto reply = to_wire(plain_error(400, "bad request\n"), 11, false, false);
+          if (co_await write_response(*connection, std::move(reply))) co_await discard_and_close(*connection, buffer);
         }
-    } catch (const std::exception& error) {
-        log_line("connection from " + remote + " failed: " + error.what());
+        // Otherwise: clean close, timeout, reset, or cancelled by stop(). Nothing to say.
+        break;
+      }
+
+      const auto& message = parser.get();
+      Response response;
+      try {
+        response = handler_(to_request(message, remote));
+      } catch (const std::exception& error) {
+        log_line("handler threw for " + std::string(message.method_string()) + " " + std::string(message.target()) +
+                 ": " + error.what() + "; answered 500");
+        response = plain_error(500, "internal error\n");
+      } catch (...) {
+        log_line("handler threw a non-std exception for " + std::string(message.target()) + "; answered 500");
+        response = plain_error(500, "internal error\n");
+      }
+
+      // During shutdown, finish this request but tell the client not to send another.
+      const bool keep_alive = message.keep_alive() && !stopping_.load();
+      const bool head = message.method() == bhttp::verb::head;
+      if (!co_await write_response(*connection, to_wire(response, message.version(), keep_alive, head))) break;
+      if (!keep_alive) {
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        break;
+      }
     }
-    stream.close();
+  } catch (const std::exception& error) {
+    log_line("connection from " + remote + " failed: " + error.what());
+  }
+  stream.close();
 }
 
-void Server::Impl::register_connection(std::uint64_t id,
-                                       const std::shared_ptr<Connection>& connection) {
-    std::lock_guard lock(connections_mutex_);
-    connections_.emplace(id, connection);
-    active_.fetch_add(1);
+void Server::Impl::register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(connections_mutex_);
+  connections_.emplace(id, connection);
+  active_.fetch_add(1);
 }
 
 void Server::Impl::unregister_connection(std::uint64_t id) {
-    {
-        std::lock_guard lock(connections_mutex_);
-        connections_.erase(id);
-        active_.fetch_sub(1);
-    }
-    connections_changed_.notify_all();
+  {
+    std::lock_guard lock(connections_mutex_);
+    connections_.erase(id);
+    active_.fetch_sub(1);
+  }
+  connections_changed_.notify_all();
 }
 
 void Server::Impl::for_each_connection(const std::function<void(Connection&)>& action) {
-    std::lock_guard lock(connections_mutex_);
-    for (const auto& [id, weak] : connections_) {
-        if (auto connection = weak.lock()) {
-            auto executor = connection->stream.get_executor();
-            net::post(executor, [connection, action] { action(*connection); });
-        }
+  std::lock_guard lock(connections_mutex_);
+  for (const auto& [id, weak] : connections_) {
+    if (auto connection = weak.lock()) {
+      auto executor = connection->stream.get_executor();
+      net::post(executor, [connection, action] { action(*connection); });
     }
+  }
 }
 
 bool Server::Impl::wait_for_no_connections(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(connections_mutex_);
-    return connections_changed_.wait_for(lock, timeout, [&] { return connections_.empty(); });
+  std::unique_lock lock(connections_mutex_);
+  return connections_changed_.wait_for(lock, timeout, [&] { return connections_.empty(); });
 }
 
 Server::Server(ServerOptions options, Handler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {
-    if (!impl_->handler_) throw std::invalid_argument("http::Server needs a handler");
+  if (!impl_->handler_) throw std::invalid_argument("http::Server needs a handler");
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 unsigned short Server::start() {
-    auto& impl = *impl_;
-    std::lock_guard lock(impl.lifecycle_mutex_);
-    if (impl.started_) throw std::logic_error("http::Server::start called twice");
-    impl.started_ = true;
+  auto& impl = *impl_;
+  std::lock_guard lock(impl.lifecycle_mutex_);
+  if (impl.started_) throw std::logic_error("http::Server::start called twice");
+  impl.started_ = true;
 
-    const tcp::endpoint endpoint(net::ip::make_address(impl.options_.address), impl.options_.port);
-    impl.acceptor_.open(endpoint.protocol());
-    impl.acceptor_.set_option(net::socket_base::reuse_address(true));
-    impl.acceptor_.bind(endpoint);
-    impl.acceptor_.listen(net::socket_base::max_listen_connections);
-    const auto port = impl.acceptor_.local_endpoint().port();
+  const tcp::endpoint endpoint(net::ip::make_address(impl.options_.address), impl.options_.port);
+  impl.acceptor_.open(endpoint.protocol());
+  impl.acceptor_.set_option(net::socket_base::reuse_address(true));
+  impl.acceptor_.bind(endpoint);
+  impl.acceptor_.listen(net::socket_base::max_listen_connections);
+  const auto port = impl.acceptor_.local_endpoint().port();
 
-    net::co_spawn(impl.acceptor_.get_executor(), impl.accept_loop(), [](std::exception_ptr error) {
-        if (error) log_line("accept loop ended with an unexpected exception");
+  net::co_spawn(impl.acceptor_.get_executor(), impl.accept_loop(), [](const std::exception_ptr& error) {
+    if (error) log_line("accept loop ended with an unexpected exception");
+  });
+  impl.running_ = true;
+  const int thread_count = std::max(1, impl.options_.threads);
+  for (int i = 0; i < thread_count; ++i) {
+    impl.threads_.emplace_back([&impl] {
+      // Sessions catch their own errors; this guards against a bug taking a thread down
+      // silently while the others keep running.
+      for (;;) {
+        try {
+          impl.io_context_.run();
+          return;
+        } catch (const std::exception& error) {
+          log_line(std::string("I/O thread caught: ") + error.what());
+        }
+      }
     });
-    impl.running_ = true;
-    const int thread_count = std::max(1, impl.options_.threads);
-    for (int i = 0; i < thread_count; ++i) {
-        impl.threads_.emplace_back([&impl] {
-            // Sessions catch their own errors; this guards against a bug taking a thread down
-            // silently while the others keep running.
-            for (;;) {
-                try {
-                    impl.io_context_.run();
-                    return;
-                } catch (const std::exception& error) {
-                    log_line(std::string("I/O thread caught: ") + error.what());
-                }
-            }
-        });
-    }
-    return port;
+  }
+  return port;
 }
 
 void Server::stop() {
-    auto& impl = *impl_;
-    std::lock_guard lock(impl.lifecycle_mutex_);
-    if (impl.stopped_) return;
-    impl.stopped_ = true;
-    impl.stopping_.store(true);
-    if (!impl.running_) {
-        // Never started, or start() threw before any thread ran: nothing else can touch the
-        // acceptor, and there is no thread to post to.
-        beast::error_code ec;
-        impl.acceptor_.close(ec);
-        return;
-    }
+  auto& impl = *impl_;
+  std::lock_guard lock(impl.lifecycle_mutex_);
+  if (impl.stopped_) return;
+  impl.stopped_ = true;
+  impl.stopping_.store(true);
+  if (!impl.running_) {
+    // Never started, or start() threw before any thread ran: nothing else can touch the
+    // acceptor, and there is no thread to post to.
+    beast::error_code ec;
+    impl.acceptor_.close(ec);
+    return;
+  }
 
-    // 1. Stop accepting. Wait until the acceptor is really closed, so a connect after stop()
-    //    returns is refused instead of sitting in the listen backlog.
-    std::promise<void> closed;
-    net::post(impl.acceptor_.get_executor(), [&impl, &closed] {
-        beast::error_code ec;
-        impl.acceptor_.close(ec);
-        closed.set_value();
-    });
-    closed.get_future().wait();
+  // 1. Stop accepting. Wait until the acceptor is really closed, so a connect after stop()
+  //    returns is refused instead of sitting in the listen backlog.
+  std::promise<void> closed;
+  net::post(impl.acceptor_.get_executor(), [&impl, &closed] {
+    beast::error_code ec;
+    impl.acceptor_.close(ec);
+    closed.set_value();
+  });
+  closed.get_future().wait();
 
-    // 2. Close connections that are waiting for a request; those handling one see stopping_,
-    //    answer with "Connection: close" and end by themselves.
-    impl.for_each_connection([](Connection& connection) {
-        if (connection.reading) connection.stream.close();
-    });
+  // 2. Close connections that are waiting for a request; those handling one see stopping_,
+  //    answer with "Connection: close" and end by themselves.
+  impl.for_each_connection([](Connection& connection) {
+    if (connection.reading) connection.stream.close();
+  });
 
-    // 3. Bounded drain, then close whatever is left (e.g. a client not reading its response).
-    if (!impl.wait_for_no_connections(impl.options_.drain_timeout)) {
-        log_line("drain timed out; closing " + std::to_string(impl.active_.load()) +
-                 " connection(s)");
-        impl.for_each_connection([](Connection& connection) { connection.stream.close(); });
-        // Closing makes every pending operation complete at once, so this only waits for
-        // handlers still running (their write then fails on the closed socket). A deadline here
-        // would not help: joining the I/O threads has to wait for those handlers anyway.
-        std::unique_lock lock_connections(impl.connections_mutex_);
-        impl.connections_changed_.wait(lock_connections,
-                                       [&impl] { return impl.connections_.empty(); });
-    }
+  // 3. Bounded drain, then close whatever is left (e.g. a client not reading its response).
+  if (!impl.wait_for_no_connections(impl.options_.drain_timeout)) {
+    log_line("drain timed out; closing " + std::to_string(impl.active_.load()) + " connection(s)");
+    impl.for_each_connection([](Connection& connection) { connection.stream.close(); });
+    // Closing makes every pending operation complete at once, so this only waits for
+    // handlers still running (their write then fails on the closed socket). A deadline here
+    // would not help: joining the I/O threads has to wait for those handlers anyway.
+    std::unique_lock lock_connections(impl.connections_mutex_);
+    impl.connections_changed_.wait(lock_connections, [&impl] { return impl.connections_.empty(); });
+  }
 
-    impl.io_context_.stop();
-    for (auto& thread : impl.threads_) thread.join();
-    impl.threads_.clear();
+  impl.io_context_.stop();
+  for (auto& thread : impl.threads_) thread.join();
+  impl.threads_.clear();
 }
 
-std::size_t Server::active_connections() const { return impl_->active_.load(); }
+std::size_t Server::active_connections() const {
+  return impl_->active_.load();
+}
 
 }  // namespace roundup::adapters::http

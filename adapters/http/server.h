@@ -21,21 +21,21 @@ namespace roundup::adapters::http {
 // ", " in arrival order. `body` holds at most ServerOptions::body_limit bytes. `remote` is the
 // peer as "address:port" (the TCP peer, not any X-Forwarded-For).
 struct Request {
-    std::string method;
-    std::string target;
-    std::map<std::string, std::string> headers;
-    std::string body;
-    std::string remote;
+  std::string method;
+  std::string target;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::string remote;
 };
 
 // `status` must be 100..599 (anything else is sent as 500). `headers` are extra fields; a field
 // whose name or value contains CR, LF or NUL is dropped rather than allowed to split the header.
 // Content-Length, Connection and Content-Type are set by the server.
 struct Response {
-    int status = 200;
-    std::string content_type = "text/plain; charset=utf-8";
-    std::string body;
-    std::vector<std::pair<std::string, std::string>> headers;
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Called on an I/O thread, once per request, possibly concurrently for different connections:
@@ -44,45 +44,45 @@ struct Response {
 using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
-    std::string address = "127.0.0.1";  // numeric IPv4 or IPv6 address to bind
-    unsigned short port = 8080;         // 0 = ephemeral; start() returns the real port
-    std::size_t body_limit = 1 << 20;   // bytes; a larger body gets 413 and the connection closes
-    // read_timeout bounds reading one whole request, including the idle wait on a keep-alive
-    // connection; write_timeout bounds writing one response; drain_timeout bounds how long stop()
-    // waits for in-flight requests.
-    std::chrono::milliseconds read_timeout{10000};
-    std::chrono::milliseconds write_timeout{10000};
-    std::chrono::milliseconds drain_timeout{5000};
-    int threads = 2;  // I/O threads; values below 1 mean 1
+  std::string address = "127.0.0.1";  // numeric IPv4 or IPv6 address to bind
+  unsigned short port = 8080;         // 0 = ephemeral; start() returns the real port
+  std::size_t body_limit = 1 << 20;   // bytes; a larger body gets 413 and the connection closes
+  // read_timeout bounds reading one whole request, including the idle wait on a keep-alive
+  // connection; write_timeout bounds writing one response; drain_timeout bounds how long stop()
+  // waits for in-flight requests.
+  std::chrono::milliseconds read_timeout{10000};
+  std::chrono::milliseconds write_timeout{10000};
+  std::chrono::milliseconds drain_timeout{5000};
+  int threads = 2;  // I/O threads; values below 1 mean 1
 };
 
 class Server {
-public:
-    Server(ServerOptions options, Handler handler);
-    // Calls stop().
-    ~Server();
+ public:
+  Server(ServerOptions options, Handler handler);
+  // Calls stop().
+  ~Server();
 
-    Server(const Server&) = delete;
-    Server& operator=(const Server&) = delete;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
-    // Binds, listens and starts the I/O threads; returns the bound port. Throws std::system_error
-    // (or boost::system::system_error) if the address is invalid or cannot be bound, and
-    // std::logic_error if called twice.
-    unsigned short start();
+  // Binds, listens and starts the I/O threads; returns the bound port. Throws std::system_error
+  // (or boost::system::system_error) if the address is invalid or cannot be bound, and
+  // std::logic_error if called twice.
+  unsigned short start();
 
-    // Graceful and idempotent: stops accepting (new connects are refused once this returns),
-    // closes idle keep-alive connections, lets requests already being handled finish and send
-    // their response (with "Connection: close") for up to drain_timeout, then closes whatever is
-    // left and joins the I/O threads. It cannot interrupt a Handler call, so it also waits for
-    // handlers still running. Must not be called from the Handler.
-    void stop();
+  // Graceful and idempotent: stops accepting (new connects are refused once this returns),
+  // closes idle keep-alive connections, lets requests already being handled finish and send
+  // their response (with "Connection: close") for up to drain_timeout, then closes whatever is
+  // left and joins the I/O threads. It cannot interrupt a Handler call, so it also waits for
+  // handlers still running. Must not be called from the Handler.
+  void stop();
 
-    // Connections currently open (accepted and not yet closed).
-    std::size_t active_connections() const;
+  // Connections currently open (accepted and not yet closed).
+  std::size_t active_connections() const;
 
-private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace roundup::adapters::http

@@ -28,443 +28,443 @@ namespace {
 constexpr int k_client_recv_timeout_seconds = 20;
 
 struct ClientResponse {
-    int status = 0;
-    std::map<std::string, std::string> headers;  // lower-cased names
-    std::string body;
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-cased names
+  std::string body;
 };
 
 std::string lower(std::string text) {
-    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 class Client {
-public:
-    // Connects to 127.0.0.1:port; check connected() (a refused connect is a valid outcome).
-    explicit Client(unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-        if (fd_ < 0) throw std::runtime_error("socket() failed");
-        timeval timeout{k_client_recv_timeout_seconds, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ =
-            ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+ public:
+  // Connects to 127.0.0.1:port; check connected() (a refused connect is a valid outcome).
+  explicit Client(unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (fd_ < 0) throw std::runtime_error("socket() failed");
+    timeval timeout{k_client_recv_timeout_seconds, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connected_; }
+
+  void send(const std::string& bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+      const auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error("send failed");
+      sent += static_cast<std::size_t>(n);
     }
-    ~Client() { ::close(fd_); }
-    Client(const Client&) = delete;
-    Client& operator=(const Client&) = delete;
+  }
 
-    bool connected() const { return connected_; }
-
-    void send(const std::string& bytes) {
-        std::size_t sent = 0;
-        while (sent < bytes.size()) {
-            const auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-            if (n <= 0) throw std::runtime_error("send failed");
-            sent += static_cast<std::size_t>(n);
-        }
+  // One response with a Content-Length body; nullopt if the server closed first.
+  std::optional<ClientResponse> read_response() {
+    std::size_t header_end;
+    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill()) return std::nullopt;
     }
-
-    // One response with a Content-Length body; nullopt if the server closed first.
-    std::optional<ClientResponse> read_response() {
-        std::size_t header_end;
-        while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-            if (!fill()) return std::nullopt;
-        }
-        ClientResponse response;
-        const std::string head = buffer_.substr(0, header_end);
-        buffer_.erase(0, header_end + 4);
-        // "HTTP/1.1 200 OK"
-        response.status = std::stoi(head.substr(9, 3));
-        std::size_t line_start = head.find("\r\n");
-        while (line_start != std::string::npos) {
-            line_start += 2;
-            const auto line_end = head.find("\r\n", line_start);
-            const auto line = head.substr(line_start, line_end - line_start);
-            const auto colon = line.find(':');
-            auto value = line.substr(colon + 1);
-            value.erase(0, value.find_first_not_of(' '));
-            response.headers[lower(line.substr(0, colon))] = value;
-            line_start = line_end;
-        }
-        const auto length = std::stoul(response.headers.at("content-length"));
-        while (buffer_.size() < length) {
-            if (!fill()) throw std::runtime_error("connection closed inside a body");
-        }
-        response.body = buffer_.substr(0, length);
-        buffer_.erase(0, length);
-        return response;
+    ClientResponse response;
+    const std::string head = buffer_.substr(0, header_end);
+    buffer_.erase(0, header_end + 4);
+    // "HTTP/1.1 200 OK"
+    response.status = std::stoi(head.substr(9, 3));
+    std::size_t line_start = head.find("\r\n");
+    while (line_start != std::string::npos) {
+      line_start += 2;
+      const auto line_end = head.find("\r\n", line_start);
+      const auto line = head.substr(line_start, line_end - line_start);
+      const auto colon = line.find(':');
+      auto value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      response.headers[lower(line.substr(0, colon))] = value;
+      line_start = line_end;
     }
-
-    // True if the server closed the connection (orderly or reset) with nothing more to read.
-    bool closed_by_server() {
-        if (!buffer_.empty()) return false;
-        char byte;
-        const auto n = ::recv(fd_, &byte, 1, 0);
-        return n == 0 || (n < 0 && errno == ECONNRESET);
+    const auto length = std::stoul(response.headers.at("content-length"));
+    while (buffer_.size() < length) {
+      if (!fill()) throw std::runtime_error("connection closed inside a body");
     }
+    response.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    return response;
+  }
 
-private:
-    bool fill() {
-        char chunk[16384];
-        const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-        if (n <= 0) return false;
-        buffer_.append(chunk, static_cast<std::size_t>(n));
-        return true;
-    }
+  // True if the server closed the connection (orderly or reset) with nothing more to read.
+  bool closed_by_server() {
+    if (!buffer_.empty()) return false;
+    char byte;
+    const auto n = ::recv(fd_, &byte, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
 
-    int fd_;
-    bool connected_ = false;
-    std::string buffer_;
+ private:
+  bool fill() {
+    char chunk[16384];
+    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  std::string buffer_;
 };
 
 std::string get_request(const std::string& target, bool keep_alive = true) {
-    return "GET " + target + " HTTP/1.1\r\nHost: test\r\nX-Test-Header: Yes\r\n" +
-           (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+  return "GET " + target + " HTTP/1.1\r\nHost: test\r\nX-Test-Header: Yes\r\n" +
+         (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
 }
 
 std::string post_request(const std::string& target, const std::string& body) {
-    return "POST " + target + " HTTP/1.1\r\nHost: test\r\nContent-Type: application/octet-stream\r\n"
-           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "POST " + target +
+         " HTTP/1.1\r\nHost: test\r\nContent-Type: application/octet-stream\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 // Echoes what it received, so tests can check the Request the handler saw.
 struct RecordingHandler {
-    std::mutex mutex;
-    std::vector<http::Request> seen;
+  std::mutex mutex;
+  std::vector<http::Request> seen;
 
-    http::Handler handler() {
-        return [this](const http::Request& request) {
-            {
-                std::lock_guard lock(mutex);
-                seen.push_back(request);
-            }
-            if (request.target == "/throw") throw std::runtime_error("handler failure (expected)");
-            http::Response response;
-            response.body = request.method == "POST" ? request.body : "hello " + request.target;
-            response.headers.emplace_back("X-Reply", "1");
-            if (request.target.rfind("/ping", 0) == 0)
-                response.headers.emplace_back("X-Evil", "a\r\nInjected: yes");
-            return response;
-        };
-    }
-    std::size_t count() {
+  http::Handler handler() {
+    return [this](const http::Request& request) {
+      {
         std::lock_guard lock(mutex);
-        return seen.size();
-    }
-    http::Request last() {
-        std::lock_guard lock(mutex);
-        return seen.back();
-    }
+        seen.push_back(request);
+      }
+      if (request.target == "/throw") throw std::runtime_error("handler failure (expected)");
+      http::Response response;
+      response.body = request.method == "POST" ? request.body : "hello " + request.target;
+      response.headers.emplace_back("X-Reply", "1");
+      if (request.target.rfind("/ping", 0) == 0) response.headers.emplace_back("X-Evil", "a\r\nInjected: yes");
+      return response;
+    };
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex);
+    return seen.size();
+  }
+  http::Request last() {
+    std::lock_guard lock(mutex);
+    return seen.back();
+  }
 };
 
 http::ServerOptions test_options() {
-    http::ServerOptions options;
-    options.address = "127.0.0.1";
-    options.port = 0;
-    options.body_limit = 1024 * 1024;
-    options.read_timeout = std::chrono::milliseconds(5000);
-    options.write_timeout = std::chrono::milliseconds(5000);
-    options.drain_timeout = std::chrono::milliseconds(2000);
-    options.threads = 2;
-    return options;
+  http::ServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.body_limit = 1024 * 1024;
+  options.read_timeout = std::chrono::milliseconds(5000);
+  options.write_timeout = std::chrono::milliseconds(5000);
+  options.drain_timeout = std::chrono::milliseconds(2000);
+  options.threads = 2;
+  return options;
 }
 
 }  // namespace
 
 TEST_CASE("http server: GET reaches the handler and returns its body") {
-    RecordingHandler recorder;
-    http::Server server(test_options(), recorder.handler());
-    const auto port = server.start();
-    REQUIRE(port != 0);
+  RecordingHandler recorder;
+  http::Server server(test_options(), recorder.handler());
+  const auto port = server.start();
+  REQUIRE(port != 0);
 
-    Client client(port);
-    REQUIRE(client.connected());
-    client.send(get_request("/ping?x=1"));
-    const auto response = client.read_response();
-    REQUIRE(response);
-    CHECK(response->status == 200);
-    CHECK(response->body == "hello /ping?x=1");
-    CHECK(response->headers.at("content-type") == "text/plain; charset=utf-8");
-    CHECK(response->headers.at("x-reply") == "1");
-    // A header value with CR/LF is dropped, never allowed to split the header block.
-    CHECK(response->headers.count("x-evil") == 0);
-    CHECK(response->headers.count("injected") == 0);
+  Client client(port);
+  REQUIRE(client.connected());
+  client.send(get_request("/ping?x=1"));
+  const auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body == "hello /ping?x=1");
+  CHECK(response->headers.at("content-type") == "text/plain; charset=utf-8");
+  CHECK(response->headers.at("x-reply") == "1");
+  // A header value with CR/LF is dropped, never allowed to split the header block.
+  CHECK(response->headers.count("x-evil") == 0);
+  CHECK(response->headers.count("injected") == 0);
 
-    const auto request = recorder.last();
-    CHECK(request.method == "GET");
-    CHECK(request.target == "/ping?x=1");
-    CHECK(request.headers.at("x-test-header") == "Yes");
-    CHECK(request.headers.at("host") == "test");
-    CHECK(request.remote.rfind("127.0.0.1:", 0) == 0);
+  const auto request = recorder.last();
+  CHECK(request.method == "GET");
+  CHECK(request.target == "/ping?x=1");
+  CHECK(request.headers.at("x-test-header") == "Yes");
+  CHECK(request.headers.at("host") == "test");
+  CHECK(request.remote.rfind("127.0.0.1:", 0) == 0);
 }
 
 TEST_CASE("http server: POST body arrives intact, including NUL and CRLF bytes") {
-    RecordingHandler recorder;
-    http::Server server(test_options(), recorder.handler());
-    const auto port = server.start();
+  RecordingHandler recorder;
+  http::Server server(test_options(), recorder.handler());
+  const auto port = server.start();
 
-    std::string body;
-    for (int i = 0; i < 200000; ++i) body.push_back(static_cast<char>(i % 256));
-    body += "\r\n\r\nend";
+  std::string body;
+  for (int i = 0; i < 200000; ++i) body.push_back(static_cast<char>(i % 256));
+  body += "\r\n\r\nend";
 
-    Client client(port);
-    REQUIRE(client.connected());
-    client.send(post_request("/upload", body));
-    const auto response = client.read_response();
-    REQUIRE(response);
-    CHECK(response->status == 200);
-    CHECK(response->body == body);
-    CHECK(recorder.last().body == body);
-    CHECK(recorder.last().headers.at("content-type") == "application/octet-stream");
+  Client client(port);
+  REQUIRE(client.connected());
+  client.send(post_request("/upload", body));
+  const auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body == body);
+  CHECK(recorder.last().body == body);
+  CHECK(recorder.last().headers.at("content-type") == "application/octet-stream");
 }
 
 TEST_CASE("http server: keep-alive serves several requests on one connection") {
-    RecordingHandler recorder;
-    http::Server server(test_options(), recorder.handler());
-    const auto port = server.start();
+  RecordingHandler recorder;
+  http::Server server(test_options(), recorder.handler());
+  const auto port = server.start();
 
-    Client client(port);
-    REQUIRE(client.connected());
-    client.send(get_request("/one"));
-    const auto first = client.read_response();
-    REQUIRE(first);
-    CHECK(first->body == "hello /one");
-    const auto first_remote = recorder.last().remote;
+  Client client(port);
+  REQUIRE(client.connected());
+  client.send(get_request("/one"));
+  const auto first = client.read_response();
+  REQUIRE(first);
+  CHECK(first->body == "hello /one");
+  const auto first_remote = recorder.last().remote;
 
-    client.send(get_request("/two"));
-    const auto second = client.read_response();
-    REQUIRE(second);
-    CHECK(second->body == "hello /two");
-    CHECK(recorder.last().remote == first_remote);  // same client port: same connection
-    CHECK(server.active_connections() == 1);
+  client.send(get_request("/two"));
+  const auto second = client.read_response();
+  REQUIRE(second);
+  CHECK(second->body == "hello /two");
+  CHECK(recorder.last().remote == first_remote);  // same client port: same connection
+  CHECK(server.active_connections() == 1);
 
-    // Two pipelined requests in one write are answered in order.
-    client.send(get_request("/three") + get_request("/four", false));
-    const auto third = client.read_response();
-    const auto fourth = client.read_response();
-    REQUIRE(third);
-    REQUIRE(fourth);
-    CHECK(third->body == "hello /three");
-    CHECK(fourth->body == "hello /four");
-    CHECK(fourth->headers.at("connection") == "close");
-    CHECK(client.closed_by_server());
+  // Two pipelined requests in one write are answered in order.
+  client.send(get_request("/three") + get_request("/four", false));
+  const auto third = client.read_response();
+  const auto fourth = client.read_response();
+  REQUIRE(third);
+  REQUIRE(fourth);
+  CHECK(third->body == "hello /three");
+  CHECK(fourth->body == "hello /four");
+  CHECK(fourth->headers.at("connection") == "close");
+  CHECK(client.closed_by_server());
 }
 
 TEST_CASE("http server: a body over the limit gets 413 and never reaches the handler") {
-    RecordingHandler recorder;
-    auto options = test_options();
-    options.body_limit = 1024;
-    http::Server server(options, recorder.handler());
-    const auto port = server.start();
+  RecordingHandler recorder;
+  auto options = test_options();
+  options.body_limit = 1024;
+  http::Server server(options, recorder.handler());
+  const auto port = server.start();
 
-    SUBCASE("declared by Content-Length") {
-        Client client(port);
-        REQUIRE(client.connected());
-        client.send(post_request("/big", std::string(4096, 'x')));
-        const auto response = client.read_response();
-        REQUIRE(response);
-        CHECK(response->status == 413);
-        CHECK(!response->body.empty());
-        CHECK(client.closed_by_server());
-    }
-    SUBCASE("sent chunked") {
-        Client client(port);
-        REQUIRE(client.connected());
-        std::string chunked = "POST /big HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n";
-        for (int i = 0; i < 4; ++i) chunked += "200\r\n" + std::string(512, 'y') + "\r\n";
-        chunked += "0\r\n\r\n";
-        client.send(chunked);
-        const auto response = client.read_response();
-        REQUIRE(response);
-        CHECK(response->status == 413);
-        CHECK(client.closed_by_server());
-    }
-    SUBCASE("exactly at the limit is fine") {
-        Client client(port);
-        REQUIRE(client.connected());
-        client.send(post_request("/fits", std::string(1024, 'z')));
-        const auto response = client.read_response();
-        REQUIRE(response);
-        CHECK(response->status == 200);
-        CHECK(response->body == std::string(1024, 'z'));
-    }
-    CHECK(recorder.count() <= 1);
+  SUBCASE("declared by Content-Length") {
+    Client client(port);
+    REQUIRE(client.connected());
+    client.send(post_request("/big", std::string(4096, 'x')));
+    const auto response = client.read_response();
+    REQUIRE(response);
+    CHECK(response->status == 413);
+    CHECK(!response->body.empty());
+    CHECK(client.closed_by_server());
+  }
+  SUBCASE("sent chunked") {
+    Client client(port);
+    REQUIRE(client.connected());
+    std::string chunked = "POST /big HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 4; ++i) chunked += "200\r\n" + std::string(512, 'y') + "\r\n";
+    chunked += "0\r\n\r\n";
+    client.send(chunked);
+    const auto response = client.read_response();
+    REQUIRE(response);
+    CHECK(response->status == 413);
+    CHECK(client.closed_by_server());
+  }
+  SUBCASE("exactly at the limit is fine") {
+    Client client(port);
+    REQUIRE(client.connected());
+    client.send(post_request("/fits", std::string(1024, 'z')));
+    const auto response = client.read_response();
+    REQUIRE(response);
+    CHECK(response->status == 200);
+    CHECK(response->body == std::string(1024, 'z'));
+  }
+  CHECK(recorder.count() <= 1);
 }
 
 TEST_CASE("http server: a malformed request gets 400 and the connection closes") {
-    RecordingHandler recorder;
-    http::Server server(test_options(), recorder.handler());
-    const auto port = server.start();
+  RecordingHandler recorder;
+  http::Server server(test_options(), recorder.handler());
+  const auto port = server.start();
 
-    Client client(port);
-    REQUIRE(client.connected());
-    client.send("NOT A REQUEST\r\n\r\n");
-    const auto response = client.read_response();
-    REQUIRE(response);
-    CHECK(response->status == 400);
-    CHECK(client.closed_by_server());
-    CHECK(recorder.count() == 0);
+  Client client(port);
+  REQUIRE(client.connected());
+  client.send("NOT A REQUEST\r\n\r\n");
+  const auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 400);
+  CHECK(client.closed_by_server());
+  CHECK(recorder.count() == 0);
 
-    // The server is still fine for everyone else.
-    Client next(port);
-    REQUIRE(next.connected());
-    next.send(get_request("/after"));
-    const auto after = next.read_response();
-    REQUIRE(after);
-    CHECK(after->status == 200);
+  // The server is still fine for everyone else.
+  Client next(port);
+  REQUIRE(next.connected());
+  next.send(get_request("/after"));
+  const auto after = next.read_response();
+  REQUIRE(after);
+  CHECK(after->status == 200);
 }
 
 TEST_CASE("http server: a throwing handler yields 500 and the server keeps serving") {
-    RecordingHandler recorder;
-    http::Server server(test_options(), recorder.handler());
-    const auto port = server.start();
+  RecordingHandler recorder;
+  http::Server server(test_options(), recorder.handler());
+  const auto port = server.start();
 
-    Client client(port);
-    REQUIRE(client.connected());
-    client.send(get_request("/throw"));
-    const auto failed = client.read_response();
-    REQUIRE(failed);
-    CHECK(failed->status == 500);
-    CHECK(failed->body.find("handler failure") == std::string::npos);  // no internals leak
+  Client client(port);
+  REQUIRE(client.connected());
+  client.send(get_request("/throw"));
+  const auto failed = client.read_response();
+  REQUIRE(failed);
+  CHECK(failed->status == 500);
+  CHECK(failed->body.find("handler failure") == std::string::npos);  // no internals leak
 
-    // Same connection still works...
-    client.send(get_request("/again"));
-    const auto same = client.read_response();
-    REQUIRE(same);
-    CHECK(same->status == 200);
-    CHECK(same->body == "hello /again");
+  // Same connection still works...
+  client.send(get_request("/again"));
+  const auto same = client.read_response();
+  REQUIRE(same);
+  CHECK(same->status == 200);
+  CHECK(same->body == "hello /again");
 
-    // ...and so does a new one.
-    Client other(port);
-    REQUIRE(other.connected());
-    other.send(get_request("/other"));
-    const auto fresh = other.read_response();
-    REQUIRE(fresh);
-    CHECK(fresh->status == 200);
+  // ...and so does a new one.
+  Client other(port);
+  REQUIRE(other.connected());
+  other.send(get_request("/other"));
+  const auto fresh = other.read_response();
+  REQUIRE(fresh);
+  CHECK(fresh->status == 200);
 }
 
 TEST_CASE("http server: an invalid status becomes 500") {
-    http::Server server(test_options(), [](const http::Request&) {
-        http::Response response;
-        response.status = 42;
-        response.body = "secret";
-        return response;
-    });
-    const auto port = server.start();
-    Client client(port);
-    REQUIRE(client.connected());
-    client.send(get_request("/"));
-    const auto response = client.read_response();
-    REQUIRE(response);
-    CHECK(response->status == 500);
-    CHECK(response->body != "secret");
+  http::Server server(test_options(), [](const http::Request&) {
+    http::Response response;
+    response.status = 42;
+    response.body = "secret";
+    return response;
+  });
+  const auto port = server.start();
+  Client client(port);
+  REQUIRE(client.connected());
+  client.send(get_request("/"));
+  const auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 500);
+  CHECK(response->body != "secret");
 }
 
 TEST_CASE("http server: stop() closes an idle keep-alive connection and refuses new ones") {
-    RecordingHandler recorder;
-    auto options = test_options();
-    // Small, so even a regression that waited for them would keep this test short.
-    options.read_timeout = std::chrono::milliseconds(1000);
-    options.drain_timeout = std::chrono::milliseconds(500);
-    http::Server server(options, recorder.handler());
-    const auto port = server.start();
+  RecordingHandler recorder;
+  auto options = test_options();
+  // Small, so even a regression that waited for them would keep this test short.
+  options.read_timeout = std::chrono::milliseconds(1000);
+  options.drain_timeout = std::chrono::milliseconds(500);
+  http::Server server(options, recorder.handler());
+  const auto port = server.start();
 
-    Client idle(port);
-    REQUIRE(idle.connected());
-    idle.send(get_request("/warm"));
-    REQUIRE(idle.read_response());  // now an idle keep-alive connection held open by the client
-    CHECK(server.active_connections() == 1);
+  Client idle(port);
+  REQUIRE(idle.connected());
+  idle.send(get_request("/warm"));
+  REQUIRE(idle.read_response());  // now an idle keep-alive connection held open by the client
+  CHECK(server.active_connections() == 1);
 
-    server.stop();
+  server.stop();
 
-    CHECK(server.active_connections() == 0);
-    CHECK(idle.closed_by_server());
-    Client late(port);
-    CHECK_FALSE(late.connected());
-    server.stop();  // idempotent
+  CHECK(server.active_connections() == 0);
+  CHECK(idle.closed_by_server());
+  Client late(port);
+  CHECK_FALSE(late.connected());
+  server.stop();  // idempotent
 }
 
 TEST_CASE("http server: stop() lets an in-flight request finish with Connection: close") {
-    std::promise<void> entered;
-    std::promise<void> release;
-    auto released = release.get_future().share();
-    std::atomic<bool> first{true};
-    auto options = test_options();
-    options.drain_timeout = std::chrono::milliseconds(20000);  // generous: nothing waits on it
-    http::Server server(options, [&](const http::Request& request) {
-        if (request.target == "/slow" && first.exchange(false)) {
-            entered.set_value();
-            released.wait();
-        }
-        http::Response response;
-        response.body = "done " + request.target;
-        return response;
-    });
-    const auto port = server.start();
-
-    Client slow(port);
-    REQUIRE(slow.connected());
-    slow.send(get_request("/slow"));
-    entered.get_future().wait();
-
-    auto stopped = std::async(std::launch::async, [&] { server.stop(); });
-    // Once a connect is refused the acceptor is closed, i.e. stop() is under way. Connections
-    // accepted meanwhile are idle and get closed by stop(); they do not matter here.
-    for (;;) {
-        Client probe(port);
-        if (!probe.connected()) break;
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<bool> first{true};
+  auto options = test_options();
+  options.drain_timeout = std::chrono::milliseconds(20000);  // generous: nothing waits on it
+  http::Server server(options, [&](const http::Request& request) {
+    if (request.target == "/slow" && first.exchange(false)) {
+      entered.set_value();
+      released.wait();
     }
-    release.set_value();
+    http::Response response;
+    response.body = "done " + request.target;
+    return response;
+  });
+  const auto port = server.start();
 
-    const auto response = slow.read_response();
-    REQUIRE(response);
-    CHECK(response->status == 200);
-    CHECK(response->body == "done /slow");
-    CHECK(response->headers.at("connection") == "close");
-    CHECK(slow.closed_by_server());
-    stopped.get();
-    CHECK(server.active_connections() == 0);
+  Client slow(port);
+  REQUIRE(slow.connected());
+  slow.send(get_request("/slow"));
+  entered.get_future().wait();
+
+  auto stopped = std::async(std::launch::async, [&] { server.stop(); });
+  // Once a connect is refused the acceptor is closed, i.e. stop() is under way. Connections
+  // accepted meanwhile are idle and get closed by stop(); they do not matter here.
+  for (;;) {
+    Client probe(port);
+    if (!probe.connected()) break;
+  }
+  release.set_value();
+
+  const auto response = slow.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body == "done /slow");
+  CHECK(response->headers.at("connection") == "close");
+  CHECK(slow.closed_by_server());
+  stopped.get();
+  CHECK(server.active_connections() == 0);
 }
 
 TEST_CASE("http server: start() reports a bind failure and stop() without start() is harmless") {
-    http::Server first(test_options(), [](const http::Request&) { return http::Response{}; });
-    const auto port = first.start();
-    auto options = test_options();
-    options.port = port;
-    http::Server second(options, [](const http::Request&) { return http::Response{}; });
-    CHECK_THROWS(second.start());
+  http::Server first(test_options(), [](const http::Request&) { return http::Response{}; });
+  const auto port = first.start();
+  auto options = test_options();
+  options.port = port;
+  http::Server second(options, [](const http::Request&) { return http::Response{}; });
+  CHECK_THROWS(second.start());
 
-    http::Server never(test_options(), [](const http::Request&) { return http::Response{}; });
-    never.stop();
+  http::Server never(test_options(), [](const http::Request&) { return http::Response{}; });
+  never.stop();
 }
 
 TEST_CASE("http server: stop() closes a connection whose client stops reading once drain ends") {
-    // A response far larger than loopback socket buffers, to a client that never reads it: the
-    // write cannot finish, so only the drain deadline can end this connection. write_timeout is
-    // long so that it cannot be what ends it.
-    const std::string huge(64 * 1024 * 1024, 'h');
-    auto options = test_options();
-    options.write_timeout = std::chrono::milliseconds(600000);
-    options.drain_timeout = std::chrono::milliseconds(200);
-    std::promise<void> handled;
-    http::Server server(options, [&](const http::Request&) {
-        http::Response response;
-        response.body = huge;
-        // stop()'s clean-up runs on this connection's strand, i.e. only after this returns and
-        // the write has started: the connection is then in flight, not idle.
-        handled.set_value();
-        return response;
-    });
-    const auto port = server.start();
+  // A response far larger than loopback socket buffers, to a client that never reads it: the
+  // write cannot finish, so only the drain deadline can end this connection. write_timeout is
+  // long so that it cannot be what ends it.
+  const std::string huge(64 * 1024 * 1024, 'h');
+  auto options = test_options();
+  options.write_timeout = std::chrono::milliseconds(600000);
+  options.drain_timeout = std::chrono::milliseconds(200);
+  std::promise<void> handled;
+  http::Server server(options, [&](const http::Request&) {
+    http::Response response;
+    response.body = huge;
+    // stop()'s clean-up runs on this connection's strand, i.e. only after this returns and
+    // the write has started: the connection is then in flight, not idle.
+    handled.set_value();
+    return response;
+  });
+  const auto port = server.start();
 
-    Client stuck(port);
-    REQUIRE(stuck.connected());
-    stuck.send(get_request("/huge"));
-    handled.get_future().wait();
+  Client stuck(port);
+  REQUIRE(stuck.connected());
+  stuck.send(get_request("/huge"));
+  handled.get_future().wait();
 
-    server.stop();
-    CHECK(server.active_connections() == 0);
+  server.stop();
+  CHECK(server.active_connections() == 0);
 }
