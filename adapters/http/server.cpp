@@ -153,8 +153,8 @@ struct Server::Impl {
   const ServerOptions options_;
   const Handler handler_;
 
-  // Declared before io_context_: if stop() could not drain everything, the io_context
-  // destructor destroys suspended session coroutines, and their clean-up touches these.
+  // Declared before io_context_ so they outlive it: its destructor destroys any coroutine frame
+  // still suspended, and a session's clean-up touches these.
   mutable std::mutex connections_mutex_;
   std::condition_variable connections_changed_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
