@@ -91,7 +91,6 @@ Answer Responder::papers(std::string_view month_or_roundup) const {
     return no_match("There is no roundup for " + (filter.month ? *filter.month : *filter.roundup_id) + ".");
   Answer a;
   a.kind = Answer::Kind::listing;
-  std::map<std::string, std::string> titles;
   for (const SearchHit& hit : response.hits) a.citations.push_back(cite(hit));
   const auto& first = a.citations.front().roundups;
   a.heading = "Papers in " + (filter.month ? "the " + *filter.month + " roundup" : "roundup " + *filter.roundup_id);

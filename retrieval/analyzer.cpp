@@ -247,9 +247,4 @@ Analysis Analyzer::analyze(std::string_view text) const {
   return out;
 }
 
-std::vector<std::string> Analyzer::terms(std::string_view text) const {
-  Analyzer plain(nullptr);
-  return plain.analyze(text).native;
-}
-
 }  // namespace roundup::retrieval

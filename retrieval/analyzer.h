@@ -28,8 +28,6 @@ class Analyzer {
   explicit Analyzer(std::shared_ptr<const Lexicon> lexicon);
 
   Analysis analyze(std::string_view text) const;
-  // Native terms only (no lexicon): titles, names.
-  std::vector<std::string> terms(std::string_view text) const;
   // Snowball English stem of one folded word.
   static std::string stem(std::string_view folded_word);
   static bool is_stopword(std::string_view folded_word);

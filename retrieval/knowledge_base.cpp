@@ -346,16 +346,6 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
   return kb;
 }
 
-std::uintmax_t KnowledgeBase::size_bytes() const {
-  std::uintmax_t total = 0;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
-    const auto s = entry.file_size(ec);
-    if (!ec) total += s;
-  }
-  return total;
-}
-
 // --- Querying -----------------------------------------------------------------------------------
 
 std::vector<ScoredPassage> KnowledgeBase::lexical_search(const std::vector<std::string>& terms, std::size_t k) const {

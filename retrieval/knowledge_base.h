@@ -90,7 +90,6 @@ class KnowledgeBase {
   const std::vector<Passage>& passages() const { return passages_; }
   const std::vector<SourceFile>& files() const { return files_; }
   const std::filesystem::path& directory() const { return dir_; }
-  std::uintmax_t size_bytes() const;
 
   // BM25 over the analysed passages; terms are analyzer terms. Best first.
   std::vector<ScoredPassage> lexical_search(const std::vector<std::string>& terms, std::size_t k) const;

@@ -119,9 +119,4 @@ std::size_t Lexicon::longest_match(std::u32string_view text, std::size_t pos, co
   return 0;
 }
 
-const Lexicon::Entry* Lexicon::find(std::string_view utf8_word) const {
-  auto it = entries_.find(utf8_word);
-  return it == entries_.end() ? nullptr : &it->second;
-}
-
 }  // namespace roundup::retrieval

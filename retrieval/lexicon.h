@@ -34,7 +34,6 @@ class Lexicon {
 
   // Length (in code points) of the longest word starting at text[pos], 0 when none.
   std::size_t longest_match(std::u32string_view text, std::size_t pos, const Entry** entry) const;
-  const Entry* find(std::string_view utf8_word) const;
 
   std::size_t size() const { return entries_.size(); }
   // Identifies the content, so an index built with another lexicon is detected.
