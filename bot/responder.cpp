@@ -1,7 +1,6 @@
 #include "bot/responder.h"
 
 #include <algorithm>
-#include <map>
 
 #include "retrieval/text.h"
 
