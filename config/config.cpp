@@ -44,6 +44,10 @@ constexpr int k_max_dimension = 4096;
 
 constexpr std::array<std::string_view, 6> k_log_levels = {"trace", "debug", "info", "warn", "error", "off"};
 constexpr std::array<std::string_view, 2> k_fusion_methods = {"rrf", "score"};
+constexpr int k_min_workers = 1;
+constexpr int k_max_workers = 64;
+constexpr std::array<std::string_view, 2> k_slack_modes = {"events", "socket"};
+constexpr std::array<std::string_view, 2> k_telegram_modes = {"polling", "webhook"};
 // Only the hashed embedder exists today; add kinds here as they are implemented.
 constexpr std::array<std::string_view, 1> k_embedder_kinds = {"hashed"};
 
@@ -287,6 +291,60 @@ FieldSpec<Section> section_field(std::string_view key, Sub Section::*member, con
           }};
 }
 
+template <typename Section>
+FieldSpec<Section> string_field(std::string_view key, std::string Section::*member, bool allow_empty = false) {
+  return {key, [member, allow_empty](const json& value, Section& out, const std::string& path, Problems& problems) {
+            if (!value.is_string()) {
+              problems.add(path, wrong_type("string", value));
+              return;
+            }
+            const auto& text = value.get_ref<const std::string&>();
+            if (text.empty() && !allow_empty) {
+              problems.add(path, "must not be empty");
+              return;
+            }
+            out.*member = text;
+          }};
+}
+
+// Secrets are never echoed back in a problem message, only their path.
+template <typename Section>
+FieldSpec<Section> secret_field(std::string_view key, Secret Section::*member) {
+  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
+            if (!value.is_string()) {
+              problems.add(path, wrong_type("string", value));
+              return;
+            }
+            (out.*member).value = value.get<std::string>();
+          }};
+}
+
+template <typename Section>
+FieldSpec<Section> listen_field(std::string_view key, std::string Section::*member) {
+  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
+            if (!value.is_string()) {
+              problems.add(path, wrong_type("string \"host:port\"", value));
+              return;
+            }
+            const auto& text = value.get_ref<const std::string&>();
+            if (!parse_listen(text)) {
+              problems.add(path,
+                           "expected \"host:port\" or \"[ipv6]:port\" with a port 0..65535, got \"" + text + "\"");
+              return;
+            }
+            out.*member = text;
+          }};
+}
+
+// A platform section that is present is enabled, so `"slack": {}` plus environment secrets works.
+template <typename Section, typename Sub>
+FieldSpec<Section> platform_field(std::string_view key, Sub Section::*member, const SectionSpec<Sub>& (*spec)()) {
+  return {key, [member, spec](const json& value, Section& out, const std::string& path, Problems& problems) {
+            (out.*member).enabled = true;
+            read_section(value, out.*member, path, spec(), problems);
+          }};
+}
+
 // ---------------------------------------------------------------------------
 // Section tables.
 
@@ -335,13 +393,52 @@ const SectionSpec<RetrievalConfig>& retrieval_spec() {
   return spec;
 }
 
+const SectionSpec<TlsConfig>& tls_spec() {
+  static const SectionSpec<TlsConfig> spec{{path_field("ca_file", &TlsConfig::ca_file)}, {}};
+  return spec;
+}
+
+const SectionSpec<SlackConfig>& slack_spec() {
+  static const SectionSpec<SlackConfig> spec{
+      {
+          secret_field("signing_secret", &SlackConfig::signing_secret),
+          secret_field("bot_token", &SlackConfig::bot_token),
+          secret_field("app_token", &SlackConfig::app_token),
+          choice_field("mode", &SlackConfig::mode, k_slack_modes),
+          string_field("api_base", &SlackConfig::api_base),
+          string_field("command", &SlackConfig::command),
+      },
+      {},
+  };
+  return spec;
+}
+
+const SectionSpec<TelegramConfig>& telegram_spec() {
+  static const SectionSpec<TelegramConfig> spec{
+      {
+          secret_field("bot_token", &TelegramConfig::bot_token),
+          choice_field("mode", &TelegramConfig::mode, k_telegram_modes),
+          string_field("api_base", &TelegramConfig::api_base),
+          secret_field("secret_token", &TelegramConfig::secret_token),
+          string_field("public_url", &TelegramConfig::public_url, /*allow_empty=*/true),
+      },
+      {},
+  };
+  return spec;
+}
+
 const SectionSpec<Config>& root_spec() {
   static const SectionSpec<Config> spec{
       {
           path_field("corpus_dir", &Config::corpus_dir),
           path_field("data_dir", &Config::data_dir),
           choice_field("log_level", &Config::log_level, k_log_levels),
+          listen_field("listen", &Config::listen),
+          integer_field("workers", &Config::workers, k_min_workers, k_max_workers),
           section_field("retrieval", &Config::retrieval, &retrieval_spec),
+          section_field("tls", &Config::tls, &tls_spec),
+          platform_field("slack", &Config::slack, &slack_spec),
+          platform_field("telegram", &Config::telegram, &telegram_spec),
       },
       {},
   };
@@ -490,7 +587,111 @@ class DuplicateKeyTracker {
   std::vector<Frame> frames_;
 };
 
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+bool is_http_url(std::string_view url) {
+  return (starts_with(url, "https://") && url.size() > 8) || (starts_with(url, "http://") && url.size() > 7);
+}
+
+void check_slack(const SlackConfig& slack, Problems& problems) {
+  if (!slack.enabled) return;
+  if (slack.bot_token.empty()) {
+    problems.add("slack.bot_token", "required (or set ROUNDUP_SLACK_BOT_TOKEN)");
+  } else if (!starts_with(slack.bot_token.value, "xoxb-")) {
+    problems.add("slack.bot_token", "must be a bot token starting with 'xoxb-'");
+  }
+  if (slack.mode == "events" && slack.signing_secret.empty()) {
+    problems.add("slack.signing_secret", "required in events mode (or set ROUNDUP_SLACK_SIGNING_SECRET)");
+  }
+  if (slack.mode == "socket") {
+    if (slack.app_token.empty()) {
+      problems.add("slack.app_token", "required in socket mode (or set ROUNDUP_SLACK_APP_TOKEN)");
+    } else if (!starts_with(slack.app_token.value, "xapp-")) {
+      problems.add("slack.app_token", "must be an app-level token starting with 'xapp-'");
+    }
+  }
+  if (!is_http_url(slack.api_base)) problems.add("slack.api_base", "must be an http(s) URL");
+  if (slack.command.size() < 2 || slack.command.front() != '/') {
+    problems.add("slack.command", "must start with '/', e.g. \"/roundup\"");
+  }
+}
+
+void check_telegram(const TelegramConfig& telegram, Problems& problems) {
+  if (!telegram.enabled) return;
+  const auto& token = telegram.bot_token.value;
+  if (token.empty()) {
+    problems.add("telegram.bot_token", "required (or set ROUNDUP_TELEGRAM_BOT_TOKEN)");
+  } else if (token.find(':') == std::string::npos || token.find_first_of("/?# ") != std::string::npos) {
+    problems.add("telegram.bot_token", "does not look like a BotFather token ('123456:ABC...')");
+  }
+  if (!is_http_url(telegram.api_base)) problems.add("telegram.api_base", "must be an http(s) URL");
+  if (telegram.mode == "webhook") {
+    if (!starts_with(telegram.public_url, "https://")) {
+      problems.add("telegram.public_url", "webhook mode needs the public https:// URL of /telegram/webhook");
+    }
+    const auto& secret = telegram.secret_token.value;
+    if (secret.empty()) {
+      problems.add("telegram.secret_token", "required in webhook mode (or set ROUNDUP_TELEGRAM_SECRET_TOKEN)");
+    } else if (secret.size() > 256 || std::any_of(secret.begin(), secret.end(), [](unsigned char c) {
+                 return !(std::isalnum(c) || c == '_' || c == '-');
+               })) {
+      problems.add("telegram.secret_token", "must be 1-256 characters of A-Z, a-z, 0-9, '_' and '-'");
+    }
+  }
+}
+
 }  // namespace
+
+std::optional<ListenAddress> parse_listen(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty() || port.empty() || port.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  for (const char c : port) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) return std::nullopt;
+  return ListenAddress{std::string(host), static_cast<unsigned short>(value)};
+}
+
+void apply_environment(Config& config, EnvironmentLookup getenv_fn) {
+  const auto take = [getenv_fn](const char* name, Secret& target) {
+    const char* value = getenv_fn(name);
+    if (value == nullptr || *value == '\0') return false;
+    target.value = value;
+    return true;
+  };
+  bool slack = false;
+  slack |= take("ROUNDUP_SLACK_SIGNING_SECRET", config.slack.signing_secret);
+  slack |= take("ROUNDUP_SLACK_BOT_TOKEN", config.slack.bot_token);
+  slack |= take("ROUNDUP_SLACK_APP_TOKEN", config.slack.app_token);
+  if (slack) config.slack.enabled = true;
+  bool telegram = false;
+  telegram |= take("ROUNDUP_TELEGRAM_BOT_TOKEN", config.telegram.bot_token);
+  telegram |= take("ROUNDUP_TELEGRAM_SECRET_TOKEN", config.telegram.secret_token);
+  if (telegram) config.telegram.enabled = true;
+}
+
+std::vector<ConfigProblem> check_runnable(const Config& config) {
+  Problems problems;
+  check_slack(config.slack, problems);
+  check_telegram(config.telegram, problems);
+  return std::move(problems.list());
+}
 
 ConfigError::ConfigError(std::vector<ConfigProblem> problems)
     : std::runtime_error(format_problems(problems)), problems_(std::move(problems)) {}

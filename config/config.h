@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -40,13 +42,58 @@ struct RetrievalConfig {
   bool operator==(const RetrievalConfig&) const = default;
 };
 
+// A credential. It has no stream operator and no implicit conversion on purpose, so it cannot be
+// logged by accident; code that needs the text asks for `.value` explicitly.
+struct Secret {
+  std::string value;
+
+  bool empty() const { return value.empty(); }
+  bool operator==(const Secret&) const = default;
+};
+
+// Outbound TLS (Slack and Telegram Web APIs). The system trust store is always used; `ca_file`
+// adds PEM certificates on top of it (a corporate proxy's CA, or the CA a test generates).
+struct TlsConfig {
+  std::filesystem::path ca_file;  // empty = none
+
+  bool operator==(const TlsConfig&) const = default;
+};
+
+struct SlackConfig {
+  bool enabled = false;  // true when the `slack` section is present or a ROUNDUP_SLACK_* variable is set
+  Secret signing_secret;
+  Secret bot_token;             // xoxb-...
+  Secret app_token;             // xapp-..., Socket Mode only
+  std::string mode = "events";  // "events" (HTTP webhooks) | "socket" (Socket Mode, no public URL)
+  std::string api_base = "https://slack.com/api";
+  std::string command = "/roundup";
+
+  bool operator==(const SlackConfig&) const = default;
+};
+
+struct TelegramConfig {
+  bool enabled = false;  // true when the `telegram` section is present or ROUNDUP_TELEGRAM_BOT_TOKEN is set
+  Secret bot_token;
+  std::string mode = "polling";  // "webhook" | "polling"
+  std::string api_base = "https://api.telegram.org";
+  Secret secret_token;     // webhook mode: X-Telegram-Bot-Api-Secret-Token
+  std::string public_url;  // webhook mode: the https URL Telegram posts updates to
+
+  bool operator==(const TelegramConfig&) const = default;
+};
+
 // Relative paths are kept as written; the caller resolves them against the
 // working directory.
 struct Config {
   std::filesystem::path corpus_dir = "data/roundups";
   std::filesystem::path data_dir = "var";
-  std::string log_level = "info";  // trace|debug|info|warn|error|off
+  std::string log_level = "info";         // trace|debug|info|warn|error|off
+  std::string listen = "127.0.0.1:8080";  // "host:port" or "[v6]:port" the webhook service binds
+  int workers = 4;                        // threads answering questions (1..64)
   RetrievalConfig retrieval;
+  TlsConfig tls;
+  SlackConfig slack;
+  TelegramConfig telegram;
 
   bool operator==(const Config&) const = default;
 };
@@ -86,5 +133,23 @@ Config parse_config(const nlohmann::json& doc);
 // value that is not an object and duplicate keys raise ConfigError.
 // `//` and `/* */` comments are allowed so operators can annotate the file.
 Config load_config(const std::filesystem::path& file);
+
+// Reads the secrets operators may keep out of the file: ROUNDUP_SLACK_SIGNING_SECRET,
+// ROUNDUP_SLACK_BOT_TOKEN, ROUNDUP_SLACK_APP_TOKEN, ROUNDUP_TELEGRAM_BOT_TOKEN and
+// ROUNDUP_TELEGRAM_SECRET_TOKEN. A set (non-empty) variable wins over the file and enables its
+// platform. `getenv` is injectable for tests.
+using EnvironmentLookup = const char* (*)(const char* name);
+void apply_environment(Config& config, EnvironmentLookup getenv_fn);
+
+// Rules that need the whole, environment-merged configuration: required keys of each enabled
+// platform, token shapes, URL schemes. Empty when the configuration can run.
+std::vector<ConfigProblem> check_runnable(const Config& config);
+
+// "host:port" / "[v6]:port" split; nullopt when malformed (the parser already rejects that).
+struct ListenAddress {
+  std::string host;
+  unsigned short port = 0;
+};
+std::optional<ListenAddress> parse_listen(std::string_view text);
 
 }  // namespace roundup::config

@@ -1,14 +1,19 @@
 // roundup-bot: wires the configuration, the knowledge base and the adapters. Exit codes: 0
 // success, 2 usage or configuration error, 1 runtime failure.
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 
 #include "adapters/cli/json_output.h"
 #include "adapters/cli/runtime.h"
+#include "adapters/service/service.h"
 #include "adapters/terminal/terminal_chat.h"
+#include "bot/log.h"
 #include "bot/render_text.h"
 
 namespace {
@@ -22,8 +27,20 @@ std::string join_words(const std::vector<std::string>& words) {
 }
 
 config::Config load(const std::string& config_file) {
-  if (config_file.empty()) return config::default_config();
-  return config::load_config(config_file);
+  config::Config config = config_file.empty() ? config::default_config() : config::load_config(config_file);
+  config::apply_environment(config, [](const char* name) -> const char* { return std::getenv(name); });
+  return config;
+}
+
+// SIGINT/SIGTERM are taken with sigwait() by the service; they must be blocked before any thread
+// starts (the index build and FAISS's OpenMP pool start threads), or a thread that does not block
+// them would get the default action: exit without draining.
+void block_shutdown_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
 void print_report(const retrieval::BuildReport& r, std::ostream& out) {
@@ -62,6 +79,7 @@ int main(int argc, char** argv) {
   auto* ask_cmd = app.add_subcommand("ask", "Answer one question, as the bot would reply");
   ask_cmd->add_option("question", question_words, "The question")->required();
   auto* chat_cmd = app.add_subcommand("chat", "Talk to the bot in the terminal");
+  auto* serve_cmd = app.add_subcommand("serve", "Run the bot service (webhooks, Socket Mode, health) until SIGTERM");
 
   try {
     app.parse(argc, argv);
@@ -70,6 +88,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  if (serve_cmd->parsed()) block_shutdown_signals();
   try {
     app::Runtime runtime(load(config_file));
     for (const std::string& w : runtime.warnings()) std::cerr << "warning: " << w << "\n";
@@ -108,6 +127,12 @@ int main(int argc, char** argv) {
       const bot::Responder responder = runtime.responder(std::cerr);
       std::cout << bot::render_text(responder.ask(join_words(question_words)));
       return 0;
+    }
+    if (serve_cmd->parsed()) {
+      log::set_level(log::parse_level(runtime.config().log_level));
+      auto responder = std::make_shared<const bot::Responder>(runtime.responder(std::cerr));
+      return app::run_service(runtime.config(),
+                              [responder](std::string_view input) { return responder->handle(input); });
     }
     if (chat_cmd->parsed()) {
       const bot::Responder responder = runtime.responder(std::cerr);

@@ -1,5 +1,7 @@
 #include "adapters/http/server.h"
 
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -7,12 +9,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <condition_variable>
 #include <cstdint>
@@ -20,9 +24,11 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 namespace roundup::adapters::http {
@@ -30,6 +36,7 @@ namespace roundup::adapters::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
 namespace {
@@ -125,23 +132,64 @@ std::string describe(const tcp::endpoint& endpoint) {
   return address.to_string() + ":" + std::to_string(endpoint.port());
 }
 
+// Nothing when the options ask for plain HTTP. The messages never quote the PEM: it holds a key.
+std::optional<ssl::context> make_tls_context(const ServerOptions& options) {
+  if (options.tls_cert_pem.empty() && options.tls_key_pem.empty()) return std::nullopt;
+  if (options.tls_cert_pem.empty() || options.tls_key_pem.empty()) {
+    throw std::invalid_argument("http::Server: tls_cert_pem and tls_key_pem must be set together");
+  }
+  std::optional<ssl::context> context(std::in_place, ssl::context::tls_server);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  context->use_certificate_chain(net::buffer(options.tls_cert_pem), ec);
+  if (ec)
+    throw std::invalid_argument("http::Server: tls_cert_pem is not a usable PEM certificate chain: " + ec.message());
+  context->use_private_key(net::buffer(options.tls_key_pem), ssl::context::pem, ec);
+  if (ec) throw std::invalid_argument("http::Server: tls_key_pem is not a usable PEM private key: " + ec.message());
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    throw std::invalid_argument("http::Server: tls_key_pem does not match the certificate in tls_cert_pem");
+  }
+  return context;
+}
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream&>;
+template <class Stream>
+constexpr bool k_is_tls = std::is_same_v<Stream, TlsStream>;
+
 }  // namespace
 
-// One open connection. `stream` and `reading` are touched only on the connection's strand
-// (the stream's executor), which is what makes stop() safe to call from any thread.
+// One open connection. `stream`, `tls` and `reading` are touched only on the connection's strand
+// (the stream's executor), which is what makes stop() safe to call from any thread. With TLS,
+// `tls` wraps `stream` by reference, so deadlines and close() on `stream` act on both; for that
+// a Connection is never moved.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  Connection(tcp::socket socket, ssl::context* tls_context) : stream(std::move(socket)) {
+    if (tls_context != nullptr) tls.emplace(stream, *tls_context);
+  }
   beast::tcp_stream stream;
-  bool reading = false;  // waiting for or receiving a request: safe to close at stop()
+  std::optional<TlsStream> tls;
+  bool reading = false;  // in the TLS handshake, or waiting for or receiving a request: safe to close at stop()
 };
 
 struct Server::Impl {
-  Impl(ServerOptions options, Handler handler) : options_(std::move(options)), handler_(std::move(handler)) {}
+  Impl(ServerOptions options, Handler handler)
+      : options_(std::move(options)), handler_(std::move(handler)), tls_context_(make_tls_context(options_)) {}
 
   net::awaitable<void> accept_loop();
   net::awaitable<void> session(std::shared_ptr<Connection> connection);
-  net::awaitable<bool> write_response(Connection& connection, WireResponse response);
-  net::awaitable<void> discard_and_close(Connection& connection, beast::flat_buffer& buffer);
+  // The request loop, over the plain TCP stream or over TLS.
+  template <class Stream>
+  net::awaitable<void> serve(Connection& connection, Stream& stream, const std::string& remote);
+  template <class Stream>
+  net::awaitable<bool> write_response(Connection& connection, Stream& stream, WireResponse response);
+  // After an error response: stop the peer's sending without making it lose our response.
+  template <class Stream>
+  net::awaitable<void> discard_and_close(Connection& connection, Stream& stream, beast::flat_buffer& buffer);
+  // After a response with "Connection: close".
+  template <class Stream>
+  net::awaitable<void> close_after_last_response(Connection& connection, Stream& stream);
 
   void register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection);
   void unregister_connection(std::uint64_t id);
@@ -152,6 +200,8 @@ struct Server::Impl {
 
   const ServerOptions options_;
   const Handler handler_;
+  // Before io_context_: connections still inside it at destruction use it.
+  std::optional<ssl::context> tls_context_;
 
   // Declared before io_context_ so they outlive it: its destructor destroys any coroutine frame
   // still suspended, and a session's clean-up touches these.
@@ -182,7 +232,7 @@ net::awaitable<void> Server::Impl::accept_loop() {
       co_await backoff.async_wait(k_use_tuple);
       continue;
     }
-    auto connection = std::make_shared<Connection>(std::move(socket));
+    auto connection = std::make_shared<Connection>(std::move(socket), tls_context_ ? &*tls_context_ : nullptr);
     const auto id = next_connection_id_++;
     // Registered before the session starts so stop() always sees it.
     register_connection(id, connection);
@@ -194,25 +244,53 @@ net::awaitable<void> Server::Impl::accept_loop() {
   }
 }
 
-net::awaitable<bool> Server::Impl::write_response(Connection& connection, WireResponse response) {
+template <class Stream>
+net::awaitable<bool> Server::Impl::write_response(Connection& connection, Stream& stream, WireResponse response) {
   connection.stream.expires_after(options_.write_timeout);
-  auto [ec, bytes] = co_await bhttp::async_write(connection.stream, response, k_use_tuple);
+  auto [ec, bytes] = co_await bhttp::async_write(stream, response, k_use_tuple);
   (void)bytes;
   co_return !ec;
 }
 
-net::awaitable<void> Server::Impl::discard_and_close(Connection& connection, beast::flat_buffer& buffer) {
+template <class Stream>
+net::awaitable<void> Server::Impl::discard_and_close(Connection& connection, Stream& stream,
+                                                     beast::flat_buffer& buffer) {
   beast::error_code ec;
-  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  // Plain TCP: a FIN tells the client we are done. TLS has no half-close that OpenSSL lets us
+  // read past (application data after our close_notify is a fatal error), so there the client
+  // learns it from "Connection: close" and we send close_notify only after the discarding.
+  if constexpr (!k_is_tls<Stream>) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   connection.stream.expires_after(options_.read_timeout);
   std::size_t discarded = buffer.size();
   char scratch[4096];
   while (!ec && discarded < k_max_discard_bytes) {
-    auto [read_ec, n] = co_await connection.stream.async_read_some(net::buffer(scratch), k_use_tuple);
+    auto [read_ec, n] = co_await stream.async_read_some(net::buffer(scratch), k_use_tuple);
     ec = read_ec;
     discarded += n;
   }
+  if constexpr (k_is_tls<Stream>) {
+    // eof here means the client's close_notify arrived: answering it does not wait.
+    if (ec == net::error::eof) {
+      connection.stream.expires_after(options_.write_timeout);
+      auto [shutdown_ec] = co_await stream.async_shutdown(k_use_tuple);
+      (void)shutdown_ec;
+    }
+  }
   connection.stream.close();
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::close_after_last_response(Connection& connection, Stream& stream) {
+  if constexpr (k_is_tls<Stream>) {
+    // A bounded wait for the client's close_notify; eof or stream_truncated (the client just
+    // closed TCP) are as good.
+    connection.stream.expires_after(options_.write_timeout);
+    auto [ec] = co_await stream.async_shutdown(k_use_tuple);
+    (void)ec;
+  } else {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
 }
 
 net::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> connection) {
@@ -220,67 +298,89 @@ net::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> connectio
   beast::error_code ec;
   const auto peer = stream.socket().remote_endpoint(ec);
   const std::string remote = ec ? std::string("unknown") : describe(peer);
-  beast::flat_buffer buffer;
 
   try {
-    for (;;) {
-      if (stopping_.load()) break;
-
-      // A fresh parser per request: body_limit applies per parser, and a parser cannot
-      // be reused. Pipelined bytes stay in `buffer`; requests are answered one at a time,
-      // so at most one response is ever queued per connection.
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(options_.body_limit);
+    if (connection->tls) {
+      // Like reading a request: bounded by read_timeout, and closed at once by stop().
       connection->reading = true;
       stream.expires_after(options_.read_timeout);
-      auto [read_ec, read_bytes] = co_await bhttp::async_read(stream, buffer, parser, k_use_tuple);
-      (void)read_bytes;
+      auto [handshake_ec] = co_await connection->tls->async_handshake(ssl::stream_base::server, k_use_tuple);
       connection->reading = false;
-
-      if (read_ec) {
-        if (read_ec == bhttp::error::body_limit) {
-          auto reply = to_wire(plain_error(413, "payload too large\n"), 11, false, false);
-          if (co_await write_response(*connection, std::move(reply))) co_await discard_and_close(*connection, buffer);
-        } else if (read_ec == bhttp::error::header_limit) {
-          auto reply = to_wire(plain_error(431, "header fields too large\n"), 11, false, false);
-          if (co_await write_response(*connection, std::move(reply))) co_await discard_and_close(*connection, buffer);
-        } else if (read_ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-                   read_ec != bhttp::error::end_of_stream && read_ec != bhttp::error::partial_message) {
-          // Malformed: we cannot find where the next request would start, so answer
-          // and close. end_of_stream / partial_message mean the client went away.
-          auto reply = to_wire(plain_error(400, "bad request\n"), 11, false, false);
-          if (co_await write_response(*connection, std::move(reply))) co_await discard_and_close(*connection, buffer);
-        }
-        // Otherwise: clean close, timeout, reset, or cancelled by stop(). Nothing to say.
-        break;
-      }
-
-      const auto& message = parser.get();
-      Response response;
-      try {
-        response = handler_(to_request(message, remote));
-      } catch (const std::exception& error) {
-        log_line("handler threw for " + std::string(message.method_string()) + " " + std::string(message.target()) +
-                 ": " + error.what() + "; answered 500");
-        response = plain_error(500, "internal error\n");
-      } catch (...) {
-        log_line("handler threw a non-std exception for " + std::string(message.target()) + "; answered 500");
-        response = plain_error(500, "internal error\n");
-      }
-
-      // During shutdown, finish this request but tell the client not to send another.
-      const bool keep_alive = message.keep_alive() && !stopping_.load();
-      const bool head = message.method() == bhttp::verb::head;
-      if (!co_await write_response(*connection, to_wire(response, message.version(), keep_alive, head))) break;
-      if (!keep_alive) {
-        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-        break;
-      }
+      // A failed handshake (scanner, plain HTTP on a TLS port, untrusted client) just closes:
+      // there is no channel to answer on, and logging each would let anyone fill the log.
+      if (!handshake_ec) co_await serve(*connection, *connection->tls, remote);
+    } else {
+      co_await serve(*connection, stream, remote);
     }
   } catch (const std::exception& error) {
     log_line("connection from " + remote + " failed: " + error.what());
   }
   stream.close();
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::serve(Connection& connection, Stream& stream, const std::string& remote) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    if (stopping_.load()) break;
+
+    // A fresh parser per request: body_limit applies per parser, and a parser cannot
+    // be reused. Pipelined bytes stay in `buffer`; requests are answered one at a time,
+    // so at most one response is ever queued per connection.
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(options_.body_limit);
+    connection.reading = true;
+    connection.stream.expires_after(options_.read_timeout);
+    auto [read_ec, read_bytes] = co_await bhttp::async_read(stream, buffer, parser, k_use_tuple);
+    (void)read_bytes;
+    connection.reading = false;
+
+    if (read_ec) {
+      if (read_ec == bhttp::error::body_limit) {
+        auto reply = to_wire(plain_error(413, "payload too large\n"), 11, false, false);
+        if (co_await write_response(connection, stream, std::move(reply))) {
+          co_await discard_and_close(connection, stream, buffer);
+        }
+      } else if (read_ec == bhttp::error::header_limit) {
+        auto reply = to_wire(plain_error(431, "header fields too large\n"), 11, false, false);
+        if (co_await write_response(connection, stream, std::move(reply))) {
+          co_await discard_and_close(connection, stream, buffer);
+        }
+      } else if (read_ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                 read_ec != bhttp::error::end_of_stream && read_ec != bhttp::error::partial_message) {
+        // Malformed: we cannot find where the next request would start, so answer
+        // and close. end_of_stream / partial_message mean the client went away.
+        auto reply = to_wire(plain_error(400, "bad request\n"), 11, false, false);
+        if (co_await write_response(connection, stream, std::move(reply))) {
+          co_await discard_and_close(connection, stream, buffer);
+        }
+      }
+      // Otherwise: clean close, timeout, reset, or cancelled by stop(). Nothing to say.
+      break;
+    }
+
+    const auto& message = parser.get();
+    Response response;
+    try {
+      response = handler_(to_request(message, remote));
+    } catch (const std::exception& error) {
+      log_line("handler threw for " + std::string(message.method_string()) + " " + std::string(message.target()) +
+               ": " + error.what() + "; answered 500");
+      response = plain_error(500, "internal error\n");
+    } catch (...) {
+      log_line("handler threw a non-std exception for " + std::string(message.target()) + "; answered 500");
+      response = plain_error(500, "internal error\n");
+    }
+
+    // During shutdown, finish this request but tell the client not to send another.
+    const bool keep_alive = message.keep_alive() && !stopping_.load();
+    const bool head = message.method() == bhttp::verb::head;
+    if (!co_await write_response(connection, stream, to_wire(response, message.version(), keep_alive, head))) break;
+    if (!keep_alive) {
+      co_await close_after_last_response(connection, stream);
+      break;
+    }
+  }
 }
 
 void Server::Impl::register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection) {

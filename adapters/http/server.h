@@ -1,6 +1,7 @@
 #pragma once
-// A small asynchronous HTTP/1.1 server for webhooks (Slack, Telegram). It accepts connections,
-// parses requests with bounded size and time, and hands each complete request to one Handler.
+// A small asynchronous HTTP/1.1 server, optionally over TLS, for webhooks (Slack, Telegram) and
+// for the fake platform APIs that tests run on loopback. It accepts connections, parses requests
+// with bounded size and time, and hands each complete request to one Handler.
 // Routing, authentication and the actual work are the Handler's job.
 //
 // Beast and Asio stay out of this header on purpose: only server.cpp includes them, so callers
@@ -54,10 +55,19 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{10000};
   std::chrono::milliseconds drain_timeout{5000};
   int threads = 2;  // I/O threads; values below 1 mean 1
+  // TLS: the certificate chain (leaf first) and its private key as PEM text, not file names.
+  // Both empty = plain HTTP; both set = every connection starts with a TLS handshake (TLS 1.2 or
+  // later), bounded by read_timeout, and a failed handshake just closes the connection. Limits,
+  // keep-alive and stop() behave the same either way. Setting only one of them, or PEM that does
+  // not parse or whose key does not match the certificate, makes the constructor throw
+  // std::invalid_argument.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 class Server {
  public:
+  // Throws std::invalid_argument for an empty handler or unusable TLS material (see above).
   Server(ServerOptions options, Handler handler);
   // Calls stop().
   ~Server();

@@ -168,10 +168,10 @@ TEST_CASE("unknown top-level key is reported with a suggestion") {
 }
 
 TEST_CASE("unknown key far from every known key gets no suggestion") {
-  const auto problems = parse_problems(json{{"slack", {{"token", "x"}}}});
+  const auto problems = parse_problems(json{{"discord", {{"token", "x"}}}});
   REQUIRE(problems.size() == 1);
-  CHECK(problems[0].path == "slack");
-  CHECK(problems[0].message == "unknown key 'slack'");
+  CHECK(problems[0].path == "discord");
+  CHECK(problems[0].message == "unknown key 'discord'");
 }
 
 TEST_CASE("unknown nested key is reported with its path and a suggestion") {
@@ -432,4 +432,107 @@ TEST_CASE("load_config reports validation problems and duplicate keys together")
   const ConfigProblem* level = find_problem(problems, "log_level");
   REQUIRE(level != nullptr);
   CHECK(contains(level->message, "invalid value 'loud'"));
+}
+
+// ---------------------------------------------------------------------------
+// Service and platform sections.
+
+namespace {
+
+using roundup::config::apply_environment;
+using roundup::config::check_runnable;
+using roundup::config::parse_listen;
+
+bool has_problem(const std::vector<ConfigProblem>& problems, const std::string& path) {
+  return std::any_of(problems.begin(), problems.end(), [&](const ConfigProblem& p) { return p.path == path; });
+}
+
+const char* no_environment(const char* /*name*/) {
+  return nullptr;
+}
+
+const char* slack_environment(const char* name) {
+  const std::string key = name;
+  if (key == "ROUNDUP_SLACK_BOT_TOKEN") return "xoxb-from-env";
+  if (key == "ROUNDUP_SLACK_SIGNING_SECRET") return "env-signing-secret";
+  if (key == "ROUNDUP_TELEGRAM_BOT_TOKEN") return "";  // set but empty: ignored
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("platforms are disabled by default and the defaults are runnable") {
+  Config config = default_config();
+  apply_environment(config, &no_environment);
+  CHECK_FALSE(config.slack.enabled);
+  CHECK_FALSE(config.telegram.enabled);
+  CHECK(config.listen == "127.0.0.1:8080");
+  CHECK(check_runnable(config).empty());
+}
+
+TEST_CASE("a present slack section enables Slack and its keys are read") {
+  const Config config = parse_config(json::parse(R"({
+    "listen": "0.0.0.0:9000", "workers": 8, "tls": {"ca_file": "/etc/ca.pem"},
+    "slack": {"signing_secret": "s3cret", "bot_token": "xoxb-1", "mode": "events",
+              "api_base": "https://127.0.0.1:4443/api", "command": "/papers"}})"));
+  CHECK(config.slack.enabled);
+  CHECK(config.slack.signing_secret.value == "s3cret");
+  CHECK(config.slack.command == "/papers");
+  CHECK(config.workers == 8);
+  CHECK(config.tls.ca_file == fs::path("/etc/ca.pem"));
+  CHECK(check_runnable(config).empty());
+}
+
+TEST_CASE("environment secrets win over the file and enable the platform") {
+  Config config = parse_config(json::parse(R"({"slack": {"bot_token": "xoxb-from-file"}})"));
+  apply_environment(config, &slack_environment);
+  CHECK(config.slack.bot_token.value == "xoxb-from-env");
+  CHECK(config.slack.signing_secret.value == "env-signing-secret");
+  CHECK_FALSE(config.telegram.enabled);
+
+  Config only_env = default_config();
+  apply_environment(only_env, &slack_environment);
+  CHECK(only_env.slack.enabled);
+  CHECK(check_runnable(only_env).empty());
+}
+
+TEST_CASE("check_runnable names each missing or malformed platform key") {
+  const Config slack_events = parse_config(json::parse(R"({"slack": {}})"));
+  auto problems = check_runnable(slack_events);
+  CHECK(has_problem(problems, "slack.bot_token"));
+  CHECK(has_problem(problems, "slack.signing_secret"));
+
+  const Config slack_socket =
+      parse_config(json::parse(R"({"slack": {"mode": "socket", "bot_token": "xoxp-user", "app_token": "xoxb-x"}})"));
+  problems = check_runnable(slack_socket);
+  CHECK(has_problem(problems, "slack.bot_token"));
+  CHECK(has_problem(problems, "slack.app_token"));
+  CHECK_FALSE(has_problem(problems, "slack.signing_secret"));
+
+  const Config telegram = parse_config(json::parse(
+      R"({"telegram": {"mode": "webhook", "bot_token": "123:abc", "public_url": "http://x", "secret_token": "bad token!"}})"));
+  problems = check_runnable(telegram);
+  CHECK(has_problem(problems, "telegram.public_url"));
+  CHECK(has_problem(problems, "telegram.secret_token"));
+  CHECK_FALSE(has_problem(problems, "telegram.bot_token"));
+}
+
+TEST_CASE("secret values never appear in problem messages") {
+  const Config config =
+      parse_config(json::parse(R"({"slack": {"bot_token": "not-a-bot-token-SENSITIVE", "mode": "events"}})"));
+  for (const auto& problem : check_runnable(config)) {
+    CHECK(problem.message.find("SENSITIVE") == std::string::npos);
+  }
+}
+
+TEST_CASE("listen addresses are validated") {
+  CHECK(parse_listen("127.0.0.1:8080")->port == 8080);
+  CHECK(parse_listen("[::1]:0")->host == "::1");
+  CHECK_FALSE(parse_listen("localhost"));
+  CHECK_FALSE(parse_listen("1.2.3.4:65536"));
+  CHECK_FALSE(parse_listen("::1:80"));
+  CHECK_FALSE(parse_listen(":80"));
+  const auto problems = parse_problems(json::parse(R"({"listen": "8080", "slack": {"mode": "sockets"}})"));
+  CHECK(has_problem(problems, "listen"));
+  CHECK(has_problem(problems, "slack.mode"));
 }

@@ -1,0 +1,267 @@
+#include "adapters/slack/events.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace roundup::adapters::slack {
+namespace {
+
+using nlohmann::json;
+
+std::string string_at(const json& object, const char* key) {
+  if (!object.is_object()) return {};
+  const auto found = object.find(key);
+  if (found == object.end() || !found->is_string()) return {};
+  return found->get<std::string>();
+}
+
+std::string trim(std::string_view text) {
+  const auto is_space = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!text.empty() && is_space(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && is_space(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return std::string(text);
+}
+
+std::string decode_entities(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '&') {
+      if (text.substr(i, 5) == "&amp;") {
+        out += '&';
+        i += 4;
+        continue;
+      }
+      if (text.substr(i, 4) == "&lt;") {
+        out += '<';
+        i += 3;
+        continue;
+      }
+      if (text.substr(i, 4) == "&gt;") {
+        out += '>';
+        i += 3;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+// Message subtypes that are still a person's question. Everything else (edits, joins, bot
+// messages, deletions) is not answered.
+constexpr std::array<std::string_view, 2> k_answerable_subtypes = {"thread_broadcast", "file_share"};
+
+bool mentions(std::string_view text, std::string_view user_id) {
+  if (user_id.empty()) return false;
+  const std::string tag = "<@" + std::string(user_id);
+  for (auto at = text.find(tag); at != std::string_view::npos; at = text.find(tag, at + 1)) {
+    const char after = at + tag.size() < text.size() ? text[at + tag.size()] : '\0';
+    if (after == '>' || after == '|') return true;
+  }
+  return false;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+std::string plain_text(std::string_view slack_text, std::string_view bot_user_id) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < slack_text.size()) {
+    const char c = slack_text[i];
+    if (c != '<') {
+      out += c;
+      ++i;
+      continue;
+    }
+    const auto close = slack_text.find('>', i);
+    if (close == std::string_view::npos) {
+      out += slack_text.substr(i);
+      break;
+    }
+    const std::string_view inner = slack_text.substr(i + 1, close - i - 1);
+    const auto bar = inner.find('|');
+    const std::string_view target = inner.substr(0, bar);
+    const std::string_view label = bar == std::string_view::npos ? std::string_view{} : inner.substr(bar + 1);
+    if (!target.empty() && target[0] == '@') {
+      // A user mention: ours disappears, others keep a readable name.
+      if (target.substr(1) != bot_user_id) out += label.empty() ? std::string(target) : "@" + std::string(label);
+    } else if (!target.empty() && (target[0] == '#' || target[0] == '!')) {
+      out += label.empty() ? std::string(target.substr(1)) : std::string(label);
+    } else {
+      out += label.empty() ? std::string(target) : std::string(label);
+    }
+    i = close + 1;
+  }
+  return trim(decode_entities(out));
+}
+
+EventDecision interpret_event(const json& envelope, std::string_view bot_user_id,
+                              const std::function<bool(const std::string&, const std::string&)>& in_known_thread) {
+  EventDecision decision;
+  const std::string type = string_at(envelope, "type");
+  if (type == "url_verification") {
+    decision.challenge = string_at(envelope, "challenge");
+    if (decision.challenge.empty()) {
+      decision.reason = "url_verification without a challenge";
+      return decision;
+    }
+    decision.action = EventDecision::Action::url_verification;
+    return decision;
+  }
+  if (type != "event_callback") {
+    decision.reason = "envelope type '" + type + "' is not handled";
+    return decision;
+  }
+  const std::string event_id = string_at(envelope, "event_id");
+  const auto event_it = envelope.find("event");
+  if (event_id.empty() || event_it == envelope.end() || !event_it->is_object()) {
+    decision.reason = "event_callback without event_id or event";
+    return decision;
+  }
+  const json& event = *event_it;
+  const std::string event_type = string_at(event, "type");
+  const std::string user = string_at(event, "user");
+  const std::string channel = string_at(event, "channel");
+  const std::string ts = string_at(event, "ts");
+  const std::string thread_ts = string_at(event, "thread_ts");
+  const std::string subtype = string_at(event, "subtype");
+  const std::string text = string_at(event, "text");
+
+  if (event.contains("bot_id") || event.contains("bot_profile")) {
+    decision.reason = "message from a bot";
+    return decision;
+  }
+  if (!subtype.empty() &&
+      std::find(k_answerable_subtypes.begin(), k_answerable_subtypes.end(), subtype) == k_answerable_subtypes.end()) {
+    decision.reason = "message subtype '" + subtype + "' is not handled";
+    return decision;
+  }
+  if (user.empty() || channel.empty() || ts.empty()) {
+    decision.reason = "event without user, channel or ts";
+    return decision;
+  }
+  if (user == bot_user_id) {
+    decision.reason = "our own message";
+    return decision;
+  }
+
+  bool answer = false;
+  bool direct = false;
+  if (event_type == "app_mention") {
+    answer = true;
+  } else if (event_type == "message") {
+    const std::string channel_type = string_at(event, "channel_type");
+    if (channel_type == "im") {
+      answer = direct = true;
+    } else if (mentions(text, bot_user_id)) {
+      // Slack also sends an app_mention for this message; that one is answered.
+      decision.reason = "mention in a channel message (answered via app_mention)";
+      return decision;
+    } else if (!thread_ts.empty() && in_known_thread && in_known_thread(channel, thread_ts)) {
+      answer = true;
+    } else {
+      decision.reason = "channel message not addressed to the bot";
+      return decision;
+    }
+  } else {
+    decision.reason = "event type '" + event_type + "' is not handled";
+    return decision;
+  }
+  if (!answer) return decision;
+
+  decision.action = EventDecision::Action::answer;
+  decision.question.dedupe_key = "slack:event:" + event_id;
+  decision.question.text = plain_text(text, bot_user_id);
+  decision.question.user = user;
+  decision.question.channel = channel;
+  // DMs are answered in the conversation itself unless the user wrote in a thread.
+  decision.question.thread_ts = !thread_ts.empty() ? thread_ts : (direct ? std::string() : ts);
+  decision.question.direct = direct;
+  return decision;
+}
+
+std::map<std::string, std::string> parse_form(std::string_view body) {
+  std::map<std::string, std::string> fields;
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    fields[url_decode(pair.substr(0, eq))] =
+        eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+  }
+  return fields;
+}
+
+CommandDecision interpret_command(const std::map<std::string, std::string>& fields, std::string_view expected_command) {
+  CommandDecision decision;
+  const auto field = [&](const char* key) {
+    const auto found = fields.find(key);
+    return found == fields.end() ? std::string() : found->second;
+  };
+  const std::string command = field("command");
+  if (lower(command) != lower(expected_command)) {
+    decision.error = "unexpected command '" + command + "'";
+    return decision;
+  }
+  decision.question.response_url = field("response_url");
+  decision.question.channel = field("channel_id");
+  decision.question.user = field("user_id");
+  if (decision.question.response_url.rfind("https://", 0) != 0) {
+    decision.error = "missing or non-https response_url";
+    return decision;
+  }
+  std::string id = field("trigger_id");
+  if (id.empty()) id = field("channel_id") + ":" + field("user_id") + ":" + field("text");
+  decision.question.dedupe_key = "slack:command:" + id;
+  decision.question.text = trim(field("text"));
+  decision.valid = true;
+  return decision;
+}
+
+std::string responder_input(std::string_view command_text) {
+  const std::string text = trim(command_text);
+  if (text.empty()) return "/help";
+  const auto space = text.find_first_of(" \t\n");
+  const std::string verb = lower(text.substr(0, space));
+  const std::string rest = space == std::string::npos ? std::string() : trim(text.substr(space));
+  if (verb == "help") return "/help";
+  if (verb == "papers" || verb == "search" || verb == "ask") return "/" + verb + (rest.empty() ? "" : " " + rest);
+  return text;
+}
+
+}  // namespace roundup::adapters::slack

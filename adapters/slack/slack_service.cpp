@@ -1,0 +1,243 @@
+#include "adapters/slack/slack_service.h"
+
+#include <chrono>
+#include <exception>
+#include <thread>
+
+#include "adapters/slack/block_kit.h"
+#include "adapters/slack/signature.h"
+#include "bot/log.h"
+
+namespace roundup::adapters::slack {
+namespace {
+
+using nlohmann::json;
+
+http::Response status_only(int status) {
+  http::Response response;
+  response.status = status;
+  return response;
+}
+
+http::Response json_response(const json& body) {
+  http::Response response;
+  response.content_type = "application/json; charset=utf-8";
+  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return response;
+}
+
+std::string header(const http::Request& request, const std::string& name) {
+  const auto found = request.headers.find(name);
+  return found == request.headers.end() ? std::string() : found->second;
+}
+
+// scheme://host[:port] of a URL, lower-cased host; empty when it is not http(s).
+std::string origin_of(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  const auto host_end = url.find_first_of("/?#", scheme_end + 3);
+  std::string origin(url.substr(0, host_end));
+  for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return origin;
+}
+
+bot::Answer apology() {
+  bot::Answer answer;
+  answer.kind = bot::Answer::Kind::notice;
+  answer.lines = {"Sorry, something went wrong while answering. Please try again in a minute."};
+  return answer;
+}
+
+}  // namespace
+
+std::int64_t unix_seconds_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+SlackService::SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::StateStore& store,
+                           bot::Inbox& inbox, Answerer answerer, SecondsClock clock)
+    : config_(config),
+      api_(client, config.api_base, config.bot_token.value, config.app_token.value),
+      store_(store),
+      inbox_(inbox),
+      answerer_(std::move(answerer)),
+      clock_(std::move(clock)) {}
+
+void SlackService::connect(std::chrono::milliseconds give_up_after) {
+  const auto deadline = std::chrono::steady_clock::now() + give_up_after;
+  std::chrono::milliseconds wait{500};
+  while (true) {
+    try {
+      identity_ = api_.auth_test();
+      log::info("slack", "connected", {{"bot_user", identity_.user_id}, {"team", identity_.team}});
+      return;
+    } catch (const ApiError& error) {
+      if (!error.retryable() || std::chrono::steady_clock::now() + wait > deadline) throw;
+      log::warn("slack", "auth.test failed; retrying",
+                {{"error", error.error()}, {"retry_in_ms", std::to_string(wait.count())}});
+      std::this_thread::sleep_for(std::max(wait, error.retry_after()));
+      wait = std::min(wait * 2, std::chrono::milliseconds(10000));
+    }
+  }
+}
+
+http::Response SlackService::authenticate(const http::Request& request) const {
+  const SignatureError error =
+      verify_signature(config_.signing_secret.value, header(request, "x-slack-request-timestamp"),
+                       header(request, "x-slack-signature"), request.body, clock_());
+  if (error == SignatureError::none) return status_only(0);
+  ++rejected_;
+  log::warn("slack", "rejected an unauthenticated request",
+            {{"reason", std::string(to_string(error))}, {"remote", request.remote}, {"target", request.target}});
+  return status_only(401);
+}
+
+http::Response SlackService::on_events(const http::Request& request) {
+  if (auto denied = authenticate(request); denied.status != 0) return denied;
+  const json envelope = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (envelope.is_discarded() || !envelope.is_object()) {
+    ++rejected_;
+    log::warn("slack", "signed event body is not a JSON object", {{"remote", request.remote}});
+    return status_only(400);
+  }
+  try {
+    const EventDecision decision = accept_event(envelope);
+    if (decision.action == EventDecision::Action::url_verification) {
+      http::Response response;
+      response.body = decision.challenge;
+      return response;
+    }
+    return status_only(200);
+  } catch (const bot::StateError& error) {
+    log::error("slack", "cannot record the event; Slack will retry it", {{"error", error.what()}});
+    return status_only(503);
+  }
+}
+
+http::Response SlackService::on_command(const http::Request& request) {
+  if (auto denied = authenticate(request); denied.status != 0) return denied;
+  try {
+    return json_response(accept_command(parse_form(request.body)));
+  } catch (const bot::StateError& error) {
+    log::error("slack", "cannot record the command", {{"error", error.what()}});
+    // Slack shows a 200's text to the user; a 5xx only as a generic failure.
+    return json_response({{"response_type", "ephemeral"},
+                          {"text", "Sorry, I cannot take questions right now. Please try again in a minute."}});
+  }
+}
+
+EventDecision SlackService::accept_event(const json& envelope) {
+  EventDecision decision =
+      interpret_event(envelope, identity_.user_id, [this](const std::string& channel, const std::string& thread) {
+        return store_.knows_thread(k_platform, channel, thread);
+      });
+  if (decision.action != EventDecision::Action::answer) {
+    if (decision.action == EventDecision::Action::ignore)
+      log::debug("slack", "event ignored", {{"reason", decision.reason}});
+    return decision;
+  }
+  const Question& question = decision.question;
+  const json payload = {{"input", question.text.empty() ? std::string("/help") : question.text},
+                        {"channel", question.channel},
+                        {"thread_ts", question.thread_ts},
+                        {"user", question.user}};
+  if (inbox_.submit(question.dedupe_key, k_platform, payload.dump(-1, ' ', false, json::error_handler_t::replace)) ==
+      bot::Inbox::Submitted::duplicate) {
+    ++duplicates_;
+    log::info("slack", "duplicate delivery ignored", {{"key", question.dedupe_key}});
+  } else {
+    ++accepted_;
+    log::info("slack", "question accepted", {{"key", question.dedupe_key}, {"channel", question.channel}});
+  }
+  return decision;
+}
+
+bool SlackService::response_url_allowed(const std::string& url) const {
+  // response_url comes from an authenticated request, but we still only post to Slack's own hosts
+  // (or the configured API's host, for tests and proxies), never to an arbitrary URL.
+  const std::string origin = origin_of(url);
+  return origin == "https://hooks.slack.com" || origin == origin_of(config_.api_base);
+}
+
+json SlackService::accept_command(const std::map<std::string, std::string>& fields) {
+  const CommandDecision decision = interpret_command(fields, config_.command);
+  if (!decision.valid || !response_url_allowed(decision.question.response_url)) {
+    ++rejected_;
+    log::warn("slack", "slash command refused", {{"reason", decision.valid ? "response_url host" : decision.error}});
+    return {{"response_type", "ephemeral"}, {"text", "Sorry, I could not read that command."}};
+  }
+  const Question& question = decision.question;
+  const std::string input = responder_input(question.text);
+  const json payload = {{"input", input},
+                        {"channel", question.channel},
+                        {"response_url", question.response_url},
+                        {"user", question.user}};
+  if (inbox_.submit(question.dedupe_key, k_platform, payload.dump(-1, ' ', false, json::error_handler_t::replace)) ==
+      bot::Inbox::Submitted::duplicate) {
+    ++duplicates_;
+  } else {
+    ++accepted_;
+    log::info("slack", "command accepted", {{"key", question.dedupe_key}, {"channel", question.channel}});
+  }
+  const std::string text = input == "/help" ? "One moment…" : "Searching the roundups for: " + question.text;
+  return {{"response_type", "ephemeral"}, {"text", text}};
+}
+
+std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& item) {
+  const json payload = json::parse(item.payload, nullptr, /*allow_exceptions=*/false);
+  if (!payload.is_object()) {
+    log::error("slack", "unreadable inbox payload; dropped", {{"key", item.key}});
+    return {};
+  }
+  const std::string input = payload.value("input", std::string());
+  const std::string channel = payload.value("channel", std::string());
+  const std::string thread_ts = payload.value("thread_ts", std::string());
+  const std::string response_url = payload.value("response_url", std::string());
+
+  bot::Answer answer;
+  try {
+    answer = answerer_(input);
+  } catch (const std::exception& error) {
+    log::error("slack", "answering failed", {{"key", item.key}, {"error", error.what()}});
+    answer = apology();
+  }
+
+  std::vector<bot::OutgoingMessage> replies;
+  const auto messages = render_messages(answer);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    json body = messages[i];
+    json envelope;
+    if (!response_url.empty()) {
+      // Help goes to the asker only; answers are shared with the channel, as the issue asks.
+      body["response_type"] = answer.kind == bot::Answer::Kind::help ? "ephemeral" : "in_channel";
+      body["replace_original"] = false;
+      envelope = {{"via", "response_url"}, {"url", response_url}, {"body", body}};
+    } else {
+      body["channel"] = channel;
+      if (!thread_ts.empty()) body["thread_ts"] = thread_ts;
+      envelope = {{"via", "chat"}, {"body", body}};
+    }
+    replies.push_back({item.key + "#" + std::to_string(i), std::string(k_platform),
+                       std::string(k_platform) + ":" + channel,
+                       envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+  if (response_url.empty() && !thread_ts.empty()) {
+    try {
+      store_.remember_thread(k_platform, channel, thread_ts, bot::system_now_ms());
+    } catch (const std::exception& error) {
+      log::warn("slack", "cannot remember the thread", {{"error", error.what()}});
+    }
+  }
+  return replies;
+}
+
+bot::Delivery SlackService::deliver(const bot::OutboxItem& item) {
+  const json envelope = json::parse(item.message.payload, nullptr, /*allow_exceptions=*/false);
+  if (!envelope.is_object() || !envelope.contains("body")) return bot::Delivery::failed("unreadable outbox payload");
+  const std::string via = envelope.value("via", std::string());
+  if (via == "chat") return api_.post_message(envelope["body"]);
+  if (via == "response_url") return api_.post_response(envelope.value("url", std::string()), envelope["body"]);
+  return bot::Delivery::failed("unknown delivery route '" + via + "'");
+}
+
+}  // namespace roundup::adapters::slack

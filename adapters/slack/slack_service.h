@@ -1,0 +1,87 @@
+#pragma once
+// Slack end to end, platform side: authenticates and decodes inbound traffic (Events API and
+// slash commands over HTTP, or the same payloads from Socket Mode), records each question in
+// the durable inbox, turns a question into Block Kit replies on a worker, and delivers replies
+// through the Web API for the outbox.
+//
+// Threads: on_events/on_command/accept_* run on I/O threads and only authenticate, decode and
+// record (one SQLite insert). answer() runs on inbox workers; deliver() on outbox senders.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/http/client.h"
+#include "adapters/http/server.h"
+#include "adapters/slack/events.h"
+#include "adapters/slack/web_api.h"
+#include "bot/answer.h"
+#include "bot/inbox.h"
+#include "bot/state_store.h"
+#include "config/config.h"
+
+namespace roundup::adapters::slack {
+
+inline constexpr std::string_view k_platform = "slack";
+
+// The conversation core, as seen from a platform: input text -> answer.
+using Answerer = std::function<bot::Answer(std::string_view input)>;
+// Unix seconds, for the signature's replay window; injectable for tests.
+using SecondsClock = std::function<std::int64_t()>;
+std::int64_t unix_seconds_now();
+
+class SlackService {
+ public:
+  SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::StateStore& store, bot::Inbox& inbox,
+               Answerer answerer, SecondsClock clock = unix_seconds_now);
+
+  // auth.test: learns the bot's own user id. Retries transient failures with backoff until
+  // `give_up_after`; throws ApiError for a permanent one (invalid_auth, ...).
+  void connect(std::chrono::milliseconds give_up_after = std::chrono::seconds(60));
+  const AuthIdentity& identity() const { return identity_; }
+
+  // HTTP routes (Events API mode). 401 with no body for anything not signed correctly; 400 for
+  // a signed but malformed body; 200 otherwise (ignored events are acked too, so Slack does not
+  // retry them); 503 when the inbox cannot record the question, so Slack retries later.
+  http::Response on_events(const http::Request& request);
+  http::Response on_command(const http::Request& request);
+
+  // Shared with Socket Mode (already authenticated by the socket). accept_event returns the
+  // url_verification challenge when there is one. accept_command returns the immediate
+  // acknowledgement payload ({"response_type": "ephemeral", "text": ...}).
+  EventDecision accept_event(const nlohmann::json& envelope);
+  nlohmann::json accept_command(const std::map<std::string, std::string>& fields);
+
+  // Inbox handler: the answer to one recorded question, as outbox messages.
+  std::vector<bot::OutgoingMessage> answer(const bot::InboundItem& item);
+  // Outbox sender.
+  bot::Delivery deliver(const bot::OutboxItem& item);
+
+  // Counters for logs, health and tests.
+  std::uint64_t questions_accepted() const { return accepted_.load(); }
+  std::uint64_t duplicates() const { return duplicates_.load(); }
+  std::uint64_t rejected_requests() const { return rejected_.load(); }
+
+ private:
+  bool response_url_allowed(const std::string& url) const;
+  http::Response authenticate(const http::Request& request) const;  // status 0 = authentic
+
+  config::SlackConfig config_;
+  WebApi api_;
+  bot::StateStore& store_;
+  bot::Inbox& inbox_;
+  Answerer answerer_;
+  SecondsClock clock_;
+  AuthIdentity identity_;
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> duplicates_{0};
+  mutable std::atomic<std::uint64_t> rejected_{0};
+};
+
+}  // namespace roundup::adapters::slack

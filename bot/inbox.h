@@ -1,0 +1,81 @@
+#pragma once
+// Inbound work that a platform delivered and the bot acknowledged: recorded durably first (which
+// also deduplicates platform retries), then handled on a bounded pool of worker threads so the
+// I/O threads that acked it never wait for retrieval. A handler turns one item into the replies
+// to send; replies and "done" are committed together, then the outbox delivers them. Items not
+// finished when the process stopped or crashed are handled again at the next start, and their
+// replies' idempotency keys make that safe.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "bot/outbox.h"
+#include "bot/state_store.h"
+
+namespace roundup::bot {
+
+// Turns one item into replies. May throw: the item is then logged and dropped rather than
+// retried forever; handlers should turn expected failures into an apology reply instead.
+using InboundHandler = std::function<std::vector<OutgoingMessage>(const InboundItem& item)>;
+
+struct InboxOptions {
+  int workers = 4;
+  // Items beyond this wait in the database (not in memory) until a worker is free.
+  std::size_t queue_limit = 1024;
+};
+
+class Inbox {
+ public:
+  Inbox(StateStore& store, Outbox& outbox, InboxOptions options, ClockMs clock = system_now_ms);
+  ~Inbox();  // stop()
+
+  Inbox(const Inbox&) = delete;
+  Inbox& operator=(const Inbox&) = delete;
+
+  void add_handler(const std::string& platform, InboundHandler handler);  // before start()
+
+  enum class Submitted { accepted, duplicate };
+  // Records the item durably and queues it. Fast (one SQLite insert); safe on I/O threads.
+  // Throws StateError when the database cannot record it, so the caller can refuse the request
+  // and let the platform retry.
+  Submitted submit(std::string_view key, std::string_view platform, std::string_view payload);
+
+  // Starts the workers and queues whatever a previous run left unfinished.
+  void start();
+  // Finishes the items being handled and joins; queued items stay pending in the database.
+  void stop();
+
+  std::size_t handled() const;
+
+ private:
+  void run();
+  void refill_from_store();  // with mutex_ held
+  void handle(std::int64_t id);
+
+  StateStore& store_;
+  Outbox& outbox_;
+  InboxOptions options_;
+  ClockMs clock_;
+  std::map<std::string, InboundHandler> handlers_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::int64_t> queue_;
+  std::unordered_set<std::int64_t> queued_or_running_;
+  bool overflowed_ = false;  // some accepted items are only in the database
+  bool stopping_ = false;
+  bool started_ = false;
+  std::size_t handled_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace roundup::bot

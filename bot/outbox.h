@@ -1,0 +1,104 @@
+#pragma once
+// Delivers the messages in the StateStore's outbox through per-platform senders: in order per
+// target, paced per target, retried with exponential backoff and jitter, honouring a platform's
+// "retry after". A message leaves the outbox only when its platform confirmed it (delivered) or
+// refused it for good (failed, logged). Whatever is pending when the process stops is sent after
+// the next start.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "bot/state_store.h"
+
+namespace roundup::bot {
+
+// What a sender reports for one attempt.
+struct Delivery {
+  enum class Outcome { delivered, retry, failed };
+  Outcome outcome = Outcome::delivered;
+  std::chrono::milliseconds retry_after{0};  // retry: the platform's requested wait; 0 = our backoff
+  std::string error;                         // retry / failed: one line for the log, never a secret
+
+  static Delivery ok() { return {}; }
+  static Delivery retry(std::string error, std::chrono::milliseconds after = std::chrono::milliseconds{0}) {
+    return {Outcome::retry, after, std::move(error)};
+  }
+  static Delivery failed(std::string error) {
+    return {Outcome::failed, std::chrono::milliseconds{0}, std::move(error)};
+  }
+};
+
+// Sends one message; may block on the network. Must not throw for platform errors (an exception
+// is treated as a retryable failure).
+using Sender = std::function<Delivery(const OutboxItem& item)>;
+// Unix milliseconds; injectable for tests.
+using ClockMs = std::function<std::int64_t()>;
+std::int64_t system_now_ms();
+
+struct OutboxOptions {
+  int senders = 4;  // concurrent deliveries (distinct targets)
+  std::chrono::milliseconds min_backoff{500};
+  std::chrono::milliseconds max_backoff{60000};
+  std::chrono::milliseconds give_up_after{std::chrono::hours(24)};
+  double per_target_rate = 1.0;  // messages per second per target (Slack and Telegram: about 1/s)
+  double per_target_burst = 3;   // a short answer split in a few messages goes out at once
+};
+
+class Outbox {
+ public:
+  Outbox(StateStore& store, OutboxOptions options, ClockMs clock = system_now_ms);
+  ~Outbox();  // stop()
+
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // Registers the sender for a platform; call before start(). Messages of a platform without a
+  // sender stay pending (it may be enabled again after a restart).
+  void add_sender(const std::string& platform, Sender sender);
+  // Called after every attempt (metrics, tests); on a sender thread.
+  void on_attempt(std::function<void(const OutboxItem&, const Delivery&)> observer);
+
+  void start();
+  // Stops picking new messages, waits for attempts in flight, joins. Idempotent.
+  void stop();
+  // New messages were enqueued: look now rather than at the next timer.
+  void wake();
+
+ private:
+  void run();
+  bool take_token(const std::string& target, std::int64_t now_ms, std::int64_t& wait_ms);
+  void apply(const OutboxItem& item, const Delivery& delivery, std::int64_t now_ms);
+  std::int64_t backoff_ms(int attempts);
+
+  StateStore& store_;
+  OutboxOptions options_;
+  ClockMs clock_;
+  std::map<std::string, Sender> senders_;
+  std::function<void(const OutboxItem&, const Delivery&)> observer_;
+
+  struct Bucket {
+    double tokens = 0;
+    std::int64_t updated_ms = 0;
+  };
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::uint64_t wakeups_ = 0;
+  std::unordered_set<std::string> busy_;    // targets with an attempt in flight
+  std::unordered_set<std::string> parked_;  // targets whose platform has no sender
+  std::unordered_map<std::string, Bucket> buckets_;
+  std::vector<std::thread> threads_;
+  std::uint64_t jitter_state_;
+};
+
+}  // namespace roundup::bot

@@ -1,0 +1,283 @@
+// The real service (HTTP routes, inbox, outbox, Slack adapter) against a fake Slack Web API on
+// 127.0.0.1 over TLS with a test-generated CA.
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "adapters/http/client.h"
+#include "adapters/service/service.h"
+#include "adapters/slack/signature.h"
+#include "tests/support/bundled_responder.h"
+#include "tests/support/fake_api.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using nlohmann::json;
+using roundup::adapters::http::ClientRequest;
+using roundup::adapters::http::ClientResponse;
+using roundup::adapters::http::HttpsClient;
+using roundup::testing::FakeApi;
+
+constexpr const char* k_secret = "8f742231b10e8888abcd99yyyzzz85a5";
+constexpr std::int64_t k_now = 1'700'000'000;
+
+// A running service with Slack in events mode, talking to a fake Slack.
+struct SlackFixture {
+  roundup::testing::TempDir data;
+  FakeApi slack;
+  std::unique_ptr<roundup::app::Service> service;
+  unsigned short port = 0;
+  HttpsClient client{{}};
+
+  SlackFixture() {
+    slack.on("/api/auth.test", [](const auto&) {
+      return FakeApi::json_reply(R"({"ok":true,"user_id":"UBOT","bot_id":"BBOT","team":"Test"})");
+    });
+    slack.on("/api/chat.postMessage", [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})"); });
+    slack.on("/commands/respond", [](const auto&) { return FakeApi::json_reply("ok"); });
+  }
+
+  void start() {
+    auto config = roundup::testing::bundled_config(data.path());
+    config.listen = "127.0.0.1:0";
+    config.tls.ca_file = roundup::testing::test_pki().ca_file;
+    config.slack.enabled = true;
+    config.slack.signing_secret.value = k_secret;
+    config.slack.bot_token.value = "xoxb-test-token";
+    config.slack.api_base = slack.base() + "/api";
+    auto responder = roundup::testing::bundled_responder();
+    roundup::app::ServiceHooks hooks;
+    hooks.unix_seconds = [] { return k_now; };
+    hooks.tls_ca_only = true;
+    hooks.on_delivery_attempt = [this] { slack.signal.notify(); };
+    service = std::make_unique<roundup::app::Service>(
+        config, [responder](std::string_view input) { return responder->handle(input); }, hooks);
+    port = service->start();
+  }
+
+  ClientResponse post(const std::string& path, const std::string& body,
+                      std::vector<std::pair<std::string, std::string>> headers,
+                      const std::string& content_type = "application/json") {
+    ClientRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    request.body = body;
+    request.headers = std::move(headers);
+    request.headers.emplace_back("Content-Type", content_type);
+    return client.send(request);
+  }
+
+  ClientResponse post_signed(const std::string& path, const std::string& body, std::int64_t timestamp = k_now,
+                             std::vector<std::pair<std::string, std::string>> extra = {},
+                             const std::string& content_type = "application/json") {
+    const std::string ts = std::to_string(timestamp);
+    extra.emplace_back("X-Slack-Request-Timestamp", ts);
+    extra.emplace_back("X-Slack-Signature", roundup::adapters::slack::compute_signature(k_secret, ts, body));
+    return post(path, body, std::move(extra), content_type);
+  }
+
+  // Waits until everything accepted has been answered and delivered (or given up).
+  bool settled() {
+    return slack.signal.wait_for(
+        [&] { return service->store().pending_inbound(1).empty() && service->store().outbox_backlog() == 0; });
+  }
+};
+
+std::string mention_event(const std::string& event_id, const std::string& text) {
+  return json{
+      {"type", "event_callback"},
+      {"event_id", event_id},
+      {"team_id", "T1"},
+      {"event",
+       {{"type", "app_mention"}, {"user", "U1"}, {"channel", "C1"}, {"ts", "1700000000.000100"}, {"text", text}}}}
+      .dump();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "slack service: a signed app_mention gets one threaded reply citing the right paper, however often it is "
+    "delivered" *
+    doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  REQUIRE(f.slack.requests("/api/auth.test").size() == 1);
+  CHECK(f.slack.requests("/api/auth.test")[0].request.headers.at("authorization") == "Bearer xoxb-test-token");
+
+  const std::string body =
+      mention_event("Ev1", "<@UBOT> which paper showed smaller models trained on more tokens beat bigger ones?");
+  const auto first = f.post_signed("/slack/events", body);
+  CHECK(first.status == 200);
+  // Slack's retries of the same event (same event_id).
+  for (int retry = 1; retry <= 3; ++retry) {
+    CHECK(f.post_signed("/slack/events", body, k_now,
+                        {{"X-Slack-Retry-Num", std::to_string(retry)}, {"X-Slack-Retry-Reason", "http_timeout"}})
+              .status == 200);
+  }
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  REQUIRE(f.settled());
+  const auto posts = f.slack.requests("/api/chat.postMessage");
+  REQUIRE(posts.size() == 1);
+  const json message = json::parse(posts[0].request.body);
+  CHECK(posts[0].request.headers.at("authorization") == "Bearer xoxb-test-token");
+  CHECK(message["channel"] == "C1");
+  CHECK(message["thread_ts"] == "1700000000.000100");
+  CHECK(message["unfurl_links"] == false);
+  CHECK(message["text"].get<std::string>().find("Training Compute-Optimal Large Language Models") != std::string::npos);
+  CHECK(message["blocks"].dump().find("arxiv.org/abs/2203.15556") != std::string::npos);
+
+  // A follow-up in the same thread needs no mention.
+  const std::string follow_up = json{{"type", "event_callback"},
+                                     {"event_id", "Ev2"},
+                                     {"event",
+                                      {{"type", "message"},
+                                       {"channel_type", "channel"},
+                                       {"user", "U1"},
+                                       {"channel", "C1"},
+                                       {"ts", "1700000001.000200"},
+                                       {"thread_ts", "1700000000.000100"},
+                                       {"text", "what was in the February 2023 roundup?"}}}}
+                                    .dump();
+  CHECK(f.post_signed("/slack/events", follow_up).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
+  CHECK(json::parse(f.slack.requests("/api/chat.postMessage")[1].request.body)["thread_ts"] == "1700000000.000100");
+}
+
+TEST_CASE("slack service: url_verification answers the challenge") {
+  SlackFixture f;
+  f.start();
+  const auto response = f.post_signed(
+      "/slack/events",
+      R"({"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})");
+  CHECK(response.status == 200);
+  CHECK(response.body == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+}
+
+TEST_CASE("slack service: unauthenticated, malformed and oversized requests are rejected and nothing is sent" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  const std::string body = mention_event("EvBad", "<@UBOT> what is Chinchilla?");
+  // Wrong signature.
+  auto response = f.post("/slack/events", body,
+                         {{"X-Slack-Request-Timestamp", std::to_string(k_now)},
+                          {"X-Slack-Signature",
+                           roundup::adapters::slack::compute_signature("wrong-secret", std::to_string(k_now), body)}});
+  CHECK(response.status == 401);
+  CHECK(response.body.empty());
+  // Stale timestamp (signed correctly, 6 minutes old).
+  CHECK(f.post_signed("/slack/events", body, k_now - 360).status == 401);
+  // Missing headers.
+  CHECK(f.post("/slack/events", body, {}).status == 401);
+  // Signed, but not JSON.
+  CHECK(f.post_signed("/slack/events", "{not json").status == 400);
+  // Over the 1 MiB body limit.
+  CHECK(f.post_signed("/slack/events", std::string(1 << 21, 'x')).status == 413);
+  // Signed body of a different request (replayed signature on another body).
+  response = f.post(
+      "/slack/events", mention_event("EvOther", "hi"),
+      {{"X-Slack-Request-Timestamp", std::to_string(k_now)},
+       {"X-Slack-Signature", roundup::adapters::slack::compute_signature(k_secret, std::to_string(k_now), body)}});
+  CHECK(response.status == 401);
+
+  // Still healthy, and a good event after all that is answered once.
+  ClientRequest health;
+  health.method = "GET";
+  health.url = "http://127.0.0.1:" + std::to_string(f.port) + "/healthz";
+  CHECK(f.client.send(health).status == 200);
+  CHECK(f.post_signed("/slack/events", mention_event("EvGood", "<@UBOT> what is Chinchilla?")).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  REQUIRE(f.settled());
+  CHECK(f.slack.requests("/api/chat.postMessage").size() == 1);
+}
+
+TEST_CASE("slack service: a 429 with Retry-After is obeyed and the reply arrives once, after the wait" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  auto limited = FakeApi::json_reply(R"({"ok":false,"error":"ratelimited"})", 429);
+  limited.headers.emplace_back("Retry-After", "1");
+  f.slack.script("/api/chat.postMessage", limited);
+  f.start();
+  CHECK(f.post_signed("/slack/events", mention_event("Ev429", "<@UBOT> what is Chinchilla?")).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
+  REQUIRE(f.settled());
+  const auto posts = f.slack.requests("/api/chat.postMessage");
+  REQUIRE(posts.size() == 2);  // the limited attempt and the delivered one
+  CHECK(posts[1].at - posts[0].at >= std::chrono::milliseconds(1000));
+  CHECK(posts[0].request.body == posts[1].request.body);
+}
+
+TEST_CASE("slack service: a 500 then success delivers the reply once" * doctest::timeout(120)) {
+  SlackFixture f;
+  f.slack.script("/api/chat.postMessage", FakeApi::json_reply("upstream broke", 500));
+  f.start();
+  CHECK(f.post_signed("/slack/events", mention_event("Ev500", "<@UBOT> what is Chinchilla?")).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
+  REQUIRE(f.settled());
+  CHECK(f.slack.requests("/api/chat.postMessage").size() == 2);
+  CHECK(f.service->store().outbox_state("slack:event:Ev500#0") == "delivered");
+}
+
+TEST_CASE("slack service: a permanent Slack error is not retried") {
+  SlackFixture f;
+  f.slack.script("/api/chat.postMessage", FakeApi::json_reply(R"({"ok":false,"error":"channel_not_found"})"));
+  f.start();
+  CHECK(f.post_signed("/slack/events", mention_event("EvGone", "<@UBOT> what is Chinchilla?")).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  REQUIRE(f.settled());
+  CHECK(f.slack.requests("/api/chat.postMessage").size() == 1);
+  CHECK(f.service->store().outbox_state("slack:event:EvGone#0") == "failed");
+}
+
+TEST_CASE("slack service: a slash command is acked at once and answered on response_url, in the channel" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  const std::string response_url = f.slack.base() + "/commands/respond";
+  const std::string form =
+      "token=x&team_id=T1&channel_id=C9&user_id=U1&command=%2Froundup&text=" + std::string("search+Chinchilla") +
+      "&response_url=" +
+      // percent-encode ':' and '/' like Slack does
+      [&] {
+        std::string encoded;
+        for (char c : response_url) {
+          if (c == ':')
+            encoded += "%3A";
+          else if (c == '/')
+            encoded += "%2F";
+          else
+            encoded += c;
+        }
+        return encoded;
+      }() +
+      "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+  const auto ack = f.post_signed("/slack/commands", form, k_now, {}, "application/x-www-form-urlencoded");
+  CHECK(ack.status == 200);
+  const json ack_body = json::parse(ack.body);
+  CHECK(ack_body["response_type"] == "ephemeral");
+  REQUIRE(f.slack.wait_for("/commands/respond", 1));
+  REQUIRE(f.settled());
+  const auto posts = f.slack.requests("/commands/respond");
+  REQUIRE(posts.size() == 1);
+  const json answer = json::parse(posts[0].request.body);
+  CHECK(answer["response_type"] == "in_channel");
+  CHECK(answer["text"].get<std::string>().find("Compute-Optimal") != std::string::npos);
+  CHECK(f.slack.requests("/api/chat.postMessage").empty());
+
+  // A response_url on a host that is not Slack's is refused, nothing is posted there.
+  const std::string evil =
+      "token=x&channel_id=C9&user_id=U1&command=%2Froundup&text=help&trigger_id=t2&"
+      "response_url=https%3A%2F%2Fevil.example%2Fx";
+  const auto refused = f.post_signed("/slack/commands", evil, k_now, {}, "application/x-www-form-urlencoded");
+  CHECK(refused.status == 200);
+  CHECK(json::parse(refused.body)["text"].get<std::string>().find("could not") != std::string::npos);
+}
+
+TEST_CASE("slack service: a configuration that cannot run is refused before start") {
+  auto config = roundup::config::default_config();
+  config.slack.enabled = true;
+  CHECK_THROWS_AS(roundup::app::Service(config, [](std::string_view) { return roundup::bot::Answer{}; }),
+                  roundup::config::ConfigError);
+}

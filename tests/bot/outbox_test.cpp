@@ -1,0 +1,193 @@
+#include "bot/outbox.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
+
+namespace {
+
+using roundup::bot::Delivery;
+using roundup::bot::OutboxItem;
+using roundup::bot::OutboxOptions;
+using roundup::bot::OutgoingMessage;
+using roundup::bot::StateStore;
+using roundup::testing::Signal;
+using roundup::testing::TempDir;
+
+OutgoingMessage message(std::string key, std::string target) {
+  return {std::move(key), "fake", std::move(target), "{}"};
+}
+
+// A sender that plays back scripted outcomes and records every attempt.
+struct ScriptedSender {
+  Signal signal;
+  std::deque<Delivery> script;  // consumed in order; afterwards every attempt succeeds
+  std::vector<std::string> attempts;
+  std::vector<std::int64_t> attempt_times;
+  std::atomic<std::int64_t>* clock = nullptr;
+
+  Delivery operator()(const OutboxItem& item) {
+    Delivery result = Delivery::ok();
+    signal.update([&] {
+      attempts.push_back(item.message.idempotency_key);
+      attempt_times.push_back(clock ? clock->load() : 0);
+      if (!script.empty()) {
+        result = script.front();
+        script.pop_front();
+      }
+    });
+    return result;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("outbox: delivers in order per target and marks delivered") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  std::atomic<std::int64_t> now{1000};
+  ScriptedSender sender;
+  OutboxOptions options;
+  options.per_target_burst = 10;
+  roundup::bot::Outbox outbox(store, options, [&] { return now.load(); });
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  for (int i = 0; i < 5; ++i) store.enqueue(message("m" + std::to_string(i), "fake:A"), 1000);
+  outbox.start();
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 5; }));
+  outbox.stop();
+  CHECK(sender.attempts == std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"});
+  CHECK(store.outbox_backlog() == 0);
+}
+
+TEST_CASE("outbox: a retry-after is honoured and the message is sent once after it") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  std::atomic<std::int64_t> now{1000};
+  ScriptedSender sender;
+  sender.clock = &now;
+  sender.script = {Delivery::retry("ratelimited", std::chrono::milliseconds(1000))};
+  roundup::bot::Outbox outbox(store, {}, [&] { return now.load(); });
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  std::atomic<int> results{0};
+  outbox.on_attempt([&](const OutboxItem&, const Delivery&) { sender.signal.update([&] { ++results; }); });
+  store.enqueue(message("m", "fake:A"), 1000);
+  outbox.start();
+  REQUIRE(sender.signal.wait_for([&] { return results == 1; }));
+  // Nothing happens before the wait is over, however often we wake the outbox.
+  now = 1999;
+  outbox.wake();
+  CHECK(store.due_messages(now, 10, {}).empty());
+  now = 2000;
+  outbox.wake();
+  REQUIRE(sender.signal.wait_for([&] { return results == 2; }));
+  outbox.stop();
+  CHECK(sender.attempts.size() == 2);
+  CHECK(sender.attempt_times[1] >= 2000);
+  CHECK(store.outbox_state("m") == "delivered");
+}
+
+TEST_CASE("outbox: permanent failures are not retried; other targets keep flowing") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  std::atomic<std::int64_t> now{1000};
+  ScriptedSender sender;
+  sender.script = {Delivery::failed("channel_not_found")};
+  roundup::bot::Outbox outbox(store, {}, [&] { return now.load(); });
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  store.enqueue(message("bad", "fake:gone"), 1000);
+  store.enqueue(message("good", "fake:B"), 1000);
+  outbox.start();
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 2; }));
+  outbox.stop();
+  CHECK(store.outbox_state("bad") == "failed");
+  CHECK(store.outbox_state("good") == "delivered");
+}
+
+TEST_CASE("outbox: transient failures back off, then succeed; gives up after the limit") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  std::atomic<std::int64_t> now{0};
+  ScriptedSender sender;
+  sender.script = {Delivery::retry("HTTP 500"), Delivery::retry("HTTP 502")};
+  OutboxOptions options;
+  options.min_backoff = std::chrono::milliseconds(100);
+  options.give_up_after = std::chrono::milliseconds(1'000'000);
+  roundup::bot::Outbox outbox(store, options, [&] { return now.load(); });
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  std::atomic<int> results{0};
+  outbox.on_attempt([&](const OutboxItem&, const Delivery&) { sender.signal.update([&] { ++results; }); });
+  store.enqueue(message("m", "fake:A"), 0);
+  outbox.start();
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    REQUIRE(sender.signal.wait_for([&] { return results == attempt; }));
+    const auto next = store.next_due_ms();
+    if (attempt < 3) {
+      REQUIRE(next);
+      // Exponential: between half and all of min_backoff * 2^(attempt-1).
+      CHECK(*next - now >= 50 * (1 << (attempt - 1)));
+      CHECK(*next - now <= 100 * (1 << (attempt - 1)));
+      now = *next;
+      outbox.wake();
+    }
+  }
+  outbox.stop();
+  CHECK(store.outbox_state("m") == "delivered");
+
+  // A message older than give_up_after fails for good instead of retrying forever.
+  sender.script = {Delivery::retry("HTTP 503")};
+  store.enqueue(message("old", "fake:A"), 0);
+  now = 2'000'000;
+  roundup::bot::Outbox second(store, options, [&] { return now.load(); });
+  second.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  second.on_attempt([&](const OutboxItem&, const Delivery&) { sender.signal.update([&] { ++results; }); });
+  second.start();
+  REQUIRE(sender.signal.wait_for([&] { return results == 4; }));
+  second.stop();
+  CHECK(store.outbox_state("old") == "failed");
+}
+
+TEST_CASE("outbox: pacing limits each target to its rate after the burst") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  std::atomic<std::int64_t> now{10'000};
+  ScriptedSender sender;
+  sender.clock = &now;
+  OutboxOptions options;
+  options.per_target_burst = 2;
+  options.per_target_rate = 1.0;
+  roundup::bot::Outbox outbox(store, options, [&] { return now.load(); });
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  for (int i = 0; i < 4; ++i) store.enqueue(message("m" + std::to_string(i), "fake:A"), 10'000);
+  outbox.start();
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 2; }));
+  outbox.wake();
+  CHECK(store.outbox_backlog() == 2);  // the clock has not moved: no token for a third
+  now = 11'000;
+  outbox.wake();
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 3; }));
+  now = 12'000;
+  outbox.wake();
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 4; }));
+  outbox.stop();
+  CHECK(sender.attempt_times == std::vector<std::int64_t>{10'000, 10'000, 11'000, 12'000});
+}
+
+TEST_CASE("outbox: messages of a platform without a sender stay pending") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  ScriptedSender sender;
+  roundup::bot::Outbox outbox(store, {});
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  store.enqueue({"t", "telegram", "telegram:1", "{}"}, 0);
+  store.enqueue(message("f", "fake:A"), 0);
+  outbox.start();
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 1; }));
+  outbox.stop();
+  CHECK(store.outbox_state("t") == "pending");
+}

@@ -1,0 +1,129 @@
+#include "bot/state_store.h"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using roundup::bot::OutgoingMessage;
+using roundup::bot::StateError;
+using roundup::bot::StateStore;
+using roundup::testing::TempDir;
+
+OutgoingMessage message(std::string key, std::string target) {
+  return {std::move(key), "slack", std::move(target), R"({"text":"hi"})"};
+}
+
+}  // namespace
+
+TEST_CASE("state store: inbound keys deduplicate across reopen") {
+  TempDir dir;
+  const auto file = dir / "state" / "bot.sqlite";
+  std::int64_t first_id = 0;
+  {
+    StateStore store(file);
+    CHECK(store.schema_version() == StateStore::k_schema_version);
+    const auto id = store.accept_inbound("slack:event:Ev1", "slack", "{}", 1000);
+    REQUIRE(id);
+    first_id = *id;
+    CHECK_FALSE(store.accept_inbound("slack:event:Ev1", "slack", "{}", 1001));
+  }
+  StateStore reopened(file);
+  CHECK_FALSE(reopened.accept_inbound("slack:event:Ev1", "slack", "{}", 2000));
+  const auto pending = reopened.pending_inbound(10);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].id == first_id);
+  CHECK(pending[0].key == "slack:event:Ev1");
+}
+
+TEST_CASE("state store: completing work enqueues replies once") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  const auto id = store.accept_inbound("k", "slack", R"({"q":1})", 10);
+  REQUIRE(id);
+  store.complete_inbound(*id, {message("k#0", "slack:C1"), message("k#1", "slack:C1")}, 20);
+  CHECK(store.pending_inbound(10).empty());
+  CHECK(store.outbox_backlog() == 2);
+  // Re-running the same work after a crash re-enqueues the same keys: no duplicates.
+  store.complete_inbound(*id, {message("k#0", "slack:C1"), message("k#1", "slack:C1")}, 30);
+  CHECK(store.outbox_backlog() == 2);
+  CHECK_FALSE(store.enqueue(message("k#0", "slack:C1"), 40));
+}
+
+TEST_CASE("state store: due messages are the head of each target, in order") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  CHECK_FALSE(store.next_due_ms());
+  store.enqueue(message("a1", "slack:A"), 100);
+  store.enqueue(message("a2", "slack:A"), 100);
+  store.enqueue(message("b1", "slack:B"), 100);
+  auto due = store.due_messages(100, 10, {});
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].message.idempotency_key == "a1");
+  CHECK(due[1].message.idempotency_key == "b1");
+  CHECK(store.due_messages(100, 10, {"slack:A"}).size() == 1);
+  CHECK(store.due_messages(99, 10, {}).empty());
+
+  store.reschedule(due[0].id, 500, "ratelimited");
+  // a1 waits, so a2 waits behind it.
+  due = store.due_messages(200, 10, {});
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].message.idempotency_key == "b1");
+  CHECK(store.next_due_ms() == 100);
+  store.mark_delivered(due[0].id, 200);
+  CHECK(store.next_due_ms() == 500);
+  due = store.due_messages(500, 10, {});
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].attempts == 1);
+  store.mark_delivered(due[0].id, 500);
+  due = store.due_messages(500, 10, {});
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].message.idempotency_key == "a2");
+  store.mark_failed(due[0].id, "channel_not_found", 600);
+  CHECK(store.outbox_backlog() == 0);
+  CHECK(store.outbox_state("a1") == "delivered");
+  CHECK(store.outbox_state("a2") == "failed");
+}
+
+TEST_CASE("state store: threads, values and pruning") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  store.remember_thread("slack", "C1", "1700000000.000100", 100);
+  CHECK(store.knows_thread("slack", "C1", "1700000000.000100"));
+  CHECK_FALSE(store.knows_thread("slack", "C2", "1700000000.000100"));
+  CHECK_FALSE(store.value("telegram.offset"));
+  store.set_value("telegram.offset", "42");
+  store.set_value("telegram.offset", "43");
+  CHECK(store.value("telegram.offset") == "43");
+
+  const auto id = store.accept_inbound("old", "slack", "{}", 100);
+  store.complete_inbound(*id, {}, 100);
+  store.prune(1000);
+  CHECK_FALSE(store.knows_thread("slack", "C1", "1700000000.000100"));
+  // The key is forgotten after pruning, as documented: keep prune windows above retry windows.
+  CHECK(store.accept_inbound("old", "slack", "{}", 2000));
+}
+
+TEST_CASE("state store: a database from a newer version is refused clearly") {
+  TempDir dir;
+  const auto file = dir / "bot.sqlite";
+  { StateStore store(file); }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    StateStore store(file);
+    FAIL("expected StateError");
+  } catch (const StateError& error) {
+    CHECK(std::string(error.what()).find("newer") != std::string::npos);
+  }
+}
+
+TEST_CASE("state store: a file that is not a database is refused clearly") {
+  TempDir dir;
+  roundup::testing::write_file(dir / "bot.sqlite", std::string(4096, 'x'));
+  CHECK_THROWS_AS(StateStore(dir / "bot.sqlite"), StateError);
+}

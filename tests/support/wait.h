@@ -1,0 +1,38 @@
+#pragma once
+// Waiting for something another thread does, without sleeping: a condition variable that the
+// observed code notifies. The deadline only bounds a broken test; it is not a timing assertion.
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+namespace roundup::testing {
+
+class Signal {
+ public:
+  // Runs `change` under the lock, then wakes waiters.
+  template <typename Change>
+  void update(Change&& change) {
+    {
+      std::lock_guard lock(mutex_);
+      change();
+    }
+    changed_.notify_all();
+  }
+  void notify() {
+    update([] {});
+  }
+
+  // True when `predicate` (evaluated under the lock) held before the deadline.
+  template <typename Predicate>
+  bool wait_for(Predicate&& predicate, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, limit, predicate);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+}  // namespace roundup::testing
