@@ -1,8 +1,10 @@
 #pragma once
 // The platform-neutral answer model: what the bot says, before any platform renders it.
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace roundup::bot {
@@ -40,5 +42,9 @@ struct Answer {
   std::vector<PaperCitation> related;
   std::vector<std::string> suggestions;
 };
+
+// The conversation core as a platform adapter sees it: one input (a question or a "/command")
+// in, one Answer out. Must be thread-safe; adapters call it from worker threads.
+using Answerer = std::function<Answer(std::string_view input)>;
 
 }  // namespace roundup::bot

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <tuple>
 
 #include "bot/log.h"
 
@@ -77,16 +78,26 @@ bool Outbox::take_token(const std::string& target, std::int64_t now_ms, std::int
   if (buckets_.size() > k_max_buckets) {
     std::erase_if(buckets_, [&](const auto& entry) { return !busy_.count(entry.first); });
   }
-  auto [it, inserted] = buckets_.try_emplace(target, Bucket{options_.per_target_burst, now_ms});
+  auto it = buckets_.find(target);
+  if (it == buckets_.end()) {
+    Bucket fresh;
+    std::tie(fresh.rate, fresh.burst) =
+        options_.pace ? options_.pace(target) : std::pair{options_.per_target_rate, options_.per_target_burst};
+    fresh.rate = std::max(fresh.rate, 1e-3);
+    fresh.burst = std::max(fresh.burst, 1.0);
+    fresh.tokens = fresh.burst;
+    fresh.updated_ms = now_ms;
+    it = buckets_.emplace(target, fresh).first;
+  }
   Bucket& bucket = it->second;
-  const double refill = static_cast<double>(now_ms - bucket.updated_ms) / 1000.0 * options_.per_target_rate;
-  bucket.tokens = std::min(options_.per_target_burst, bucket.tokens + std::max(0.0, refill));
+  const double refill = static_cast<double>(now_ms - bucket.updated_ms) / 1000.0 * bucket.rate;
+  bucket.tokens = std::min(bucket.burst, bucket.tokens + std::max(0.0, refill));
   bucket.updated_ms = now_ms;
   if (bucket.tokens >= 1.0) {
     bucket.tokens -= 1.0;
     return true;
   }
-  wait_ms = static_cast<std::int64_t>(std::ceil((1.0 - bucket.tokens) / options_.per_target_rate * 1000.0));
+  wait_ms = static_cast<std::int64_t>(std::ceil((1.0 - bucket.tokens) / bucket.rate * 1000.0));
   return false;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "bot/state_store.h"
@@ -51,6 +52,8 @@ struct OutboxOptions {
   std::chrono::milliseconds give_up_after{std::chrono::hours(24)};
   double per_target_rate = 1.0;  // messages per second per target (Slack and Telegram: about 1/s)
   double per_target_burst = 3;   // a short answer split in a few messages goes out at once
+  // Optional per-target override (Telegram groups: 20 per minute). Returns {rate, burst}.
+  std::function<std::pair<double, double>(const std::string& target)> pace;
 };
 
 class Outbox {
@@ -88,6 +91,8 @@ class Outbox {
   struct Bucket {
     double tokens = 0;
     std::int64_t updated_ms = 0;
+    double rate = 1;
+    double burst = 1;
   };
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -8,6 +8,7 @@
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
 #include "adapters/slack/slack_service.h"
+#include "adapters/telegram/telegram_service.h"
 #include "bot/inbox.h"
 #include "bot/log.h"
 #include "bot/outbox.h"
@@ -37,9 +38,11 @@ struct Service::Impl {
 
   std::unique_ptr<bot::StateStore> store;
   std::unique_ptr<http::HttpsClient> client;
+  std::unique_ptr<http::HttpsClient> poll_client;  // Telegram long polling only
   std::unique_ptr<bot::Outbox> outbox;
   std::unique_ptr<bot::Inbox> inbox;
   std::unique_ptr<adapters::slack::SlackService> slack;
+  std::unique_ptr<adapters::telegram::TelegramService> telegram;
   std::unique_ptr<http::Server> server;
   bool started = false;
 
@@ -53,6 +56,11 @@ struct Service::Impl {
       if (!slack || config.slack.mode != "events") return plain(404, "not found\n");
       if (request.method != "POST") return plain(405, "method not allowed\n");
       return path == "/slack/events" ? slack->on_events(request) : slack->on_command(request);
+    }
+    if (path == "/telegram/webhook") {
+      if (!telegram || config.telegram.mode != "webhook") return plain(404, "not found\n");
+      if (request.method != "POST") return plain(405, "method not allowed\n");
+      return telegram->on_webhook(request);
     }
     return plain(404, "not found\n");
   }
@@ -84,7 +92,12 @@ unsigned short Service::start() {
   client_options.ca_file = config.tls.ca_file.string();
   client_options.use_system_store = !s.hooks.tls_ca_only;
   s.client = std::make_unique<http::HttpsClient>(client_options);
-  s.outbox = std::make_unique<bot::Outbox>(*s.store, bot::OutboxOptions{});
+  bot::OutboxOptions outbox_options;
+  outbox_options.pace = [](const std::string& target) -> std::pair<double, double> {
+    if (target.rfind("telegram:", 0) == 0) return adapters::telegram::TelegramService::pace(target);
+    return {1.0, 3.0};  // Slack: about one message per second per channel, short bursts
+  };
+  s.outbox = std::make_unique<bot::Outbox>(*s.store, outbox_options);
   if (s.hooks.on_delivery_attempt) {
     s.outbox->on_attempt(
         [hook = s.hooks.on_delivery_attempt](const bot::OutboxItem&, const bot::Delivery&) { hook(); });
@@ -107,6 +120,21 @@ unsigned short Service::start() {
     s.outbox->add_sender(std::string(adapters::slack::k_platform),
                          [slack](const bot::OutboxItem& item) { return slack->deliver(item); });
   }
+  if (config.telegram.enabled) {
+    any_platform = true;
+    adapters::telegram::TelegramTimings timings;
+    timings.poll_timeout_seconds = s.hooks.telegram_poll_timeout_seconds;
+    timings.min_backoff = s.hooks.telegram_min_backoff;
+    s.poll_client = std::make_unique<http::HttpsClient>(client_options);
+    s.telegram = std::make_unique<adapters::telegram::TelegramService>(config.telegram, *s.client, *s.poll_client,
+                                                                       *s.store, *s.inbox, s.answerer, timings);
+    s.telegram->connect();
+    auto* telegram = s.telegram.get();
+    s.inbox->add_handler(std::string(adapters::telegram::k_platform),
+                         [telegram](const bot::InboundItem& item) { return telegram->answer(item); });
+    s.outbox->add_sender(std::string(adapters::telegram::k_platform),
+                         [telegram](const bot::OutboxItem& item) { return telegram->deliver(item); });
+  }
   if (!any_platform) log::info("service", "no chat platform is enabled; serving health checks only");
 
   s.outbox->start();
@@ -119,6 +147,7 @@ unsigned short Service::start() {
   s.server =
       std::make_unique<http::Server>(server_options, [&s](const http::Request& request) { return s.route(request); });
   const unsigned short port = s.server->start();
+  if (s.telegram && config.telegram.mode == "polling") s.telegram->start_polling();
   log::info("service", "listening", {{"address", listen->host}, {"port", std::to_string(port)}});
   return port;
 }
@@ -126,6 +155,7 @@ unsigned short Service::start() {
 void Service::stop() {
   Impl& s = *impl_;
   // Order: no new requests, then no new answers, then no new deliveries.
+  if (s.telegram) s.telegram->stop();
   if (s.server) s.server->stop();
   if (s.inbox) s.inbox->stop();
   if (s.outbox) s.outbox->stop();

@@ -3,6 +3,7 @@
 // inbox and outbox, and each enabled chat platform, wired from the configuration. main() only
 // adds signal handling around start() and stop(); tests run the same object in-process.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,13 +20,16 @@ struct ServiceHooks {
   std::function<std::int64_t()> unix_seconds;
   // Trust only tls.ca_file, not the system store (tests with a generated CA).
   bool tls_ca_only = false;
+  // Telegram long polling: getUpdates wait, and the first reconnect backoff (tests shorten them).
+  int telegram_poll_timeout_seconds = 50;
+  std::chrono::milliseconds telegram_min_backoff{1000};
   // Called after every delivery attempt, on an outbox thread (tests wait on it).
   std::function<void()> on_delivery_attempt;
 };
 
 class Service {
  public:
-  using Answerer = std::function<bot::Answer(std::string_view input)>;
+  using Answerer = bot::Answerer;
 
   // Throws config::ConfigError when the configuration cannot run (check_runnable).
   Service(config::Config config, Answerer answerer, ServiceHooks hooks = {});

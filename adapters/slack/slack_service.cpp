@@ -55,7 +55,7 @@ std::int64_t unix_seconds_now() {
 }
 
 SlackService::SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::StateStore& store,
-                           bot::Inbox& inbox, Answerer answerer, SecondsClock clock)
+                           bot::Inbox& inbox, bot::Answerer answerer, SecondsClock clock)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value, config.app_token.value),
       store_(store),

@@ -30,8 +30,6 @@ namespace roundup::adapters::slack {
 
 inline constexpr std::string_view k_platform = "slack";
 
-// The conversation core, as seen from a platform: input text -> answer.
-using Answerer = std::function<bot::Answer(std::string_view input)>;
 // Unix seconds, for the signature's replay window; injectable for tests.
 using SecondsClock = std::function<std::int64_t()>;
 std::int64_t unix_seconds_now();
@@ -39,7 +37,7 @@ std::int64_t unix_seconds_now();
 class SlackService {
  public:
   SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::StateStore& store, bot::Inbox& inbox,
-               Answerer answerer, SecondsClock clock = unix_seconds_now);
+               bot::Answerer answerer, SecondsClock clock = unix_seconds_now);
 
   // auth.test: learns the bot's own user id. Retries transient failures with backoff until
   // `give_up_after`; throws ApiError for a permanent one (invalid_auth, ...).
@@ -76,7 +74,7 @@ class SlackService {
   WebApi api_;
   bot::StateStore& store_;
   bot::Inbox& inbox_;
-  Answerer answerer_;
+  bot::Answerer answerer_;
   SecondsClock clock_;
   AuthIdentity identity_;
   std::atomic<std::uint64_t> accepted_{0};

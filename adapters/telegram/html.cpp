@@ -395,4 +395,67 @@ std::vector<std::string> render_plain(const Answer& answer) {
   return render(answer, Mode::plain);
 }
 
+namespace {
+
+std::string decode_html_entities(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '&') {
+      static constexpr std::pair<std::string_view, char> k_entities[] = {
+          {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}};
+      bool decoded = false;
+      for (const auto& [entity, c] : k_entities) {
+        if (text.substr(i, entity.size()) == entity) {
+          out += c;
+          i += entity.size() - 1;
+          decoded = true;
+          break;
+        }
+      }
+      if (decoded) continue;
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+std::string strip_tags(std::string_view html, bool keep_urls) {
+  std::string out;
+  std::string pending_url;
+  std::size_t i = 0;
+  while (i < html.size()) {
+    if (html[i] != '<') {
+      const auto next = html.find('<', i);
+      out += decode_html_entities(html.substr(i, next == std::string_view::npos ? std::string_view::npos : next - i));
+      i = next == std::string_view::npos ? html.size() : next;
+      continue;
+    }
+    const auto close = html.find('>', i);
+    if (close == std::string_view::npos) break;
+    const std::string_view tag = html.substr(i + 1, close - i - 1);
+    if (tag.substr(0, 2) == "a ") {
+      const auto href = tag.find("href=\"");
+      if (href != std::string_view::npos) {
+        const auto end = tag.find('"', href + 6);
+        pending_url = decode_html_entities(
+            tag.substr(href + 6, end == std::string_view::npos ? std::string_view::npos : end - href - 6));
+      }
+    } else if (tag == "/a") {
+      if (keep_urls && !pending_url.empty()) out += " (" + pending_url + ")";
+      pending_url.clear();
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string html_to_plain(std::string_view html) {
+  std::string plain = strip_tags(html, /*keep_urls=*/true);
+  if (utf16_length(plain) <= k_max_message_utf16) return plain;
+  return truncate_utf16(strip_tags(html, /*keep_urls=*/false), k_max_message_utf16);
+}
+
 }  // namespace roundup::adapters::telegram

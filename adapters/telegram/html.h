@@ -39,4 +39,9 @@ std::vector<std::string> render_messages(const roundup::bot::Answer& answer);
 // empty.
 std::vector<std::string> render_plain(const roundup::bot::Answer& answer);
 
+// One rendered HTML chunk as plain text, for resending that very chunk when Telegram rejects its
+// entities: tags removed, entities decoded, a link's URL kept after its label ("title (url)").
+// At most k_max_message_utf16 UTF-16 units: URLs are left out if keeping them would exceed it.
+std::string html_to_plain(std::string_view html);
+
 }  // namespace roundup::adapters::telegram

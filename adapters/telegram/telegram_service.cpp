@@ -1,0 +1,300 @@
+#include "adapters/telegram/telegram_service.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "adapters/telegram/commands.h"
+#include "adapters/telegram/html.h"
+#include "bot/log.h"
+
+namespace roundup::adapters::telegram {
+namespace {
+
+using nlohmann::json;
+
+// A server that answers getUpdates at once with nothing (not Telegram, which holds the request)
+// must not turn the loop into a busy spin.
+constexpr std::chrono::milliseconds k_min_empty_poll_interval{200};
+
+http::Response status_only(int status) {
+  http::Response response;
+  response.status = status;
+  return response;
+}
+
+bool secret_matches(const std::string& expected, const std::string& given) {
+  // Length is not secret (Telegram documents 1-256 characters); the content is compared in
+  // constant time.
+  return !expected.empty() && expected.size() == given.size() &&
+         CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
+}
+
+bot::Answer apology() {
+  bot::Answer answer;
+  answer.kind = bot::Answer::Kind::notice;
+  answer.lines = {"Sorry, something went wrong while answering. Please try again in a minute."};
+  return answer;
+}
+
+bot::Answer unknown_command(const std::string& command) {
+  bot::Answer answer;
+  answer.kind = bot::Answer::Kind::notice;
+  answer.lines = {"I don't know the command /" + command + ". Try /help."};
+  return answer;
+}
+
+std::int64_t chat_of(const std::string& target) {
+  try {
+    return std::stoll(target.substr(target.find(':') + 1));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+std::string responder_input(const Incoming& incoming) {
+  if (incoming.kind == Incoming::Kind::question) return incoming.text.empty() ? "/help" : incoming.text;
+  const std::string& command = incoming.command;
+  if (command == "start" || command == "help") return "/help";
+  if (command == "ask") return incoming.text.empty() ? "/help" : "/ask " + incoming.text;
+  if (command == "search" || command == "papers")
+    return "/" + command + (incoming.text.empty() ? "" : " " + incoming.text);
+  return {};
+}
+
+TelegramService::TelegramService(const config::TelegramConfig& config, http::HttpsClient& client,
+                                 http::HttpsClient& poll_client, bot::StateStore& store, bot::Inbox& inbox,
+                                 bot::Answerer answerer, TelegramTimings timings)
+    : config_(config),
+      api_(client, config.api_base, config.bot_token.value),
+      poll_api_(poll_client, config.api_base, config.bot_token.value),
+      store_(store),
+      inbox_(inbox),
+      answerer_(std::move(answerer)),
+      timings_(timings) {}
+
+TelegramService::~TelegramService() {
+  stop();
+}
+
+bool TelegramService::wait_or_stop(std::chrono::milliseconds duration) {
+  std::unique_lock lock(mutex_);
+  return stop_signal_.wait_for(lock, duration, [&] { return stopping_; });
+}
+
+void TelegramService::connect(std::chrono::milliseconds give_up_after) {
+  const auto deadline = std::chrono::steady_clock::now() + give_up_after;
+  std::chrono::milliseconds wait = timings_.min_backoff;
+  while (true) {
+    try {
+      identity_ = api_.get_me();
+      break;
+    } catch (const BotApiError& error) {
+      if (!error.retryable() || std::chrono::steady_clock::now() + wait > deadline) throw;
+      log::warn("telegram", "getMe failed; retrying", {{"error", error.what()}});
+      if (wait_or_stop(std::max(wait, error.retry_after()))) throw;
+      wait = std::min(wait * 2, timings_.max_backoff);
+    }
+  }
+  log::info("telegram", "connected", {{"bot", identity_.username}, {"mode", config_.mode}});
+  try {
+    api_.call("setMyCommands", {{"commands", published_commands()}});
+  } catch (const BotApiError& error) {
+    // The command menu is a convenience; answering works without it.
+    log::warn("telegram", "setMyCommands failed", {{"error", error.what()}});
+  }
+  if (config_.mode == "webhook") {
+    api_.call("setWebhook", {{"url", config_.public_url},
+                             {"secret_token", config_.secret_token.value},
+                             {"allowed_updates", json::array({"message"})}});
+    log::info("telegram", "webhook registered", {{"url", config_.public_url}});
+  } else {
+    // getUpdates answers 409 while a webhook is set. Pending updates are kept (not dropped).
+    api_.call("deleteWebhook", {{"drop_pending_updates", false}});
+  }
+}
+
+http::Response TelegramService::on_webhook(const http::Request& request) {
+  const auto header = request.headers.find("x-telegram-bot-api-secret-token");
+  if (header == request.headers.end() || !secret_matches(config_.secret_token.value, header->second)) {
+    log::warn("telegram", "rejected a webhook request with a missing or wrong secret token",
+              {{"remote", request.remote}});
+    return status_only(401);
+  }
+  const json update = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!update.is_object()) {
+    log::warn("telegram", "webhook body is not a JSON object", {{"remote", request.remote}});
+    return status_only(400);
+  }
+  try {
+    accept_update(update);
+    return status_only(200);
+  } catch (const bot::StateError& error) {
+    log::error("telegram", "cannot record the update; Telegram will retry it", {{"error", error.what()}});
+    return status_only(503);
+  }
+}
+
+bool TelegramService::accept_update(const json& update) {
+  const Incoming incoming = interpret_update(update, identity_);
+  if (incoming.kind == Incoming::Kind::ignore) {
+    log::debug("telegram", "update ignored", {{"reason", incoming.ignore_reason}});
+    return true;
+  }
+  json payload = {{"input", responder_input(incoming)},
+                  {"command", incoming.command},
+                  {"chat_id", incoming.chat_id},
+                  {"message_id", incoming.message_id},
+                  {"chat_type", incoming.chat_type}};
+  if (incoming.message_thread_id) payload["message_thread_id"] = *incoming.message_thread_id;
+  const std::string key = "telegram:update:" + std::to_string(incoming.update_id);
+  if (inbox_.submit(key, k_platform, payload.dump(-1, ' ', false, json::error_handler_t::replace)) ==
+      bot::Inbox::Submitted::duplicate) {
+    log::info("telegram", "duplicate update ignored", {{"key", key}});
+    return false;
+  }
+  log::info("telegram", "question accepted", {{"key", key}, {"chat", std::to_string(incoming.chat_id)}});
+  return true;
+}
+
+void TelegramService::start_polling() {
+  std::lock_guard lock(mutex_);
+  if (poller_.joinable()) return;
+  stopping_ = false;
+  poller_ = std::thread([this] { poll_loop(); });
+}
+
+void TelegramService::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_signal_.notify_all();
+  if (poller_.joinable()) poller_.join();
+}
+
+std::chrono::steady_clock::time_point TelegramService::last_poll() const {
+  std::lock_guard lock(mutex_);
+  return last_poll_;
+}
+
+void TelegramService::poll_loop() {
+  constexpr const char* k_offset_key = "telegram.offset";
+  std::chrono::milliseconds backoff = timings_.min_backoff;
+  bool conflict_reported = false;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    std::int64_t offset = 0;
+    try {
+      offset = std::stoll(store_.value(k_offset_key).value_or("0"));
+    } catch (const std::exception&) {
+      offset = 0;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    json updates;
+    try {
+      updates = poll_api_.get_updates(offset, timings_.poll_timeout_seconds);
+    } catch (const BotApiError& error) {
+      std::chrono::milliseconds wait = std::max(backoff, error.retry_after());
+      if (error.status() == 409) {
+        // Another poller or a webhook owns the updates: say so once, then back off hard.
+        if (!conflict_reported) {
+          log::error("telegram",
+                     "getUpdates conflict (409): a webhook is set or another instance is polling with this token; "
+                     "backing off",
+                     {{"retry_in_ms", std::to_string(timings_.max_backoff.count())}});
+        }
+        conflict_reported = true;
+        wait = timings_.max_backoff;
+      } else {
+        log::warn("telegram", "getUpdates failed; retrying",
+                  {{"error", error.what()}, {"retry_in_ms", std::to_string(wait.count())}});
+      }
+      backoff = std::min(backoff * 2, timings_.max_backoff);
+      if (wait_or_stop(wait)) return;
+      continue;
+    }
+    backoff = timings_.min_backoff;
+    conflict_reported = false;
+    {
+      std::lock_guard lock(mutex_);
+      last_poll_ = std::chrono::steady_clock::now();
+    }
+    for (const json& update : updates) {
+      if (!update.is_object() || !update.contains("update_id") || !update["update_id"].is_number_integer()) continue;
+      const std::int64_t id = update["update_id"].get<std::int64_t>();
+      if (id < offset) continue;
+      try {
+        accept_update(update);
+        // Only after the update is durably recorded: a crash before this line re-fetches it and
+        // the inbox recognises it; a crash after it has it recorded already.
+        store_.set_value(k_offset_key, std::to_string(id + 1));
+      } catch (const std::exception& error) {
+        log::error("telegram", "cannot record an update; it will be fetched again", {{"error", error.what()}});
+        break;
+      }
+    }
+    if (updates.empty() && std::chrono::steady_clock::now() - started < k_min_empty_poll_interval) {
+      if (wait_or_stop(k_min_empty_poll_interval)) return;
+    }
+  }
+}
+
+std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem& item) {
+  const json payload = json::parse(item.payload, nullptr, /*allow_exceptions=*/false);
+  if (!payload.is_object()) {
+    log::error("telegram", "unreadable inbox payload; dropped", {{"key", item.key}});
+    return {};
+  }
+  const std::string input = payload.value("input", std::string());
+  const std::int64_t chat_id = payload.value("chat_id", std::int64_t{0});
+  const std::int64_t message_id = payload.value("message_id", std::int64_t{0});
+
+  bot::Answer answer;
+  try {
+    answer = input.empty() ? unknown_command(payload.value("command", std::string("?"))) : answerer_(input);
+  } catch (const std::exception& error) {
+    log::error("telegram", "answering failed", {{"key", item.key}, {"error", error.what()}});
+    answer = apology();
+  }
+
+  std::vector<bot::OutgoingMessage> replies;
+  const auto chunks = render_messages(answer);
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    json params = {{"chat_id", chat_id},
+                   {"text", chunks[i]},
+                   {"parse_mode", "HTML"},
+                   {"link_preview_options", {{"is_disabled", true}}}};
+    // Every chunk answers the question, so a reader of a busy group sees what it refers to; if
+    // the question was deleted meanwhile the answer still goes out.
+    if (message_id != 0) {
+      params["reply_parameters"] = {{"message_id", message_id}, {"allow_sending_without_reply", true}};
+    }
+    if (payload.contains("message_thread_id")) params["message_thread_id"] = payload["message_thread_id"];
+    const json envelope = {{"params", params}, {"plain", html_to_plain(chunks[i])}};
+    replies.push_back({item.key + "#" + std::to_string(i), std::string(k_platform),
+                       std::string(k_platform) + ":" + std::to_string(chat_id),
+                       envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+  return replies;
+}
+
+bot::Delivery TelegramService::deliver(const bot::OutboxItem& item) {
+  const json envelope = json::parse(item.message.payload, nullptr, /*allow_exceptions=*/false);
+  if (!envelope.is_object() || !envelope.contains("params")) return bot::Delivery::failed("unreadable outbox payload");
+  return api_.send_message(envelope["params"], envelope.value("plain", std::string()));
+}
+
+std::pair<double, double> TelegramService::pace(const std::string& target) {
+  // Negative chat ids are groups and channels: Telegram allows about 20 messages a minute there.
+  if (chat_of(target) < 0) return {20.0 / 60.0, 3.0};
+  return {1.0, 3.0};
+}
+
+}  // namespace roundup::adapters::telegram

@@ -1,0 +1,339 @@
+// The real service (HTTP routes, inbox, outbox, Telegram adapter) against a fake Bot API server
+// on 127.0.0.1 over TLS with a test-generated CA, in webhook and polling mode.
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "adapters/http/client.h"
+#include "adapters/service/service.h"
+#include "adapters/telegram/utf16.h"
+#include "bot/log.h"
+#include "tests/support/bundled_responder.h"
+#include "tests/support/fake_api.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using nlohmann::json;
+using roundup::adapters::http::ClientRequest;
+using roundup::adapters::http::ClientResponse;
+using roundup::adapters::http::HttpsClient;
+using roundup::testing::FakeApi;
+
+constexpr const char* k_token = "123:TEST";
+constexpr const char* k_secret = "webhook-secret_1";
+const std::string k_bot = std::string("/bot") + k_token;
+
+json private_message(std::int64_t update_id, const std::string& text, std::int64_t message_id = 10) {
+  return {{"update_id", update_id},
+          {"message",
+           {{"message_id", message_id},
+            {"from", {{"id", 42}, {"is_bot", false}, {"first_name", "Ada"}}},
+            {"chat", {{"id", 42}, {"type", "private"}}},
+            {"date", 1700000000},
+            {"text", text}}}};
+}
+
+json group_message(std::int64_t update_id, const std::string& text, json entities = json::array()) {
+  json update = private_message(update_id, text, 20);
+  update["message"]["chat"] = {{"id", -1001}, {"type", "supergroup"}, {"title", "ML"}};
+  if (!entities.empty()) update["message"]["entities"] = std::move(entities);
+  return update;
+}
+
+// Telegram-like getUpdates: returns the queued updates with update_id >= offset.
+struct FakeTelegram {
+  FakeApi api;
+  json updates = json::array();  // guarded by api.signal's lock via update()
+  std::vector<std::int64_t> offsets;
+
+  FakeTelegram() {
+    api.on(k_bot + "/getMe", [](const auto&) {
+      return FakeApi::json_reply(
+          R"({"ok":true,"result":{"id":999,"is_bot":true,"first_name":"Roundup","username":"RoundupBot"}})");
+    });
+    for (const char* method : {"/setMyCommands", "/setWebhook", "/deleteWebhook"}) {
+      api.on(k_bot + method, [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":true})"); });
+    }
+    api.on(k_bot + "/sendMessage",
+           [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":{"message_id":1}})"); });
+    // Runs under api.signal's lock (FakeApi calls responders inside update()).
+    api.on(k_bot + "/getUpdates", [this](const roundup::adapters::http::Request& request) {
+      const json body = json::parse(request.body);
+      const auto offset = body.value("offset", std::int64_t{0});
+      offsets.push_back(offset);
+      json result = json::array();
+      for (const auto& u : updates) {
+        if (u["update_id"].get<std::int64_t>() >= offset) result.push_back(u);
+      }
+      return FakeApi::json_reply(json{{"ok", true}, {"result", result}}.dump());
+    });
+  }
+
+  void push(json update) {
+    api.signal.update([&] { updates.push_back(std::move(update)); });
+  }
+  std::vector<json> sent() {
+    std::vector<json> out;
+    for (const auto& r : api.requests(k_bot + "/sendMessage")) out.push_back(json::parse(r.request.body));
+    return out;
+  }
+};
+
+struct TelegramFixture {
+  roundup::testing::TempDir data;
+  FakeTelegram telegram;
+  std::unique_ptr<roundup::app::Service> service;
+  unsigned short port = 0;
+  HttpsClient client{{}};
+  roundup::bot::Answerer answerer;
+
+  TelegramFixture() {
+    auto responder = roundup::testing::bundled_responder();
+    answerer = [responder](std::string_view input) { return responder->handle(input); };
+  }
+
+  void start(const std::string& mode) {
+    auto config = roundup::testing::bundled_config(data.path());
+    config.listen = "127.0.0.1:0";
+    config.tls.ca_file = roundup::testing::test_pki().ca_file;
+    config.telegram.enabled = true;
+    config.telegram.mode = mode;
+    config.telegram.bot_token.value = k_token;
+    config.telegram.secret_token.value = k_secret;
+    config.telegram.public_url = "https://bot.example.com/telegram/webhook";
+    config.telegram.api_base = telegram.api.base();
+    roundup::app::ServiceHooks hooks;
+    hooks.tls_ca_only = true;
+    hooks.telegram_poll_timeout_seconds = 1;
+    hooks.telegram_min_backoff = std::chrono::milliseconds(50);
+    hooks.on_delivery_attempt = [this] { telegram.api.signal.notify(); };
+    service = std::make_unique<roundup::app::Service>(config, answerer, hooks);
+    port = service->start();
+  }
+
+  void restart(const std::string& mode) {
+    service->stop();
+    service.reset();
+    start(mode);
+  }
+
+  ClientResponse post_update(const json& update, const std::string& secret = k_secret) {
+    ClientRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(port) + "/telegram/webhook";
+    request.body = update.dump();
+    request.headers = {{"Content-Type", "application/json"}};
+    if (!secret.empty()) request.headers.emplace_back("X-Telegram-Bot-Api-Secret-Token", secret);
+    return client.send(request);
+  }
+
+  bool settled() {
+    return telegram.api.signal.wait_for(
+        [&] { return service->store().pending_inbound(1).empty() && service->store().outbox_backlog() == 0; });
+  }
+};
+
+// Every tag opened is closed, in order (b, i, a, code, pre).
+bool balanced_html(const std::string& html) {
+  std::vector<std::string> stack;
+  for (std::size_t i = html.find('<'); i != std::string::npos; i = html.find('<', i + 1)) {
+    const auto close = html.find('>', i);
+    if (close == std::string::npos) return false;
+    std::string tag = html.substr(i + 1, close - i - 1);
+    if (tag.empty()) return false;
+    if (tag[0] == '/') {
+      if (stack.empty() || stack.back() != tag.substr(1)) return false;
+      stack.pop_back();
+    } else {
+      stack.push_back(tag.substr(0, tag.find(' ')));
+    }
+  }
+  return stack.empty();
+}
+
+}  // namespace
+
+TEST_CASE("telegram webhook: a private question gets one reply citing the right paper, threaded to it" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  f.start("webhook");
+  const auto registered = f.telegram.api.requests(k_bot + "/setWebhook");
+  REQUIRE(registered.size() == 1);
+  const json webhook = json::parse(registered[0].request.body);
+  CHECK(webhook["secret_token"] == k_secret);
+  CHECK(webhook["url"] == "https://bot.example.com/telegram/webhook");
+  CHECK(f.telegram.api.requests(k_bot + "/setMyCommands").size() == 1);
+
+  const json update =
+      private_message(1001, "which paper showed smaller models trained on more tokens beat bigger ones?", 77);
+  CHECK(f.post_update(update).status == 200);
+  CHECK(f.post_update(update).status == 200);  // delivered twice: answered once
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 1));
+  REQUIRE(f.settled());
+  const auto sent = f.telegram.sent();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["chat_id"] == 42);
+  CHECK(sent[0]["parse_mode"] == "HTML");
+  CHECK(sent[0]["reply_parameters"]["message_id"] == 77);
+  CHECK(sent[0]["link_preview_options"]["is_disabled"] == true);
+  const std::string text = sent[0]["text"];
+  CHECK(text.find("Training Compute-Optimal Large Language Models") != std::string::npos);
+  CHECK(text.find("<a href=\"https://arxiv.org/abs/2203.15556") != std::string::npos);
+  CHECK(balanced_html(text));
+}
+
+TEST_CASE("telegram webhook: wrong or missing secret is 401 and nothing is processed") {
+  TelegramFixture f;
+  f.start("webhook");
+  CHECK(f.post_update(private_message(1, "what is Chinchilla?"), "wrong-secret").status == 401);
+  CHECK(f.post_update(private_message(2, "what is Chinchilla?"), "").status == 401);
+  CHECK(f.post_update(private_message(3, "what is Chinchilla?"), std::string(k_secret) + "x").status == 401);
+  CHECK(f.service->store().pending_inbound(10).empty());
+  CHECK(f.telegram.api.requests(k_bot + "/sendMessage").empty());
+  // Authenticated but malformed.
+  ClientRequest bad;
+  bad.url = "http://127.0.0.1:" + std::to_string(f.port) + "/telegram/webhook";
+  bad.body = "{nope";
+  bad.headers = {{"X-Telegram-Bot-Api-Secret-Token", k_secret}};
+  CHECK(f.client.send(bad).status == 400);
+}
+
+TEST_CASE("telegram webhook: groups are answered only when addressed; mentions after emoji are stripped right" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  f.start("webhook");
+  // Not addressed: plain group chatter, and a command for another bot.
+  CHECK(f.post_update(group_message(1, "anyone read the chinchilla paper?")).status == 200);
+  CHECK(f.post_update(group_message(2, "/ask@OtherBot what is Chinchilla?",
+                                    json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 13}}})))
+            .status == 200);
+  // Addressed with a mention that follows an emoji and CJK (UTF-16 offsets: 😀 is 2 units).
+  const std::string text =
+      "😀 问 @RoundupBot which paper showed smaller models trained on more tokens beat bigger ones?";
+  const std::string prefix = "😀 问 ";
+  const auto offset = roundup::adapters::telegram::utf16_length(prefix);
+  CHECK(offset == 5);
+  CHECK(f.post_update(group_message(3, text, json::array({{{"type", "mention"}, {"offset", offset}, {"length", 11}}})))
+            .status == 200);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 1));
+  REQUIRE(f.settled());
+  const auto sent = f.telegram.sent();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["chat_id"] == -1001);
+  CHECK(sent[0]["text"].get<std::string>().find("Training Compute-Optimal") != std::string::npos);
+}
+
+TEST_CASE("telegram: a 9,000-character answer goes out as several valid chunks with nothing lost" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 90; ++i) {
+    lines.push_back("Line " + std::to_string(i) + " <&> " + std::string(80, static_cast<char>('a' + i % 26)) + " 模型");
+  }
+  f.answerer = [lines](std::string_view) {
+    roundup::bot::Answer answer;
+    answer.kind = roundup::bot::Answer::Kind::answer;
+    answer.heading = "A long answer";
+    answer.lines = lines;
+    return answer;
+  };
+  f.start("webhook");
+  CHECK(f.post_update(private_message(5, "tell me everything")).status == 200);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 3));
+  REQUIRE(f.settled());
+  const auto sent = f.telegram.sent();
+  REQUIRE(sent.size() >= 3);
+  std::string all;
+  for (const auto& message : sent) {
+    const std::string chunk = message["text"];
+    CHECK(roundup::adapters::telegram::utf16_length(chunk) <= 4096);
+    CHECK(balanced_html(chunk));
+    all += chunk;
+  }
+  for (int i = 0; i < 90; ++i) CHECK(all.find("Line " + std::to_string(i) + " &lt;&amp;&gt; ") != std::string::npos);
+}
+
+TEST_CASE("telegram: 429 retry_after is obeyed; can't-parse-entities falls back to plain text" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  f.telegram.api.script(
+      k_bot + "/sendMessage",
+      FakeApi::json_reply(
+          R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})",
+          429));
+  f.telegram.api.script(
+      k_bot + "/sendMessage",
+      FakeApi::json_reply(
+          R"({"ok":false,"error_code":400,"description":"Bad Request: can't parse entities: unexpected end tag"})",
+          400));
+  f.start("webhook");
+  CHECK(f.post_update(private_message(7, "what is Chinchilla?")).status == 200);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 3));
+  REQUIRE(f.settled());
+  const auto requests = f.telegram.api.requests(k_bot + "/sendMessage");
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[1].at - requests[0].at >= std::chrono::milliseconds(1000));
+  const json html = json::parse(requests[1].request.body);
+  const json plain = json::parse(requests[2].request.body);
+  CHECK(html["parse_mode"] == "HTML");
+  CHECK_FALSE(plain.contains("parse_mode"));
+  CHECK(plain["text"].get<std::string>().find("<b>") == std::string::npos);
+  CHECK(plain["text"].get<std::string>().find("Chinchilla") != std::string::npos);
+  CHECK(f.service->store().outbox_state("telegram:update:7#0") == "delivered");
+}
+
+TEST_CASE("telegram polling: updates are answered once across a restart, the offset is persisted" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  f.telegram.push(private_message(1, "what is Chinchilla?", 11));
+  f.telegram.push(private_message(2, "which paper has 540B parameters?", 12));
+  f.start("polling");
+  CHECK(f.telegram.api.requests(k_bot + "/deleteWebhook").size() == 1);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 2));
+  REQUIRE(f.settled());
+  f.service->stop();
+  CHECK(f.service->store().value("telegram.offset") == "3");
+
+  // While the bot is down, two more updates arrive; one of them (3) was already recorded by a
+  // previous run that crashed before saving the offset.
+  f.telegram.push(private_message(3, "what was in the February 2023 roundup?", 13));
+  f.telegram.push(private_message(4, "what is PaLM?", 14));
+  f.service->store().accept_inbound(
+      "telegram:update:3", "telegram",
+      R"({"input":"what was in the February 2023 roundup?","chat_id":42,"message_id":13})", 0);
+  f.restart("polling");
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 4));
+  REQUIRE(f.settled());
+  const auto sent = f.telegram.sent();
+  std::map<std::int64_t, int> replies_per_question;
+  for (const auto& message : sent)
+    ++replies_per_question[message["reply_parameters"]["message_id"].get<std::int64_t>()];
+  CHECK(replies_per_question == std::map<std::int64_t, int>{{11, 1}, {12, 1}, {13, 1}, {14, 1}});
+  // The restarted poller asked from the persisted offset, never from 0.
+  std::vector<std::int64_t> offsets;
+  f.telegram.api.signal.update([&] { offsets = f.telegram.offsets; });
+  CHECK(std::find(offsets.begin(), offsets.end(), 0) != offsets.end());  // the very first poll
+  CHECK(offsets.back() == 5);
+}
+
+TEST_CASE("telegram polling: a 409 conflict is reported in one clear log line and backed off" * doctest::timeout(120)) {
+  TelegramFixture f;
+  std::ostringstream log;
+  roundup::log::set_sink(&log);
+  f.telegram.api.on(k_bot + "/getUpdates", [](const auto&) {
+    return FakeApi::json_reply(
+        R"({"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"})",
+        409);
+  });
+  f.start("polling");
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/getUpdates", 1));
+  f.service->stop();
+  roundup::log::set_sink(nullptr);
+  const std::string text = log.str();
+  CHECK(text.find("getUpdates conflict (409)") != std::string::npos);
+  // Backed off (max backoff is a minute): no hot loop of conflicts.
+  CHECK(f.telegram.api.requests(k_bot + "/getUpdates").size() == 1);
+}
