@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (serve_cmd->parsed()) {
+      // Before the index is opened (or built): a wrong token should not wait for that.
+      if (auto problems = config::check_runnable(runtime.config()); !problems.empty()) {
+        throw config::ConfigError(std::move(problems));
+      }
       log::set_level(log::parse_level(runtime.config().log_level));
       auto responder = std::make_shared<const bot::Responder>(runtime.responder(std::cerr));
       return app::run_service(runtime.config(),

@@ -8,6 +8,7 @@
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
 #include "adapters/slack/slack_service.h"
+#include "adapters/slack/socket_mode.h"
 #include "adapters/telegram/telegram_service.h"
 #include "bot/inbox.h"
 #include "bot/log.h"
@@ -42,6 +43,7 @@ struct Service::Impl {
   std::unique_ptr<bot::Outbox> outbox;
   std::unique_ptr<bot::Inbox> inbox;
   std::unique_ptr<adapters::slack::SlackService> slack;
+  std::unique_ptr<adapters::slack::SocketModeClient> slack_socket;
   std::unique_ptr<adapters::telegram::TelegramService> telegram;
   std::unique_ptr<http::Server> server;
   bool started = false;
@@ -119,6 +121,17 @@ unsigned short Service::start() {
                          [slack](const bot::InboundItem& item) { return slack->answer(item); });
     s.outbox->add_sender(std::string(adapters::slack::k_platform),
                          [slack](const bot::OutboxItem& item) { return slack->deliver(item); });
+    if (config.slack.mode == "socket") {
+      adapters::slack::SocketModeOptions socket_options;
+      socket_options.ca_file = client_options.ca_file;
+      socket_options.use_system_store = client_options.use_system_store;
+      if (s.hooks.socket_min_backoff.count() > 0) socket_options.min_backoff = s.hooks.socket_min_backoff;
+      s.slack_socket = std::make_unique<adapters::slack::SocketModeClient>(
+          socket_options, [slack] { return slack->open_socket_url(); },
+          [slack](const std::string& type, const nlohmann::json& payload) {
+            return slack->accept_envelope(type, payload);
+          });
+    }
   }
   if (config.telegram.enabled) {
     any_platform = true;
@@ -148,6 +161,7 @@ unsigned short Service::start() {
       std::make_unique<http::Server>(server_options, [&s](const http::Request& request) { return s.route(request); });
   const unsigned short port = s.server->start();
   if (s.telegram && config.telegram.mode == "polling") s.telegram->start_polling();
+  if (s.slack_socket) s.slack_socket->start();
   log::info("service", "listening", {{"address", listen->host}, {"port", std::to_string(port)}});
   return port;
 }
@@ -155,6 +169,7 @@ unsigned short Service::start() {
 void Service::stop() {
   Impl& s = *impl_;
   // Order: no new requests, then no new answers, then no new deliveries.
+  if (s.slack_socket) s.slack_socket->stop();
   if (s.telegram) s.telegram->stop();
   if (s.server) s.server->stop();
   if (s.inbox) s.inbox->stop();

@@ -23,6 +23,8 @@ struct ServiceHooks {
   // Telegram long polling: getUpdates wait, and the first reconnect backoff (tests shorten them).
   int telegram_poll_timeout_seconds = 50;
   std::chrono::milliseconds telegram_min_backoff{1000};
+  // Slack Socket Mode: first reconnect backoff (0 = the client's default).
+  std::chrono::milliseconds socket_min_backoff{0};
   // Called after every delivery attempt, on an outbox thread (tests wait on it).
   std::function<void()> on_delivery_attempt;
 };

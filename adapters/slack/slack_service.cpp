@@ -152,6 +152,23 @@ EventDecision SlackService::accept_event(const json& envelope) {
   return decision;
 }
 
+std::optional<json> SlackService::accept_envelope(const std::string& type, const json& payload) {
+  if (type == "events_api") {
+    accept_event(payload);
+    return std::nullopt;
+  }
+  if (type == "slash_commands" && payload.is_object()) {
+    // The same fields as the HTTP form, as a JSON object of strings.
+    std::map<std::string, std::string> fields;
+    for (const auto& [key, value] : payload.items()) {
+      if (value.is_string()) fields[key] = value.get<std::string>();
+    }
+    return accept_command(fields);
+  }
+  log::debug("slack", "socket envelope ignored", {{"type", type}});
+  return std::nullopt;
+}
+
 bool SlackService::response_url_allowed(const std::string& url) const {
   // response_url comes from an authenticated request, but we still only post to Slack's own hosts
   // (or the configured API's host, for tests and proxies), never to an arbitrary URL.

@@ -43,6 +43,12 @@ class SlackService {
   // `give_up_after`; throws ApiError for a permanent one (invalid_auth, ...).
   void connect(std::chrono::milliseconds give_up_after = std::chrono::seconds(60));
   const AuthIdentity& identity() const { return identity_; }
+  // Socket Mode: a fresh wss:// URL from apps.connections.open (app-level token). Throws ApiError.
+  std::string open_socket_url() { return api_.open_socket_connection(); }
+  // Socket Mode: one envelope's payload, already authenticated by the socket. Returns the ack
+  // payload (slash commands) or nullopt. Throws StateError when it cannot be recorded, so the
+  // envelope is not acked and Slack redelivers it.
+  std::optional<nlohmann::json> accept_envelope(const std::string& type, const nlohmann::json& payload);
 
   // HTTP routes (Events API mode). 401 with no body for anything not signed correctly; 400 for
   // a signed but malformed body; 200 otherwise (ignored events are acked too, so Slack does not

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/http/client.h"
+#include "tests/support/child_process.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -163,4 +165,44 @@ TEST_CASE("cli: search builds the index first when there is none, and a stale em
       run_process({ROUNDUP_BINARY, "--config", (other / "c.json").string(), "search", "x"}, other.path());
   CHECK(stale.exit_code == 1);
   CHECK(stale.err.find("roundup-bot index") != std::string::npos);
+}
+
+TEST_CASE("cli: serve refuses a configuration that cannot run, naming every key (exit 2)") {
+  TempDir tmp;
+  write_file(tmp / "c.json", R"({"listen": "127.0.0.1:0", "slack": {"bot_token": "xoxp-user"}})");
+  const auto r = run_process({ROUNDUP_BINARY, "--config", (tmp / "c.json").string(), "serve"}, tmp.path());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("slack.bot_token") != std::string::npos);
+  CHECK(r.err.find("slack.signing_secret") != std::string::npos);
+  CHECK(r.err.find("xoxp-user") == std::string::npos);  // secrets are never echoed
+}
+
+TEST_CASE("cli: serve with no platform answers health checks and exits 0 on SIGTERM" * doctest::timeout(120)) {
+  TempDir tmp;
+  const std::string root = ROUNDUP_SOURCE_DIR;
+  write_file(tmp / "c.json", json{{"corpus_dir", root + "/data/roundups"},
+                                  {"data_dir", (tmp / "var").string()},
+                                  {"listen", "127.0.0.1:0"},
+                                  {"retrieval", {{"lexicon_dir", root + "/data/lexicon"}}}}
+                                 .dump());
+  roundup::testing::ChildProcess serve({ROUNDUP_BINARY, "--config", (tmp / "c.json").string(), "serve"}, tmp.path());
+  REQUIRE(serve.read_until("no chat platform is enabled"));
+  const auto listening = serve.read_until("msg=listening");
+  REQUIRE_MESSAGE(listening, serve.seen());
+  const auto port_at = listening->find("port=");
+  REQUIRE(port_at != std::string::npos);
+  const std::string port = listening->substr(port_at + 5);
+
+  roundup::adapters::http::HttpsClient client;
+  roundup::adapters::http::ClientRequest health;
+  health.method = "GET";
+  health.url = "http://127.0.0.1:" + port + "/healthz";
+  CHECK(client.send(health).status == 200);
+  roundup::adapters::http::ClientRequest slack;
+  slack.url = "http://127.0.0.1:" + port + "/slack/events";
+  CHECK(client.send(slack).status == 404);  // Slack is not enabled
+
+  serve.signal(SIGTERM);
+  REQUIRE(serve.read_until("msg=stopped"));
+  CHECK(serve.wait() == 0);
 }

@@ -11,6 +11,7 @@
 #include "adapters/slack/signature.h"
 #include "tests/support/bundled_responder.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/fake_socket_mode.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -280,4 +281,68 @@ TEST_CASE("slack service: a configuration that cannot run is refused before star
   config.slack.enabled = true;
   CHECK_THROWS_AS(roundup::app::Service(config, [](std::string_view) { return roundup::bot::Answer{}; }),
                   roundup::config::ConfigError);
+}
+
+TEST_CASE("slack service, Socket Mode: hello, event, ack, reply; forced disconnect, reconnect, next event answered" *
+          doctest::timeout(120)) {
+  roundup::testing::FakeSocketMode socket;
+  SlackFixture f;
+  f.slack.on("/api/apps.connections.open", [&socket](const auto& request) {
+    // The app-level token, not the bot token, opens connections.
+    if (request.headers.at("authorization") != "Bearer xapp-test-token") {
+      return FakeApi::json_reply(R"({"ok":false,"error":"invalid_auth"})");
+    }
+    return FakeApi::json_reply(json{{"ok", true}, {"url", socket.url()}}.dump());
+  });
+  auto config = roundup::testing::bundled_config(f.data.path());
+  config.listen = "127.0.0.1:0";
+  config.tls.ca_file = roundup::testing::test_pki().ca_file;
+  config.slack.enabled = true;
+  config.slack.mode = "socket";
+  config.slack.app_token.value = "xapp-test-token";
+  config.slack.bot_token.value = "xoxb-test-token";
+  config.slack.api_base = f.slack.base() + "/api";
+  auto responder = roundup::testing::bundled_responder();
+  roundup::app::ServiceHooks hooks;
+  hooks.tls_ca_only = true;
+  hooks.socket_min_backoff = std::chrono::milliseconds(20);
+  hooks.on_delivery_attempt = [&f] { f.slack.signal.notify(); };
+  f.service = std::make_unique<roundup::app::Service>(
+      config, [responder](std::string_view input) { return responder->handle(input); }, hooks);
+  f.port = f.service->start();
+  REQUIRE(socket.wait_connections(1));
+
+  const auto envelope = [](const std::string& id, const std::string& event_id, const std::string& text) {
+    return json{{"envelope_id", id},
+                {"type", "events_api"},
+                {"accepts_response_payload", false},
+                {"payload", json::parse(mention_event(event_id, text))}};
+  };
+  socket.send(
+      envelope("env-1", "EvS1", "<@UBOT> which paper showed smaller models trained on more tokens beat bigger ones?"));
+  REQUIRE(socket.wait_ack("env-1"));
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  CHECK(json::parse(f.slack.requests("/api/chat.postMessage")[0].request.body)["text"].get<std::string>().find(
+            "Training Compute-Optimal") != std::string::npos);
+
+  // Slack redelivers the same event on the same socket: acked again, answered once.
+  socket.send(
+      envelope("env-1b", "EvS1", "<@UBOT> which paper showed smaller models trained on more tokens beat bigger ones?"));
+  REQUIRE(socket.wait_ack("env-1b"));
+
+  socket.disconnect("refresh_requested");
+  REQUIRE(socket.wait_connections(2));
+  CHECK(f.slack.requests("/api/apps.connections.open").size() >= 2);  // a fresh URL per connection
+  socket.send(envelope("env-2", "EvS2", "<@UBOT> what is PaLM?"));
+  REQUIRE(socket.wait_ack("env-2"));
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
+
+  // An abrupt drop: reconnected with backoff, the next event is answered.
+  socket.drop();
+  REQUIRE(socket.wait_connections(3));
+  socket.send(envelope("env-3", "EvS3", "<@UBOT> what was in the February 2023 roundup?"));
+  REQUIRE(socket.wait_ack("env-3"));
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 3));
+  REQUIRE(f.settled());
+  CHECK(f.slack.requests("/api/chat.postMessage").size() == 3);
 }

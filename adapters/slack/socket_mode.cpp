@@ -1,0 +1,681 @@
+#include "adapters/slack/socket_mode.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cctype>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+#include "adapters/slack/web_api.h"
+#include "bot/log.h"
+
+// Asio's SSL implementation is compiled once, in adapters/http/client.cpp (roundup_http); this
+// file only uses it, like every other user of the separately compiled Asio and Beast.
+
+namespace roundup::adapters::slack {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto k_use_tuple = net::as_tuple(net::use_awaitable);
+constexpr std::string_view k_component = "slack";
+
+// Largest websocket message accepted. Slack's envelopes are a few KiB; interactive payloads with
+// a whole view can reach a few hundred. A larger message fails the connection (and Slack would
+// redeliver it), so the limit is generous.
+constexpr std::size_t k_max_message_bytes = 16 << 20;
+
+constexpr std::string_view k_user_agent = "roundup-bot/0.1 (Slack Socket Mode)";
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string millis(std::chrono::milliseconds duration) {
+  return std::to_string(duration.count());
+}
+
+// The parts of a Socket Mode URL the client needs. Only `host` may appear in logs: the target's
+// query carries the connection ticket.
+struct SocketUrl {
+  bool tls = true;
+  std::string host;  // lower-cased; an IPv6 literal without its brackets
+  bool host_is_ip = false;
+  std::string port;        // decimal
+  std::string host_field;  // Host header: host (bracketed if IPv6) plus ":port" if not the default
+  std::string target;      // "/path?query"
+};
+
+// Throws std::invalid_argument with a reason that never quotes the URL.
+SocketUrl parse_socket_url(std::string_view text) {
+  const auto fail = [](const std::string& why) -> SocketUrl {
+    throw std::invalid_argument("bad Socket Mode URL: " + why);
+  };
+  SocketUrl url;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return fail("no scheme");
+  const auto scheme = to_lower(text.substr(0, scheme_end));
+  if (scheme == "wss") {
+    url.tls = true;
+  } else if (scheme == "ws") {
+    url.tls = false;
+  } else {
+    return fail("scheme must be wss or ws");
+  }
+  text.remove_prefix(scheme_end + 3);
+  if (const auto fragment = text.find('#'); fragment != std::string_view::npos) text = text.substr(0, fragment);
+
+  const auto authority_end = text.find_first_of("/?");
+  const auto authority = text.substr(0, authority_end);
+  std::string target(authority_end == std::string_view::npos ? std::string_view() : text.substr(authority_end));
+  if (target.empty() || target.front() == '?') target.insert(0, "/");
+  for (const char c : target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return fail("control character or space in the path");
+  }
+  url.target = std::move(target);
+
+  if (authority.find('@') != std::string_view::npos) return fail("user info is not supported");
+  std::string_view host;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return fail("unterminated IPv6 literal");
+    host = authority.substr(1, close - 1);
+    const auto rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return fail("junk after IPv6 literal");
+      port = rest.substr(1);
+    }
+    boost::system::error_code ec;
+    (void)net::ip::make_address_v6(std::string(host), ec);
+    if (ec) return fail("bad IPv6 literal");
+    url.host_is_ip = true;
+  } else {
+    const auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    for (const char c : host) {
+      const auto u = static_cast<unsigned char>(c);
+      if (std::isalnum(u) == 0 && c != '-' && c != '.' && c != '_') return fail("bad character in host");
+    }
+    boost::system::error_code ec;
+    (void)net::ip::make_address_v4(std::string(host), ec);
+    url.host_is_ip = !ec;
+  }
+  if (host.empty()) return fail("no host");
+  url.host = to_lower(host);
+
+  const std::string default_port = url.tls ? "443" : "80";
+  if (port.empty()) {
+    url.port = default_port;
+  } else {
+    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return fail("bad port");
+    }
+    const auto number = std::stoul(std::string(port));
+    if (number == 0 || number > 65535) return fail("bad port");
+    url.port = std::to_string(number);
+  }
+  const bool ipv6 = url.host.find(':') != std::string::npos;
+  const std::string bracketed = ipv6 ? "[" + url.host + "]" : url.host;
+  url.host_field = url.port == default_port ? bracketed : bracketed + ":" + url.port;
+  return url;
+}
+
+std::string string_field(const json& object, const char* name) {
+  const auto found = object.find(name);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+using PlainWebsocket = websocket::stream<beast::tcp_stream>;
+using TlsWebsocket = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+// One connection attempt and, once open, one websocket session. Touched only on the client's
+// thread. Never moved: the websocket's timers refer to it.
+struct Connection {
+  Connection(const net::any_io_executor& executor, ssl::context* tls_context, std::string host)
+      : hello_timer(executor), host(std::move(host)) {
+    if (tls_context != nullptr) {
+      tls.emplace(executor, *tls_context);
+    } else {
+      plain.emplace(executor);
+    }
+  }
+  beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : beast::get_lowest_layer(*plain); }
+
+  std::optional<PlainWebsocket> plain;
+  std::optional<TlsWebsocket> tls;
+  net::steady_timer hello_timer;  // drops a connection on which no hello arrives
+  std::string host;               // for log lines
+  bool open = false;              // websocket handshake done, no close started: a polite close is possible
+  bool closing = false;           // a websocket close is under way
+  bool hello = false;
+  bool hello_timed_out = false;
+};
+
+// How a session ended, which decides how soon to reconnect.
+enum class SessionEnd {
+  dropped,        // read/write error, EOF, close frame from Slack, ping timeout, no hello: back off
+  refresh,        // Slack's "disconnect" (warning, refresh_requested, ...): reconnect at once
+  link_disabled,  // Slack's "disconnect" with link_disabled: back off
+  stopped,        // stop() was called
+};
+
+// What to do after one received message: an ack to write, and/or the end of the session.
+struct Step {
+  std::optional<std::string> ack;
+  std::optional<SessionEnd> end;
+};
+
+}  // namespace
+
+struct SocketModeClient::Impl {
+  Impl(SocketModeOptions options, UrlSource url_source, EnvelopeHandler handler);
+
+  net::awaitable<void> run();
+  // One URL, one connection, one session; returns how long to wait before the next attempt.
+  net::awaitable<std::chrono::milliseconds> attempt();
+  // Resolve, connect, TLS and websocket handshakes; null after a failure (logged) or stop().
+  net::awaitable<std::shared_ptr<Connection>> open(const SocketUrl& url);
+  template <class Websocket>
+  net::awaitable<void> handshake(Connection& connection, Websocket& ws, const SocketUrl& url, beast::error_code& ec);
+  template <class Websocket>
+  net::awaitable<SessionEnd> serve(Connection& connection, Websocket& ws);
+  Step on_message(Connection& connection, const std::string& text);
+
+  std::chrono::milliseconds next_backoff();
+  void touch() { last_activity_.store(Clock::now().time_since_epoch().count()); }
+  void request_stop();  // client thread
+
+  const SocketModeOptions options_;
+  const UrlSource url_source_;
+  const EnvelopeHandler handler_;
+  ssl::context tls_context_{ssl::context::tls_client};
+
+  std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> connections_{0};
+  std::atomic<Clock::rep> last_activity_{Clock::now().time_since_epoch().count()};
+
+  // Client thread only. The thread is the strand: every read, write and close of a connection
+  // happens on it, and a session reads and writes from one coroutine, so acks go out in order.
+  bool stopping_ = false;
+  unsigned failures_ = 0;  // consecutive attempts without a hello
+  std::mt19937 random_{std::random_device{}()};
+
+  // Declared before what uses it, so those are destroyed first.
+  net::io_context io_context_{1};
+  net::steady_timer backoff_timer_{io_context_};
+  std::shared_ptr<tcp::resolver> resolver_;  // during a DNS lookup, so stop() can cancel it
+  std::shared_ptr<Connection> current_;      // during an attempt, so stop() can end it
+
+  std::mutex lifecycle_mutex_;  // serialises start() and stop()
+  bool started_ = false;
+  bool stopped_ = false;
+  std::thread thread_;
+};
+
+SocketModeClient::Impl::Impl(SocketModeOptions options, UrlSource url_source, EnvelopeHandler handler)
+    : options_(std::move(options)), url_source_(std::move(url_source)), handler_(std::move(handler)) {
+  if (!url_source_) throw std::invalid_argument("SocketModeClient needs a URL source");
+  if (!handler_) throw std::invalid_argument("SocketModeClient needs an envelope handler");
+  tls_context_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  SSL_CTX_set_min_proto_version(tls_context_.native_handle(), TLS1_2_VERSION);
+  tls_context_.set_verify_mode(ssl::verify_peer);
+  if (options_.use_system_store) {
+    beast::error_code ec;
+    tls_context_.set_default_verify_paths(ec);
+    if (ec) throw std::runtime_error("Socket Mode: cannot use the system CA store: " + ec.message());
+  }
+  if (!options_.ca_file.empty()) {
+    beast::error_code ec;
+    tls_context_.load_verify_file(options_.ca_file, ec);
+    if (ec) throw std::runtime_error("Socket Mode: cannot load CA file '" + options_.ca_file + "': " + ec.message());
+  }
+}
+
+std::chrono::milliseconds SocketModeClient::Impl::next_backoff() {
+  const auto floor = std::max(options_.min_backoff, std::chrono::milliseconds(1));
+  const auto ceiling = std::max(options_.max_backoff, floor);
+  auto base = floor;
+  for (unsigned i = 0; i < failures_ && base < ceiling; ++i) base *= 2;
+  base = std::min(base, ceiling);
+  failures_ = std::min(failures_ + 1, 64U);
+  std::uniform_int_distribution<std::chrono::milliseconds::rep> jitter(base.count() / 2, base.count());
+  return std::chrono::milliseconds(jitter(random_));
+}
+
+net::awaitable<void> SocketModeClient::Impl::run() {
+  while (!stopping_) {
+    std::chrono::milliseconds delay{0};
+    try {
+      delay = co_await attempt();
+    } catch (const std::exception& error) {
+      // Everything expected comes back as a value; this only keeps a bug from ending the client.
+      log::error(k_component, "Socket Mode attempt failed unexpectedly; retrying", {{"error", error.what()}});
+      delay = next_backoff();
+    }
+    // A dropped connection's socket may still be open; a stop's polite close owns it until done.
+    if (current_ && !stopping_) current_->tcp().close();
+    current_.reset();
+    connected_.store(false);
+    if (stopping_) break;
+    if (delay.count() > 0) {
+      backoff_timer_.expires_after(delay);
+      auto [ec] = co_await backoff_timer_.async_wait(k_use_tuple);
+      (void)ec;  // cancelled only by stop(), checked above
+    }
+  }
+}
+
+net::awaitable<std::chrono::milliseconds> SocketModeClient::Impl::attempt() {
+  std::string url_text;
+  try {
+    url_text = url_source_();
+  } catch (const ApiError& error) {
+    if (!error.retryable()) {
+      log::error(k_component, "cannot open a Socket Mode connection; check the app-level token, retrying",
+                 {{"error", error.error()}, {"retry_in_ms", millis(options_.max_backoff)}});
+      co_return options_.max_backoff;
+    }
+    const auto delay = std::max(next_backoff(), error.retry_after());
+    log::warn(k_component, "cannot open a Socket Mode connection; retrying",
+              {{"error", error.error()}, {"retry_in_ms", millis(delay)}});
+    co_return delay;
+  } catch (const std::exception& error) {
+    const auto delay = next_backoff();
+    log::warn(k_component, "cannot get a Socket Mode URL; retrying",
+              {{"error", error.what()}, {"retry_in_ms", millis(delay)}});
+    co_return delay;
+  }
+
+  SocketUrl url;
+  try {
+    url = parse_socket_url(url_text);
+  } catch (const std::invalid_argument& error) {
+    log::error(k_component, "unusable Socket Mode URL; retrying",
+               {{"error", error.what()}, {"retry_in_ms", millis(options_.max_backoff)}});
+    co_return options_.max_backoff;
+  }
+
+  auto connection = co_await open(url);
+  if (stopping_) co_return std::chrono::milliseconds(0);
+  if (!connection) co_return next_backoff();
+
+  SessionEnd end = SessionEnd::dropped;
+  if (connection->tls) {
+    end = co_await serve(*connection, *connection->tls);
+  } else {
+    end = co_await serve(*connection, *connection->plain);
+  }
+  switch (end) {
+    case SessionEnd::stopped: co_return std::chrono::milliseconds(0);
+    case SessionEnd::refresh:
+      // At once, unless the connection never became usable: a server that sends disconnect
+      // straight away must not make us spin.
+      if (connection->hello) co_return std::chrono::milliseconds(0);
+      co_return next_backoff();
+    case SessionEnd::link_disabled: {
+      const auto delay = next_backoff();
+      log::error(k_component, "Slack disabled this Socket Mode link (link_disabled); retrying",
+                 {{"host", url.host}, {"retry_in_ms", millis(delay)}});
+      co_return delay;
+    }
+    case SessionEnd::dropped: {
+      const auto delay = next_backoff();
+      log::info(k_component, "Socket Mode reconnecting", {{"host", url.host}, {"retry_in_ms", millis(delay)}});
+      co_return delay;
+    }
+  }
+  co_return next_backoff();
+}
+
+net::awaitable<std::shared_ptr<Connection>> SocketModeClient::Impl::open(const SocketUrl& url) {
+  auto executor = co_await net::this_coro::executor;
+  const auto deadline = Clock::now() + options_.handshake_timeout;
+  const auto fail = [&](std::string_view stage, const beast::error_code& ec, std::string detail = {}) {
+    if (stopping_) return;
+    std::string error = ec == beast::error::timeout ? std::string("timed out") : ec.message();
+    if (!detail.empty()) error += " (" + detail + ")";
+    log::warn(k_component, "Socket Mode connection failed",
+              {{"host", url.host}, {"stage", std::string(stage)}, {"error", error}});
+  };
+
+  // DNS. beast::tcp_stream's deadline does not cover the resolver, so a timer cancels it.
+  resolver_ = std::make_shared<tcp::resolver>(executor);
+  net::steady_timer resolve_timer(executor, deadline);
+  resolve_timer.async_wait([resolver = resolver_](const beast::error_code& ec) {
+    if (!ec) resolver->cancel();
+  });
+  auto flags = tcp::resolver::numeric_service;
+  if (url.host_is_ip) flags |= tcp::resolver::numeric_host;
+  auto [resolve_ec, endpoints] = co_await resolver_->async_resolve(url.host, url.port, flags, k_use_tuple);
+  resolve_timer.cancel();
+  resolver_.reset();
+  if (stopping_) co_return nullptr;
+  if (resolve_ec) {
+    fail("DNS lookup", Clock::now() >= deadline ? beast::error_code(beast::error::timeout) : resolve_ec);
+    co_return nullptr;
+  }
+
+  auto connection = std::make_shared<Connection>(executor, url.tls ? &tls_context_ : nullptr, url.host);
+  current_ = connection;
+  auto& stream = connection->tcp();
+  stream.expires_at(deadline);
+  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, k_use_tuple);
+  (void)endpoint;
+  if (stopping_) co_return nullptr;
+  if (connect_ec) {
+    fail("TCP connect", connect_ec);
+    co_return nullptr;
+  }
+  // Acks are small frames that Slack waits for; Nagle's algorithm would hold them back behind
+  // the peer's delayed ACK.
+  beast::error_code no_delay_ec;
+  stream.socket().set_option(tcp::no_delay(true), no_delay_ec);
+
+  if (connection->tls) {
+    SSL* ssl_handle = connection->tls->next_layer().native_handle();
+    // As in the HTTPS client: name checks happen inside OpenSSL's chain verification; an IP
+    // literal is matched against IP SANs and gets no SNI (RFC 6066).
+    const bool name_set = url.host_is_ip
+                              ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), url.host.c_str()) == 1
+                              : SSL_set_tlsext_host_name(ssl_handle, url.host.c_str()) == 1 &&
+                                    SSL_set1_host(ssl_handle, url.host.c_str()) == 1;
+    if (!name_set) {
+      log::error(k_component, "Socket Mode: cannot set the expected host name for verification", {{"host", url.host}});
+      co_return nullptr;
+    }
+    stream.expires_at(deadline);
+    auto [tls_ec] = co_await connection->tls->next_layer().async_handshake(ssl::stream_base::client, k_use_tuple);
+    if (stopping_) co_return nullptr;
+    if (tls_ec) {
+      const auto verify_result = SSL_get_verify_result(ssl_handle);
+      fail("TLS handshake", tls_ec, verify_result != X509_V_OK ? X509_verify_cert_error_string(verify_result) : "");
+      co_return nullptr;
+    }
+  }
+
+  beast::error_code ws_ec;
+  if (connection->tls) {
+    co_await handshake(*connection, *connection->tls, url, ws_ec);
+  } else {
+    co_await handshake(*connection, *connection->plain, url, ws_ec);
+  }
+  if (stopping_) co_return nullptr;
+  if (ws_ec) {
+    fail("websocket handshake", ws_ec);
+    co_return nullptr;
+  }
+  connection->open = true;
+  touch();
+
+  // Slack says hello straight away; a connection that stays silent is no use.
+  connection->hello_timer.expires_after(options_.handshake_timeout);
+  connection->hello_timer.async_wait([weak = std::weak_ptr<Connection>(connection)](const beast::error_code& ec) {
+    const auto alive = weak.lock();
+    if (ec || !alive || alive->hello || alive->closing) return;
+    alive->hello_timed_out = true;  // the session's read fails and says why
+    alive->tcp().close();
+  });
+  co_return connection;
+}
+
+template <class Websocket>
+net::awaitable<void> SocketModeClient::Impl::handshake(Connection& connection, Websocket& ws, const SocketUrl& url,
+                                                       beast::error_code& ec) {
+  // From here on the websocket's own timers apply: handshake_timeout for the handshake and the
+  // close, and the idle timeout with keep-alive pings (a ping after idle/2 of silence).
+  connection.tcp().expires_never();
+  websocket::stream_base::timeout timeouts;
+  timeouts.handshake_timeout = options_.handshake_timeout;
+  if (options_.ping_interval.count() > 0) {
+    timeouts.idle_timeout = 2 * options_.ping_interval;
+    timeouts.keep_alive_pings = true;
+  } else {
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
+  }
+  ws.set_option(timeouts);
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::request_type& request) { request.set(beast::http::field::user_agent, k_user_agent); }));
+  ws.read_message_max(k_max_message_bytes);
+  ws.control_callback([this](websocket::frame_type, beast::string_view) { touch(); });
+  auto [handshake_ec] = co_await ws.async_handshake(url.host_field, url.target, k_use_tuple);
+  ec = handshake_ec;
+  if (!ec) ws.text(true);
+}
+
+template <class Websocket>
+net::awaitable<SessionEnd> SocketModeClient::Impl::serve(Connection& connection, Websocket& ws) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    buffer.clear();
+    auto [read_ec, read] = co_await ws.async_read(buffer, k_use_tuple);
+    (void)read;
+    if (stopping_) co_return SessionEnd::stopped;
+    if (read_ec) {
+      std::string reason = read_ec.message();
+      if (read_ec == beast::error::timeout) {
+        reason = "no traffic and no pong for two ping intervals";
+      } else if (read_ec == websocket::error::closed) {
+        reason = "closed by Slack (code " + std::to_string(ws.reason().code) + ")";
+      } else if (connection.hello_timed_out) {
+        reason = "no hello within the handshake timeout";
+      }
+      log::warn(k_component, "Socket Mode connection lost", {{"host", connection.host}, {"reason", reason}});
+      co_return SessionEnd::dropped;
+    }
+    touch();
+    if (!ws.got_text()) {
+      log::warn(k_component, "ignoring a binary Socket Mode frame", {{"host", connection.host}});
+      continue;
+    }
+
+    const Step step = on_message(connection, beast::buffers_to_string(buffer.data()));
+    if (step.ack) {
+      auto [write_ec, written] = co_await ws.async_write(net::buffer(*step.ack), k_use_tuple);
+      (void)written;
+      if (stopping_) co_return SessionEnd::stopped;
+      if (write_ec) {
+        log::warn(k_component, "Socket Mode connection lost while acking; Slack will redeliver",
+                  {{"host", connection.host}, {"reason", write_ec.message()}});
+        co_return SessionEnd::dropped;
+      }
+    }
+    if (step.end) {
+      connection.open = false;
+      connection.closing = true;
+      connection.hello_timer.cancel();
+      connected_.store(false);
+      // Polite and bounded by handshake_timeout; Slack usually closes by itself, so an error here
+      // is expected and changes nothing.
+      auto [close_ec] = co_await ws.async_close(websocket::close_code::normal, k_use_tuple);
+      (void)close_ec;
+      connection.tcp().close();
+      co_return stopping_ ? SessionEnd::stopped : *step.end;
+    }
+  }
+}
+
+Step SocketModeClient::Impl::on_message(Connection& connection, const std::string& text) {
+  const json message = json::parse(text, nullptr, false);
+  if (message.is_discarded() || !message.is_object()) {
+    log::warn(k_component, "ignoring a Socket Mode frame that is not a JSON object",
+              {{"host", connection.host}, {"bytes", std::to_string(text.size())}});
+    return {};
+  }
+  const std::string type = string_field(message, "type");
+
+  if (type == "hello") {
+    if (!connection.hello) {
+      connection.hello = true;
+      connection.hello_timer.cancel();
+      failures_ = 0;
+      connected_.store(true);
+      ++connections_;
+      std::string num_connections;
+      if (const auto found = message.find("num_connections"); found != message.end() && found->is_number_integer()) {
+        num_connections = std::to_string(found->get<long long>());
+      }
+      log::info(k_component, "Socket Mode connected",
+                {{"host", connection.host}, {"num_connections", num_connections}});
+    }
+    return {};
+  }
+
+  if (type == "disconnect") {
+    const std::string reason = string_field(message, "reason");
+    if (reason == "link_disabled") return {std::nullopt, SessionEnd::link_disabled};
+    log::info(k_component, "Slack asked to reconnect", {{"host", connection.host}, {"reason", reason}});
+    return {std::nullopt, SessionEnd::refresh};
+  }
+
+  const std::string envelope_id = string_field(message, "envelope_id");
+  if (envelope_id.empty()) {
+    log::debug(k_component, "ignoring a Socket Mode message without envelope_id", {{"type", type}});
+    return {};
+  }
+  json ack = {{"envelope_id", envelope_id}};
+  if (type == "events_api" || type == "slash_commands" || type == "interactive") {
+    const auto payload = message.find("payload");
+    static const json k_empty_payload = json::object();
+    try {
+      auto reply = handler_(type, payload != message.end() ? *payload : k_empty_payload);
+      if (reply) ack["payload"] = std::move(*reply);
+    } catch (const std::exception& error) {
+      log::warn(k_component, "Socket Mode envelope not accepted; not acked, Slack will redeliver it",
+                {{"envelope_id", envelope_id}, {"type", type}, {"error", error.what()}});
+      return {};
+    } catch (...) {
+      log::warn(k_component, "Socket Mode envelope not accepted; not acked, Slack will redeliver it",
+                {{"envelope_id", envelope_id}, {"type", type}, {"error", "non-standard exception"}});
+      return {};
+    }
+  } else {
+    // Acked so Slack does not redeliver what we could never handle.
+    log::warn(k_component, "unsupported Socket Mode envelope type; acked and ignored",
+              {{"envelope_id", envelope_id}, {"type", type}});
+  }
+  return {ack.dump(-1, ' ', false, json::error_handler_t::replace), std::nullopt};
+}
+
+void SocketModeClient::Impl::request_stop() {
+  stopping_ = true;
+  connected_.store(false);
+  backoff_timer_.cancel();
+  if (resolver_) resolver_->cancel();
+  const auto connection = current_;
+  if (!connection) return;
+  connection->hello_timer.cancel();
+  if (connection->closing) return;  // a close is already under way, bounded by handshake_timeout
+  if (!connection->open) {
+    // Connecting or in a handshake: nothing to be polite to.
+    connection->tcp().close();
+    return;
+  }
+  connection->open = false;
+  connection->closing = true;
+  // Beast allows a close while the session's read (and possibly an ack write) is pending; they
+  // complete once the close is done, and the session sees stopping_.
+  net::co_spawn(
+      io_context_,
+      [](std::shared_ptr<Connection> closing) -> net::awaitable<void> {
+        if (closing->tls) {
+          auto [ec] = co_await closing->tls->async_close(websocket::close_code::going_away, k_use_tuple);
+          (void)ec;
+        } else {
+          auto [ec] = co_await closing->plain->async_close(websocket::close_code::going_away, k_use_tuple);
+          (void)ec;
+        }
+        closing->tcp().close();
+      }(connection),
+      net::detached);
+}
+
+SocketModeClient::SocketModeClient(SocketModeOptions options, UrlSource url_source, EnvelopeHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(url_source), std::move(handler))) {}
+
+SocketModeClient::~SocketModeClient() {
+  stop();
+}
+
+void SocketModeClient::start() {
+  auto& impl = *impl_;
+  std::lock_guard lock(impl.lifecycle_mutex_);
+  if (impl.started_) throw std::logic_error("SocketModeClient::start called twice");
+  impl.started_ = true;
+  if (impl.stopped_) return;
+  net::co_spawn(impl.io_context_, impl.run(), [](const std::exception_ptr& error) {
+    if (error) log::error(k_component, "Socket Mode client ended with an unexpected exception");
+  });
+  impl.thread_ = std::thread([&impl] {
+    // run() ends once the connect loop has seen stop() and the polite close is done.
+    for (;;) {
+      try {
+        impl.io_context_.run();
+        return;
+      } catch (const std::exception& error) {
+        log::error(k_component, "Socket Mode thread caught an exception", {{"error", error.what()}});
+      }
+    }
+  });
+}
+
+void SocketModeClient::stop() {
+  auto& impl = *impl_;
+  std::lock_guard lock(impl.lifecycle_mutex_);
+  if (impl.stopped_) return;
+  impl.stopped_ = true;
+  if (!impl.thread_.joinable()) return;
+  net::post(impl.io_context_, [&impl] { impl.request_stop(); });
+  impl.thread_.join();
+}
+
+bool SocketModeClient::connected() const {
+  return impl_->connected_.load();
+}
+
+std::uint64_t SocketModeClient::connections() const {
+  return impl_->connections_.load();
+}
+
+std::chrono::steady_clock::time_point SocketModeClient::last_activity() const {
+  return Clock::time_point(Clock::duration(impl_->last_activity_.load()));
+}
+
+}  // namespace roundup::adapters::slack
