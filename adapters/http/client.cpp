@@ -30,10 +30,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-// Asio's SSL implementation is compiled here, once, like the rest of Asio in asio_impl.cpp (the
-// library is built with BOOST_ASIO_SEPARATE_COMPILATION).
-#include <boost/asio/ssl/impl/src.hpp>
-
 namespace roundup::adapters::http {
 
 namespace net = boost::asio;
@@ -572,6 +568,16 @@ ClientResponse HttpsClient::send(const ClientRequest& request) {
     // The exchange was destroyed unfinished: only happens when the client is destroyed.
     throw TransportError(TransportError::Kind::io, what + ": HTTP client shut down");
   }
+}
+
+void HttpsClient::shut_down() {
+  auto& impl = *impl_;
+  std::promise<void> done;
+  net::post(impl.io_context_, [&impl, &done] {
+    impl.shut_down();
+    done.set_value();
+  });
+  done.get_future().wait();
 }
 
 void HttpsClient::close_idle() {

@@ -109,6 +109,10 @@ class HttpsClient {
   // Nothing else is retried: retrying after a timeout or a server error is the caller's call.
   ClientResponse send(const ClientRequest& request);
 
+  // Fails every send() in flight at once with TransportError (io), and every later one too.
+  // Irreversible; for stopping a thread blocked in a long poll. Thread-safe.
+  void shut_down();
+
   // Closes all idle pooled connections (politely: TLS close_notify, in the background).
   void close_idle();
 

@@ -70,6 +70,7 @@ TelegramService::TelegramService(const config::TelegramConfig& config, http::Htt
                                  bot::Answerer answerer, TelegramTimings timings)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value),
+      poll_client_(poll_client),
       poll_api_(poll_client, config.api_base, config.bot_token.value),
       store_(store),
       inbox_(inbox),
@@ -173,7 +174,11 @@ void TelegramService::stop() {
     stopping_ = true;
   }
   stop_signal_.notify_all();
-  if (poller_.joinable()) poller_.join();
+  if (poller_.joinable()) {
+    // A long poll can hold the request for poll_timeout_seconds; cut it short.
+    poll_client_.shut_down();
+    poller_.join();
+  }
 }
 
 std::chrono::steady_clock::time_point TelegramService::last_poll() const {

@@ -40,7 +40,8 @@ struct TelegramTimings {
 class TelegramService {
  public:
   // `poll_client` is used only by the polling loop (its long requests must not hold up replies
-  // on the shared client); it may be the same object as `client` in webhook mode.
+  // on the shared client), and stop() shuts it down to end a long poll at once; in webhook
+  // mode it is never used.
   TelegramService(const config::TelegramConfig& config, http::HttpsClient& client, http::HttpsClient& poll_client,
                   bot::StateStore& store, bot::Inbox& inbox, bot::Answerer answerer, TelegramTimings timings = {});
   ~TelegramService();  // stop()
@@ -77,6 +78,7 @@ class TelegramService {
 
   config::TelegramConfig config_;
   BotApi api_;
+  http::HttpsClient& poll_client_;
   BotApi poll_api_;
   bot::StateStore& store_;
   bot::Inbox& inbox_;

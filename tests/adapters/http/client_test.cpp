@@ -561,6 +561,24 @@ TEST_CASE("http client: destroying the client ends an in-flight send at once") {
   CHECK(in_flight.get() == Kind::io);
 }
 
+TEST_CASE("http client: shut_down ends an in-flight send at once, and later sends fail too") {
+  auto gate = std::make_shared<Gate>();
+  http::Server server(server_options(), [gate](const http::Request& request) { return gate->handler()(request); });
+  const auto port = server.start();
+  GateOpener opener{*gate};
+  http::HttpsClient client(client_options());
+
+  auto in_flight = std::async(std::launch::async, [&] {
+    auto request = get(https_url(port, "/held"));
+    request.timeout = std::chrono::minutes(10);
+    return failure_kind(client, request);
+  });
+  gate->entered.wait();
+  client.shut_down();
+  CHECK(in_flight.get() == Kind::io);
+  CHECK(failure_kind(client, get(https_url(port, "/later"))) == Kind::io);
+}
+
 TEST_CASE("http client: malformed requests and options are rejected up front") {
   http::HttpsClient client(client_options());
   for (const std::string url :
