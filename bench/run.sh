@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
-# Retrieval benchmarks: the bundled corpus and a synthetic corpus of 100,000 papers.
-# Prints one JSON line per phase; record the figures in bench/RESULTS.md.
-#   bench/run.sh [PAPERS]      (default 100000; needs a release build in build/)
+# Benchmarks. Record the figures in bench/RESULTS.md.
+#   bench/run.sh [PAPERS]   retrieval (bundled + synthetic corpus of PAPERS papers, default 100000),
+#                           then the service (webhook ack and event-to-reply, Slack and Telegram)
+#   bench/run.sh service    the service benchmarks only
+# Needs a release build with the tests enabled in build/ (or BUILD_DIR=...).
+# Retrieval prints one JSON line per phase; the service benchmark prints a table per platform.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+
+service_bench() {
+  # The real service in-process (127.0.0.1 only) against the tests' fake Slack / Telegram API
+  # over TLS; each load phase stops after its count or 10 s. Temporary files are removed on exit.
+  cmake --build "$build" --target roundup-service-bench >/dev/null
+  echo "# service: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  for platform in slack telegram; do
+    "$build/roundup-service-bench" "$platform" --connections 64 --events 200000 --latency-events 200
+    echo
+  done
+}
+
+if [ "${1:-}" = service ]; then
+  service_bench
+  exit 0
+fi
+
 papers=${1:-100000}
-bin=build/roundup-bench
+bin=$build/roundup-bench
 # BENCH_DIR keeps the corpora and indexes for profiling; by default a temporary folder.
 if [ -n "${BENCH_DIR:-}" ]; then
   work=$BENCH_DIR
@@ -24,3 +45,6 @@ echo "# synthetic corpus: $papers papers, 500 generated queries"
 python3 bench/make_synthetic_corpus.py "$work/syn" --papers "$papers" --queries-file "$work/queries.jsonl" >&2
 $bin build --corpus "$work/syn" --data "$work/syn-data" --lexicon data/lexicon
 $bin query --corpus "$work/syn" --data "$work/syn-data" --lexicon data/lexicon --questions "$work/queries.jsonl"
+
+echo "# service benchmarks"
+service_bench

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bot/citation.h"
 #include "retrieval/text.h"
 
 namespace roundup::bot {
@@ -19,17 +20,7 @@ Responder::Responder(std::shared_ptr<const retrieval::SearchEngine> engine, Resp
     : engine_(std::move(engine)), settings_(settings) {}
 
 PaperCitation Responder::cite(const SearchHit& hit) const {
-  const retrieval::Paper& paper = engine_->catalog().papers()[hit.paper];
-  PaperCitation c;
-  c.paper_id = paper.id;
-  c.kind = retrieval::to_string(paper.kind);
-  c.title = paper.title;
-  c.authors = short_authors(paper.authors);
-  c.url = paper.url;
-  c.arxiv_id = paper.arxiv_id;
-  for (const auto& r : paper.roundups) c.roundups.push_back(RoundupCitation{r.id, r.title, r.month});
-  c.summary = hit.snippet;
-  return c;
+  return cite_paper(engine_->catalog().papers()[hit.paper], hit.snippet);
 }
 
 std::vector<std::string> Responder::coverage_lines() const {

@@ -14,7 +14,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -365,12 +364,16 @@ net::awaitable<std::chrono::milliseconds> SocketModeClient::Impl::attempt() {
 }
 
 net::awaitable<std::shared_ptr<Connection>> SocketModeClient::Impl::open(const SocketUrl& url) {
-  auto executor = co_await net::this_coro::executor;
+  const net::any_io_executor executor = io_context_.get_executor();
   const auto deadline = Clock::now() + options_.handshake_timeout;
-  const auto fail = [&](std::string_view stage, const beast::error_code& ec, std::string detail = {}) {
+  const auto fail = [&](std::string_view stage, const beast::error_code& ec, std::string_view detail = {}) {
     if (stopping_) return;
     std::string error = ec == beast::error::timeout ? std::string("timed out") : ec.message();
-    if (!detail.empty()) error += " (" + detail + ")";
+    if (!detail.empty()) {
+      error += " (";
+      error += detail;
+      error += ")";
+    }
     log::warn(k_component, "Socket Mode connection failed",
               {{"host", url.host}, {"stage", std::string(stage)}, {"error", error}});
   };

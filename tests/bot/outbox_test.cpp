@@ -100,10 +100,12 @@ TEST_CASE("outbox: permanent failures are not retried; other targets keep flowin
   sender.script = {Delivery::failed("channel_not_found")};
   roundup::bot::Outbox outbox(store, {}, [&] { return now.load(); });
   outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  std::atomic<int> results{0};
+  outbox.on_attempt([&](const OutboxItem&, const Delivery&) { sender.signal.update([&] { ++results; }); });
   store.enqueue(message("bad", "fake:gone"), 1000);
   store.enqueue(message("good", "fake:B"), 1000);
   outbox.start();
-  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 2; }));
+  REQUIRE(sender.signal.wait_for([&] { return results == 2; }));
   outbox.stop();
   CHECK(store.outbox_state("bad") == "failed");
   CHECK(store.outbox_state("good") == "delivered");
@@ -163,9 +165,12 @@ TEST_CASE("outbox: pacing limits each target to its rate after the burst") {
   options.per_target_rate = 1.0;
   roundup::bot::Outbox outbox(store, options, [&] { return now.load(); });
   outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  // Counted after each result is stored, so the backlog below is settled.
+  std::atomic<int> results{0};
+  outbox.on_attempt([&](const OutboxItem&, const Delivery&) { sender.signal.update([&] { ++results; }); });
   for (int i = 0; i < 4; ++i) store.enqueue(message("m" + std::to_string(i), "fake:A"), 10'000);
   outbox.start();
-  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 2; }));
+  REQUIRE(sender.signal.wait_for([&] { return results == 2; }));
   outbox.wake();
   CHECK(store.outbox_backlog() == 2);  // the clock has not moved: no token for a third
   now = 11'000;

@@ -5,15 +5,18 @@
 
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <streambuf>
 #include <string>
 
 #include "adapters/http/client.h"
 #include "adapters/service/service.h"
+#include "adapters/telegram/telegram_service.h"
 #include "adapters/telegram/utf16.h"
 #include "bot/log.h"
 #include "tests/support/bundled_responder.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace {
 
@@ -321,7 +324,17 @@ TEST_CASE("telegram polling: updates are answered once across a restart, the off
 
 TEST_CASE("telegram polling: a 409 conflict is reported in one clear log line and backed off" * doctest::timeout(120)) {
   TelegramFixture f;
-  std::ostringstream log;
+  // A log sink the test can wait on: every flushed line notifies.
+  struct NotifyingBuffer : std::stringbuf {
+    roundup::testing::Signal* signal = nullptr;
+    std::string seen;  // a copy taken under the signal's lock, for the waiting thread
+    int sync() override {
+      signal->update([&] { seen = str(); });
+      return 0;
+    }
+  } buffer;
+  buffer.signal = &f.telegram.api.signal;
+  std::ostream log(&buffer);
   roundup::log::set_sink(&log);
   f.telegram.api.on(k_bot + "/getUpdates", [](const auto&) {
     return FakeApi::json_reply(
@@ -329,11 +342,24 @@ TEST_CASE("telegram polling: a 409 conflict is reported in one clear log line an
         409);
   });
   f.start("polling");
-  REQUIRE(f.telegram.api.wait_for(k_bot + "/getUpdates", 1));
+  // The logger writes under its own lock; read the buffer only after the sink is detached.
+  const bool logged = f.telegram.api.signal.wait_for(
+      [&] { return buffer.seen.find("getUpdates conflict (409)") != std::string::npos; });
   f.service->stop();
   roundup::log::set_sink(nullptr);
-  const std::string text = log.str();
+  CHECK(logged);
+  const std::string text = buffer.str();
   CHECK(text.find("getUpdates conflict (409)") != std::string::npos);
   // Backed off (max backoff is a minute): no hot loop of conflicts.
   CHECK(f.telegram.api.requests(k_bot + "/getUpdates").size() == 1);
+}
+
+TEST_CASE("telegram: outbox pacing is about 1/s in private chats and 20/min in groups") {
+  using roundup::adapters::telegram::TelegramService;
+  const auto [private_rate, private_burst] = TelegramService::pace("telegram:42");
+  const auto [group_rate, group_burst] = TelegramService::pace("telegram:-1001234");
+  CHECK(private_rate == doctest::Approx(1.0));
+  CHECK(group_rate * 60.0 == doctest::Approx(20.0));
+  CHECK(private_burst >= 1.0);
+  CHECK(group_burst >= 1.0);
 }
