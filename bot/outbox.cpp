@@ -25,7 +25,7 @@ std::int64_t system_now_ms() {
 
 Outbox::Outbox(StateStore& store, OutboxOptions options, ClockMs clock)
     : store_(store),
-      options_(options),
+      options_(std::move(options)),
       clock_(std::move(clock)),
       jitter_state_(static_cast<std::uint64_t>(system_now_ms()) | 1U) {
   options_.senders = std::max(1, options_.senders);

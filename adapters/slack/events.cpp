@@ -254,7 +254,7 @@ CommandDecision interpret_command(const std::map<std::string, std::string>& fiel
 }
 
 std::string responder_input(std::string_view command_text) {
-  const std::string text = trim(command_text);
+  std::string text = trim(command_text);
   if (text.empty()) return "/help";
   const auto space = text.find_first_of(" \t\n");
   const std::string verb = lower(text.substr(0, space));

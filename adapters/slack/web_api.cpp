@@ -73,7 +73,7 @@ json WebApi::call(const std::string& method, const json& body, const std::string
     throw ApiError("ratelimited", true, parse_retry_after(response.header("retry-after"), k_default_rate_limit_wait));
   }
   if (response.status >= 500) throw ApiError(method + ": HTTP " + std::to_string(response.status), true);
-  const json reply = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  json reply = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (!reply.is_object() || !reply.contains("ok")) {
     throw ApiError(method + ": HTTP " + std::to_string(response.status) + " without a Slack reply",
                    response.status >= 500);
@@ -97,7 +97,7 @@ AuthIdentity WebApi::auth_test() {
 
 std::string WebApi::open_socket_connection() {
   const json reply = call("apps.connections.open", json::object(), app_token_);
-  const std::string url = reply.value("url", std::string());
+  std::string url = reply.value("url", std::string());
   if (url.rfind("wss://", 0) != 0 && url.rfind("ws://", 0) != 0) {
     throw ApiError("apps.connections.open returned no wss:// url", true);
   }

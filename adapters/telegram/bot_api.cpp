@@ -12,7 +12,7 @@ constexpr std::chrono::seconds k_max_retry_after{3600};
 
 }  // namespace
 
-BotApi::BotApi(http::HttpsClient& client, std::string api_base, std::string token) : client_(client) {
+BotApi::BotApi(http::HttpsClient& client, std::string api_base, const std::string& token) : client_(client) {
   while (!api_base.empty() && api_base.back() == '/') api_base.pop_back();
   base_ = api_base + "/bot" + token + "/";
 }

@@ -33,7 +33,7 @@ class BotApiError : public std::runtime_error {
 
 class BotApi {
  public:
-  BotApi(http::HttpsClient& client, std::string api_base, std::string token);
+  BotApi(http::HttpsClient& client, std::string api_base, const std::string& token);
 
   // Returns the "result" member. Throws BotApiError. `timeout` bounds the whole exchange.
   nlohmann::json call(const std::string& method, const nlohmann::json& params,
