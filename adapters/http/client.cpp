@@ -1,5 +1,7 @@
 #include "adapters/http/client.h"
 
+#include "adapters/http/url.h"
+
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -76,90 +78,8 @@ bool is_safe_header_value(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
-// The parts of a request URL this client needs.
-struct Url {
-  bool tls = false;
-  std::string host;         // lower-cased; an IPv6 literal without its brackets
-  bool host_is_ip = false;  // then it is verified against the certificate's IP SANs, and no SNI
-  std::string port;         // decimal
-  std::string host_field;   // Host header value: host, bracketed if IPv6, ":port" if not default
-  std::string target;       // origin-form: "/path?query"
-  std::string origin;       // "https://host:port": pool key and the only part of the URL in messages
-};
-
-Url parse_url(std::string_view text) {
-  const auto fail = [](const std::string& why) -> Url { throw std::invalid_argument("bad request URL: " + why); };
-  Url url;
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return fail("no scheme");
-  const auto scheme = to_lower(text.substr(0, scheme_end));
-  if (scheme == "https") {
-    url.tls = true;
-  } else if (scheme != "http") {
-    return fail("scheme must be http or https");
-  }
-  text.remove_prefix(scheme_end + 3);
-  if (const auto fragment = text.find('#'); fragment != std::string_view::npos) text = text.substr(0, fragment);
-
-  const auto authority_end = text.find_first_of("/?");
-  const auto authority = text.substr(0, authority_end);
-  std::string target(authority_end == std::string_view::npos ? std::string_view() : text.substr(authority_end));
-  if (target.empty() || target.front() == '?') target.insert(0, "/");
-  for (const char c : target) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return fail("control character or space in the path");
-  }
-  url.target = std::move(target);
-
-  if (authority.find('@') != std::string_view::npos) return fail("user info is not supported");
-  std::string_view host;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unterminated IPv6 literal");
-    host = authority.substr(1, close - 1);
-    const auto rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return fail("junk after IPv6 literal");
-      port = rest.substr(1);
-    }
-    boost::system::error_code ec;
-    const auto address = net::ip::make_address_v6(std::string(host), ec);
-    if (ec) return fail("bad IPv6 literal");
-    (void)address;
-    url.host_is_ip = true;
-  } else {
-    const auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-    for (const char c : host) {
-      const auto u = static_cast<unsigned char>(c);
-      if (std::isalnum(u) == 0 && c != '-' && c != '.' && c != '_') return fail("bad character in host");
-    }
-    boost::system::error_code ec;
-    const auto address = net::ip::make_address_v4(std::string(host), ec);
-    (void)address;
-    url.host_is_ip = !ec;
-  }
-  if (host.empty()) return fail("no host");
-  url.host = to_lower(host);
-
-  const std::string default_port = url.tls ? "443" : "80";
-  if (port.empty()) {
-    url.port = default_port;
-  } else {
-    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-        std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535) {
-      return fail("bad port");
-    }
-    url.port = std::to_string(std::stoul(std::string(port)));
-  }
-
-  const bool ipv6 = url.host.find(':') != std::string::npos;
-  const std::string bracketed = ipv6 ? "[" + url.host + "]" : url.host;
-  url.host_field = url.port == default_port ? bracketed : bracketed + ":" + url.port;
-  url.origin = scheme + "://" + bracketed + ":" + url.port;
-  return url;
+Url parse_request_url(std::string_view text) {
+  return parse_url(text, "https", "http", "request URL");
 }
 
 using WireRequest = bhttp::request<bhttp::string_body>;
@@ -549,7 +469,7 @@ HttpsClient::~HttpsClient() {
 
 ClientResponse HttpsClient::send(const ClientRequest& request) {
   auto& impl = *impl_;
-  auto url = parse_url(request.url);
+  auto url = parse_request_url(request.url);
   auto wire = to_wire(request, url, impl.options_.user_agent);
   const auto timeout = std::clamp(request.timeout, std::chrono::milliseconds(0), k_max_timeout);
   const auto deadline = Clock::now() + timeout;

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <thread>
 
+#include "adapters/http/url.h"
 #include "adapters/slack/web_api.h"
 #include "bot/log.h"
 
@@ -56,103 +57,15 @@ constexpr std::size_t k_max_message_bytes = 16 << 20;
 
 constexpr std::string_view k_user_agent = "roundup-bot/0.1 (Slack Socket Mode)";
 
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string millis(std::chrono::milliseconds duration) {
   return std::to_string(duration.count());
 }
 
-// The parts of a Socket Mode URL the client needs. Only `host` may appear in logs: the target's
-// query carries the connection ticket.
-struct SocketUrl {
-  bool tls = true;
-  std::string host;  // lower-cased; an IPv6 literal without its brackets
-  bool host_is_ip = false;
-  std::string port;        // decimal
-  std::string host_field;  // Host header: host (bracketed if IPv6) plus ":port" if not the default
-  std::string target;      // "/path?query"
-};
+// Only `host` of a Socket Mode URL may appear in logs: the target's query carries the ticket.
+using SocketUrl = http::Url;
 
-// Throws std::invalid_argument with a reason that never quotes the URL.
 SocketUrl parse_socket_url(std::string_view text) {
-  const auto fail = [](const std::string& why) -> SocketUrl {
-    throw std::invalid_argument("bad Socket Mode URL: " + why);
-  };
-  SocketUrl url;
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return fail("no scheme");
-  const auto scheme = to_lower(text.substr(0, scheme_end));
-  if (scheme == "wss") {
-    url.tls = true;
-  } else if (scheme == "ws") {
-    url.tls = false;
-  } else {
-    return fail("scheme must be wss or ws");
-  }
-  text.remove_prefix(scheme_end + 3);
-  if (const auto fragment = text.find('#'); fragment != std::string_view::npos) text = text.substr(0, fragment);
-
-  const auto authority_end = text.find_first_of("/?");
-  const auto authority = text.substr(0, authority_end);
-  std::string target(authority_end == std::string_view::npos ? std::string_view() : text.substr(authority_end));
-  if (target.empty() || target.front() == '?') target.insert(0, "/");
-  for (const char c : target) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return fail("control character or space in the path");
-  }
-  url.target = std::move(target);
-
-  if (authority.find('@') != std::string_view::npos) return fail("user info is not supported");
-  std::string_view host;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unterminated IPv6 literal");
-    host = authority.substr(1, close - 1);
-    const auto rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return fail("junk after IPv6 literal");
-      port = rest.substr(1);
-    }
-    boost::system::error_code ec;
-    (void)net::ip::make_address_v6(std::string(host), ec);
-    if (ec) return fail("bad IPv6 literal");
-    url.host_is_ip = true;
-  } else {
-    const auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-    for (const char c : host) {
-      const auto u = static_cast<unsigned char>(c);
-      if (std::isalnum(u) == 0 && c != '-' && c != '.' && c != '_') return fail("bad character in host");
-    }
-    boost::system::error_code ec;
-    (void)net::ip::make_address_v4(std::string(host), ec);
-    url.host_is_ip = !ec;
-  }
-  if (host.empty()) return fail("no host");
-  url.host = to_lower(host);
-
-  const std::string default_port = url.tls ? "443" : "80";
-  if (port.empty()) {
-    url.port = default_port;
-  } else {
-    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return fail("bad port");
-    }
-    const auto number = std::stoul(std::string(port));
-    if (number == 0 || number > 65535) return fail("bad port");
-    url.port = std::to_string(number);
-  }
-  const bool ipv6 = url.host.find(':') != std::string::npos;
-  const std::string bracketed = ipv6 ? "[" + url.host + "]" : url.host;
-  url.host_field = url.port == default_port ? bracketed : bracketed + ":" + url.port;
-  return url;
+  return http::parse_url(text, "wss", "ws", "Socket Mode URL");
 }
 
 std::string string_field(const json& object, const char* name) {
