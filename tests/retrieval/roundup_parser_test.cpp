@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -517,4 +518,28 @@ TEST_CASE("roundup parser: mutated real files never throw and yield well-formed 
     }
   }
   CHECK(parsed > 100);
+}
+
+// The default corpus is data: the five bundled files, byte for byte as ../shared/roundups has them
+// (when it is beside the project). A fuzzer run pointed at data/roundups once left its inputs
+// there, and the bot indexed them as roundups.
+TEST_CASE("corpus: data/roundups is exactly the bundled corpus") {
+  namespace fs = std::filesystem;
+  const fs::path corpus = fs::path(ROUNDUP_SOURCE_DIR) / "data" / "roundups";
+  const fs::path shared = fs::path(ROUNDUP_SOURCE_DIR) / ".." / "shared" / "roundups";
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(corpus)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"000_23e3586c227f749e.txt", "001_1dbaee74712196a5.txt",
+                                          "002_381a2dde42fdada2.txt", "003_a3808abbd3678fc4.txt",
+                                          "004_4d998eb36a89468e.txt"});
+  if (!fs::is_directory(shared)) return;
+  const auto read = [](const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  for (const auto& name : names) {
+    INFO(name);
+    CHECK(read(corpus / name) == read(shared / name));
+  }
 }
