@@ -643,7 +643,8 @@ struct Rig {
     roundup::app::ServiceHooks hooks;
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
-    service = std::make_unique<roundup::app::Service>(config, std::move(answerer), hooks);
+    service = std::make_unique<roundup::app::Service>(
+        config, std::make_shared<roundup::testing::ScriptedKnowledge>(std::move(answerer)), hooks);
     port = service->start();
   }
   ~Rig() {

@@ -20,10 +20,6 @@ using std::chrono::system_clock;
 // A digest paragraph longer than this is cut (at a code point boundary) and marked with "…".
 constexpr std::size_t k_max_summary_code_points = 800;
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
 // The schedule's zone; date's own exceptions (unknown zone, unreadable tz database) stop here.
 const date::time_zone& zone_of(const DigestSchedule& schedule) {
   if (schedule.hour < 0 || schedule.hour > 23 || schedule.minute < 0 || schedule.minute > 59)
@@ -102,27 +98,6 @@ std::string summary_paragraph(const retrieval::Catalog& catalog, const retrieval
 }
 
 }  // namespace
-
-std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text) {
-  const std::size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon < 1 || colon > 2 || text.size() != colon + 3) return std::nullopt;
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (i != colon && !is_digit(text[i])) return std::nullopt;
-  int hour = 0;
-  for (std::size_t i = 0; i < colon; ++i) hour = hour * 10 + (text[i] - '0');
-  const int minute = (text[colon + 1] - '0') * 10 + (text[colon + 2] - '0');
-  if (hour > 23 || minute > 59) return std::nullopt;
-  return std::pair{hour, minute};
-}
-
-bool valid_timezone(std::string_view name) {
-  if (name.empty()) return false;
-  try {
-    return date::locate_zone(name) != nullptr;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 
 std::string local_date(system_clock::time_point now, const DigestSchedule& schedule) {
   return iso_date(local_day(now, zone_of(schedule)));

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bot/answer.h"
+#include "config/config.h"
 #include "retrieval/catalog.h"
 
 namespace roundup::bot {
@@ -31,12 +32,8 @@ struct DigestSchedule {
   std::string timezone = "UTC";  // IANA name; check with valid_timezone() when reading the config
 };
 
-// "HH:MM" (or "H:MM"), 00:00..23:59 -> {hour, minute}; nullopt when malformed or out of range.
-std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text);
-
-// Whether `name` is a time zone of the tz database ("Asia/Shanghai", "UTC"). False too when the
-// database itself cannot be read.
-bool valid_timezone(std::string_view name);
+using config::parse_time_of_day;
+using config::valid_timezone;
 
 // The functions below throw std::invalid_argument when the schedule's time zone is unknown or its
 // hour/minute is out of range (the config is checked with parse_time_of_day() and valid_timezone()

@@ -2,15 +2,24 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 
 #include "bot/log.h"
 
 namespace roundup::bot {
+namespace {
+
+// Items per transaction at most, so one commit (and the acks waiting for it) stays short even
+// when a burst has queued thousands.
+constexpr std::size_t k_max_group = 256;
+
+}  // namespace
 
 Inbox::Inbox(StateStore& store, Outbox& outbox, InboxOptions options, ClockMs clock)
     : store_(store), outbox_(outbox), options_(options), clock_(std::move(clock)) {
   options_.workers = std::max(1, options_.workers);
   options_.queue_limit = std::max<std::size_t>(1, options_.queue_limit);
+  committer_ = std::thread([this] { commit_loop(); });
 }
 
 Inbox::~Inbox() {
@@ -27,15 +36,105 @@ Inbox::Submitted Inbox::submit(std::string_view key, std::string_view platform, 
   if (!id) return Submitted::duplicate;
   {
     std::lock_guard lock(mutex_);
-    if (queue_.size() >= options_.queue_limit) {
-      overflowed_ = true;
-    } else {
-      queue_.push_back(*id);
-      queued_or_running_.insert(*id);
-    }
+    queue_accepted(*id);
   }
   changed_.notify_one();
   return Submitted::accepted;
+}
+
+void Inbox::queue_accepted(std::int64_t id) {
+  if (queue_.size() >= options_.queue_limit) {
+    overflowed_ = true;
+  } else {
+    queue_.push_back(id);
+    queued_or_running_.insert(id);
+  }
+}
+
+void Inbox::submit_async(std::string key, std::string platform, std::string payload, SubmitDone done) {
+  {
+    std::lock_guard lock(commit_mutex_);
+    if (!commit_stopping_) {
+      const bool was_empty = commit_queue_.empty();
+      commit_queue_.push_back({std::move(key), std::move(platform), std::move(payload), std::move(done)});
+      // A committer that is busy looks at the queue again when it finishes; only an idle one
+      // (empty queue) needs waking.
+      if (was_empty) commit_changed_.notify_one();
+      return;
+    }
+  }
+  SubmitResult result;
+  result.error.emplace("state database: the inbox is stopped");
+  done(result);
+}
+
+void Inbox::commit_loop() {
+  std::vector<PendingSubmit> batch;
+  std::unique_lock lock(commit_mutex_);
+  while (true) {
+    commit_changed_.wait(lock, [&] { return commit_stopping_ || !commit_queue_.empty(); });
+    // After stop() the queue is still committed: its callers are waiting for an answer.
+    if (commit_queue_.empty()) return;
+    if (commit_queue_.size() <= k_max_group) {
+      batch.swap(commit_queue_);
+    } else {
+      const auto end = commit_queue_.begin() + static_cast<std::ptrdiff_t>(k_max_group);
+      batch.assign(std::make_move_iterator(commit_queue_.begin()), std::make_move_iterator(end));
+      commit_queue_.erase(commit_queue_.begin(), end);
+    }
+    lock.unlock();
+    commit(batch);
+    batch.clear();
+    lock.lock();
+  }
+}
+
+void Inbox::commit(std::vector<PendingSubmit>& batch) {
+  std::vector<StateStore::InboundRecord> records;
+  records.reserve(batch.size());
+  for (const auto& item : batch) records.push_back({item.key, item.platform, item.payload});
+  std::vector<std::optional<std::int64_t>> ids;
+  std::optional<StateError> error;
+  try {
+    ids = store_.accept_inbound_batch(records, clock_());
+  } catch (const StateError& failure) {
+    error = failure;
+  } catch (const std::exception& failure) {
+    error.emplace(std::string("state database: ") + failure.what());
+  }
+  ++group_commits_;
+  if (!error) {
+    std::size_t accepted = 0;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& id : ids) {
+        if (!id) continue;
+        queue_accepted(*id);
+        ++accepted;
+      }
+    }
+    if (accepted == 1) {
+      changed_.notify_one();
+    } else if (accepted > 1) {
+      changed_.notify_all();
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    SubmitResult result;
+    if (error) {
+      result.error = error;
+    } else {
+      result.submitted = ids[i] ? Submitted::accepted : Submitted::duplicate;
+    }
+    // One callback's failure must not leave the others without their answer.
+    try {
+      batch[i].done(result);
+    } catch (const std::exception& failure) {
+      log::error("inbox", "submit callback failed", {{"key", batch[i].key}, {"error", failure.what()}});
+    } catch (...) {
+      log::error("inbox", "submit callback failed", {{"key", batch[i].key}});
+    }
+  }
 }
 
 void Inbox::start() {
@@ -56,6 +155,12 @@ void Inbox::stop() {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
+  {
+    std::lock_guard lock(commit_mutex_);
+    commit_stopping_ = true;
+  }
+  commit_changed_.notify_all();
+  if (committer_.joinable()) committer_.join();
 }
 
 std::size_t Inbox::handled() const {

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <iostream>
 #include <mutex>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -86,12 +87,23 @@ void set_sink(std::ostream* sink) {
   g_sink = sink ? sink : &std::cerr;
 }
 
+namespace {
+thread_local std::string t_request_id;
+}  // namespace
+
+RequestScope::RequestScope(std::string request_id) : previous_(std::exchange(t_request_id, std::move(request_id))) {}
+
+RequestScope::~RequestScope() {
+  t_request_id = std::move(previous_);
+}
+
 void write(Level level, std::string_view component, std::string_view message, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
   std::string line;
   if (g_format.load() == Format::json) {
     nlohmann::json object = {
         {"ts", timestamp()}, {"level", name_of(level)}, {"component", component}, {"msg", message}};
+    if (!t_request_id.empty()) object["request"] = t_request_id;
     for (const auto& [key, value] : fields) object[std::string(key)] = value;
     line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
@@ -99,6 +111,10 @@ void write(Level level, std::string_view component, std::string_view message, st
     append_value(line, component);
     line += " msg=";
     append_value(line, message);
+    if (!t_request_id.empty()) {
+      line += " request=";
+      append_value(line, t_request_id);
+    }
     for (const auto& [key, value] : fields) {
       line += ' ';
       line += key;

@@ -37,6 +37,20 @@ inline void error(std::string_view component, std::string_view message, std::ini
   write(Level::error, component, message, fields);
 }
 
+// Adds `request=<id>` to every line this thread writes while the scope lives (an inbox worker
+// handling one platform event, say), so one request's lines can be found together. Nests: the
+// innermost id wins.
+class RequestScope {
+ public:
+  explicit RequestScope(std::string request_id);
+  ~RequestScope();
+  RequestScope(const RequestScope&) = delete;
+  RequestScope& operator=(const RequestScope&) = delete;
+
+ private:
+  std::string previous_;
+};
+
 // Where lines go; stderr by default. Tests capture with a std::ostringstream.
 void set_sink(std::ostream* sink);
 

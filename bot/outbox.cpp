@@ -13,8 +13,12 @@ namespace {
 // Upper bound on an idle wait, so a message enqueued by another process sharing the database is
 // noticed without a wake() from us.
 constexpr std::int64_t k_max_idle_wait_ms = 1000;
-constexpr std::size_t k_candidates = 32;
 constexpr std::size_t k_max_buckets = 10000;
+// How often the heads are reread in full, to notice what another process sharing the database
+// delivered or rescheduled (this process's own changes are applied as they happen).
+constexpr std::chrono::seconds k_full_read_interval{10};
+// New messages read per query when catching up; a larger backlog takes several.
+constexpr std::size_t k_scan_page = 1024;
 
 }  // namespace
 
@@ -66,11 +70,56 @@ void Outbox::stop() {
 }
 
 void Outbox::wake() {
+  bool notify = false;
   {
     std::lock_guard lock(mutex_);
     ++wakeups_;
+    // Many wakes before a sender looks (one per answered question, in a burst) fold into one look.
+    notify = !rescan_requested_;
+    rescan_requested_ = true;
   }
-  changed_.notify_all();
+  // One sender looks; if it finds work it wakes another (see run()).
+  if (notify) changed_.notify_one();
+}
+
+void Outbox::reload_head(const std::string& target) {
+  if (const auto found = head_ids_.find(target); found != head_ids_.end()) {
+    heads_.erase(found->second);
+    head_ids_.erase(found);
+  }
+  if (auto head = store_.outbox_head(target)) {
+    head_ids_[target] = head->item.id;
+    heads_.emplace(head->item.id, std::move(*head));
+  }
+}
+
+void Outbox::refresh_heads() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_full_read_) {
+    // The last id first: a message enqueued between the two reads is then seen again below, and
+    // skipped there if it is not its target's head.
+    const std::int64_t last = store_.outbox_last_id();
+    auto heads = store_.outbox_heads();
+    heads_.clear();
+    head_ids_.clear();
+    for (auto& head : heads) {
+      head_ids_[head.item.message.target] = head.item.id;
+      heads_.emplace(head.item.id, std::move(head));
+    }
+    // Also right when ids were reused (the newest rows were pruned): it may go down.
+    scanned_id_ = last;
+    next_full_read_ = now + k_full_read_interval;
+  }
+  // Messages enqueued since the last look. Only a target without a head in memory can have a new
+  // head: behind an existing head, a new message just waits its turn.
+  while (true) {
+    const auto fresh = store_.pending_outbox_after(scanned_id_, k_scan_page);
+    for (const auto& [id, target] : fresh) {
+      scanned_id_ = std::max(scanned_id_, id);
+      if (head_ids_.count(target) == 0) reload_head(target);
+    }
+    if (fresh.size() < k_scan_page) break;
+  }
 }
 
 // Token bucket per target. Returns false and how long to wait when the target has no token.
@@ -150,42 +199,50 @@ void Outbox::run() {
     std::int64_t wait_ms = k_max_idle_wait_ms;
     std::optional<OutboxItem> chosen;
     Sender sender;
+    rescan_requested_ = false;
     try {
-      std::unordered_set<std::string> excluded = busy_;
-      excluded.insert(parked_.begin(), parked_.end());
-      for (auto& item : store_.due_messages(now, k_candidates, excluded)) {
-        const auto found = senders_.find(item.message.platform);
+      refresh_heads();
+      for (const auto& [id, head] : heads_) {
+        const auto& target = head.item.message.target;
+        if (busy_.count(target) != 0 || parked_.count(target) != 0) continue;
+        if (head.next_attempt_ms > now) {
+          // +1: the clock reads whole milliseconds, rounded down, so waiting exactly the
+          // difference could send up to 1 ms before a platform's Retry-After has passed.
+          wait_ms = std::min(wait_ms, head.next_attempt_ms - now + 1);
+          continue;
+        }
+        const auto found = senders_.find(head.item.message.platform);
         if (found == senders_.end()) {
-          if (parked_.insert(item.message.target).second) {
-            log::warn("outbox", "no sender for this platform; its messages stay pending",
-                      {{"platform", item.message.platform}, {"target", item.message.target}});
-          }
+          parked_.insert(target);
+          log::warn("outbox", "no sender for this platform; its messages stay pending",
+                    {{"platform", head.item.message.platform}, {"target", target}});
           continue;
         }
         std::int64_t token_wait = 0;
-        if (!take_token(item.message.target, now, token_wait)) {
+        if (!take_token(target, now, token_wait)) {
           wait_ms = std::min(wait_ms, token_wait);
           continue;
         }
         sender = found->second;
-        chosen = std::move(item);
+        chosen = head.item;
         break;
-      }
-      if (!chosen) {
-        if (const auto next = store_.next_due_ms()) wait_ms = std::min(wait_ms, std::max<std::int64_t>(1, *next - now));
       }
     } catch (const std::exception& error) {
       log::error("outbox", "cannot read the outbox; retrying", {{"error", error.what()}});
+      next_full_read_ = {};  // the heads in memory may be incomplete: reread them all
     }
 
     if (!chosen) {
       const auto seen = wakeups_;
-      changed_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stopping_ || wakeups_ != seen; });
+      changed_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, wait_ms)),
+                        [&] { return stopping_ || wakeups_ != seen; });
       continue;
     }
 
     const std::string target = chosen->message.target;
     busy_.insert(target);
+    // Another sender may find a second target to serve meanwhile.
+    if (busy_.size() < heads_.size()) changed_.notify_one();
     lock.unlock();
     Delivery delivery;
     try {
@@ -203,9 +260,16 @@ void Outbox::run() {
     lock.lock();
     observer = observer_;
     busy_.erase(target);
+    // Delivered or failed: the target's next message (if any) is its head now; rescheduled: the
+    // same head with its new time.
+    try {
+      reload_head(target);
+    } catch (const std::exception& error) {
+      log::error("outbox", "cannot read the outbox; retrying", {{"error", error.what()}});
+      next_full_read_ = {};
+    }
     lock.unlock();
     if (observer) observer(*chosen, delivery);
-    changed_.notify_all();
     lock.lock();
   }
 }

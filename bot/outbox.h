@@ -4,6 +4,12 @@
 // "retry after". A message leaves the outbox only when its platform confirmed it (delivered) or
 // refused it for good (failed, logged). Whatever is pending when the process stops is sent after
 // the next start.
+//
+// The head of each target's queue is kept in memory, so choosing what to send next does not ask
+// the database to find every target's head again after each delivery (that read the whole backlog
+// and held the store's lock while doing it). The database stays the truth: new messages are found
+// by id since the last look, a target's next head is looked up when its head leaves, and the whole
+// set is reread now and then for changes made by another process sharing the file.
 
 #include <chrono>
 #include <condition_variable>
@@ -78,6 +84,8 @@ class Outbox {
 
  private:
   void run();
+  void refresh_heads();                         // with mutex_ held
+  void reload_head(const std::string& target);  // with mutex_ held
   bool take_token(const std::string& target, std::int64_t now_ms, std::int64_t& wait_ms);
   void apply(const OutboxItem& item, const Delivery& delivery, std::int64_t now_ms);
   std::int64_t backoff_ms(int attempts);
@@ -99,6 +107,11 @@ class Outbox {
   bool stopping_ = false;
   bool started_ = false;
   std::uint64_t wakeups_ = 0;
+  bool rescan_requested_ = false;                           // a wake() since the last look: later wakes need not notify
+  std::map<std::int64_t, StateStore::OutboxHead> heads_;    // each target's head, by id: oldest first
+  std::unordered_map<std::string, std::int64_t> head_ids_;  // target -> its key in heads_
+  std::int64_t scanned_id_ = 0;                             // messages up to this id have been seen
+  std::chrono::steady_clock::time_point next_full_read_{};
   std::unordered_set<std::string> busy_;    // targets with an attempt in flight
   std::unordered_set<std::string> parked_;  // targets whose platform has no sender
   std::unordered_map<std::string, Bucket> buckets_;

@@ -2,8 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -45,6 +47,39 @@ constexpr const char* k_migrations[] = {
       PRIMARY KEY (platform, channel, thread)
     ) WITHOUT ROWID;
     CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    )sql",
+    // 2: daily digests (subscriptions, what each channel was sent), the admin audit log, and
+    // counters for /stats.
+    R"sql(
+    CREATE TABLE subscriptions (
+      channel TEXT PRIMARY KEY,
+      by_user TEXT NOT NULL,
+      created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE digest_posts (
+      channel TEXT NOT NULL,
+      local_date TEXT NOT NULL,
+      posted_ms INTEGER NOT NULL,
+      papers INTEGER NOT NULL,
+      started_over INTEGER NOT NULL,
+      PRIMARY KEY (channel, local_date)
+    ) WITHOUT ROWID;
+    CREATE TABLE digest_papers (
+      channel TEXT NOT NULL,
+      paper_id TEXT NOT NULL,
+      posted_ms INTEGER NOT NULL,
+      PRIMARY KEY (channel, paper_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE audit (
+      id INTEGER PRIMARY KEY,
+      at_ms INTEGER NOT NULL,
+      platform TEXT NOT NULL,
+      user TEXT NOT NULL,
+      command TEXT NOT NULL,
+      allowed INTEGER NOT NULL,
+      outcome TEXT NOT NULL
+    );
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
     )sql",
 };
 static_assert(std::size(k_migrations) == StateStore::k_schema_version);
@@ -122,6 +157,7 @@ struct StateStore::Impl {
     accept.reset(), get_inbound.reset(), pending.reset(), complete.reset(), enqueue.reset(), due.reset();
     next_due.reset(), delivered.reset(), resched.reset(), failed.reset(), backlog.reset(), out_state.reset();
     remember.reset(), knows.reset(), get_value.reset(), put_value.reset();
+    all_heads.reset(), head_of.reset(), pending_after.reset(), last_id.reset();
     sqlite3_close_v2(db);
   }
 
@@ -156,6 +192,8 @@ struct StateStore::Impl {
 
   std::unique_ptr<Statement> accept, get_inbound, pending, complete, enqueue, due, next_due, delivered, resched, failed,
       backlog, out_state, remember, knows, get_value, put_value;
+  // Outbox head lookups (see outbox_head()).
+  std::unique_ptr<Statement> all_heads, head_of, pending_after, last_id;
 
   void prepare() {
     accept =
@@ -172,16 +210,30 @@ struct StateStore::Impl {
         "INSERT INTO outbox (idempotency_key, platform, target, payload, next_attempt_ms, created_ms) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (idempotency_key) DO NOTHING");
     // The head of each target's queue: later messages wait for earlier ones, which keeps a split
-    // answer in order and lets pacing work per target.
-    due = std::make_unique<Statement>(
+    // answer in order and lets pacing work per target. The targets with pending messages are
+    // found by hopping through outbox_pending (state, target, id) one target at a time, and each
+    // head with one more seek, so the cost grows with the number of targets, not with the backlog
+    // (a correlated MIN(id) per pending row read every pending row: EXPLAIN QUERY PLAN "SCAN o").
+    const std::string heads =
+        "WITH RECURSIVE targets(t) AS ("
+        "SELECT (SELECT target FROM outbox WHERE state = 'pending' ORDER BY target LIMIT 1) UNION ALL "
+        "SELECT (SELECT target FROM outbox WHERE state = 'pending' AND target > t ORDER BY target LIMIT 1) "
+        "FROM targets WHERE t IS NOT NULL) "
+        "SELECT o.id, o.idempotency_key, o.platform, o.target, o.payload, o.attempts, o.created_ms, "
+        "o.next_attempt_ms FROM targets JOIN outbox o ON o.id = (SELECT h.id FROM outbox h "
+        "WHERE h.state = 'pending' AND h.target = targets.t ORDER BY h.id LIMIT 1) WHERE targets.t IS NOT NULL";
+    due = std::make_unique<Statement>(db, (heads + " AND o.next_attempt_ms <= ?1 ORDER BY o.id").c_str());
+    next_due = std::make_unique<Statement>(db, ("SELECT MIN(next_attempt_ms) FROM (" + heads + ")").c_str());
+    all_heads = std::make_unique<Statement>(db, (heads + " ORDER BY o.id").c_str());
+    head_of = std::make_unique<Statement>(
         db,
-        "SELECT o.id, o.idempotency_key, o.platform, o.target, o.payload, o.attempts, o.created_ms "
-        "FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_ms <= ?1 AND o.id = "
-        "(SELECT MIN(h.id) FROM outbox h WHERE h.state = 'pending' AND h.target = o.target) ORDER BY o.id");
-    next_due = std::make_unique<Statement>(
-        db,
-        "SELECT MIN(o.next_attempt_ms) FROM outbox o WHERE o.state = 'pending' AND o.id = "
-        "(SELECT MIN(h.id) FROM outbox h WHERE h.state = 'pending' AND h.target = o.target)");
+        "SELECT id, idempotency_key, platform, target, payload, attempts, created_ms, next_attempt_ms FROM outbox "
+        "WHERE state = 'pending' AND target = ?1 ORDER BY id LIMIT 1");
+    // "+state": without it (and without ANALYZE statistics) SQLite reads every pending row of
+    // outbox_pending and sorts them; this way it is a rowid range over the new rows only.
+    pending_after = std::make_unique<Statement>(
+        db, "SELECT id, target FROM outbox WHERE id > ?1 AND +state = 'pending' ORDER BY id LIMIT ?2");
+    last_id = std::make_unique<Statement>(db, "SELECT MAX(id) FROM outbox");
     delivered = std::make_unique<Statement>(
         db, "UPDATE outbox SET state = 'delivered', done_ms = ?2, attempts = attempts + 1 WHERE id = ?1");
     resched = std::make_unique<Statement>(
@@ -225,11 +277,102 @@ struct StateStore::Impl {
   }
 };
 
-StateStore::StateStore(const std::filesystem::path& file) : impl_(std::make_unique<Impl>()) {
+// --- Background WAL checkpoints -----------------------------------------------------------
+
+namespace {
+
+// SQLite's default autocheckpoint threshold, kept, so the WAL (which reads search) stays as small.
+constexpr int k_checkpoint_pages = 1000;
+// When the background thread falls this far behind, the commit checkpoints itself, as SQLite would
+// by default, so the WAL cannot grow without bound.
+constexpr int k_inline_checkpoint_pages = 20000;
+
+}  // namespace
+
+struct StateStore::Checkpointer {
+  Checkpointer(Impl& store, std::function<void()> observer) : impl(store), on_checkpoint(std::move(observer)) {
+    const char* file = sqlite3_db_filename(impl.db, "main");
+    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      throw StateError("cannot open a checkpoint connection to the state database: " + message);
+    }
+    sqlite3_busy_timeout(db, 10000);
+    thread = std::thread([this] { run(); });
+    std::lock_guard lock(impl.mutex);
+    // Replaces SQLite's own autocheckpoint, which is this same hook checkpointing inline.
+    sqlite3_wal_hook(impl.db, &Checkpointer::on_commit, this);
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(impl.mutex);
+      sqlite3_wal_autocheckpoint(impl.db, k_checkpoint_pages);
+    }
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    wake.notify_one();
+    thread.join();
+    sqlite3_close(db);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // After each commit on the store's connection, with the store's lock held: only a signal.
+  static int on_commit(void* self, sqlite3* main, const char* /*database*/, int pages) {
+    auto& checkpointer = *static_cast<Checkpointer*>(self);
+    if (pages >= k_inline_checkpoint_pages) {
+      sqlite3_wal_checkpoint_v2(main, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= k_checkpoint_pages) {
+      {
+        std::lock_guard lock(checkpointer.mutex);
+        checkpointer.due = true;
+      }
+      checkpointer.wake.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void run() {
+    std::unique_lock lock(mutex);
+    while (true) {
+      wake.wait(lock, [&] { return stopping || due; });
+      if (stopping) return;
+      due = false;
+      lock.unlock();
+      // PASSIVE copies what it can without waiting for readers and without blocking the writer,
+      // which starts the WAL over at its next commit once everything was copied. A busy or failed
+      // attempt is simply made again after a later commit.
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (on_checkpoint) {
+        try {
+          on_checkpoint();
+        } catch (...) {
+          // An observer's failure must not end the checkpoints.
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  Impl& impl;
+  std::function<void()> on_checkpoint;
+  sqlite3* db = nullptr;  // this thread's own connection
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool due = false;
+  bool stopping = false;
+  std::thread thread;  // last: started once the rest is ready
+};
+
+StateStore::StateStore(const std::filesystem::path& file, Access access) : impl_(std::make_unique<Impl>()) {
+  const bool read_only = access == Access::read_only;
   std::error_code ec;
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  if (!read_only && file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
   if (ec) throw StateError("cannot create " + file.parent_path().string() + ": " + ec.message());
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(file.c_str(), &impl_->db, flags, nullptr) != SQLITE_OK) {
     const std::string message = impl_->db ? sqlite3_errmsg(impl_->db) : "out of memory";
     sqlite3_close(impl_->db);
@@ -239,12 +382,20 @@ StateStore::StateStore(const std::filesystem::path& file) : impl_(std::make_uniq
   try {
     // Another process holding the write lock makes us wait, not fail.
     sqlite3_busy_timeout(impl_->db, 10000);
-    impl_->exec("PRAGMA journal_mode = WAL");
-    // NORMAL in WAL mode survives a process crash (the case that matters here); only a power
-    // loss can lose the last commits.
-    impl_->exec("PRAGMA synchronous = NORMAL");
-    impl_->exec("PRAGMA foreign_keys = ON");
-    impl_->migrate(file);
+    if (read_only) {
+      if (impl_->user_version() != k_schema_version) {
+        throw StateError("state database " + file.string() + " has schema version " +
+                         std::to_string(impl_->user_version()) + "; this build reads version " +
+                         std::to_string(k_schema_version) + " (run `roundup-bot serve` once to migrate it)");
+      }
+    } else {
+      impl_->exec("PRAGMA journal_mode = WAL");
+      // NORMAL in WAL mode survives a process crash (the case that matters here); only a power
+      // loss can lose the last commits.
+      impl_->exec("PRAGMA synchronous = NORMAL");
+      impl_->exec("PRAGMA foreign_keys = ON");
+      impl_->migrate(file);
+    }
     impl_->prepare();
   } catch (...) {
     impl_.reset();
@@ -414,6 +565,214 @@ void StateStore::prune(std::int64_t before_ms) {
     Statement(impl_->db, "DELETE FROM outbox WHERE state != 'pending' AND done_ms < ?1").bind(1, before_ms).run();
     Statement(impl_->db, "DELETE FROM threads WHERE last_ms < ?1").bind(1, before_ms).run();
   });
+}
+
+// --- Digests, subscriptions, audit, counters (schema 2) ---------------------------------------
+// These run a few times a day, so their statements are prepared per call rather than cached.
+
+bool StateStore::subscribe(std::string_view channel, std::string_view by_user, std::int64_t now_ms) {
+  std::lock_guard lock(impl_->mutex);
+  Statement(impl_->db,
+            "INSERT INTO subscriptions (channel, by_user, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+      .bind(1, channel)
+      .bind(2, by_user)
+      .bind(3, now_ms)
+      .run();
+  return sqlite3_changes(impl_->db) > 0;
+}
+
+bool StateStore::unsubscribe(std::string_view channel) {
+  std::lock_guard lock(impl_->mutex);
+  Statement(impl_->db, "DELETE FROM subscriptions WHERE channel = ?1").bind(1, channel).run();
+  return sqlite3_changes(impl_->db) > 0;
+}
+
+std::vector<std::string> StateStore::subscriptions() const {
+  std::lock_guard lock(impl_->mutex);
+  Statement statement(impl_->db, "SELECT channel FROM subscriptions ORDER BY channel");
+  std::vector<std::string> channels;
+  while (statement.step()) channels.push_back(statement.text(0));
+  return channels;
+}
+
+std::optional<std::string> StateStore::last_digest_date(std::string_view channel) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement statement(impl_->db, "SELECT MAX(local_date) FROM digest_posts WHERE channel = ?1");
+  statement.bind(1, channel);
+  if (!statement.step() || statement.is_null(0)) return std::nullopt;
+  return statement.text(0);
+}
+
+std::unordered_set<std::string> StateStore::digested_papers(std::string_view channel) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement statement(impl_->db, "SELECT paper_id FROM digest_papers WHERE channel = ?1");
+  statement.bind(1, channel);
+  std::unordered_set<std::string> papers;
+  while (statement.step()) papers.insert(statement.text(0));
+  return papers;
+}
+
+bool StateStore::record_digest(const DigestRecord& digest, const std::vector<OutgoingMessage>& messages,
+                               std::int64_t now_ms) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->transaction([&] {
+    // The (channel, local_date) key is the exactly-once guard: a second replica, or a restart that
+    // races this one, finds the row and writes nothing. An off-schedule digest has no date.
+    if (!digest.local_date.empty()) {
+      Statement(impl_->db,
+                "INSERT INTO digest_posts (channel, local_date, posted_ms, papers, started_over) "
+                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
+          .bind(1, digest.channel)
+          .bind(2, digest.local_date)
+          .bind(3, now_ms)
+          .bind(4, static_cast<std::int64_t>(digest.paper_ids.size()))
+          .bind(5, std::int64_t{digest.started_over ? 1 : 0})
+          .run();
+      if (sqlite3_changes(impl_->db) == 0) return false;
+    }
+    if (digest.started_over) {
+      Statement(impl_->db, "DELETE FROM digest_papers WHERE channel = ?1").bind(1, digest.channel).run();
+    }
+    Statement remember(impl_->db,
+                       "INSERT INTO digest_papers (channel, paper_id, posted_ms) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT DO NOTHING");
+    for (const auto& paper : digest.paper_ids) remember.bind(1, digest.channel).bind(2, paper).bind(3, now_ms).run();
+    for (const auto& message : messages) {
+      impl_->enqueue->bind(1, message.idempotency_key)
+          .bind(2, message.platform)
+          .bind(3, message.target)
+          .bind(4, message.payload)
+          .bind(5, now_ms)
+          .run();
+    }
+    Statement(impl_->db,
+              "INSERT INTO counters (name, value) VALUES ('digests_posted', 1) "
+              "ON CONFLICT DO UPDATE SET value = value + 1")
+        .run();
+    return true;
+  });
+}
+
+void StateStore::audit(const AuditEntry& entry) {
+  std::lock_guard lock(impl_->mutex);
+  Statement(impl_->db,
+            "INSERT INTO audit (at_ms, platform, user, command, allowed, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(1, entry.at_ms)
+      .bind(2, entry.platform)
+      .bind(3, entry.user)
+      .bind(4, entry.command)
+      .bind(5, std::int64_t{entry.allowed ? 1 : 0})
+      .bind(6, entry.outcome)
+      .run();
+}
+
+std::vector<AuditEntry> StateStore::audit_log(std::size_t limit) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement statement(impl_->db,
+                      "SELECT at_ms, platform, user, command, allowed, outcome FROM audit ORDER BY id DESC LIMIT ?1");
+  statement.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<AuditEntry> entries;
+  while (statement.step()) {
+    entries.push_back({statement.integer(0), statement.text(1), statement.text(2), statement.text(3),
+                       statement.integer(4) != 0, statement.text(5)});
+  }
+  return entries;
+}
+
+void StateStore::add_to_counter(std::string_view name, std::int64_t delta) {
+  std::lock_guard lock(impl_->mutex);
+  Statement(impl_->db,
+            "INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET value = value + ?2")
+      .bind(1, name)
+      .bind(2, delta)
+      .run();
+}
+
+std::int64_t StateStore::counter(std::string_view name) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement statement(impl_->db, "SELECT value FROM counters WHERE name = ?1");
+  statement.bind(1, name);
+  return statement.step() ? statement.integer(0) : 0;
+}
+
+std::vector<std::optional<std::int64_t>> StateStore::accept_inbound_batch(const std::vector<InboundRecord>& items,
+                                                                          std::int64_t now_ms) {
+  std::vector<std::optional<std::int64_t>> ids;
+  ids.reserve(items.size());
+  std::lock_guard lock(impl_->mutex);
+  impl_->transaction([&] {
+    auto& statement = *impl_->accept;
+    for (const auto& item : items) {
+      ResetOnExit reset{statement};
+      statement.bind(1, item.key).bind(2, item.platform).bind(3, item.payload).bind(4, now_ms);
+      // ON CONFLICT DO NOTHING returns no row for a key already there, also one inserted earlier
+      // in this transaction.
+      if (!statement.step()) {
+        ids.emplace_back();
+        continue;
+      }
+      ids.emplace_back(statement.integer(0));
+      while (statement.step()) {
+      }
+    }
+  });
+  return ids;
+}
+
+namespace {
+
+StateStore::OutboxHead read_head(const Statement& statement) {
+  StateStore::OutboxHead head;
+  head.item.id = statement.integer(0);
+  head.item.message = {statement.text(1), statement.text(2), statement.text(3), statement.text(4)};
+  head.item.attempts = static_cast<int>(statement.integer(5));
+  head.item.created_ms = statement.integer(6);
+  head.next_attempt_ms = statement.integer(7);
+  return head;
+}
+
+}  // namespace
+
+std::optional<StateStore::OutboxHead> StateStore::outbox_head(std::string_view target) const {
+  std::lock_guard lock(impl_->mutex);
+  auto& statement = *impl_->head_of;
+  ResetOnExit reset{statement};
+  statement.bind(1, target);
+  if (!statement.step()) return std::nullopt;
+  return read_head(statement);
+}
+
+std::vector<StateStore::OutboxHead> StateStore::outbox_heads() const {
+  std::lock_guard lock(impl_->mutex);
+  auto& statement = *impl_->all_heads;
+  ResetOnExit reset{statement};
+  std::vector<OutboxHead> heads;
+  while (statement.step()) heads.push_back(read_head(statement));
+  return heads;
+}
+
+std::vector<std::pair<std::int64_t, std::string>> StateStore::pending_outbox_after(std::int64_t after_id,
+                                                                                   std::size_t limit) const {
+  std::lock_guard lock(impl_->mutex);
+  auto& statement = *impl_->pending_after;
+  ResetOnExit reset{statement};
+  statement.bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<std::pair<std::int64_t, std::string>> rows;
+  while (statement.step()) rows.emplace_back(statement.integer(0), statement.text(1));
+  return rows;
+}
+
+std::int64_t StateStore::outbox_last_id() const {
+  std::lock_guard lock(impl_->mutex);
+  auto& statement = *impl_->last_id;
+  ResetOnExit reset{statement};
+  if (!statement.step() || statement.is_null(0)) return 0;
+  return statement.integer(0);
+}
+
+void StateStore::checkpoint_in_background(std::function<void()> on_checkpoint) {
+  if (checkpointer_ || sqlite3_db_readonly(impl_->db, "main") == 1) return;
+  checkpointer_ = std::make_unique<Checkpointer>(*impl_, std::move(on_checkpoint));
 }
 
 }  // namespace roundup::bot

@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace roundup::bot {
@@ -52,24 +54,63 @@ struct OutboxItem {
   std::int64_t created_ms = 0;
 };
 
+// One day's digest for one channel ("slack:C0123") and the papers it carries.
+struct DigestRecord {
+  std::string channel;
+  std::string local_date;  // "YYYY-MM-DD" in the digest's time zone; empty for an off-schedule one
+  std::vector<std::string> paper_ids;
+  bool started_over = false;  // every paper had been posted; the channel's history restarts here
+};
+
+// One attempt at an admin command, allowed or not.
+struct AuditEntry {
+  std::int64_t at_ms = 0;
+  std::string platform;
+  std::string user;
+  std::string command;
+  bool allowed = false;
+  std::string outcome;
+};
+
 class StateStore {
  public:
   // Opens or creates `file` (and its directory), enables WAL, and migrates the schema. Throws
   // StateError when the file cannot be opened or was written by a newer version.
-  explicit StateStore(const std::filesystem::path& file);
+  // read_only: for inspection tools (`digest --dry-run`); never creates, migrates or writes, and
+  // throws StateError unless the file exists with exactly this build's schema version.
+  enum class Access { read_write, read_only };
+  explicit StateStore(const std::filesystem::path& file, Access access = Access::read_write);
   ~StateStore();
 
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int k_schema_version = 1;
+  static constexpr int k_schema_version = 2;
   int schema_version() const;
+
+  // Runs WAL checkpoints, and their fsyncs, on a thread with its own connection instead of inside
+  // whichever commit takes the WAL past 1,000 pages: there they stalled that commit and, through
+  // the store's lock, everything waiting for it (up to tens of ms on a busy disk). For the
+  // long-running service; call once, before other threads use the store. `on_checkpoint`, if set,
+  // is called after each background checkpoint, on that thread. No-op for a read-only store.
+  void checkpoint_in_background(std::function<void()> on_checkpoint = {});
 
   // --- Inbound work -----------------------------------------------------------------------
   // Records new work; returns its id, or nullopt when `key` was already recorded (a platform
   // retry or a duplicate delivery).
   std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
                                              std::int64_t now_ms);
+  // Group commit: records several items in one IMMEDIATE transaction, so they share one commit
+  // (the expensive part) instead of paying one each. Results are accept_inbound's, in order; a key
+  // that appears twice in `items` is a duplicate the second time. All or nothing: throws
+  // StateError, and records none of them, when the transaction fails.
+  struct InboundRecord {
+    std::string_view key;
+    std::string_view platform;
+    std::string_view payload;
+  };
+  std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
+                                                                std::int64_t now_ms);
   std::optional<InboundItem> inbound(std::int64_t id) const;
   // Work accepted but not completed, oldest first (after a crash or an overflowing queue).
   std::vector<InboundItem> pending_inbound(std::size_t limit) const;
@@ -90,6 +131,22 @@ class StateStore {
   void mark_failed(std::int64_t id, std::string_view error, std::int64_t now_ms);
   std::size_t outbox_backlog() const;
   std::optional<std::string> outbox_state(std::string_view idempotency_key) const;
+  // For a caller that keeps each target's head in memory (Outbox) instead of asking
+  // due_messages() after every delivery: index lookups whose cost does not grow with the backlog.
+  struct OutboxHead {
+    OutboxItem item;
+    std::int64_t next_attempt_ms = 0;
+  };
+  // The oldest pending message of `target`.
+  std::optional<OutboxHead> outbox_head(std::string_view target) const;
+  // The oldest pending message of every target (one index seek per target), oldest first.
+  std::vector<OutboxHead> outbox_heads() const;
+  // Pending messages with id > after_id, oldest first, at most `limit`: {id, target}. Finds what
+  // was enqueued since the caller last looked.
+  std::vector<std::pair<std::int64_t, std::string>> pending_outbox_after(std::int64_t after_id,
+                                                                         std::size_t limit) const;
+  // The largest outbox id so far (0 when empty).
+  std::int64_t outbox_last_id() const;
 
   // --- Conversation state -----------------------------------------------------------------
   void remember_thread(std::string_view platform, std::string_view channel, std::string_view thread,
@@ -99,6 +156,25 @@ class StateStore {
   std::optional<std::string> value(std::string_view key) const;
   void set_value(std::string_view key, std::string_view value);
 
+  // --- Daily digests, subscriptions, audit, counters --------------------------------------
+  // Returns false when the channel was already subscribed / was not subscribed.
+  bool subscribe(std::string_view channel, std::string_view by_user, std::int64_t now_ms);
+  bool unsubscribe(std::string_view channel);
+  std::vector<std::string> subscriptions() const;
+  // The latest local date a digest was recorded for `channel`; nullopt when never.
+  std::optional<std::string> last_digest_date(std::string_view channel) const;
+  // Papers already sent to `channel` since its history last started over.
+  std::unordered_set<std::string> digested_papers(std::string_view channel) const;
+  // In one transaction: records the digest (and its papers) and enqueues its messages. Returns
+  // false, writing nothing, when that channel already has a digest for that local date, whoever
+  // recorded it (an earlier run, another replica on the same file). Counts "digests_posted".
+  bool record_digest(const DigestRecord& digest, const std::vector<OutgoingMessage>& messages, std::int64_t now_ms);
+  void audit(const AuditEntry& entry);
+  std::vector<AuditEntry> audit_log(std::size_t limit) const;  // newest first
+  // Named counters that survive restarts (questions answered, digests posted).
+  void add_to_counter(std::string_view name, std::int64_t delta);
+  std::int64_t counter(std::string_view name) const;
+
   // Forgets completed inbound keys, delivered or failed messages and idle threads older than
   // `before_ms`. Inbound keys must outlive the platforms' retry windows (Slack: about an hour).
   void prune(std::int64_t before_ms);
@@ -106,6 +182,8 @@ class StateStore {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  struct Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;  // after impl_, so it is stopped first
 };
 
 }  // namespace roundup::bot

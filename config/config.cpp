@@ -16,6 +16,9 @@
 #include <system_error>
 #include <utility>
 
+#include <date/tz.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 namespace roundup::config {
@@ -48,6 +51,9 @@ constexpr int k_min_workers = 1;
 constexpr int k_max_workers = 64;
 constexpr std::array<std::string_view, 2> k_slack_modes = {"events", "socket"};
 constexpr std::array<std::string_view, 2> k_telegram_modes = {"polling", "webhook"};
+constexpr std::array<std::string_view, 2> k_log_formats = {"json", "logfmt"};
+constexpr int k_min_papers_per_post = 1;
+constexpr int k_max_papers_per_post = 10;
 // Only the hashed embedder exists today; add kinds here as they are implemented.
 constexpr std::array<std::string_view, 1> k_embedder_kinds = {"hashed"};
 
@@ -320,16 +326,79 @@ FieldSpec<Section> secret_field(std::string_view key, Secret Section::*member) {
 }
 
 template <typename Section>
-FieldSpec<Section> listen_field(std::string_view key, std::string Section::*member) {
-  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
+FieldSpec<Section> listen_field(std::string_view key, std::string Section::*member, bool allow_empty = false) {
+  return {key, [member, allow_empty](const json& value, Section& out, const std::string& path, Problems& problems) {
             if (!value.is_string()) {
               problems.add(path, wrong_type("string \"host:port\"", value));
               return;
             }
             const auto& text = value.get_ref<const std::string&>();
-            if (!parse_listen(text)) {
+            if (!(allow_empty && text.empty()) && !parse_listen(text)) {
               problems.add(path,
                            "expected \"host:port\" or \"[ipv6]:port\" with a port 0..65535, got \"" + text + "\"");
+              return;
+            }
+            out.*member = text;
+          }};
+}
+
+// An array of platform-qualified ids ("slack:U0123"); each element is checked with
+// parse_qualified_id and reported with its index.
+template <typename Section>
+FieldSpec<Section> qualified_ids_field(std::string_view key, std::vector<std::string> Section::*member,
+                                       std::string_view example) {
+  return {key, [member, example](const json& value, Section& out, const std::string& path, Problems& problems) {
+            if (!value.is_array()) {
+              problems.add(path, wrong_type("array of strings", value));
+              return;
+            }
+            std::vector<std::string> ids;
+            for (std::size_t i = 0; i < value.size(); ++i) {
+              const std::string item_path = path + "[" + std::to_string(i) + "]";
+              const json& item = value[i];
+              if (!item.is_string()) {
+                problems.add(item_path, wrong_type("string", item));
+                continue;
+              }
+              const auto& text = item.get_ref<const std::string&>();
+              if (!parse_qualified_id(text)) {
+                problems.add(item_path, "expected a platform-qualified id like " + std::string(example) + ", got \"" +
+                                            text + "\"");
+                continue;
+              }
+              if (std::find(ids.begin(), ids.end(), text) == ids.end()) ids.push_back(text);
+            }
+            out.*member = std::move(ids);
+          }};
+}
+
+template <typename Section>
+FieldSpec<Section> time_of_day_field(std::string_view key, std::string Section::*member) {
+  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
+            if (!value.is_string()) {
+              problems.add(path, wrong_type("string \"HH:MM\"", value));
+              return;
+            }
+            const auto& text = value.get_ref<const std::string&>();
+            if (!parse_time_of_day(text)) {
+              problems.add(path, "expected a 24-hour time \"HH:MM\" (00:00..23:59), got \"" + text + "\"");
+              return;
+            }
+            out.*member = text;
+          }};
+}
+
+template <typename Section>
+FieldSpec<Section> timezone_field(std::string_view key, std::string Section::*member) {
+  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
+            if (!value.is_string()) {
+              problems.add(path, wrong_type("string (an IANA time zone)", value));
+              return;
+            }
+            const auto& text = value.get_ref<const std::string&>();
+            if (!valid_timezone(text)) {
+              problems.add(path, "unknown time zone \"" + text +
+                                     "\"; use an IANA name such as \"Europe/Berlin\" or \"Asia/Shanghai\"");
               return;
             }
             out.*member = text;
@@ -427,13 +496,31 @@ const SectionSpec<TelegramConfig>& telegram_spec() {
   return spec;
 }
 
+const SectionSpec<DigestConfig>& digest_spec() {
+  static const SectionSpec<DigestConfig> spec{
+      {
+          time_of_day_field("time", &DigestConfig::time),
+          timezone_field("timezone", &DigestConfig::timezone),
+          qualified_ids_field("channels", &DigestConfig::channels, "\"slack:C0123\" or \"telegram:-1001234\""),
+          integer_field("papers_per_post", &DigestConfig::papers_per_post, k_min_papers_per_post,
+                        k_max_papers_per_post),
+      },
+      {},
+  };
+  return spec;
+}
+
 const SectionSpec<Config>& root_spec() {
   static const SectionSpec<Config> spec{
       {
           path_field("corpus_dir", &Config::corpus_dir),
           path_field("data_dir", &Config::data_dir),
           choice_field("log_level", &Config::log_level, k_log_levels),
+          choice_field("log_format", &Config::log_format, k_log_formats),
           listen_field("listen", &Config::listen),
+          listen_field("metrics_listen", &Config::metrics_listen, /*allow_empty=*/true),
+          qualified_ids_field("admins", &Config::admins, "\"slack:U0123\" or \"telegram:42\""),
+          section_field("digest", &Config::digest, &digest_spec),
           integer_field("workers", &Config::workers, k_min_workers, k_max_workers),
           section_field("retrieval", &Config::retrieval, &retrieval_spec),
           section_field("tls", &Config::tls, &tls_spec),
@@ -642,7 +729,108 @@ void check_telegram(const TelegramConfig& telegram, Problems& problems) {
   }
 }
 
+// A digest channel or an admin on a platform that is not enabled would silently never work.
+void check_platforms_enabled(const Config& config, Problems& problems) {
+  const auto enabled = [&config](const std::string& platform) {
+    return platform == "slack" ? config.slack.enabled : config.telegram.enabled;
+  };
+  for (std::size_t i = 0; i < config.digest.channels.size(); ++i) {
+    const auto id = parse_qualified_id(config.digest.channels[i]);
+    if (id && !enabled(id->platform)) {
+      problems.add("digest.channels[" + std::to_string(i) + "]",
+                   id->platform + " is not enabled (add a \"" + id->platform + "\" section or its environment variables)");
+    }
+  }
+}
+
+// The nearest existing ancestor of `dir` decides whether it can be created.
+bool creatable_directory(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::path probe = dir.empty() ? std::filesystem::path(".") : dir;
+  while (!std::filesystem::exists(probe, ec)) {
+    if (!probe.has_parent_path() || probe.parent_path() == probe) {
+      probe = ".";
+      break;
+    }
+    probe = probe.parent_path();
+  }
+  return std::filesystem::is_directory(probe, ec) && ::access(probe.c_str(), W_OK | X_OK) == 0;
+}
+
+void check_paths(const Config& config, Problems& problems) {
+  std::error_code ec;
+  const auto need_directory = [&](const std::string& key, const std::filesystem::path& dir) {
+    if (!std::filesystem::is_directory(dir, ec)) {
+      problems.add(key, "directory '" + dir.string() + "' does not exist");
+    } else if (::access(dir.c_str(), R_OK | X_OK) != 0) {
+      problems.add(key, "directory '" + dir.string() + "' is not readable");
+    }
+  };
+  need_directory("corpus_dir", config.corpus_dir);
+  need_directory("retrieval.lexicon_dir", config.retrieval.lexicon_dir);
+  if (!creatable_directory(config.data_dir)) {
+    problems.add("data_dir", "'" + config.data_dir.string() + "' cannot be created or written");
+  } else if (std::filesystem::exists(config.data_dir, ec) && ::access(config.data_dir.c_str(), W_OK | X_OK) != 0) {
+    problems.add("data_dir", "'" + config.data_dir.string() + "' is not writable");
+  }
+  if (!config.tls.ca_file.empty()) {
+    if (!std::filesystem::is_regular_file(config.tls.ca_file, ec) || ::access(config.tls.ca_file.c_str(), R_OK) != 0) {
+      problems.add("tls.ca_file", "'" + config.tls.ca_file.string() + "' is not a readable file");
+    }
+  }
+}
+
+bool all_of_chars(std::string_view text, bool (*allowed)(char)) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), allowed);
+}
+
 }  // namespace
+
+std::optional<QualifiedId> parse_qualified_id(std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view platform = text.substr(0, colon);
+  const std::string_view id = text.substr(colon + 1);
+  if (platform == "slack") {
+    // Users U…/W…, channels C…/G…/D…: upper-case letters and digits.
+    if (!all_of_chars(id, [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); })) {
+      return std::nullopt;
+    }
+  } else if (platform == "telegram") {
+    const bool username = id.size() > 1 && id.front() == '@' && all_of_chars(id.substr(1), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+                          });
+    const std::string_view digits = !id.empty() && id.front() == '-' ? id.substr(1) : id;
+    const bool number =
+        digits.size() <= 19 && all_of_chars(digits, [](char c) { return c >= '0' && c <= '9'; });
+    if (!username && !number) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  return QualifiedId{std::string(platform), std::string(id)};
+}
+
+std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text) {
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon < 1 || colon > 2 || text.size() != colon + 3) return std::nullopt;
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (i != colon && !is_digit(text[i])) return std::nullopt;
+  int hour = 0;
+  for (std::size_t i = 0; i < colon; ++i) hour = hour * 10 + (text[i] - '0');
+  const int minute = (text[colon + 1] - '0') * 10 + (text[colon + 2] - '0');
+  if (hour > 23 || minute > 59) return std::nullopt;
+  return std::pair{hour, minute};
+}
+
+bool valid_timezone(std::string_view name) {
+  if (name.empty()) return false;
+  try {
+    return date::locate_zone(name) != nullptr;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
 
 std::optional<ListenAddress> parse_listen(std::string_view text) {
   std::string_view host;
@@ -690,6 +878,8 @@ std::vector<ConfigProblem> check_runnable(const Config& config) {
   Problems problems;
   check_slack(config.slack, problems);
   check_telegram(config.telegram, problems);
+  check_platforms_enabled(config, problems);
+  check_paths(config, problems);
   return std::move(problems.list());
 }
 

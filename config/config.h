@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -82,14 +83,32 @@ struct TelegramConfig {
   bool operator==(const TelegramConfig&) const = default;
 };
 
+// The daily digest: at `time` local to `timezone`, each channel gets the next papers it has not
+// had yet. Channels are platform-qualified: "slack:C0123", "telegram:-1001234".
+struct DigestConfig {
+  std::string time = "09:00";         // HH:MM, 24-hour, local to `timezone`
+  std::string timezone = "UTC";       // IANA name, e.g. "Asia/Shanghai" (DST-correct)
+  std::vector<std::string> channels;  // besides the chats that /subscribe
+  int papers_per_post = 1;            // 1..10
+
+  bool operator==(const DigestConfig&) const = default;
+};
+
 // Relative paths are kept as written; the caller resolves them against the
 // working directory.
 struct Config {
   std::filesystem::path corpus_dir = "data/roundups";
   std::filesystem::path data_dir = "var";
   std::string log_level = "info";         // trace|debug|info|warn|error|off
+  std::string log_format = "logfmt";      // logfmt|json (one JSON object per line)
   std::string listen = "127.0.0.1:8080";  // "host:port" or "[v6]:port" the webhook service binds
-  int workers = 4;                        // threads answering questions (1..64)
+  // Serve /healthz, /readyz and /metrics on this separate "host:port" too (e.g. an internal
+  // interface); empty = only on `listen`.
+  std::string metrics_listen;
+  int workers = 4;  // threads answering questions (1..64)
+  // Who may run admin commands (reindex, stats, digest now): "slack:U0123", "telegram:42".
+  std::vector<std::string> admins;
+  DigestConfig digest;
   RetrievalConfig retrieval;
   TlsConfig tls;
   SlackConfig slack;
@@ -142,8 +161,26 @@ using EnvironmentLookup = const char* (*)(const char* name);
 void apply_environment(Config& config, EnvironmentLookup getenv_fn);
 
 // Rules that need the whole, environment-merged configuration: required keys of each enabled
-// platform, token shapes, URL schemes. Empty when the configuration can run.
+// platform, token shapes, URL schemes, digest channels on enabled platforms, and paths that must
+// exist (corpus_dir, lexicon_dir, tls.ca_file) or be creatable (data_dir). Empty when the
+// configuration can run. `roundup-bot config check` prints these; `serve` refuses to start on any.
 std::vector<ConfigProblem> check_runnable(const Config& config);
+
+// "slack:U0123" -> {"slack", "U0123"}; nullopt unless the platform is slack or telegram and the
+// id has that platform's shape (Slack: upper-case letters and digits; Telegram: an integer, or
+// "@name" for a public channel).
+struct QualifiedId {
+  std::string platform;
+  std::string id;
+};
+std::optional<QualifiedId> parse_qualified_id(std::string_view text);
+
+// "HH:MM" (or "H:MM"), 00:00..23:59 -> {hour, minute}; nullopt when malformed or out of range.
+std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text);
+
+// Whether `name` is a time zone of the tz database ("Asia/Shanghai", "UTC"). False too when the
+// database itself cannot be read.
+bool valid_timezone(std::string_view name);
 
 // "host:port" / "[v6]:port" split; nullopt when malformed (the parser already rejects that).
 struct ListenAddress {

@@ -3,6 +3,7 @@
 # roundup-bot into build/ (or $BUILD_DIR). Safe to run again: it only does what is not done.
 #   scripts/setup.sh            release build in build/
 #   BUILD_TYPE=Debug SANITIZE=1 BUILD_DIR=build-asan scripts/setup.sh
+#   BUILD_TYPE=Release BUILD_TESTS=0 scripts/setup.sh   only the binary (deploy/Dockerfile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,8 @@ sanitize=${SANITIZE:-0}
 
 packages=(build-essential cmake ninja-build ccache pkg-config git nodejs npm openssl python3
   libboost1.81-dev libssl-dev nlohmann-json3-dev libfaiss-dev libopenblas0-pthread doctest-dev
-  libsqlite3-dev libcli11-dev libutf8proc-dev libstemmer-dev libhowardhinnant-date-dev tzdata libspdlog-dev)
+  libsqlite3-dev libcli11-dev libutf8proc-dev libstemmer-dev libhowardhinnant-date-dev tzdata libspdlog-dev
+  systemd)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,10 +36,20 @@ fi
 
 scripts/fetch-lexicon.sh data/lexicon
 
+# Node tools the tests run (scripts/check-metrics.mjs, scripts/validate-deploy.mjs): the exact
+# versions and sha512 integrities of tools/package-lock.json, no install scripts. The stamp is the
+# lock file they were installed from, so a changed lock reinstalls.
+if ! cmp -s tools/package-lock.json tools/node_modules/.installed-lock.json 2>/dev/null; then
+  echo "setup: installing the node tools in tools/node_modules (npm ci)" >&2
+  (cd tools && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  cp tools/package-lock.json tools/node_modules/.installed-lock.json
+fi
+
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="$build_type" \
-    -DROUNDUP_SANITIZE=$([ "$sanitize" = 1 ] && echo ON || echo OFF) >/dev/null
+    -DROUNDUP_SANITIZE=$([ "$sanitize" = 1 ] && echo ON || echo OFF) \
+    -DROUNDUP_BUILD_TESTS=$([ "${BUILD_TESTS:-1}" = 1 ] && echo ON || echo OFF) >/dev/null
 fi
 cmake --build "$build_dir" -j "$(nproc)"

@@ -6,14 +6,18 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "adapters/cli/json_output.h"
+#include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
 #include "adapters/service/service.h"
 #include "adapters/terminal/terminal_chat.h"
+#include "bot/digest_scheduler.h"
 #include "bot/log.h"
+#include "bot/state_store.h"
 #include "bot/render_text.h"
 
 namespace {
@@ -56,6 +60,55 @@ void print_report(const retrieval::BuildReport& r, std::ostream& out) {
   out << "time: " << r.seconds << " s\n";
 }
 
+// `config check`: every problem with its key path, exit 2; or a short summary of what will run.
+int check_config(const config::Config& config, const std::string& file, std::ostream& out) {
+  const auto problems = config::check_runnable(config);
+  if (!problems.empty()) throw config::ConfigError(problems);
+  out << "configuration OK" << (file.empty() ? " (defaults)" : ": " + file) << "\n";
+  out << "  listen: " << config.listen << (config.metrics_listen.empty() ? "" : ", metrics: " + config.metrics_listen)
+      << "\n";
+  out << "  slack: " << (config.slack.enabled ? config.slack.mode + " mode" : "off") << "\n";
+  out << "  telegram: " << (config.telegram.enabled ? config.telegram.mode + " mode" : "off") << "\n";
+  out << "  digest: " << config.digest.time << " " << config.digest.timezone << ", "
+      << config.digest.channels.size() << " configured channel(s)\n";
+  out << "  admins: " << config.admins.size() << "\n";
+  return 0;
+}
+
+// `digest --dry-run`: what each channel would get next, from the state database when there is
+// one (which papers it already had), never writing to it.
+int print_digest_preview(const app::Runtime& runtime, const std::string& channel, std::ostream& out) {
+  const config::Config& config = runtime.config();
+  const auto engine = runtime.engine(std::cerr);
+  const std::filesystem::path state_file = config.data_dir / "state" / "bot.sqlite";
+  std::unique_ptr<bot::StateStore> store;
+  if (std::filesystem::exists(state_file)) {
+    try {
+      store = std::make_unique<bot::StateStore>(state_file, bot::StateStore::Access::read_only);
+    } catch (const bot::StateError& e) {
+      std::cerr << "warning: " << e.what() << "; previewing without the channels' history\n";
+    }
+  }
+  if (!store) store = std::make_unique<bot::StateStore>(":memory:");
+  const auto no_render = [](const std::string&, const bot::Answer&, const std::string&) {
+    return std::vector<bot::OutgoingMessage>{};
+  };
+  bot::DigestScheduler scheduler(
+      *store,
+      [engine] { return std::shared_ptr<const retrieval::Catalog>(engine, &engine->catalog()); },
+      {{"slack", no_render}, {"telegram", no_render}}, bot::digest_settings(config.digest), {});
+  std::vector<std::string> channels = channel.empty() ? scheduler.channels() : std::vector<std::string>{channel};
+  if (channels.empty()) {
+    out << "(no digest channels are configured or subscribed; showing what a new channel would get)\n\n";
+    channels.emplace_back("preview:new");
+  }
+  for (const std::string& c : channels) {
+    if (channels.size() > 1 || !channel.empty()) out << "== " << c << " ==\n";
+    out << bot::render_text(scheduler.preview(c)) << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,6 +116,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string config_file;
   app.add_option("--config", config_file, "JSON configuration file (optional)");
+  // `roundup-bot serve --config F` and `roundup-bot config check --config F` read as naturally as
+  // `roundup-bot --config F serve`.
+  app.fallthrough();
 
   auto* index_cmd = app.add_subcommand("index", "Build or refresh the index from corpus_dir");
   bool papers_as_json = false;
@@ -80,6 +136,17 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("question", question_words, "The question")->required();
   auto* chat_cmd = app.add_subcommand("chat", "Talk to the bot in the terminal");
   auto* serve_cmd = app.add_subcommand("serve", "Run the bot service (webhooks, Socket Mode, health) until SIGTERM");
+  auto* config_cmd = app.add_subcommand("config", "Work with the configuration");
+  config_cmd->require_subcommand(1);
+  auto* config_check_cmd =
+      config_cmd->add_subcommand("check", "Validate the configuration (and environment) and list every problem");
+  bool dry_run = false;
+  std::string digest_channel;
+  auto* digest_cmd = app.add_subcommand("digest", "Show the next daily digest");
+  digest_cmd->add_flag("--dry-run", dry_run, "Print the next digest without posting it (required)")->required();
+  digest_cmd->add_option("--channel", digest_channel,
+                         "A channel as in digest.channels (\"slack:C0123\"); default: every configured and "
+                         "subscribed channel");
 
   try {
     app.parse(argc, argv);
@@ -90,6 +157,7 @@ int main(int argc, char** argv) {
 
   if (serve_cmd->parsed()) block_shutdown_signals();
   try {
+    if (config_check_cmd->parsed()) return check_config(load(config_file), config_file, std::cout);
     app::Runtime runtime(load(config_file));
     for (const std::string& w : runtime.warnings()) std::cerr << "warning: " << w << "\n";
 
@@ -134,9 +202,17 @@ int main(int argc, char** argv) {
         throw config::ConfigError(std::move(problems));
       }
       log::set_level(log::parse_level(runtime.config().log_level));
-      auto responder = std::make_shared<const bot::Responder>(runtime.responder(std::cerr));
-      return app::run_service(runtime.config(),
-                              [responder](std::string_view input) { return responder->handle(input); });
+      log::set_format(runtime.config().log_format == "json" ? log::Format::json : log::Format::logfmt);
+      auto library = std::make_shared<app::Library>(std::move(runtime));
+      library->open(std::cerr);
+      return app::run_service(library->runtime().config(), library);
+    }
+    if (digest_cmd->parsed()) {
+      if (!digest_channel.empty() && !config::parse_qualified_id(digest_channel)) {
+        std::cerr << "error: --channel must look like \"slack:C0123\" or \"telegram:-1001234\"\n";
+        return 2;
+      }
+      return print_digest_preview(runtime, digest_channel, std::cout);
     }
     if (chat_cmd->parsed()) {
       const bot::Responder responder = runtime.responder(std::cerr);

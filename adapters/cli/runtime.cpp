@@ -41,15 +41,33 @@ std::shared_ptr<const retrieval::SearchEngine> Runtime::engine(std::ostream& log
   fusion.lexical_weight = f.lexical_weight;
   fusion.dense_weight = f.dense_weight;
   fusion.rrf_k = f.rrf_k;
-  return std::make_shared<retrieval::SearchEngine>(retrieval::KnowledgeBase::open(config_.data_dir, *embedder_),
-                                                   analyzer_, embedder_, fusion);
+  // An index from another format version or embedder (an upgrade, a changed `embedder` setting)
+  // or a damaged one is rebuilt from the corpus, which is the source of truth, rather than
+  // leaving the bot down until someone runs `roundup-bot index`.
+  auto open = [&] { return retrieval::KnowledgeBase::open(config_.data_dir, *embedder_); };
+  std::shared_ptr<retrieval::KnowledgeBase> knowledge_base;
+  try {
+    knowledge_base = open();
+  } catch (const retrieval::IndexError& e) {
+    log << "the index in " << (config_.data_dir / "index").string() << " cannot be used (" << e.what()
+        << "): rebuilding it from " << config_.corpus_dir.string() << "\n";
+    const retrieval::BuildReport report = reindex(log);
+    log << "indexed " << report.roundups << " roundups, " << report.papers << " papers, " << report.passages
+        << " passages in " << report.seconds << " s\n";
+    knowledge_base = open();
+  }
+  return std::make_shared<retrieval::SearchEngine>(std::move(knowledge_base), analyzer_, embedder_, fusion);
 }
 
-bot::Responder Runtime::responder(std::ostream& log) const {
+bot::ResponderSettings Runtime::responder_settings() const {
   bot::ResponderSettings settings;
   settings.top_k = static_cast<std::size_t>(config_.retrieval.top_k);
   settings.min_confidence = config_.retrieval.min_confidence;
-  return bot::Responder(engine(log), settings);
+  return settings;
+}
+
+bot::Responder Runtime::responder(std::ostream& log) const {
+  return bot::Responder(engine(log), responder_settings());
 }
 
 }  // namespace roundup::app

@@ -25,6 +25,7 @@ class Runtime {
   retrieval::BuildReport reindex(std::ostream& log) const;
   // Opens the index, building it first when there is none. Throws retrieval::IndexError.
   std::shared_ptr<const retrieval::SearchEngine> engine(std::ostream& log) const;
+  bot::ResponderSettings responder_settings() const;
   bot::Responder responder(std::ostream& log) const;
 
   const std::vector<std::string>& warnings() const { return warnings_; }

@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -158,6 +162,62 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream&>;
 template <class Stream>
 constexpr bool k_is_tls = std::is_same_v<Stream, TlsStream>;
 
+// What a connection waiting for an AsyncHandler's response resumes with.
+struct AsyncOutcome {
+  enum class Kind { responded, abandoned };  // abandoned: stop() gave up waiting
+  Kind kind = Kind::responded;
+  Response response;
+};
+
+// One asynchronous request's response to come, owned by the copies of its Respond (the
+// connection only watches it, for stop()). The first completion wins: respond, the handler
+// throwing, the last Respond copy going away uncalled, or stop() giving up; later ones do nothing.
+class ResponseSlot {
+ public:
+  using Resume = net::any_completion_handler<void(AsyncOutcome)>;
+
+  explicit ResponseSlot(net::io_context::executor_type io) : io_(io) {}
+  ~ResponseSlot() {
+    if (complete({AsyncOutcome::Kind::responded, plain_error(500, "internal error\n")})) {
+      log_line("an asynchronous handler dropped its respond without calling it; answered 500");
+    }
+  }
+  ResponseSlot(const ResponseSlot&) = delete;
+  ResponseSlot& operator=(const ResponseSlot&) = delete;
+
+  void arm(Resume resume) {
+    std::lock_guard lock(mutex_);
+    resume_.emplace(std::move(resume));
+  }
+
+  // Any thread. False when already completed.
+  bool complete(AsyncOutcome outcome) {
+    std::optional<Resume> resume;
+    {
+      std::lock_guard lock(mutex_);
+      resume.swap(resume_);
+    }
+    if (!resume) return false;
+    // Never resumed inline: the caller may be inside the handler, i.e. inside the coroutine's own
+    // initiation. The hop goes through the io_context's executor, a plain pointer that is safe to
+    // hold on any thread, into the connection's strand (the coroutine's executor). A strand
+    // executor is not kept here because it must not outlive the io_context, and a late respond
+    // may hold this slot longer than that.
+    net::post(io_, [resume = std::move(*resume), outcome = std::move(outcome)]() mutable {
+      const auto strand = net::get_associated_executor(resume);
+      net::dispatch(strand, [resume = std::move(resume), outcome = std::move(outcome)]() mutable {
+        std::move(resume)(std::move(outcome));
+      });
+    });
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::optional<Resume> resume_;  // set while the connection waits
+  net::io_context::executor_type io_;
+};
+
 }  // namespace
 
 // One open connection. `stream`, `tls` and `reading` are touched only on the connection's strand
@@ -171,17 +231,24 @@ struct Connection {
   beast::tcp_stream stream;
   std::optional<TlsStream> tls;
   bool reading = false;  // in the TLS handshake, or waiting for or receiving a request: safe to close at stop()
+  std::weak_ptr<ResponseSlot> pending;  // an AsyncHandler's response this connection waits for
 };
 
 struct Server::Impl {
-  Impl(ServerOptions options, Handler handler)
-      : options_(std::move(options)), handler_(std::move(handler)), tls_context_(make_tls_context(options_)) {}
+  Impl(ServerOptions options, Handler handler, AsyncHandler async_handler)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        async_handler_(std::move(async_handler)),
+        tls_context_(make_tls_context(options_)) {}
 
   net::awaitable<void> accept_loop();
   net::awaitable<void> session(std::shared_ptr<Connection> connection);
   // The request loop, over the plain TCP stream or over TLS.
   template <class Stream>
   net::awaitable<void> serve(Connection& connection, Stream& stream, const std::string& remote);
+  // Runs the AsyncHandler and waits, without holding the thread, for its response.
+  net::awaitable<AsyncOutcome> call_async(Connection& connection, const bhttp::request<bhttp::string_body>& message,
+                                          const std::string& remote);
   template <class Stream>
   net::awaitable<bool> write_response(Connection& connection, Stream& stream, WireResponse response);
   // After an error response: stop the peer's sending without making it lose our response.
@@ -199,7 +266,9 @@ struct Server::Impl {
   bool wait_for_no_connections(std::chrono::milliseconds timeout);
 
   const ServerOptions options_;
+  // Exactly one of the two is set.
   const Handler handler_;
+  const AsyncHandler async_handler_;
   // Before io_context_: connections still inside it at destruction use it.
   std::optional<ssl::context> tls_context_;
 
@@ -210,6 +279,7 @@ struct Server::Impl {
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   std::atomic<std::size_t> active_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> abandon_{false};      // stop()'s drain is over: responses still due are given up
   std::uint64_t next_connection_id_ = 0;  // accept strand only
 
   std::mutex lifecycle_mutex_;  // serialises start() and stop()
@@ -361,15 +431,22 @@ net::awaitable<void> Server::Impl::serve(Connection& connection, Stream& stream,
 
     const auto& message = parser.get();
     Response response;
-    try {
-      response = handler_(to_request(message, remote));
-    } catch (const std::exception& error) {
-      log_line("handler threw for " + std::string(message.method_string()) + " " + std::string(message.target()) +
-               ": " + error.what() + "; answered 500");
-      response = plain_error(500, "internal error\n");
-    } catch (...) {
-      log_line("handler threw a non-std exception for " + std::string(message.target()) + "; answered 500");
-      response = plain_error(500, "internal error\n");
+    if (async_handler_) {
+      AsyncOutcome outcome = co_await call_async(connection, message, remote);
+      // stop() closed the connection: there is no one left to answer.
+      if (outcome.kind == AsyncOutcome::Kind::abandoned) break;
+      response = std::move(outcome.response);
+    } else {
+      try {
+        response = handler_(to_request(message, remote));
+      } catch (const std::exception& error) {
+        log_line("handler threw for " + std::string(message.method_string()) + " " + std::string(message.target()) +
+                 ": " + error.what() + "; answered 500");
+        response = plain_error(500, "internal error\n");
+      } catch (...) {
+        log_line("handler threw a non-std exception for " + std::string(message.target()) + "; answered 500");
+        response = plain_error(500, "internal error\n");
+      }
     }
 
     // During shutdown, finish this request but tell the client not to send another.
@@ -381,6 +458,47 @@ net::awaitable<void> Server::Impl::serve(Connection& connection, Stream& stream,
       break;
     }
   }
+}
+
+net::awaitable<AsyncOutcome> Server::Impl::call_async(Connection& connection,
+                                                      const bhttp::request<bhttp::string_body>& message,
+                                                      const std::string& remote) {
+  auto slot = std::make_shared<ResponseSlot>(io_context_.get_executor());
+  connection.pending = slot;
+  const auto initiate = [&](ResponseSlot::Resume resume) {
+    slot->arm(std::move(resume));
+    // stop() has given up on waiting connections already (it sets abandon_ before it visits them
+    // on their strands, where this runs too), so it would not come back for this one.
+    if (abandon_.load()) {
+      slot->complete({AsyncOutcome::Kind::abandoned, {}});
+      return;
+    }
+    ResponseSlot& pending = *slot;
+    // From here only the copies of `respond` own the slot, so when the last one is destroyed
+    // uncalled the slot answers 500 instead of leaving the connection waiting.
+    const Respond respond = [slot = std::move(slot)](Response response) {
+      slot->complete({AsyncOutcome::Kind::responded, std::move(response)});
+    };
+    const auto failed = [&](const std::string& what) {
+      const std::string request_line = std::string(message.method_string()) + " " + std::string(message.target());
+      if (pending.complete({AsyncOutcome::Kind::responded, plain_error(500, "internal error\n")})) {
+        log_line("handler threw for " + request_line + ": " + what + "; answered 500");
+      } else {
+        log_line("handler threw for " + request_line + " after it responded: " + what);
+      }
+    };
+    try {
+      async_handler_(to_request(message, remote), respond);
+    } catch (const std::exception& error) {
+      failed(error.what());
+    } catch (...) {
+      failed("a non-std exception");
+    }
+  };
+  AsyncOutcome outcome =
+      co_await net::async_initiate<const net::use_awaitable_t<>&, void(AsyncOutcome)>(initiate, net::use_awaitable);
+  connection.pending.reset();
+  co_return outcome;
 }
 
 void Server::Impl::register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection) {
@@ -414,8 +532,13 @@ bool Server::Impl::wait_for_no_connections(std::chrono::milliseconds timeout) {
 }
 
 Server::Server(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), nullptr)) {
   if (!impl_->handler_) throw std::invalid_argument("http::Server needs a handler");
+}
+
+Server::Server(ServerOptions options, AsyncHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), nullptr, std::move(handler))) {
+  if (!impl_->async_handler_) throw std::invalid_argument("http::Server needs a handler");
 }
 
 Server::~Server() {
@@ -490,7 +613,13 @@ void Server::stop() {
   // 3. Bounded drain, then close whatever is left (e.g. a client not reading its response).
   if (!impl.wait_for_no_connections(impl.options_.drain_timeout)) {
     log_line("drain timed out; closing " + std::to_string(impl.active_.load()) + " connection(s)");
-    impl.for_each_connection([](Connection& connection) { connection.stream.close(); });
+    impl.abandon_.store(true);
+    impl.for_each_connection([](Connection& connection) {
+      // A connection waiting for an AsyncHandler's response has no operation to cancel: its
+      // wait is ended here, else a response that never comes would hold stop() forever.
+      if (auto pending = connection.pending.lock()) pending->complete({AsyncOutcome::Kind::abandoned, {}});
+      connection.stream.close();
+    });
     // Closing makes every pending operation complete at once, so this only waits for
     // handlers still running (their write then fails on the closed socket). A deadline here
     // would not help: joining the I/O threads has to wait for those handlers anyway.

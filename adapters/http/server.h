@@ -44,6 +44,20 @@ struct Response {
 // becomes a 500 response; it never takes the server down.
 using Handler = std::function<Response(const Request&)>;
 
+// Answers one request of an AsyncHandler. Call it once, from any thread, during the handler call
+// or later; calls after the first are ignored. Copyable, so it can travel with the work.
+using Respond = std::function<void(Response)>;
+
+// For a handler whose answer depends on slow work (a webhook acked only once its record is
+// committed): it starts the work and returns, and whoever finishes the work calls `respond`. The
+// I/O thread serves other connections meanwhile; this connection waits (no deadline) for its
+// response, then keep-alive and the write deadline work as with a Handler. Called on an I/O thread,
+// possibly concurrently, and must itself be quick; `request` is valid only during the call. An
+// exception before `respond` is called becomes a 500, and so does every copy of `respond` being
+// destroyed uncalled. stop() waits for responses still due up to drain_timeout like for any
+// request in flight, then closes those connections without an answer.
+using AsyncHandler = std::function<void(const Request& request, Respond respond)>;
+
 struct ServerOptions {
   std::string address = "127.0.0.1";  // numeric IPv4 or IPv6 address to bind
   unsigned short port = 8080;         // 0 = ephemeral; start() returns the real port
@@ -69,6 +83,7 @@ class Server {
  public:
   // Throws std::invalid_argument for an empty handler or unusable TLS material (see above).
   Server(ServerOptions options, Handler handler);
+  Server(ServerOptions options, AsyncHandler handler);
   // Calls stop().
   ~Server();
 
@@ -84,7 +99,8 @@ class Server {
   // closes idle keep-alive connections, lets requests already being handled finish and send
   // their response (with "Connection: close") for up to drain_timeout, then closes whatever is
   // left and joins the I/O threads. It cannot interrupt a Handler call, so it also waits for
-  // handlers still running. Must not be called from the Handler.
+  // handlers still running; an AsyncHandler's response still missing then is given up (a later
+  // `respond` call is ignored). Must not be called from a handler.
   void stop();
 
   // Connections currently open (accepted and not yet closed).

@@ -2,16 +2,24 @@
 
 #include <signal.h>
 
+#include <condition_variable>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <regex>
+#include <thread>
 
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
 #include "adapters/slack/slack_service.h"
 #include "adapters/slack/socket_mode.h"
 #include "adapters/telegram/telegram_service.h"
+#include "bot/conversation.h"
+#include "bot/digest_scheduler.h"
 #include "bot/inbox.h"
 #include "bot/log.h"
+#include "bot/metrics.h"
 #include "bot/outbox.h"
 
 namespace roundup::app {
@@ -30,12 +38,105 @@ std::string path_of(const std::string& target) {
   return target.substr(0, target.find('?'));
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The route label of a request: the known paths, everything else "other", so a scanner probing
+// random URLs cannot blow up the number of series.
+std::string route_label(const std::string& path) {
+  static const char* const k_routes[] = {"/healthz",        "/readyz", "/metrics", "/slack/events", "/slack/commands",
+                                         "/telegram/webhook"};
+  for (const char* route : k_routes)
+    if (path == route) return route;
+  return "other";
+}
+
+// A platform error's code for the metrics label: "http_429" for an HTTP status, else Slack's own
+// error code ("channel_not_found"), else "other"; bounded so the label stays low-cardinality.
+std::string error_code(const std::string& error) {
+  static const std::regex http_status(R"(HTTP (\d{3}))");
+  std::smatch match;
+  if (std::regex_search(error, match, http_status)) return "http_" + match[1].str();
+  std::string code;
+  for (const char c : error) {
+    if (!((c >= 'a' && c <= 'z') || c == '_')) break;
+    code += c;
+  }
+  return code.empty() || code.size() > 40 ? "other" : code;
+}
+
+// The service's metrics, registered once in the process-wide registry (GET /metrics).
+struct ServiceMetrics {
+  bot::Registry& registry = bot::metrics();
+  bot::Histogram& answer_seconds = registry.histogram(
+      "roundup_answer_seconds", "Time to turn one accepted event into its replies (retrieval and rendering)");
+  bot::Histogram& retrieval_seconds =
+      registry.histogram("roundup_retrieval_seconds", "Time the knowledge base took to answer one input");
+  bot::Histogram& reindex_seconds = registry.histogram(
+      "roundup_reindex_seconds", "Duration of admin-requested reindexes", {},
+      {0.1, 0.5, 1, 5, 15, 60, 300, 1200});
+
+  bot::Counter& request(const std::string& route, int status) {
+    return registry.counter("roundup_http_requests_total", "HTTP requests served, by route and status",
+                            {{"route", route}, {"status", std::to_string(status)}});
+  }
+  bot::Counter& inbound(const std::string& platform) {
+    return registry.counter("roundup_inbound_events_total", "Accepted platform events (questions and commands)",
+                            {{"platform", platform}});
+  }
+  bot::Counter& sent(const std::string& platform) {
+    return registry.counter("roundup_messages_sent_total", "Messages the platforms confirmed (answers, digests)",
+                            {{"platform", platform}});
+  }
+  bot::Counter& retry(const std::string& platform) {
+    return registry.counter("roundup_delivery_retries_total", "Delivery attempts that will be retried",
+                            {{"platform", platform}});
+  }
+  bot::Counter& api_error(const std::string& platform, const std::string& code) {
+    return registry.counter("roundup_platform_api_errors_total", "Failed platform API deliveries, by error code",
+                            {{"platform", platform}, {"code", code}});
+  }
+};
+
+using DigestClock = std::function<std::chrono::system_clock::time_point()>;
+
+ServiceMetrics& service_metrics() {
+  static ServiceMetrics metrics;
+  return metrics;
+}
+
+// The knowledge base as the conversation uses it, with retrieval and reindex timings recorded.
+class MeasuredKnowledge final : public bot::Knowledge {
+ public:
+  explicit MeasuredKnowledge(std::shared_ptr<bot::Knowledge> inner) : inner_(std::move(inner)) {}
+  bot::Answer answer(std::string_view input) const override {
+    const auto start = std::chrono::steady_clock::now();
+    bot::Answer answer = inner_->answer(input);
+    service_metrics().retrieval_seconds.observe(seconds_since(start));
+    return answer;
+  }
+  std::shared_ptr<const retrieval::SearchEngine> engine() const override { return inner_->engine(); }
+  ReindexOutcome reindex() override {
+    const auto start = std::chrono::steady_clock::now();
+    ReindexOutcome outcome = inner_->reindex();
+    service_metrics().reindex_seconds.observe(seconds_since(start));
+    return outcome;
+  }
+  std::vector<std::string> stats_lines() const override { return inner_->stats_lines(); }
+  std::uintmax_t index_bytes() const override { return inner_->index_bytes(); }
+
+ private:
+  std::shared_ptr<bot::Knowledge> inner_;
+};
+
 }  // namespace
 
 struct Service::Impl {
   config::Config config;
-  Answerer answerer;
+  std::shared_ptr<MeasuredKnowledge> knowledge;
   ServiceHooks hooks;
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
   std::unique_ptr<bot::StateStore> store;
   std::unique_ptr<http::HttpsClient> client;
@@ -45,15 +146,89 @@ struct Service::Impl {
   std::unique_ptr<adapters::slack::SlackService> slack;
   std::unique_ptr<adapters::slack::SocketModeClient> slack_socket;
   std::unique_ptr<adapters::telegram::TelegramService> telegram;
+  std::unique_ptr<bot::DigestScheduler> digests;
+  std::unique_ptr<bot::Conversation> conversation;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<http::Server> metrics_server;  // metrics_listen, when set
+  std::vector<bot::GaugeRegistration> gauges;
   bool started = false;
 
-  http::Response route(const http::Request& request) {
-    const std::string path = path_of(request.target);
-    if (path == "/healthz") {
-      if (request.method != "GET" && request.method != "HEAD") return plain(405, "method not allowed\n");
-      return plain(200, "ok\n");
+  // Watchdog: restarts a Telegram poll loop that stopped making progress.
+  std::vector<std::unique_ptr<http::HttpsClient>> retired_poll_clients;
+  std::mutex watchdog_mutex;
+  std::condition_variable watchdog_wake;
+  bool watchdog_stopping = false;
+  std::thread watchdog;
+
+  std::chrono::milliseconds poll_stale_after() const {
+    if (hooks.poll_stale_after.count() > 0) return hooks.poll_stale_after;
+    return std::chrono::seconds(2 * hooks.telegram_poll_timeout_seconds + 10);
+  }
+
+  std::vector<std::string> readiness_problems() const {
+    std::vector<std::string> problems;
+    if (!knowledge || !knowledge->engine()) problems.emplace_back("index: not loaded");
+    try {
+      if (store) store->schema_version();
+    } catch (const std::exception& error) {
+      problems.emplace_back(std::string("database: ") + error.what());
     }
+    if (slack_socket && !slack_socket->connected()) problems.emplace_back("slack: socket mode is not connected");
+    if (telegram && config.telegram.mode == "polling") {
+      const auto since = std::chrono::steady_clock::now() - std::max(telegram->last_poll(), started_at);
+      if (since > poll_stale_after()) {
+        problems.emplace_back("telegram: no successful getUpdates for " +
+                              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) + " s");
+      }
+    }
+    return problems;
+  }
+
+  void run_watchdog() {
+    const auto interval = std::max(std::chrono::milliseconds(50), poll_stale_after() / 2);
+    std::unique_lock lock(watchdog_mutex);
+    while (!watchdog_wake.wait_for(lock, interval, [this] { return watchdog_stopping; })) {
+      if (!telegram || config.telegram.mode != "polling") continue;
+      const auto since = std::chrono::steady_clock::now() - std::max(telegram->last_poll(), started_at);
+      if (since <= 2 * poll_stale_after()) continue;
+      // A loop that fails fast keeps retrying on its own; this is for one stuck beyond every
+      // deadline. A fresh client, because the stuck one is shut down to unblock the loop.
+      log::warn("service", "telegram polling stalled; restarting it",
+                {{"stalled_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count())}});
+      retired_poll_clients.push_back(std::move(poll_client));
+      poll_client = std::make_unique<http::HttpsClient>(client_options());
+      telegram->restart_polling(*poll_client);
+      started_at = std::chrono::steady_clock::now();  // give the new loop a full period
+    }
+  }
+
+  http::ClientOptions client_options() const {
+    http::ClientOptions options;
+    options.ca_file = config.tls.ca_file.string();
+    options.use_system_store = !hooks.tls_ca_only;
+    return options;
+  }
+
+  // /healthz, /readyz and /metrics: on `listen`, and on `metrics_listen` when it is set.
+  std::optional<http::Response> operational(const http::Request& request) {
+    const std::string path = path_of(request.target);
+    if (path != "/healthz" && path != "/readyz" && path != "/metrics") return std::nullopt;
+    if (request.method != "GET" && request.method != "HEAD") return plain(405, "method not allowed\n");
+    if (path == "/healthz") return plain(200, "ok\n");
+    if (path == "/readyz") {
+      const auto problems = readiness_problems();
+      std::string body = problems.empty() ? "ready\n" : "not ready\n";
+      for (const auto& problem : problems) body += problem + "\n";
+      return plain(problems.empty() ? 200 : 503, std::move(body));
+    }
+    http::Response response = plain(200, bot::metrics().render());
+    response.content_type = std::string(bot::k_metrics_content_type);
+    return response;
+  }
+
+  http::Response route(const http::Request& request) {
+    if (auto response = operational(request)) return *response;
+    const std::string path = path_of(request.target);
     if (path == "/slack/events" || path == "/slack/commands") {
       if (!slack || config.slack.mode != "events") return plain(404, "not found\n");
       if (request.method != "POST") return plain(405, "method not allowed\n");
@@ -66,13 +241,43 @@ struct Service::Impl {
     }
     return plain(404, "not found\n");
   }
+
+  // The webhook routes that record a question ack once the inbox's group commit has it, without
+  // holding an I/O thread meanwhile; everything else answers at once through route().
+  void route_async(const http::Request& request, http::Respond respond) {
+    // Counts every response by route and status on its way out.
+    respond = [respond = std::move(respond), route = route_label(path_of(request.target))](http::Response response) {
+      service_metrics().request(route, response.status).inc();
+      respond(std::move(response));
+    };
+    if (request.method == "POST") {
+      const std::string path = path_of(request.target);
+      if (path == "/slack/events" && slack && config.slack.mode == "events") {
+        return slack->on_events_async(request, std::move(respond));
+      }
+      if (path == "/telegram/webhook" && telegram && config.telegram.mode == "webhook") {
+        return telegram->on_webhook_async(request, std::move(respond));
+      }
+    }
+    respond(route(request));
+  }
 };
 
-Service::Service(config::Config config, Answerer answerer, ServiceHooks hooks) : impl_(std::make_unique<Impl>()) {
+Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledge, ServiceHooks hooks)
+    : impl_(std::make_unique<Impl>()) {
   if (auto problems = config::check_runnable(config); !problems.empty()) throw config::ConfigError(std::move(problems));
+  if (!knowledge) throw std::invalid_argument("Service needs a knowledge base");
   impl_->config = std::move(config);
-  impl_->answerer = std::move(answerer);
+  impl_->knowledge = std::make_shared<MeasuredKnowledge>(std::move(knowledge));
   impl_->hooks = std::move(hooks);
+}
+
+std::vector<std::string> Service::readiness_problems() const {
+  return impl_->readiness_problems();
+}
+
+std::size_t Service::run_due_digests() {
+  return impl_->digests ? impl_->digests->run_due() : 0;
 }
 
 Service::~Service() {
@@ -88,11 +293,10 @@ unsigned short Service::start() {
   if (s.started) throw std::logic_error("Service::start called twice");
   s.started = true;
   const config::Config& config = s.config;
+  ServiceMetrics& metrics = service_metrics();
 
   s.store = std::make_unique<bot::StateStore>(config.data_dir / "state" / "bot.sqlite");
-  http::ClientOptions client_options;
-  client_options.ca_file = config.tls.ca_file.string();
-  client_options.use_system_store = !s.hooks.tls_ca_only;
+  const http::ClientOptions client_options = s.client_options();
   s.client = std::make_unique<http::HttpsClient>(client_options);
   bot::OutboxOptions outbox_options;
   outbox_options.pace = [](const std::string& target) -> std::pair<double, double> {
@@ -100,27 +304,59 @@ unsigned short Service::start() {
     return {1.0, 3.0};  // Slack: about one message per second per channel, short bursts
   };
   s.outbox = std::make_unique<bot::Outbox>(*s.store, outbox_options);
-  if (s.hooks.on_delivery_attempt) {
-    s.outbox->on_attempt(
-        [hook = s.hooks.on_delivery_attempt](const bot::OutboxItem&, const bot::Delivery&) { hook(); });
-  }
+  s.outbox->on_attempt([&metrics, hook = s.hooks.on_delivery_attempt](const bot::OutboxItem& item,
+                                                                       const bot::Delivery& delivery) {
+    const std::string& platform = item.message.platform;
+    switch (delivery.outcome) {
+      case bot::Delivery::Outcome::delivered: metrics.sent(platform).inc(); break;
+      case bot::Delivery::Outcome::retry:
+        metrics.retry(platform).inc();
+        metrics.api_error(platform, error_code(delivery.error)).inc();
+        break;
+      case bot::Delivery::Outcome::failed: metrics.api_error(platform, error_code(delivery.error)).inc(); break;
+    }
+    if (hook) hook();
+  });
   bot::InboxOptions inbox_options;
   inbox_options.workers = config.workers;
   s.inbox = std::make_unique<bot::Inbox>(*s.store, *s.outbox, inbox_options);
+
+  // The platforms render digests; the conversation (admin commands, subscriptions) sits between
+  // them and the knowledge base.
+  std::map<std::string, bot::PostRenderer> renderers;
+  const DigestClock wall_clock =
+      s.hooks.wall_clock ? s.hooks.wall_clock : DigestClock([] { return std::chrono::system_clock::now(); });
+  bot::ChatAnswerer chat = [&s](const bot::Speaker& speaker, std::string_view input) {
+    return s.conversation->handle(speaker, input);
+  };
+  // Every accepted event goes through here on an inbox worker: counted, timed, and its log lines
+  // tagged with its key.
+  const auto handler = [&metrics](auto* platform, const std::string& name) {
+    return [platform, name, &metrics](const bot::InboundItem& item) {
+      log::RequestScope scope(item.key);
+      metrics.inbound(name).inc();
+      const auto start = std::chrono::steady_clock::now();
+      auto replies = platform->answer(item);
+      metrics.answer_seconds.observe(seconds_since(start));
+      return replies;
+    };
+  };
 
   bool any_platform = false;
   if (config.slack.enabled) {
     any_platform = true;
     auto clock =
         s.hooks.unix_seconds ? s.hooks.unix_seconds : adapters::slack::SecondsClock(adapters::slack::unix_seconds_now);
-    s.slack = std::make_unique<adapters::slack::SlackService>(config.slack, *s.client, *s.store, *s.inbox, s.answerer,
+    s.slack = std::make_unique<adapters::slack::SlackService>(config.slack, *s.client, *s.store, *s.inbox, chat,
                                                               std::move(clock));
     s.slack->connect();
     auto* slack = s.slack.get();
-    s.inbox->add_handler(std::string(adapters::slack::k_platform),
-                         [slack](const bot::InboundItem& item) { return slack->answer(item); });
+    s.inbox->add_handler(std::string(adapters::slack::k_platform), handler(slack, "slack"));
     s.outbox->add_sender(std::string(adapters::slack::k_platform),
                          [slack](const bot::OutboxItem& item) { return slack->deliver(item); });
+    renderers["slack"] = [slack](const std::string& channel, const bot::Answer& answer, const std::string& key) {
+      return slack->render_post(channel, answer, key);
+    };
     if (config.slack.mode == "socket") {
       adapters::slack::SocketModeOptions socket_options;
       socket_options.ca_file = client_options.ca_file;
@@ -140,43 +376,94 @@ unsigned short Service::start() {
     timings.min_backoff = s.hooks.telegram_min_backoff;
     s.poll_client = std::make_unique<http::HttpsClient>(client_options);
     s.telegram = std::make_unique<adapters::telegram::TelegramService>(config.telegram, *s.client, *s.poll_client,
-                                                                       *s.store, *s.inbox, s.answerer, timings);
+                                                                       *s.store, *s.inbox, chat, timings);
     s.telegram->connect();
     auto* telegram = s.telegram.get();
-    s.inbox->add_handler(std::string(adapters::telegram::k_platform),
-                         [telegram](const bot::InboundItem& item) { return telegram->answer(item); });
+    s.inbox->add_handler(std::string(adapters::telegram::k_platform), handler(telegram, "telegram"));
     s.outbox->add_sender(std::string(adapters::telegram::k_platform),
                          [telegram](const bot::OutboxItem& item) { return telegram->deliver(item); });
+    renderers["telegram"] = &adapters::telegram::TelegramService::render_post;
   }
   if (!any_platform) log::info("service", "no chat platform is enabled; serving health checks only");
 
+  s.digests = std::make_unique<bot::DigestScheduler>(
+      *s.store,
+      [knowledge = s.knowledge]() -> std::shared_ptr<const retrieval::Catalog> {
+        const auto engine = knowledge->engine();
+        if (!engine) throw std::runtime_error("the index is not loaded");
+        return {engine, &engine->catalog()};
+      },
+      std::move(renderers), bot::digest_settings(config.digest), [&s] { s.outbox->wake(); }, wall_clock);
+  bot::ConversationOptions conversation_options;
+  conversation_options.admins = config.admins;
+  s.conversation = std::make_unique<bot::Conversation>(
+      *s.store, *s.knowledge,
+      bot::DigestControl{[&s](const std::string& channel) { return s.digests->post_now(channel); },
+                         [&s] { return s.digests->channels().size(); }},
+      conversation_options, [] { return bot::system_now_ms(); });
+
+  s.gauges.push_back(metrics.registry.gauge("roundup_outbox_backlog", "Messages waiting to be delivered", {},
+                                            [&s] { return static_cast<double>(s.store->outbox_backlog()); }));
+  s.gauges.push_back(metrics.registry.gauge("roundup_digests_posted", "Daily digests recorded in the state database",
+                                            {}, [&s] { return static_cast<double>(s.store->counter("digests_posted")); }));
+  s.gauges.push_back(metrics.registry.gauge("roundup_index_size_bytes", "Size of the current index on disk", {},
+                                            [&s] { return static_cast<double>(s.knowledge->index_bytes()); }));
+  s.gauges.push_back(metrics.registry.gauge("roundup_ready", "1 when GET /readyz reports ready", {},
+                                            [&s] { return s.readiness_problems().empty() ? 1.0 : 0.0; }));
+
   s.outbox->start();
   s.inbox->start();
+  s.digests->start();
 
   const auto listen = config::parse_listen(config.listen);
   http::ServerOptions server_options;
   server_options.address = listen->host;
   server_options.port = listen->port;
-  s.server =
-      std::make_unique<http::Server>(server_options, [&s](const http::Request& request) { return s.route(request); });
+  s.server = std::make_unique<http::Server>(server_options, [&s](const http::Request& request, http::Respond respond) {
+    s.route_async(request, std::move(respond));
+  });
   const unsigned short port = s.server->start();
+  if (!config.metrics_listen.empty()) {
+    const auto metrics_listen = config::parse_listen(config.metrics_listen);
+    http::ServerOptions metrics_options;
+    metrics_options.address = metrics_listen->host;
+    metrics_options.port = metrics_listen->port;
+    metrics_options.threads = 1;
+    s.metrics_server = std::make_unique<http::Server>(metrics_options, [&s](const http::Request& request) {
+      auto response = s.operational(request);
+      return response ? *response : plain(404, "not found\n");
+    });
+    const unsigned short metrics_port = s.metrics_server->start();
+    log::info("service", "health and metrics listening",
+              {{"address", metrics_listen->host}, {"port", std::to_string(metrics_port)}});
+  }
   if (s.telegram && config.telegram.mode == "polling") s.telegram->start_polling();
   if (s.slack_socket) s.slack_socket->start();
+  s.watchdog = std::thread([&s] { s.run_watchdog(); });
   log::info("service", "listening", {{"address", listen->host}, {"port", std::to_string(port)}});
   return port;
 }
 
 void Service::stop() {
   Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.watchdog_mutex);
+    s.watchdog_stopping = true;
+  }
+  s.watchdog_wake.notify_all();
+  if (s.watchdog.joinable()) s.watchdog.join();
   // Order: no new requests, then no new answers, then no new deliveries.
   if (s.slack_socket) s.slack_socket->stop();
   if (s.telegram) s.telegram->stop();
+  if (s.metrics_server) s.metrics_server->stop();
   if (s.server) s.server->stop();
+  if (s.digests) s.digests->stop();
   if (s.inbox) s.inbox->stop();
   if (s.outbox) s.outbox->stop();
+  s.gauges.clear();  // the callbacks read objects that are about to go
 }
 
-int run_service(const config::Config& config, Service::Answerer answerer) {
+int run_service(const config::Config& config, std::shared_ptr<bot::Knowledge> knowledge) {
   // Block the signals before any thread exists so every thread inherits the mask and only
   // sigwait() below sees them.
   sigset_t signals;
@@ -185,7 +472,7 @@ int run_service(const config::Config& config, Service::Answerer answerer) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  Service service(config, std::move(answerer));
+  Service service(config, std::move(knowledge));
   service.start();
   int received = 0;
   sigwait(&signals, &received);

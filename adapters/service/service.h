@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
-#include "bot/answer.h"
+#include "bot/knowledge.h"
 #include "bot/state_store.h"
 #include "config/config.h"
 
@@ -27,14 +29,18 @@ struct ServiceHooks {
   std::chrono::milliseconds socket_min_backoff{0};
   // Called after every delivery attempt, on an outbox thread (tests wait on it).
   std::function<void()> on_delivery_attempt;
+  // The wall clock the daily digest reads (tests pin it). Default: the system clock.
+  std::function<std::chrono::system_clock::time_point()> wall_clock;
+  // Readiness: a Telegram poll loop with no successful getUpdates for this long is not ready,
+  // and after twice as long the watchdog restarts it. 0 = twice the poll timeout plus 10 s.
+  std::chrono::milliseconds poll_stale_after{0};
 };
 
 class Service {
  public:
-  using Answerer = bot::Answerer;
-
-  // Throws config::ConfigError when the configuration cannot run (check_runnable).
-  Service(config::Config config, Answerer answerer, ServiceHooks hooks = {});
+  // Throws config::ConfigError when the configuration cannot run (check_runnable). `knowledge`
+  // answers questions, feeds the digests and runs admins' reindexes; it is opened already.
+  Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledge, ServiceHooks hooks = {});
   ~Service();  // stop()
 
   Service(const Service&) = delete;
@@ -51,12 +57,17 @@ class Service {
 
   bot::StateStore& store();
 
+  // Readiness as GET /readyz reports it: empty when ready, else one line per failing check.
+  std::vector<std::string> readiness_problems() const;
+  // The digest scheduler's pass, for tests that pin the clock (the service also runs it itself).
+  std::size_t run_due_digests();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
 // `roundup-bot serve`: start, wait for SIGTERM or SIGINT, stop. Returns the process exit code.
-int run_service(const config::Config& config, Service::Answerer answerer);
+int run_service(const config::Config& config, std::shared_ptr<bot::Knowledge> knowledge);
 
 }  // namespace roundup::app

@@ -260,7 +260,10 @@ std::string responder_input(std::string_view command_text) {
   const std::string verb = lower(text.substr(0, space));
   const std::string rest = space == std::string::npos ? std::string() : trim(text.substr(space));
   if (verb == "help") return "/help";
-  if (verb == "papers" || verb == "search" || verb == "ask") return "/" + verb + (rest.empty() ? "" : " " + rest);
+  if (verb == "papers" || verb == "search" || verb == "ask" || verb == "reindex" || verb == "stats" ||
+      verb == "digest" || verb == "subscribe" || verb == "unsubscribe") {
+    return "/" + verb + (rest.empty() ? "" : " " + rest);
+  }
   return text;
 }
 

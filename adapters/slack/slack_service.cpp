@@ -55,7 +55,7 @@ std::int64_t unix_seconds_now() {
 }
 
 SlackService::SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::StateStore& store,
-                           bot::Inbox& inbox, bot::Answerer answerer, SecondsClock clock)
+                           bot::Inbox& inbox, bot::ChatAnswerer answerer, SecondsClock clock)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value, config.app_token.value),
       store_(store),
@@ -126,7 +126,44 @@ http::Response SlackService::on_command(const http::Request& request) {
   }
 }
 
-EventDecision SlackService::accept_event(const json& envelope) {
+void SlackService::on_events_async(const http::Request& request, http::Respond respond) {
+  if (auto denied = authenticate(request); denied.status != 0) return respond(std::move(denied));
+  const json envelope = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (envelope.is_discarded() || !envelope.is_object()) {
+    ++rejected_;
+    log::warn("slack", "signed event body is not a JSON object", {{"remote", request.remote}});
+    return respond(status_only(400));
+  }
+  std::string payload;
+  EventDecision decision;
+  try {
+    decision = decide_event(envelope, payload);
+  } catch (const bot::StateError& error) {
+    log::error("slack", "cannot record the event; Slack will retry it", {{"error", error.what()}});
+    return respond(status_only(503));
+  }
+  if (decision.action == EventDecision::Action::url_verification) {
+    http::Response response;
+    response.body = decision.challenge;
+    return respond(std::move(response));
+  }
+  if (decision.action != EventDecision::Action::answer) return respond(status_only(200));
+  std::string key = decision.question.dedupe_key;
+  inbox_.submit_async(
+      std::move(key), std::string(k_platform), std::move(payload),
+      [this, respond = std::move(respond),
+       question = std::move(decision.question)](const bot::Inbox::SubmitResult& result) {
+        if (result.error) {
+          log::error("slack", "cannot record the event; Slack will retry it", {{"error", result.error->what()}});
+          respond(status_only(503));
+          return;
+        }
+        count_event(result.submitted, question);
+        respond(status_only(200));
+      });
+}
+
+EventDecision SlackService::decide_event(const json& envelope, std::string& payload) {
   EventDecision decision =
       interpret_event(envelope, identity_.user_id, [this](const std::string& channel, const std::string& thread) {
         return store_.knows_thread(k_platform, channel, thread);
@@ -137,17 +174,29 @@ EventDecision SlackService::accept_event(const json& envelope) {
     return decision;
   }
   const Question& question = decision.question;
-  const json payload = {{"input", question.text.empty() ? std::string("/help") : question.text},
-                        {"channel", question.channel},
-                        {"thread_ts", question.thread_ts},
-                        {"user", question.user}};
-  if (inbox_.submit(question.dedupe_key, k_platform, payload.dump(-1, ' ', false, json::error_handler_t::replace)) ==
-      bot::Inbox::Submitted::duplicate) {
+  payload = json{{"input", question.text.empty() ? std::string("/help") : question.text},
+                 {"channel", question.channel},
+                 {"thread_ts", question.thread_ts},
+                 {"user", question.user}}
+                .dump(-1, ' ', false, json::error_handler_t::replace);
+  return decision;
+}
+
+void SlackService::count_event(bot::Inbox::Submitted submitted, const Question& question) {
+  if (submitted == bot::Inbox::Submitted::duplicate) {
     ++duplicates_;
     log::info("slack", "duplicate delivery ignored", {{"key", question.dedupe_key}});
   } else {
     ++accepted_;
     log::info("slack", "question accepted", {{"key", question.dedupe_key}, {"channel", question.channel}});
+  }
+}
+
+EventDecision SlackService::accept_event(const json& envelope) {
+  std::string payload;
+  EventDecision decision = decide_event(envelope, payload);
+  if (decision.action == EventDecision::Action::answer) {
+    count_event(inbox_.submit(decision.question.dedupe_key, k_platform, payload), decision.question);
   }
   return decision;
 }
@@ -196,7 +245,11 @@ json SlackService::accept_command(const std::map<std::string, std::string>& fiel
     ++accepted_;
     log::info("slack", "command accepted", {{"key", question.dedupe_key}, {"channel", question.channel}});
   }
-  const std::string text = input == "/help" ? "One moment…" : "Searching the roundups for: " + question.text;
+  // A question gets "searching"; help and commands (stats, reindex, subscribe, ...) just a moment.
+  const std::string text =
+      input.rfind('/', 0) == 0 && input.rfind("/ask ", 0) != 0 && input.rfind("/search ", 0) != 0
+          ? "One moment…"
+          : "Searching the roundups for: " + question.text;
   return {{"response_type", "ephemeral"}, {"text", text}};
 }
 
@@ -210,10 +263,11 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   const std::string channel = payload.value("channel", std::string());
   const std::string thread_ts = payload.value("thread_ts", std::string());
   const std::string response_url = payload.value("response_url", std::string());
+  const bot::Speaker speaker{std::string(k_platform), payload.value("user", std::string()), channel};
 
   bot::Answer answer;
   try {
-    answer = answerer_(input);
+    answer = answerer_(speaker, input);
   } catch (const std::exception& error) {
     log::error("slack", "answering failed", {{"key", item.key}, {"error", error.what()}});
     answer = apology();
@@ -246,6 +300,20 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
     }
   }
   return replies;
+}
+
+std::vector<bot::OutgoingMessage> SlackService::render_post(const std::string& channel, const bot::Answer& answer,
+                                                             const std::string& key) const {
+  std::vector<bot::OutgoingMessage> posts;
+  const auto messages = render_messages(answer);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    json body = messages[i];
+    body["channel"] = channel;
+    const json envelope = {{"via", "chat"}, {"body", body}};
+    posts.push_back({key + "#" + std::to_string(i), std::string(k_platform), std::string(k_platform) + ":" + channel,
+                     envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+  return posts;
 }
 
 bot::Delivery SlackService::deliver(const bot::OutboxItem& item) {

@@ -5,7 +5,9 @@
 // through the Web API for the outbox.
 //
 // Threads: on_events/on_command/accept_* run on I/O threads and only authenticate, decode and
-// record (one SQLite insert). answer() runs on inbox workers; deliver() on outbox senders.
+// record (one SQLite insert). on_events_async records through the inbox's group commit and acks
+// from the committer thread, so the I/O thread does not wait for the commit. answer() runs on
+// inbox workers; deliver() on outbox senders.
 
 #include <atomic>
 #include <cstdint>
@@ -22,6 +24,7 @@
 #include "adapters/slack/events.h"
 #include "adapters/slack/web_api.h"
 #include "bot/answer.h"
+#include "bot/conversation.h"
 #include "bot/inbox.h"
 #include "bot/state_store.h"
 #include "config/config.h"
@@ -37,7 +40,7 @@ std::int64_t unix_seconds_now();
 class SlackService {
  public:
   SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::StateStore& store, bot::Inbox& inbox,
-               bot::Answerer answerer, SecondsClock clock = unix_seconds_now);
+               bot::ChatAnswerer answerer, SecondsClock clock = unix_seconds_now);
 
   // auth.test: learns the bot's own user id. Retries transient failures with backoff until
   // `give_up_after`; throws ApiError for a permanent one (invalid_auth, ...).
@@ -54,6 +57,9 @@ class SlackService {
   // a signed but malformed body; 200 otherwise (ignored events are acked too, so Slack does not
   // retry them); 503 when the inbox cannot record the question, so Slack retries later.
   http::Response on_events(const http::Request& request);
+  // The same answers as on_events, but a question's 200 (or 503) is sent once the inbox's group
+  // commit has recorded it (or failed to), through `respond`, from the committer thread.
+  void on_events_async(const http::Request& request, http::Respond respond);
   http::Response on_command(const http::Request& request);
 
   // Shared with Socket Mode (already authenticated by the socket). accept_event returns the
@@ -64,6 +70,10 @@ class SlackService {
 
   // Inbox handler: the answer to one recorded question, as outbox messages.
   std::vector<bot::OutgoingMessage> answer(const bot::InboundItem& item);
+  // A message the bot starts itself (a daily digest) in channel `channel`, as outbox messages
+  // keyed `key#0`, `key#1`, ...
+  std::vector<bot::OutgoingMessage> render_post(const std::string& channel, const bot::Answer& answer,
+                                                const std::string& key) const;
   // Outbox sender.
   bot::Delivery deliver(const bot::OutboxItem& item);
 
@@ -74,13 +84,16 @@ class SlackService {
 
  private:
   bool response_url_allowed(const std::string& url) const;
-  http::Response authenticate(const http::Request& request) const;  // status 0 = authentic
+  // interpret_event, and for a question the inbox payload to record. Throws StateError.
+  EventDecision decide_event(const nlohmann::json& envelope, std::string& payload);
+  void count_event(bot::Inbox::Submitted submitted, const Question& question);  // counters and log
+  http::Response authenticate(const http::Request& request) const;              // status 0 = authentic
 
   config::SlackConfig config_;
   WebApi api_;
   bot::StateStore& store_;
   bot::Inbox& inbox_;
-  bot::Answerer answerer_;
+  bot::ChatAnswerer answerer_;
   SecondsClock clock_;
   AuthIdentity identity_;
   std::atomic<std::uint64_t> accepted_{0};

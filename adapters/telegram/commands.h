@@ -15,6 +15,8 @@ inline nlohmann::json published_commands() {
       {{"command", "ask"}, {"description", "Ask a question about the papers in the roundups"}},
       {{"command", "search"}, {"description", "Find the best matching papers"}},
       {{"command", "papers"}, {"description", "List the roundups, or the papers of one month (e.g. 2023-02)"}},
+      {{"command", "subscribe"}, {"description", "Get the daily paper digest in this chat"}},
+      {{"command", "unsubscribe"}, {"description", "Stop the daily paper digest in this chat"}},
   });
 }
 

@@ -60,18 +60,20 @@ std::string responder_input(const Incoming& incoming) {
   const std::string& command = incoming.command;
   if (command == "start" || command == "help") return "/help";
   if (command == "ask") return incoming.text.empty() ? "/help" : "/ask " + incoming.text;
-  if (command == "search" || command == "papers")
+  if (command == "search" || command == "papers" || command == "reindex" || command == "stats" ||
+      command == "digest" || command == "subscribe" || command == "unsubscribe") {
     return "/" + command + (incoming.text.empty() ? "" : " " + incoming.text);
+  }
   return {};
 }
 
 TelegramService::TelegramService(const config::TelegramConfig& config, http::HttpsClient& client,
                                  http::HttpsClient& poll_client, bot::StateStore& store, bot::Inbox& inbox,
-                                 bot::Answerer answerer, TelegramTimings timings)
+                                 bot::ChatAnswerer answerer, TelegramTimings timings)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value),
-      poll_client_(poll_client),
-      poll_api_(poll_client, config.api_base, config.bot_token.value),
+      poll_client_(&poll_client),
+      poll_api_(std::make_unique<BotApi>(poll_client, config.api_base, config.bot_token.value)),
       store_(store),
       inbox_(inbox),
       answerer_(std::move(answerer)),
@@ -139,25 +141,69 @@ http::Response TelegramService::on_webhook(const http::Request& request) {
   }
 }
 
-bool TelegramService::accept_update(const json& update) {
+void TelegramService::on_webhook_async(const http::Request& request, http::Respond respond) {
+  const auto header = request.headers.find("x-telegram-bot-api-secret-token");
+  if (header == request.headers.end() || !secret_matches(config_.secret_token.value, header->second)) {
+    log::warn("telegram", "rejected a webhook request with a missing or wrong secret token",
+              {{"remote", request.remote}});
+    return respond(status_only(401));
+  }
+  const json update = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!update.is_object()) {
+    log::warn("telegram", "webhook body is not a JSON object", {{"remote", request.remote}});
+    return respond(status_only(400));
+  }
+  std::string key;
+  std::string payload;
+  std::int64_t chat = 0;
+  if (!record_of(update, key, payload, chat)) return respond(status_only(200));
+  std::string logged_key = key;
+  inbox_.submit_async(
+      std::move(key), std::string(k_platform), std::move(payload),
+      [respond = std::move(respond), key = std::move(logged_key), chat](const bot::Inbox::SubmitResult& result) {
+        if (result.error) {
+          log::error("telegram", "cannot record the update; Telegram will retry it", {{"error", result.error->what()}});
+          respond(status_only(503));
+          return;
+        }
+        if (result.submitted == bot::Inbox::Submitted::duplicate) {
+          log::info("telegram", "duplicate update ignored", {{"key", key}});
+        } else {
+          log::info("telegram", "question accepted", {{"key", key}, {"chat", std::to_string(chat)}});
+        }
+        respond(status_only(200));
+      });
+}
+
+bool TelegramService::record_of(const json& update, std::string& key, std::string& payload, std::int64_t& chat) const {
   const Incoming incoming = interpret_update(update, identity_);
   if (incoming.kind == Incoming::Kind::ignore) {
     log::debug("telegram", "update ignored", {{"reason", incoming.ignore_reason}});
-    return true;
+    return false;
   }
-  json payload = {{"input", responder_input(incoming)},
-                  {"command", incoming.command},
-                  {"chat_id", incoming.chat_id},
-                  {"message_id", incoming.message_id},
-                  {"chat_type", incoming.chat_type}};
-  if (incoming.message_thread_id) payload["message_thread_id"] = *incoming.message_thread_id;
-  const std::string key = "telegram:update:" + std::to_string(incoming.update_id);
-  if (inbox_.submit(key, k_platform, payload.dump(-1, ' ', false, json::error_handler_t::replace)) ==
-      bot::Inbox::Submitted::duplicate) {
+  json fields = {{"input", responder_input(incoming)},
+                 {"command", incoming.command},
+                 {"chat_id", incoming.chat_id},
+                 {"message_id", incoming.message_id},
+                 {"chat_type", incoming.chat_type},
+                 {"user", incoming.user_id}};
+  if (incoming.message_thread_id) fields["message_thread_id"] = *incoming.message_thread_id;
+  key = "telegram:update:" + std::to_string(incoming.update_id);
+  payload = fields.dump(-1, ' ', false, json::error_handler_t::replace);
+  chat = incoming.chat_id;
+  return true;
+}
+
+bool TelegramService::accept_update(const json& update) {
+  std::string key;
+  std::string payload;
+  std::int64_t chat = 0;
+  if (!record_of(update, key, payload, chat)) return true;
+  if (inbox_.submit(key, k_platform, payload) == bot::Inbox::Submitted::duplicate) {
     log::info("telegram", "duplicate update ignored", {{"key", key}});
     return false;
   }
-  log::info("telegram", "question accepted", {{"key", key}, {"chat", std::to_string(incoming.chat_id)}});
+  log::info("telegram", "question accepted", {{"key", key}, {"chat", std::to_string(chat)}});
   return true;
 }
 
@@ -168,6 +214,17 @@ void TelegramService::start_polling() {
   poller_ = std::thread([this] { poll_loop(); });
 }
 
+void TelegramService::restart_polling(http::HttpsClient& fresh_client) {
+  stop();
+  {
+    std::lock_guard lock(mutex_);
+    poll_client_ = &fresh_client;
+    poll_api_ = std::make_unique<BotApi>(fresh_client, config_.api_base, config_.bot_token.value);
+  }
+  log::warn("telegram", "polling restarted by the watchdog");
+  start_polling();
+}
+
 void TelegramService::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -176,7 +233,7 @@ void TelegramService::stop() {
   stop_signal_.notify_all();
   if (poller_.joinable()) {
     // A long poll can hold the request for poll_timeout_seconds; cut it short.
-    poll_client_.shut_down();
+    poll_client_->shut_down();
     poller_.join();
   }
 }
@@ -204,7 +261,7 @@ void TelegramService::poll_loop() {
     const auto started = std::chrono::steady_clock::now();
     json updates;
     try {
-      updates = poll_api_.get_updates(offset, timings_.poll_timeout_seconds);
+      updates = poll_api_->get_updates(offset, timings_.poll_timeout_seconds);
     } catch (const BotApiError& error) {
       std::chrono::milliseconds wait = std::max(backoff, error.retry_after());
       if (error.status() == 409) {
@@ -261,9 +318,12 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   const std::int64_t chat_id = payload.value("chat_id", std::int64_t{0});
   const std::int64_t message_id = payload.value("message_id", std::int64_t{0});
 
+  const bot::Speaker speaker{std::string(k_platform), std::to_string(payload.value("user", std::int64_t{0})),
+                            std::to_string(chat_id)};
+
   bot::Answer answer;
   try {
-    answer = input.empty() ? unknown_command(payload.value("command", std::string("?"))) : answerer_(input);
+    answer = input.empty() ? unknown_command(payload.value("command", std::string("?"))) : answerer_(speaker, input);
   } catch (const std::exception& error) {
     log::error("telegram", "answering failed", {{"key", item.key}, {"error", error.what()}});
     answer = apology();
@@ -290,6 +350,30 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   return replies;
 }
 
+std::vector<bot::OutgoingMessage> TelegramService::render_post(const std::string& chat, const bot::Answer& answer,
+                                                                const std::string& key) {
+  // A numeric chat id is sent as a number; "@channelname" (a public channel) as a string.
+  json chat_id = chat;
+  try {
+    std::size_t used = 0;
+    const std::int64_t number = std::stoll(chat, &used);
+    if (used == chat.size()) chat_id = number;
+  } catch (const std::exception&) {
+  }
+  std::vector<bot::OutgoingMessage> posts;
+  const auto chunks = render_messages(answer);
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const json params = {{"chat_id", chat_id},
+                         {"text", chunks[i]},
+                         {"parse_mode", "HTML"},
+                         {"link_preview_options", {{"is_disabled", true}}}};
+    const json envelope = {{"params", params}, {"plain", html_to_plain(chunks[i])}};
+    posts.push_back({key + "#" + std::to_string(i), std::string(k_platform), std::string(k_platform) + ":" + chat,
+                     envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+  return posts;
+}
+
 bot::Delivery TelegramService::deliver(const bot::OutboxItem& item) {
   const json envelope = json::parse(item.message.payload, nullptr, /*allow_exceptions=*/false);
   if (!envelope.is_object() || !envelope.contains("params")) return bot::Delivery::failed("unreadable outbox payload");
@@ -297,8 +381,9 @@ bot::Delivery TelegramService::deliver(const bot::OutboxItem& item) {
 }
 
 std::pair<double, double> TelegramService::pace(const std::string& target) {
-  // Negative chat ids are groups and channels: Telegram allows about 20 messages a minute there.
-  if (chat_of(target) < 0) return {20.0 / 60.0, 3.0};
+  // Negative chat ids are groups and channels, and so is "@channelname": Telegram allows about 20
+  // messages a minute there.
+  if (chat_of(target) < 0 || target.find(":@") != std::string::npos) return {20.0 / 60.0, 3.0};
   return {1.0, 3.0};
 }
 

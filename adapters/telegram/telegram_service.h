@@ -4,7 +4,8 @@
 // answers rendered as HTML chunks for the outbox; delivery through sendMessage with a plain-text
 // fallback.
 //
-// Threads: on_webhook runs on I/O threads (authenticate, decode, record: fast). The polling loop
+// Threads: on_webhook runs on I/O threads (authenticate, decode, record: fast); on_webhook_async
+// records through the inbox's group commit and acks from the committer thread. The polling loop
 // has its own thread. answer() runs on inbox workers, deliver() on outbox senders.
 
 #include <atomic>
@@ -23,6 +24,7 @@
 #include "adapters/telegram/bot_api.h"
 #include "adapters/telegram/update.h"
 #include "bot/answer.h"
+#include "bot/conversation.h"
 #include "bot/inbox.h"
 #include "bot/state_store.h"
 #include "config/config.h"
@@ -43,7 +45,7 @@ class TelegramService {
   // on the shared client), and stop() shuts it down to end a long poll at once; in webhook
   // mode it is never used.
   TelegramService(const config::TelegramConfig& config, http::HttpsClient& client, http::HttpsClient& poll_client,
-                  bot::StateStore& store, bot::Inbox& inbox, bot::Answerer answerer, TelegramTimings timings = {});
+                  bot::StateStore& store, bot::Inbox& inbox, bot::ChatAnswerer answerer, TelegramTimings timings = {});
   ~TelegramService();  // stop()
 
   // getMe (retrying transient failures for up to `give_up_after`), setMyCommands, then
@@ -56,9 +58,15 @@ class TelegramService {
   // 400 for a body that is not a JSON object; 503 when the inbox cannot record it (Telegram
   // retries); 200 otherwise, also for updates the bot ignores.
   http::Response on_webhook(const http::Request& request);
+  // The same answers, but an update's 200 (or 503) is sent through `respond` once the inbox's group
+  // commit has recorded it (or failed to), so the I/O thread does not wait for the commit.
+  void on_webhook_async(const http::Request& request, http::Respond respond);
 
   // Polling mode: the getUpdates loop on its own thread.
   void start_polling();
+  // The watchdog's remedy for a poll loop that stopped making progress: stops it (shutting down
+  // its client), then polls again through `fresh_client`, which must outlive this service.
+  void restart_polling(http::HttpsClient& fresh_client);
   void stop();
   // Last time the polling loop completed a getUpdates call (readiness).
   std::chrono::steady_clock::time_point last_poll() const;
@@ -67,6 +75,10 @@ class TelegramService {
   bool accept_update(const nlohmann::json& update);
 
   std::vector<bot::OutgoingMessage> answer(const bot::InboundItem& item);
+  // A message the bot starts itself (a daily digest) in `chat` (a chat id, or "@channelname"), as
+  // outbox messages keyed `key#0`, `key#1`, ...
+  static std::vector<bot::OutgoingMessage> render_post(const std::string& chat, const bot::Answer& answer,
+                                                       const std::string& key);
   bot::Delivery deliver(const bot::OutboxItem& item);
 
   // Outbox pacing for a target "telegram:<chat_id>": about 1/s in private chats, 20/min in groups.
@@ -74,15 +86,18 @@ class TelegramService {
 
  private:
   void poll_loop();
+  // The inbox record for an update: false when the bot ignores it.
+  bool record_of(const nlohmann::json& update, std::string& key, std::string& payload, std::int64_t& chat) const;
   bool wait_or_stop(std::chrono::milliseconds duration);
 
   config::TelegramConfig config_;
   BotApi api_;
-  http::HttpsClient& poll_client_;
-  BotApi poll_api_;
+  // Replaced by restart_polling(): a shut-down client cannot be used again.
+  http::HttpsClient* poll_client_;
+  std::unique_ptr<BotApi> poll_api_;
   bot::StateStore& store_;
   bot::Inbox& inbox_;
-  bot::Answerer answerer_;
+  bot::ChatAnswerer answerer_;
   TelegramTimings timings_;
   BotIdentity identity_;
 

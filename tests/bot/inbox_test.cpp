@@ -1,10 +1,15 @@
 #include "bot/inbox.h"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
+#include <future>
+#include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/temp_dir.h"
@@ -124,4 +129,210 @@ TEST_CASE("inbox: a throwing handler does not stop the workers") {
   outbox.stop();
   CHECK(delivered.payloads == std::vector<std::string>{"fine"});
   CHECK(store.pending_inbound(10).empty());
+}
+
+// --- Group commit (submit_async) ---------------------------------------------------------------
+
+namespace {
+
+// Collects submit_async results by key.
+struct Results {
+  Signal signal;
+  std::map<std::string, std::vector<Inbox::SubmitResult>> by_key;
+  std::size_t count = 0;
+
+  Inbox::SubmitDone done_for(const std::string& key) {
+    return [this, key](const Inbox::SubmitResult& result) {
+      signal.update([&] {
+        by_key[key].push_back(result);
+        ++count;
+      });
+    };
+  }
+  bool wait_for_count(std::size_t n) {
+    return signal.wait_for([&] { return count >= n; });
+  }
+};
+
+// A submit whose callback holds the committer until released: everything submitted meanwhile
+// queues, so the next group commit holds all of it. That makes batches deterministic in tests.
+struct CommitterGate {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+
+  void submit(Inbox& inbox, const std::string& key) {
+    inbox.submit_async(key, "fake", "gate", [this](const Inbox::SubmitResult&) {
+      entered.set_value();
+      released.wait();
+    });
+    entered.get_future().wait();
+  }
+};
+
+std::size_t accepted_count(const std::vector<Inbox::SubmitResult>& results) {
+  return static_cast<std::size_t>(std::count_if(results.begin(), results.end(), [](const auto& r) {
+    return !r.error && r.submitted == Inbox::Submitted::accepted;
+  }));
+}
+
+// A second connection to the database file, as another process would have: injects a failure.
+void exec_on(const std::filesystem::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("inbox: concurrent submit_async calls record each key once and answer every caller") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  roundup::bot::Outbox outbox(store, {});
+  Delivered delivered;
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
+  Inbox inbox(store, outbox, {});
+  inbox.add_handler("fake", echo);
+  outbox.start();
+  inbox.start();
+
+  constexpr int k_threads = 8;
+  constexpr int k_keys = 300;
+  Results results;
+  std::vector<std::thread> submitters;
+  // Every thread submits every key: one of the eight wins, the others are duplicates, whether
+  // they land in the same group commit or a later one.
+  for (int t = 0; t < k_threads; ++t) {
+    submitters.emplace_back([&] {
+      for (int k = 0; k < k_keys; ++k) {
+        const std::string key = "k" + std::to_string(k);
+        inbox.submit_async(key, "fake", std::to_string(k), results.done_for(key));
+      }
+    });
+  }
+  for (auto& thread : submitters) thread.join();
+  REQUIRE(results.wait_for_count(k_threads * k_keys));
+  REQUIRE(delivered.signal.wait_for([&] { return delivered.payloads.size() == k_keys; }));
+  inbox.stop();
+  outbox.stop();
+
+  CHECK(results.by_key.size() == k_keys);
+  for (const auto& [key, list] : results.by_key) {
+    CHECK(list.size() == k_threads);
+    CHECK(accepted_count(list) == 1);
+    for (const auto& result : list) CHECK_FALSE(result.error);
+  }
+  CHECK(inbox.group_commits() <= k_threads * k_keys);
+  CHECK(std::set<std::string>(delivered.payloads.begin(), delivered.payloads.end()).size() == k_keys);
+  CHECK(store.pending_inbound(10).empty());
+}
+
+TEST_CASE("inbox: one group commit holds everything queued meanwhile with duplicates inside it and across commits") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  roundup::bot::Outbox outbox(store, {});
+  Inbox inbox(store, outbox, {});  // not started: only recording is under test
+  Results results;
+  inbox.submit_async("early", "fake", "1", results.done_for("early"));
+  REQUIRE(results.wait_for_count(1));
+
+  CommitterGate gate;
+  gate.submit(inbox, "gate");
+  const std::size_t commits_before = inbox.group_commits();
+  inbox.submit_async("early", "fake", "2", results.done_for("early"));  // committed before
+  inbox.submit_async("new", "fake", "3", results.done_for("new"));
+  inbox.submit_async("new", "fake", "4", results.done_for("new"));  // same batch
+  inbox.submit_async("gate", "fake", "5", results.done_for("gate"));
+  gate.release.set_value();
+  REQUIRE(results.wait_for_count(5));
+  CHECK(inbox.group_commits() == commits_before + 1);
+
+  REQUIRE(results.by_key["early"].size() == 2);
+  CHECK(results.by_key["early"][0].submitted == Inbox::Submitted::accepted);
+  CHECK(results.by_key["early"][1].submitted == Inbox::Submitted::duplicate);
+  REQUIRE(results.by_key["new"].size() == 2);
+  CHECK(results.by_key["new"][0].submitted == Inbox::Submitted::accepted);
+  CHECK(results.by_key["new"][1].submitted == Inbox::Submitted::duplicate);
+  CHECK(results.by_key["gate"][0].submitted == Inbox::Submitted::duplicate);
+  const auto pending = store.pending_inbound(10);
+  REQUIRE(pending.size() == 3);
+  CHECK(pending[2].key == "new");
+  CHECK(pending[2].payload == "3");
+}
+
+TEST_CASE("inbox: a failing group commit answers every callback with the error and records none") {
+  TempDir dir;
+  const auto file = dir / "bot.sqlite";
+  StateStore store(file);
+  roundup::bot::Outbox outbox(store, {});
+  Inbox inbox(store, outbox, {});
+  exec_on(file,
+          "CREATE TRIGGER refuse BEFORE INSERT ON inbound WHEN NEW.key = 'k7' "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  CommitterGate gate;
+  gate.submit(inbox, "gate");
+  Results results;
+  for (int k = 0; k < 20; ++k) {
+    const std::string key = "k" + std::to_string(k);
+    inbox.submit_async(key, "fake", "x", results.done_for(key));
+  }
+  gate.release.set_value();
+  REQUIRE(results.wait_for_count(20));
+  for (const auto& [key, list] : results.by_key) {
+    REQUIRE(list.size() == 1);
+    REQUIRE(list[0].error);
+    CHECK(std::string(list[0].error->what()).find("injected failure") != std::string::npos);
+  }
+  CHECK(store.pending_inbound(10).size() == 1);  // the gate's own item only
+
+  // The platform retries later; by then the database works again.
+  exec_on(file, "DROP TRIGGER refuse");
+  inbox.submit_async("k7", "fake", "x", results.done_for("k7"));
+  REQUIRE(results.wait_for_count(21));
+  CHECK_FALSE(results.by_key["k7"][1].error);
+  CHECK(results.by_key["k7"][1].submitted == Inbox::Submitted::accepted);
+}
+
+TEST_CASE("inbox: stop() commits what is queued and answers it and a later submit fails at once") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  roundup::bot::Outbox outbox(store, {});
+  Inbox inbox(store, outbox, {});
+  inbox.start();
+  CommitterGate gate;
+  gate.submit(inbox, "gate");
+  Results results;
+  for (int k = 0; k < 10; ++k) {
+    const std::string key = "k" + std::to_string(k);
+    inbox.submit_async(key, "fake", "x", results.done_for(key));
+  }
+  auto stopped = std::async(std::launch::async, [&] { inbox.stop(); });
+  // Once a submit is refused on the spot, stop() has closed the queue while ten items (and the
+  // probes before) still wait in it behind the gate.
+  std::atomic<bool> refused{false};
+  while (!refused.load()) {
+    inbox.submit_async("probe", "fake", "x", [&](const Inbox::SubmitResult& result) {
+      if (result.error) refused = true;
+    });
+    std::this_thread::yield();
+  }
+  gate.release.set_value();
+  stopped.get();
+  REQUIRE(results.wait_for_count(10));
+  for (const auto& [key, list] : results.by_key) {
+    REQUIRE(list.size() == 1);
+    CHECK_FALSE(list[0].error);
+    CHECK(list[0].submitted == Inbox::Submitted::accepted);
+  }
+
+  bool answered = false;
+  inbox.submit_async("late", "fake", "x", [&](const Inbox::SubmitResult& result) {
+    answered = true;
+    CHECK(result.error);
+  });
+  CHECK(answered);                                 // synchronously, on this thread
+  CHECK(store.pending_inbound(100).size() >= 10);  // recorded, for the workers of the next start
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace {
 
@@ -126,4 +127,128 @@ TEST_CASE("state store: a file that is not a database is refused clearly") {
   TempDir dir;
   roundup::testing::write_file(dir / "bot.sqlite", std::string(4096, 'x'));
   CHECK_THROWS_AS(StateStore(dir / "bot.sqlite"), StateError);
+}
+
+namespace {
+
+// A second connection to the store's file, as another process would have: injects failures
+// (a trigger) without any hook in the product code.
+class RawDatabase {
+ public:
+  explicit RawDatabase(const std::filesystem::path& file) {
+    REQUIRE(sqlite3_open(file.c_str(), &db_) == SQLITE_OK);
+    sqlite3_busy_timeout(db_, 10000);
+  }
+  ~RawDatabase() { sqlite3_close(db_); }
+  RawDatabase(const RawDatabase&) = delete;
+  RawDatabase& operator=(const RawDatabase&) = delete;
+  void exec(const char* sql) { REQUIRE(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+TEST_CASE("state store: a batch of inbound records dedupes per row within the batch and against earlier ones") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  const auto earlier = store.accept_inbound("old", "slack", "{}", 10);
+  REQUIRE(earlier);
+  const std::vector<StateStore::InboundRecord> batch = {
+      {"a", "slack", "1"}, {"old", "slack", "2"}, {"b", "telegram", "3"}, {"a", "slack", "4"}};
+  const auto ids = store.accept_inbound_batch(batch, 20);
+  REQUIRE(ids.size() == 4);
+  CHECK(ids[0]);
+  CHECK_FALSE(ids[1]);
+  CHECK(ids[2]);
+  CHECK_FALSE(ids[3]);  // the first "a" of this batch wins
+  const auto a = store.inbound(*ids[0]);
+  REQUIRE(a);
+  CHECK(a->payload == "1");
+  CHECK(store.inbound(*ids[2])->platform == "telegram");
+  CHECK(store.pending_inbound(10).size() == 3);
+  CHECK(store.accept_inbound_batch({}, 30).empty());
+}
+
+TEST_CASE("state store: a failing batch records none of its rows") {
+  TempDir dir;
+  const auto file = dir / "bot.sqlite";
+  StateStore store(file);
+  RawDatabase raw(file);
+  raw.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON inbound WHEN NEW.key = 'bad' "
+      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  CHECK_THROWS_AS(store.accept_inbound_batch({{"good", "slack", "{}"}, {"bad", "slack", "{}"}}, 10), StateError);
+  CHECK(store.pending_inbound(10).empty());
+  raw.exec("DROP TRIGGER refuse");
+  const auto ids = store.accept_inbound_batch({{"good", "slack", "{}"}, {"bad", "slack", "{}"}}, 20);
+  CHECK(ids[0]);
+  CHECK(ids[1]);
+}
+
+TEST_CASE("state store: outbox heads per target and new messages by id") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  CHECK(store.outbox_heads().empty());
+  CHECK_FALSE(store.outbox_head("slack:A"));
+  CHECK(store.outbox_last_id() == 0);
+  store.enqueue(message("a1", "slack:A"), 100);
+  store.enqueue(message("b1", "slack:B"), 100);
+  store.enqueue(message("a2", "slack:A"), 100);
+  store.enqueue(message("c1", "slack:C"), 300);
+  const auto heads = store.outbox_heads();
+  REQUIRE(heads.size() == 3);
+  CHECK(heads[0].item.message.idempotency_key == "a1");
+  CHECK(heads[1].item.message.idempotency_key == "b1");
+  CHECK(heads[2].item.message.idempotency_key == "c1");
+  CHECK(heads[2].next_attempt_ms == 300);
+  CHECK(heads[2].item.created_ms == 300);
+
+  auto a = store.outbox_head("slack:A");
+  REQUIRE(a);
+  CHECK(a->item.message.idempotency_key == "a1");
+  store.reschedule(a->item.id, 900, "HTTP 500");
+  a = store.outbox_head("slack:A");
+  CHECK(a->next_attempt_ms == 900);
+  CHECK(a->item.attempts == 1);
+  store.mark_delivered(a->item.id, 1000);
+  a = store.outbox_head("slack:A");
+  REQUIRE(a);
+  CHECK(a->item.message.idempotency_key == "a2");
+
+  const auto last = store.outbox_last_id();
+  const auto after_first = store.pending_outbox_after(heads[0].item.id, 10);
+  // a1 is delivered: not pending any more; b1, a2, c1 are.
+  REQUIRE(after_first.size() == 3);
+  CHECK(after_first[0].second == "slack:B");
+  CHECK(after_first[2].first == last);
+  CHECK(store.pending_outbox_after(heads[0].item.id, 1).size() == 1);
+  CHECK(store.pending_outbox_after(last, 10).empty());
+  store.enqueue(message("d1", "slack:D"), 100);
+  const auto fresh = store.pending_outbox_after(last, 10);
+  REQUIRE(fresh.size() == 1);
+  CHECK(fresh[0].second == "slack:D");
+  CHECK(store.outbox_last_id() == fresh[0].first);
+}
+
+TEST_CASE("state store: WAL checkpoints run in the background once the WAL passes its threshold") {
+  TempDir dir;
+  const auto file = dir / "bot.sqlite";
+  roundup::testing::Signal signal;
+  int checkpoints = 0;
+  {
+    StateStore store(file);
+    store.checkpoint_in_background([&] { signal.update([&] { ++checkpoints; }); });
+    store.checkpoint_in_background();  // idempotent
+    // Each commit adds a few pages to the WAL: well past its 1,000-page threshold.
+    for (int i = 0; i < 1500; ++i) {
+      REQUIRE(store.accept_inbound("k" + std::to_string(i), "slack", std::string(2000, 'x'), i));
+    }
+    REQUIRE(signal.wait_for([&] { return checkpoints >= 1; }));
+    CHECK(store.pending_inbound(2000).size() == 1500);
+  }
+  StateStore reopened(file);
+  CHECK(reopened.pending_inbound(2000).size() == 1500);
+  CHECK_FALSE(reopened.accept_inbound("k0", "slack", "{}", 0));
 }

@@ -480,7 +480,55 @@ TEST_CASE("a present slack section enables Slack and its keys are read") {
   CHECK(config.slack.command == "/papers");
   CHECK(config.workers == 8);
   CHECK(config.tls.ca_file == fs::path("/etc/ca.pem"));
-  CHECK(check_runnable(config).empty());
+  // Everything but the CA file, which does not exist here, can run.
+  const auto problems = check_runnable(config);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].path == "tls.ca_file");
+}
+
+TEST_CASE("digest, admins and log settings are read and checked with their key paths") {
+  const Config config = parse_config(json::parse(R"({
+    "log_format": "json", "metrics_listen": "127.0.0.1:9100",
+    "admins": ["slack:U0123", "telegram:42", "slack:U0123"],
+    "digest": {"time": "7:30", "timezone": "Europe/Berlin", "papers_per_post": 3,
+               "channels": ["slack:C0123", "telegram:-1001234", "telegram:@roundups"]}})"));
+  CHECK(config.log_format == "json");
+  CHECK(config.metrics_listen == "127.0.0.1:9100");
+  CHECK(config.admins == std::vector<std::string>{"slack:U0123", "telegram:42"});  // duplicates dropped
+  CHECK(config.digest.time == "7:30");
+  CHECK(config.digest.timezone == "Europe/Berlin");
+  CHECK(config.digest.papers_per_post == 3);
+  CHECK(config.digest.channels.size() == 3);
+
+  const auto problems_of = [](const char* text) {
+    std::vector<std::string> paths;
+    try {
+      parse_config(json::parse(text));
+    } catch (const ConfigError& error) {
+      for (const auto& problem : error.problems()) paths.push_back(problem.path);
+    }
+    return paths;
+  };
+  CHECK(problems_of(R"({"digest": {"time": "24:00"}})") == std::vector<std::string>{"digest.time"});
+  CHECK(problems_of(R"({"digest": {"timezone": "Asia/Shanghaii"}})") == std::vector<std::string>{"digest.timezone"});
+  CHECK(problems_of(R"({"digest": {"papers_per_post": 0}})") == std::vector<std::string>{"digest.papers_per_post"});
+  CHECK(problems_of(R"({"digest": {"channels": ["C0123", "slack:c1"]}})") ==
+        std::vector<std::string>{"digest.channels[0]", "digest.channels[1]"});
+  CHECK(problems_of(R"({"admins": "slack:U1"})") == std::vector<std::string>{"admins"});
+  CHECK(problems_of(R"({"admins": ["telegram:4x2", 7]})") == std::vector<std::string>{"admins[0]", "admins[1]"});
+  CHECK(problems_of(R"({"log_format": "text"})") == std::vector<std::string>{"log_format"});
+  CHECK(problems_of(R"({"metrics_listen": "9100"})") == std::vector<std::string>{"metrics_listen"});
+}
+
+TEST_CASE("check_runnable finds paths that cannot work and digest channels on disabled platforms") {
+  Config config = default_config();
+  config.corpus_dir = "/nonexistent/roundups";
+  config.retrieval.lexicon_dir = "/nonexistent/lexicon";
+  config.data_dir = "/etc/passwd/var";  // under a file: cannot be created, even by root
+  config.digest.channels = {"telegram:-1001"};
+  std::vector<std::string> paths;
+  for (const auto& problem : check_runnable(config)) paths.push_back(problem.path);
+  CHECK(paths == std::vector<std::string>{"digest.channels[0]", "corpus_dir", "retrieval.lexicon_dir", "data_dir"});
 }
 
 TEST_CASE("environment secrets win over the file and enable the platform") {

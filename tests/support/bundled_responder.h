@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
 #include "bot/responder.h"
 #include "tests/support/temp_dir.h"
@@ -34,5 +35,37 @@ inline std::shared_ptr<const bot::Responder> bundled_responder() {
   }
   return responder;
 }
+
+// The knowledge base the service tests answer from: the bundled corpus, opened once per test
+// process. Tests that reindex build their own Library.
+inline std::shared_ptr<app::Library> bundled_knowledge() {
+  static std::mutex mutex;
+  static std::shared_ptr<app::Library> library;
+  static TempDir index_dir;
+  std::lock_guard lock(mutex);
+  if (!library) {
+    library = std::make_shared<app::Library>(bundled_config(index_dir.path()));
+    std::ostringstream log;
+    library->open(log);
+  }
+  return library;
+}
+
+// The bundled knowledge base with its answers replaced by `answerer` (tests of rendering and
+// chunking); the catalog, stats and reindex stay the bundled library's.
+class ScriptedKnowledge final : public bot::Knowledge {
+ public:
+  explicit ScriptedKnowledge(bot::Answerer answerer)
+      : answerer_(std::move(answerer)), library_(bundled_knowledge()) {}
+  bot::Answer answer(std::string_view input) const override { return answerer_(input); }
+  std::shared_ptr<const retrieval::SearchEngine> engine() const override { return library_->engine(); }
+  ReindexOutcome reindex() override { return library_->reindex(); }
+  std::vector<std::string> stats_lines() const override { return library_->stats_lines(); }
+  std::uintmax_t index_bytes() const override { return library_->index_bytes(); }
+
+ private:
+  bot::Answerer answerer_;
+  std::shared_ptr<app::Library> library_;
+};
 
 }  // namespace roundup::testing

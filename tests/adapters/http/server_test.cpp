@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <future>
 #include <map>
@@ -17,6 +18,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "adapters/http/client.h"
 #include "tests/support/test_tls.h"
@@ -616,4 +619,166 @@ TEST_CASE("http server tls: unusable TLS options are rejected by the constructor
     CHECK(std::string(error.what()).find("tls_key_pem") != std::string::npos);
     CHECK(std::string(error.what()).find("PRIVATE KEY") == std::string::npos);  // no key material
   }
+}
+
+// Asynchronous handlers: the response comes through `respond`, possibly later and from another
+// thread.
+
+namespace {
+
+// Keeps each request's `respond` for the test to call; the handler itself returns at once.
+struct ParkedResponses {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::pair<std::string, http::Respond>> parked;  // target, respond
+
+  http::AsyncHandler handler() {
+    return [this](const http::Request& request, http::Respond respond) {
+      {
+        std::lock_guard lock(mutex);
+        parked.emplace_back(request.target, std::move(respond));
+      }
+      changed.notify_all();
+    };
+  }
+  // Waits until `count` requests have been parked; returns the respond of the count-th.
+  http::Respond wait_for(std::size_t count) {
+    std::unique_lock lock(mutex);
+    const bool arrived = changed.wait_for(lock, std::chrono::seconds(30), [&] { return parked.size() >= count; });
+    REQUIRE(arrived);
+    return parked[count - 1].second;
+  }
+};
+
+http::Response text(std::string body) {
+  http::Response response;
+  response.body = std::move(body);
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("http server async: a later response from another thread answers the request and keep-alive goes on") {
+  ParkedResponses parked;
+  http::Server server(test_options(), parked.handler());
+  const auto port = server.start();
+
+  Client client(port);
+  REQUIRE(client.connected());
+  client.send(get_request("/first"));
+  auto respond = parked.wait_for(1);
+  std::thread([respond] { respond(text("later")); }).join();
+  auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body == "later");
+  CHECK(response->headers.count("connection") == 0);  // HTTP/1.1 keep-alive is the default
+
+  // Same connection: the next request is read only after the first was answered.
+  client.send(get_request("/second"));
+  respond = parked.wait_for(2);
+  CHECK(parked.parked[1].first == "/second");
+  respond(text("second"));
+  respond(text("ignored"));  // only the first call counts
+  response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->body == "second");
+  CHECK(server.active_connections() == 1);
+}
+
+TEST_CASE("http server async: respond called inside the handler works like a plain handler") {
+  http::Server server(test_options(), [](const http::Request& request, http::Respond respond) {
+    auto response = text("inline " + request.target);
+    response.status = 201;
+    response.headers.emplace_back("X-Reply", "1");
+    respond(std::move(response));
+  });
+  const auto port = server.start();
+  Client client(port);
+  REQUIRE(client.connected());
+  for (int i = 0; i < 3; ++i) {
+    client.send(get_request("/n" + std::to_string(i)));
+    const auto response = client.read_response();
+    REQUIRE(response);
+    CHECK(response->status == 201);
+    CHECK(response->body == "inline /n" + std::to_string(i));
+    CHECK(response->headers.at("x-reply") == "1");
+  }
+}
+
+TEST_CASE("http server async: a throwing handler or a dropped respond yields 500 and a late throw keeps the answer") {
+  http::Server server(test_options(), [](const http::Request& request, http::Respond respond) {
+    if (request.target == "/throw") throw std::runtime_error("handler failure (expected)");
+    if (request.target == "/drop") return;  // `respond` is destroyed uncalled
+    if (request.target == "/late-throw") {
+      respond(text("answered"));
+      throw std::runtime_error("after responding (expected)");
+    }
+    respond(text("fine"));
+  });
+  const auto port = server.start();
+  Client client(port);
+  REQUIRE(client.connected());
+  for (const char* target : {"/throw", "/drop"}) {
+    client.send(get_request(target));
+    const auto response = client.read_response();
+    REQUIRE(response);
+    CHECK(response->status == 500);
+    CHECK(response->body.find("handler failure") == std::string::npos);
+  }
+  client.send(get_request("/late-throw"));
+  auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body == "answered");
+  client.send(get_request("/ok"));  // the connection still serves
+  response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->body == "fine");
+}
+
+TEST_CASE("http server async: stop() lets a response that comes during the drain go out with Connection: close") {
+  ParkedResponses parked;
+  auto options = test_options();
+  options.drain_timeout = std::chrono::milliseconds(20000);  // generous: nothing waits on it
+  http::Server server(options, parked.handler());
+  const auto port = server.start();
+  Client client(port);
+  REQUIRE(client.connected());
+  client.send(post_request("/events", "{}"));
+  const auto respond = parked.wait_for(1);
+
+  auto stopped = std::async(std::launch::async, [&] { server.stop(); });
+  // A refused connect means stop() is under way (see the plain handler's test above).
+  for (;;) {
+    Client probe(port);
+    if (!probe.connected()) break;
+  }
+  respond(text("acked"));
+  const auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->body == "acked");
+  CHECK(response->headers.at("connection") == "close");
+  stopped.get();
+  CHECK(server.active_connections() == 0);
+}
+
+TEST_CASE("http server async: a response that never comes does not hold stop() past the drain") {
+  ParkedResponses parked;
+  http::Respond kept;
+  {
+    auto options = test_options();
+    options.drain_timeout = std::chrono::milliseconds(200);
+    http::Server server(options, parked.handler());
+    const auto port = server.start();
+    Client client(port);
+    REQUIRE(client.connected());
+    client.send(post_request("/events", "{}"));
+    kept = parked.wait_for(1);
+    server.stop();
+    CHECK(server.active_connections() == 0);
+    CHECK_FALSE(client.read_response());  // closed without an answer
+  }
+  // Answering after stop() and after the server is gone is ignored, not a crash.
+  kept(text("too late"));
 }

@@ -49,13 +49,11 @@ struct SlackFixture {
     config.slack.signing_secret.value = k_secret;
     config.slack.bot_token.value = "xoxb-test-token";
     config.slack.api_base = slack.base() + "/api";
-    auto responder = roundup::testing::bundled_responder();
     roundup::app::ServiceHooks hooks;
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
     hooks.on_delivery_attempt = [this] { slack.signal.notify(); };
-    service = std::make_unique<roundup::app::Service>(
-        config, [responder](std::string_view input) { return responder->handle(input); }, hooks);
+    service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks);
     port = service->start();
   }
 
@@ -279,8 +277,7 @@ TEST_CASE("slack service: a slash command is acked at once and answered on respo
 TEST_CASE("slack service: a configuration that cannot run is refused before start") {
   auto config = roundup::config::default_config();
   config.slack.enabled = true;
-  CHECK_THROWS_AS(roundup::app::Service(config, [](std::string_view) { return roundup::bot::Answer{}; }),
-                  roundup::config::ConfigError);
+  CHECK_THROWS_AS(roundup::app::Service(config, roundup::testing::bundled_knowledge()), roundup::config::ConfigError);
 }
 
 TEST_CASE("slack service, Socket Mode: hello, event, ack, reply; forced disconnect, reconnect, next event answered" *
@@ -302,13 +299,11 @@ TEST_CASE("slack service, Socket Mode: hello, event, ack, reply; forced disconne
   config.slack.app_token.value = "xapp-test-token";
   config.slack.bot_token.value = "xoxb-test-token";
   config.slack.api_base = f.slack.base() + "/api";
-  auto responder = roundup::testing::bundled_responder();
   roundup::app::ServiceHooks hooks;
   hooks.tls_ca_only = true;
   hooks.socket_min_backoff = std::chrono::milliseconds(20);
   hooks.on_delivery_attempt = [&f] { f.slack.signal.notify(); };
-  f.service = std::make_unique<roundup::app::Service>(
-      config, [responder](std::string_view input) { return responder->handle(input); }, hooks);
+  f.service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks);
   f.port = f.service->start();
   REQUIRE(socket.wait_connections(1));
 

@@ -92,12 +92,7 @@ struct TelegramFixture {
   std::unique_ptr<roundup::app::Service> service;
   unsigned short port = 0;
   HttpsClient client{{}};
-  roundup::bot::Answerer answerer;
-
-  TelegramFixture() {
-    auto responder = roundup::testing::bundled_responder();
-    answerer = [responder](std::string_view input) { return responder->handle(input); };
-  }
+  std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge();
 
   void start(const std::string& mode) {
     auto config = roundup::testing::bundled_config(data.path());
@@ -114,7 +109,7 @@ struct TelegramFixture {
     hooks.telegram_poll_timeout_seconds = 1;
     hooks.telegram_min_backoff = std::chrono::milliseconds(50);
     hooks.on_delivery_attempt = [this] { telegram.api.signal.notify(); };
-    service = std::make_unique<roundup::app::Service>(config, answerer, hooks);
+    service = std::make_unique<roundup::app::Service>(config, knowledge, hooks);
     port = service->start();
   }
 
@@ -236,13 +231,13 @@ TEST_CASE("telegram: a 9,000-character answer goes out as several valid chunks w
   for (int i = 0; i < 90; ++i) {
     lines.push_back("Line " + std::to_string(i) + " <&> " + std::string(80, static_cast<char>('a' + i % 26)) + " 模型");
   }
-  f.answerer = [lines](std::string_view) {
+  f.knowledge = std::make_shared<roundup::testing::ScriptedKnowledge>([lines](std::string_view) {
     roundup::bot::Answer answer;
     answer.kind = roundup::bot::Answer::Kind::answer;
     answer.heading = "A long answer";
     answer.lines = lines;
     return answer;
-  };
+  });
   f.start("webhook");
   CHECK(f.post_update(private_message(5, "tell me everything")).status == 200);
   REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 3));

@@ -334,6 +334,6 @@ TEST_CASE("published_commands: valid BotCommand list") {
     CHECK(utf16_length(description) <= 256);
     names.insert(name);
   }
-  CHECK(names == std::set<std::string>{"start", "help", "ask", "search", "papers"});
+  CHECK(names == std::set<std::string>{"start", "help", "ask", "search", "papers", "subscribe", "unsubscribe"});
   CHECK(commands.at(0).at("command") == "start");
 }

@@ -1,0 +1,135 @@
+#include "bot/conversation.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "bot/log.h"
+#include "retrieval/text.h"
+
+namespace roundup::bot {
+namespace {
+
+Answer notice(std::string heading, std::vector<std::string> lines) {
+  Answer a;
+  a.kind = Answer::Kind::notice;
+  a.heading = std::move(heading);
+  a.lines = std::move(lines);
+  return a;
+}
+
+// "/reindex@RoundupBot now" -> {"reindex", "now"}.
+std::pair<std::string, std::string> split_command(const std::string& text) {
+  const std::size_t space = text.find(' ');
+  std::string command = text.substr(1, space == std::string::npos ? std::string::npos : space - 1);
+  if (const auto at = command.find('@'); at != std::string::npos) command.erase(at);
+  std::transform(command.begin(), command.end(), command.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string argument = space == std::string::npos ? std::string() : retrieval::trim(text.substr(space + 1));
+  return {command, argument};
+}
+
+bool is_admin_command(const std::string& command) {
+  return command == "reindex" || command == "stats" || command == "digest";
+}
+
+}  // namespace
+
+std::string describe_uptime(std::chrono::seconds uptime) {
+  const auto total = uptime.count();
+  const auto days = total / 86400;
+  const auto hours = (total % 86400) / 3600;
+  const auto minutes = (total % 3600) / 60;
+  if (days > 0) return std::to_string(days) + " d " + std::to_string(hours) + " h";
+  if (hours > 0) return std::to_string(hours) + " h " + std::to_string(minutes) + " min";
+  if (minutes > 0) return std::to_string(minutes) + " min";
+  return std::to_string(total) + " s";
+}
+
+Conversation::Conversation(StateStore& store, Knowledge& knowledge, DigestControl digests, ConversationOptions options,
+                           std::function<std::int64_t()> now_ms)
+    : store_(store),
+      knowledge_(knowledge),
+      digests_(std::move(digests)),
+      options_(std::move(options)),
+      now_ms_(std::move(now_ms)) {}
+
+bool Conversation::is_admin(const Speaker& speaker) const {
+  const std::string id = speaker.platform + ":" + speaker.user;
+  return std::find(options_.admins.begin(), options_.admins.end(), id) != options_.admins.end();
+}
+
+Answer Conversation::handle(const Speaker& speaker, std::string_view input) {
+  const std::string text = retrieval::trim(input);
+  if (text.size() > 1 && text[0] == '/') {
+    const auto [command, argument] = split_command(text);
+    if (is_admin_command(command)) return admin_command(speaker, command, argument);
+    if (command == "subscribe") return subscription(speaker, true);
+    if (command == "unsubscribe") return subscription(speaker, false);
+  }
+  Answer answer = knowledge_.answer(text);
+  store_.add_to_counter("questions_answered", 1);
+  return answer;
+}
+
+void Conversation::audit(const Speaker& speaker, const std::string& command, bool allowed,
+                         const std::string& outcome) {
+  store_.audit({now_ms_(), speaker.platform, speaker.user, command, allowed, outcome});
+  log::info("admin", allowed ? "admin command" : "admin command refused",
+            {{"platform", speaker.platform}, {"user", speaker.user}, {"command", command}, {"outcome", outcome}});
+}
+
+Answer Conversation::admin_command(const Speaker& speaker, const std::string& command, const std::string& argument) {
+  const std::string shown = "/" + command + (argument.empty() ? "" : " " + argument);
+  if (!is_admin(speaker)) {
+    audit(speaker, shown, false, "refused: not an admin");
+    return notice("Sorry, " + shown + " is for the bot's admins",
+                  {"Ask one of them to run it, or to add you to `admins` in the bot's configuration."});
+  }
+  if (command == "reindex") {
+    const Knowledge::ReindexOutcome outcome = knowledge_.reindex();
+    audit(speaker, shown, true, outcome.ok ? "ok" : "failed: " + outcome.summary);
+    return notice(outcome.ok ? "Reindexed" : "Reindex failed", {outcome.summary});
+  }
+  if (command == "stats") {
+    audit(speaker, shown, true, "ok");
+    return stats();
+  }
+  // "/digest now" posts here; plain "/digest" says how.
+  if (argument != "now") {
+    audit(speaker, shown, true, "usage");
+    return notice("Digest", {"Use \"digest now\" to post the next digest to this chat now."});
+  }
+  if (!digests_.post_now) {
+    audit(speaker, shown, true, "unavailable");
+    return notice("Digest", {"Digests are not available here."});
+  }
+  Answer digest = digests_.post_now(speaker.channel());
+  audit(speaker, shown, true, "posted " + std::to_string(digest.citations.size()) + " papers");
+  return digest;
+}
+
+Answer Conversation::stats() const {
+  std::vector<std::string> lines = knowledge_.stats_lines();
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - options_.started);
+  lines.push_back("Uptime: " + describe_uptime(uptime));
+  lines.push_back("Questions answered: " + std::to_string(store_.counter("questions_answered")));
+  lines.push_back("Digests sent: " + std::to_string(store_.counter("digests_posted")));
+  if (digests_.channel_count) lines.push_back("Digest channels: " + std::to_string(digests_.channel_count()));
+  lines.push_back("Outbox backlog: " + std::to_string(store_.outbox_backlog()));
+  return notice("Roundup Bot stats", std::move(lines));
+}
+
+Answer Conversation::subscription(const Speaker& speaker, bool subscribe) {
+  const std::string channel = speaker.channel();
+  const bool changed = subscribe ? store_.subscribe(channel, speaker.user, now_ms_()) : store_.unsubscribe(channel);
+  audit(speaker, subscribe ? "/subscribe" : "/unsubscribe", true, changed ? "ok" : "no change");
+  if (subscribe) {
+    return notice("Daily digest", {changed ? "Subscribed: this chat will get the daily digest."
+                                           : "This chat is already subscribed to the daily digest."});
+  }
+  return notice("Daily digest", {changed ? "Unsubscribed: no more daily digests here."
+                                         : "This chat was not subscribed (channels set in the configuration stay)."});
+}
+
+}  // namespace roundup::bot

@@ -1,0 +1,73 @@
+#pragma once
+// The commands every platform shares, with the person asking in view: admin commands (reindex,
+// stats, digest now) checked against the `admins` list and written to the audit log, and a
+// chat's own subscription to the daily digest. Everything else (questions, /help, /papers,
+// /search) goes to the knowledge base.
+//
+// Platforms normalise their syntax first: Slack's "/roundup reindex" and Telegram's "/reindex"
+// both arrive here as "/reindex".
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bot/answer.h"
+#include "bot/knowledge.h"
+#include "bot/state_store.h"
+
+namespace roundup::bot {
+
+struct Speaker {
+  std::string platform;  // "slack" | "telegram"
+  std::string user;      // the platform's user id ("U0123", "42")
+  std::string chat;      // where it was said ("C0123", "-1001234")
+  std::string channel() const { return platform + ":" + chat; }  // as in digest.channels
+};
+
+// The conversation as a platform adapter calls it: who said what, where. Thread-safe.
+using ChatAnswerer = std::function<Answer(const Speaker& speaker, std::string_view input)>;
+
+// What /digest now and /stats need from the digest scheduler.
+struct DigestControl {
+  // The next digest for `channel`, recorded as posted (its papers will not repeat) but not
+  // counted as that day's scheduled digest.
+  std::function<Answer(const std::string& channel)> post_now;
+  std::function<std::size_t()> channel_count;  // configured plus subscribed
+};
+
+struct ConversationOptions {
+  std::vector<std::string> admins;  // "slack:U0123", "telegram:42"
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+class Conversation {
+ public:
+  Conversation(StateStore& store, Knowledge& knowledge, DigestControl digests, ConversationOptions options,
+               std::function<std::int64_t()> now_ms);
+
+  // Thread-safe. Admin commands run on the calling worker thread (a reindex takes as long as the
+  // build; other workers keep answering from the old index meanwhile).
+  Answer handle(const Speaker& speaker, std::string_view input);
+
+  bool is_admin(const Speaker& speaker) const;
+
+ private:
+  Answer admin_command(const Speaker& speaker, const std::string& command, const std::string& argument);
+  Answer stats() const;
+  Answer subscription(const Speaker& speaker, bool subscribe);
+  void audit(const Speaker& speaker, const std::string& command, bool allowed, const std::string& outcome);
+
+  StateStore& store_;
+  Knowledge& knowledge_;
+  DigestControl digests_;
+  ConversationOptions options_;
+  std::function<std::int64_t()> now_ms_;
+};
+
+// "3 d 4 h", "5 h 2 min", "12 s".
+std::string describe_uptime(std::chrono::seconds uptime);
+
+}  // namespace roundup::bot

@@ -1,0 +1,150 @@
+#include "bot/digest_scheduler.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "bot/log.h"
+
+namespace roundup::bot {
+namespace {
+
+std::int64_t to_ms(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+}
+
+std::vector<std::string> paper_ids(const DigestSelection& selection) {
+  std::vector<std::string> ids;
+  for (const retrieval::Paper* paper : selection.papers) ids.push_back(paper->id);
+  return ids;
+}
+
+// "slack:C0123" -> {"slack", "C0123"}.
+std::pair<std::string, std::string> split_channel(const std::string& channel) {
+  const auto colon = channel.find(':');
+  if (colon == std::string::npos) return {channel, {}};
+  return {channel.substr(0, colon), channel.substr(colon + 1)};
+}
+
+}  // namespace
+
+DigestSettings digest_settings(const config::DigestConfig& config) {
+  DigestSettings settings;
+  // The configuration was validated when it was read; an invalid time here is a programming error.
+  const auto time = config::parse_time_of_day(config.time);
+  if (!time) throw std::invalid_argument("digest.time \"" + config.time + "\" is not HH:MM");
+  settings.schedule = {time->first, time->second, config.timezone};
+  settings.channels = config.channels;
+  settings.papers_per_post = static_cast<std::size_t>(config.papers_per_post);
+  return settings;
+}
+
+DigestScheduler::DigestScheduler(StateStore& store, CatalogSource catalog, std::map<std::string, PostRenderer> renderers,
+                                 DigestSettings settings, std::function<void()> on_enqueued, Clock clock)
+    : store_(store),
+      catalog_(std::move(catalog)),
+      renderers_(std::move(renderers)),
+      settings_(std::move(settings)),
+      on_enqueued_(std::move(on_enqueued)),
+      clock_(std::move(clock)) {}
+
+DigestScheduler::~DigestScheduler() {
+  stop();
+}
+
+std::vector<std::string> DigestScheduler::channels() const {
+  std::vector<std::string> all = settings_.channels;
+  for (auto& channel : store_.subscriptions()) {
+    if (std::find(all.begin(), all.end(), channel) == all.end()) all.push_back(std::move(channel));
+  }
+  std::erase_if(all, [this](const std::string& channel) {
+    return renderers_.count(split_channel(channel).first) == 0 || split_channel(channel).second.empty();
+  });
+  return all;
+}
+
+DigestScheduler::Choice DigestScheduler::choose(const std::string& channel, const std::string& local_date) const {
+  Choice choice;
+  choice.catalog = catalog_();
+  const retrieval::Catalog& catalog = *choice.catalog;
+  choice.selection = select_digest(catalog, store_.digested_papers(channel), settings_.papers_per_post);
+  choice.answer = render_digest(choice.selection, catalog, local_date);
+  return choice;
+}
+
+std::size_t DigestScheduler::run_due() {
+  const auto now = clock_();
+  std::size_t recorded = 0;
+  for (const std::string& channel : channels()) {
+    try {
+      const auto due = digest_due(now, settings_.schedule, store_.last_digest_date(channel).value_or(""));
+      if (!due) continue;
+      const Choice choice = choose(channel, *due);
+      if (choice.selection.papers.empty()) continue;  // an empty corpus has nothing to post
+      const auto [platform, chat] = split_channel(channel);
+      const auto messages = renderers_.at(platform)(chat, choice.answer, "digest:" + channel + ":" + *due);
+      if (store_.record_digest({channel, *due, paper_ids(choice.selection), choice.selection.started_over}, messages,
+                               to_ms(now))) {
+        ++recorded;
+        log::info("digest", "digest queued",
+                  {{"channel", channel},
+                   {"date", *due},
+                   {"papers", std::to_string(choice.selection.papers.size())}});
+      }
+    } catch (const std::exception& error) {
+      // One broken channel (or a database hiccup) must not stop the others; the next pass retries.
+      log::error("digest", "cannot post the digest", {{"channel", channel}, {"error", error.what()}});
+    }
+  }
+  if (recorded > 0 && on_enqueued_) on_enqueued_();
+  return recorded;
+}
+
+Answer DigestScheduler::preview(const std::string& channel) const {
+  return choose(channel, local_date(clock_(), settings_.schedule)).answer;
+}
+
+Answer DigestScheduler::post_now(const std::string& channel) {
+  const Choice choice = choose(channel, local_date(clock_(), settings_.schedule));
+  // An empty local date records the papers without claiming the day's scheduled digest.
+  store_.record_digest({channel, "", paper_ids(choice.selection), choice.selection.started_over}, {},
+                       to_ms(clock_()));
+  return choice.answer;
+}
+
+void DigestScheduler::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void DigestScheduler::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DigestScheduler::run() {
+  while (true) {
+    run_due();
+    const auto now = clock_();
+    auto next = now + std::chrono::minutes(1);
+    try {
+      next = std::min(next, next_due_after(now, settings_.schedule));
+    } catch (const std::exception& error) {
+      log::error("digest", "cannot compute the next digest time", {{"error", error.what()}});
+    }
+    std::unique_lock lock(mutex_);
+    // The wall clock decides when a digest is due, but waiting uses the steady clock so a clock
+    // change cannot stall the loop for longer than a minute.
+    const auto wait = std::max(std::chrono::milliseconds(50),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(next - now));
+    if (changed_.wait_for(lock, wait, [this] { return stopping_; })) return;
+  }
+}
+
+}  // namespace roundup::bot

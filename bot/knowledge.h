@@ -1,0 +1,39 @@
+#pragma once
+// What the chat service needs from the knowledge base: answers, the catalog (for digests), and the
+// admin operations. The production implementation is app::Library, which rebuilds the index in
+// the background and swaps it in atomically; bot/ only sees this interface.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bot/answer.h"
+#include "retrieval/search_engine.h"
+
+namespace roundup::bot {
+
+class Knowledge {
+ public:
+  virtual ~Knowledge() = default;
+
+  // A question or a "/help", "/papers [month]", "/search <q>" command. Thread-safe.
+  virtual Answer answer(std::string_view input) const = 0;
+  // The engine answering right now (its catalog lists the papers). Never null once opened.
+  virtual std::shared_ptr<const retrieval::SearchEngine> engine() const = 0;
+
+  struct ReindexOutcome {
+    bool ok = false;
+    std::string summary;  // one paragraph for the admin who asked: what changed, or the error
+  };
+  // Incremental rebuild from the corpus, then an atomic swap; the old index answers meanwhile and
+  // stays when the build fails. One at a time: a concurrent call reports that one is running.
+  virtual ReindexOutcome reindex() = 0;
+  // "Roundups: 5", "Months: 2022-05 … 2023-03", "Papers: 44", "Passages: 310", "Index size: …".
+  virtual std::vector<std::string> stats_lines() const = 0;
+  // The current index's size on disk, for /metrics.
+  virtual std::uintmax_t index_bytes() const = 0;
+};
+
+}  // namespace roundup::bot

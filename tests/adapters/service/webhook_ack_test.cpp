@@ -1,0 +1,165 @@
+// The webhook routes' acks through the inbox's group commit, end to end: the real service on
+// 127.0.0.1 against fake platform APIs. A question is acked 200 only once it is recorded, and
+// 503 when the state database refuses it, so the platform retries; the retry is then acked and
+// answered once.
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "adapters/http/client.h"
+#include "adapters/service/service.h"
+#include "adapters/slack/signature.h"
+#include "tests/support/bundled_responder.h"
+#include "tests/support/fake_api.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using nlohmann::json;
+using roundup::adapters::http::ClientRequest;
+using roundup::adapters::http::HttpsClient;
+using roundup::testing::FakeApi;
+
+constexpr const char* k_slack_secret = "8f742231b10e8888abcd99yyyzzz85a5";
+constexpr std::int64_t k_now = 1'700'000'000;
+constexpr const char* k_tg_token = "123:TEST";
+constexpr const char* k_tg_secret = "webhook-secret_1";
+const std::string k_tg_bot = std::string("/bot") + k_tg_token;
+
+// SQL on the service's state database through a second connection, as another process would:
+// the failure is injected with a trigger, without a hook in the product code.
+void exec_on(const std::filesystem::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+constexpr const char* k_refuse_inbound =
+    "CREATE TRIGGER refuse BEFORE INSERT ON inbound BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+
+struct Rig {
+  roundup::testing::TempDir data;
+  FakeApi api;
+  std::unique_ptr<roundup::app::Service> service;
+  unsigned short port = 0;
+  HttpsClient client{{}};
+
+  explicit Rig(const std::string& platform) {
+    api.on("/api/auth.test", [](const auto&) {
+      return FakeApi::json_reply(R"({"ok":true,"user_id":"UBOT","bot_id":"BBOT","team":"Test"})");
+    });
+    api.on("/api/chat.postMessage", [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})"); });
+    api.on(k_tg_bot + "/getMe", [](const auto&) {
+      return FakeApi::json_reply(
+          R"({"ok":true,"result":{"id":999,"is_bot":true,"first_name":"Roundup","username":"RoundupBot"}})");
+    });
+    for (const char* method : {"/setMyCommands", "/setWebhook", "/deleteWebhook"}) {
+      api.on(k_tg_bot + method, [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":true})"); });
+    }
+    api.on(k_tg_bot + "/sendMessage",
+           [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":{"message_id":1}})"); });
+
+    auto config = roundup::testing::bundled_config(data.path());
+    config.listen = "127.0.0.1:0";
+    config.tls.ca_file = roundup::testing::test_pki().ca_file;
+    if (platform == "slack") {
+      config.slack.enabled = true;
+      config.slack.signing_secret.value = k_slack_secret;
+      config.slack.bot_token.value = "xoxb-test-token";
+      config.slack.api_base = api.base() + "/api";
+    } else {
+      config.telegram.enabled = true;
+      config.telegram.mode = "webhook";
+      config.telegram.bot_token.value = k_tg_token;
+      config.telegram.secret_token.value = k_tg_secret;
+      config.telegram.public_url = "https://bot.example.com/telegram/webhook";
+      config.telegram.api_base = api.base();
+    }
+    roundup::app::ServiceHooks hooks;
+    hooks.unix_seconds = [] { return k_now; };
+    hooks.tls_ca_only = true;
+    hooks.on_delivery_attempt = [this] { api.signal.notify(); };
+    service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks);
+    port = service->start();
+  }
+
+  std::filesystem::path database() const { return data.path() / "state" / "bot.sqlite"; }
+
+  int post(const std::string& path, const std::string& body, std::vector<std::pair<std::string, std::string>> headers) {
+    ClientRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    request.body = body;
+    request.headers = std::move(headers);
+    request.headers.emplace_back("Content-Type", "application/json");
+    return client.send(request).status;
+  }
+  int post_slack(const std::string& body) {
+    const std::string ts = std::to_string(k_now);
+    return post("/slack/events", body,
+                {{"X-Slack-Request-Timestamp", ts},
+                 {"X-Slack-Signature", roundup::adapters::slack::compute_signature(k_slack_secret, ts, body)}});
+  }
+  int post_telegram(const std::string& body) {
+    return post("/telegram/webhook", body, {{"X-Telegram-Bot-Api-Secret-Token", k_tg_secret}});
+  }
+  bool settled() {
+    return api.signal.wait_for(
+        [&] { return service->store().pending_inbound(1).empty() && service->store().outbox_backlog() == 0; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "webhook acks (slack): an event the database cannot record gets 503 and the retry is acked and answered once" *
+    doctest::timeout(120)) {
+  Rig rig("slack");
+  const std::string event = json{{"type", "event_callback"},
+                                 {"event_id", "EvRetry"},
+                                 {"team_id", "T1"},
+                                 {"event",
+                                  {{"type", "app_mention"},
+                                   {"user", "U1"},
+                                   {"channel", "C1"},
+                                   {"ts", "1700000000.000100"},
+                                   {"text", "<@UBOT> what is Chinchilla?"}}}}
+                                .dump();
+  exec_on(rig.database(), k_refuse_inbound);
+  CHECK(rig.post_slack(event) == 503);
+  CHECK(rig.service->store().pending_inbound(10).empty());
+  exec_on(rig.database(), "DROP TRIGGER refuse");
+  CHECK(rig.post_slack(event) == 200);
+  CHECK(rig.post_slack(event) == 200);  // and a duplicate after it
+  REQUIRE(rig.api.wait_for("/api/chat.postMessage", 1));
+  REQUIRE(rig.settled());
+  CHECK(rig.api.requests("/api/chat.postMessage").size() == 1);
+}
+
+TEST_CASE(
+    "webhook acks (telegram): an update the database cannot record gets 503 and the retry is acked and answered "
+    "once" *
+    doctest::timeout(120)) {
+  Rig rig("telegram");
+  const std::string update = json{{"update_id", 77},
+                                  {"message",
+                                   {{"message_id", 10},
+                                    {"from", {{"id", 42}, {"is_bot", false}, {"first_name", "Ada"}}},
+                                    {"chat", {{"id", 42}, {"type", "private"}}},
+                                    {"date", 1700000000},
+                                    {"text", "what is Chinchilla?"}}}}
+                                 .dump();
+  exec_on(rig.database(), k_refuse_inbound);
+  CHECK(rig.post_telegram(update) == 503);
+  exec_on(rig.database(), "DROP TRIGGER refuse");
+  CHECK(rig.post_telegram(update) == 200);
+  CHECK(rig.post_telegram(update) == 200);
+  REQUIRE(rig.api.wait_for(k_tg_bot + "/sendMessage", 1));
+  REQUIRE(rig.settled());
+  CHECK(rig.api.requests(k_tg_bot + "/sendMessage").size() == 1);
+}

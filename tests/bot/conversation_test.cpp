@@ -1,0 +1,147 @@
+#include "bot/conversation.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using roundup::bot::Answer;
+using roundup::bot::Conversation;
+using roundup::bot::ConversationOptions;
+using roundup::bot::DigestControl;
+using roundup::bot::Knowledge;
+using roundup::bot::Speaker;
+using roundup::bot::StateStore;
+using roundup::testing::TempDir;
+
+// A knowledge base double that records what the conversation asked of it.
+class RecordingKnowledge : public Knowledge {
+ public:
+  Answer answer(std::string_view input) const override {
+    asked.emplace_back(input);
+    Answer a;
+    a.lines = {"answer to " + std::string(input)};
+    return a;
+  }
+  std::shared_ptr<const roundup::retrieval::SearchEngine> engine() const override { return nullptr; }
+  ReindexOutcome reindex() override {
+    ++reindexes;
+    return {true, "Reindexed in 0.1 s: 1 file added."};
+  }
+  std::vector<std::string> stats_lines() const override { return {"Roundups: 5", "Papers: 44"}; }
+  std::uintmax_t index_bytes() const override { return 0; }
+
+  mutable std::vector<std::string> asked;
+  int reindexes = 0;
+};
+
+struct Fixture {
+  TempDir dir;
+  StateStore store{dir / "bot.sqlite"};
+  RecordingKnowledge knowledge;
+  std::vector<std::string> posted_now;
+  Conversation conversation{store, knowledge,
+                            DigestControl{[this](const std::string& channel) {
+                                            posted_now.push_back(channel);
+                                            Answer a;
+                                            a.kind = Answer::Kind::listing;
+                                            a.heading = "Daily digest";
+                                            a.citations.resize(1);
+                                            return a;
+                                          },
+                                          [] { return std::size_t{3}; }},
+                            ConversationOptions{{"slack:UADMIN", "telegram:42"}, std::chrono::steady_clock::now()},
+                            [] { return std::int64_t{1000}; }};
+};
+
+const Speaker slack_admin{"slack", "UADMIN", "C1"};
+const Speaker slack_user{"slack", "UOTHER", "C1"};
+const Speaker telegram_admin{"telegram", "42", "-1001"};
+const Speaker telegram_user_with_admin_slack_id{"telegram", "UADMIN", "-1001"};
+
+}  // namespace
+
+TEST_CASE("conversation: a non-admin /reindex is refused, audited, and rebuilds nothing") {
+  Fixture f;
+  const Answer refusal = f.conversation.handle(slack_user, "/reindex");
+  CHECK(refusal.kind == Answer::Kind::notice);
+  CHECK(refusal.heading.find("admins") != std::string::npos);
+  CHECK(f.knowledge.reindexes == 0);
+  const auto log = f.store.audit_log(10);
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].platform == "slack");
+  CHECK(log[0].user == "UOTHER");
+  CHECK(log[0].command == "/reindex");
+  CHECK_FALSE(log[0].allowed);
+  // Admin ids are per platform: the same id on another platform is not an admin.
+  f.conversation.handle(telegram_user_with_admin_slack_id, "/stats");
+  f.conversation.handle(slack_user, "/digest now");
+  CHECK(f.posted_now.empty());
+  CHECK(f.store.audit_log(10).size() == 3);
+}
+
+TEST_CASE("conversation: admins reindex, see stats and post a digest now; every call is audited") {
+  Fixture f;
+  const Answer reindexed = f.conversation.handle(slack_admin, "/reindex");
+  CHECK(f.knowledge.reindexes == 1);
+  CHECK(reindexed.lines == std::vector<std::string>{"Reindexed in 0.1 s: 1 file added."});
+
+  f.conversation.handle(telegram_admin, "what is chinchilla?");
+  const Answer stats = f.conversation.handle(telegram_admin, "/stats@RoundupBot");
+  REQUIRE(stats.lines.size() >= 6);
+  CHECK(stats.lines[0] == "Roundups: 5");
+  const auto has_line = [&stats](const std::string& prefix) {
+    for (const auto& line : stats.lines)
+      if (line.rfind(prefix, 0) == 0) return true;
+    return false;
+  };
+  CHECK(has_line("Uptime: "));
+  CHECK(has_line("Questions answered: 1"));
+  CHECK(has_line("Digests sent: 0"));
+  CHECK(has_line("Digest channels: 3"));
+  CHECK(has_line("Outbox backlog: 0"));
+
+  const Answer digest = f.conversation.handle(telegram_admin, "/digest now");
+  CHECK(digest.kind == Answer::Kind::listing);
+  CHECK(f.posted_now == std::vector<std::string>{"telegram:-1001"});
+
+  const auto log = f.store.audit_log(10);
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].command == "/digest now");
+  CHECK(log[1].command == "/stats");
+  CHECK(log[2].command == "/reindex");
+  for (const auto& entry : log) CHECK(entry.allowed);
+}
+
+TEST_CASE("conversation: chats subscribe and unsubscribe themselves") {
+  Fixture f;
+  CHECK(f.conversation.handle(slack_user, "/subscribe").lines[0].rfind("Subscribed", 0) == 0);
+  CHECK(f.conversation.handle(slack_user, "/subscribe").lines[0].find("already") != std::string::npos);
+  CHECK(f.store.subscriptions() == std::vector<std::string>{"slack:C1"});
+  CHECK(f.conversation.handle(slack_user, "/unsubscribe").lines[0].rfind("Unsubscribed", 0) == 0);
+  CHECK(f.store.subscriptions().empty());
+  CHECK(f.conversation.handle(slack_user, "/unsubscribe").lines[0].find("not subscribed") != std::string::npos);
+}
+
+TEST_CASE("conversation: questions and other commands go to the knowledge base and are counted") {
+  Fixture f;
+  f.conversation.handle(slack_user, "  which paper had 540B parameters?  ");
+  f.conversation.handle(slack_user, "/papers 2023-02");
+  CHECK(f.knowledge.asked == std::vector<std::string>{"which paper had 540B parameters?", "/papers 2023-02"});
+  CHECK(f.store.counter("questions_answered") == 2);
+  CHECK(f.store.audit_log(10).empty());
+}
+
+TEST_CASE("conversation: uptime reads naturally") {
+  using roundup::bot::describe_uptime;
+  using namespace std::chrono_literals;
+  CHECK(describe_uptime(12s) == "12 s");
+  CHECK(describe_uptime(125s) == "2 min");
+  CHECK(describe_uptime(3h + 5min) == "3 h 5 min");
+  CHECK(describe_uptime(50h) == "2 d 2 h");
+}

@@ -1,0 +1,236 @@
+#include "bot/digest_scheduler.h"
+
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "retrieval/corpus.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using roundup::bot::Answer;
+using roundup::bot::DigestScheduler;
+using roundup::bot::DigestSettings;
+using roundup::bot::OutgoingMessage;
+using roundup::bot::PostRenderer;
+using roundup::bot::StateStore;
+using roundup::retrieval::Catalog;
+using roundup::testing::TempDir;
+using std::chrono::system_clock;
+
+system_clock::time_point utc(int y, unsigned m, unsigned d, int hour, int minute = 0) {
+  return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}} +
+         std::chrono::hours{hour} + std::chrono::minutes{minute};
+}
+
+std::shared_ptr<const Catalog> bundled_catalog() {
+  static const auto catalog = std::make_shared<const Catalog>(
+      roundup::retrieval::load_corpus(std::string(ROUNDUP_SOURCE_DIR) + "/data/roundups", 4u << 20).roundups);
+  return catalog;
+}
+
+// One outbox message per digest, whose payload lists the paper titles; enough to see what was sent.
+PostRenderer recording_renderer(const std::string& platform) {
+  return [platform](const std::string& chat, const Answer& answer, const std::string& key) {
+    std::string titles;
+    for (const auto& paper : answer.citations) titles += paper.title + "\n";
+    return std::vector<OutgoingMessage>{{key + "#0", platform, platform + ":" + chat, titles}};
+  };
+}
+
+struct Harness {
+  StateStore& store;
+  system_clock::time_point now;
+  std::size_t enqueued_signals = 0;
+  DigestScheduler scheduler;
+
+  Harness(StateStore& s, DigestSettings settings, system_clock::time_point start)
+      : store(s),
+        now(start),
+        scheduler(
+            s, [] { return bundled_catalog(); },
+            {{"slack", recording_renderer("slack")}, {"telegram", recording_renderer("telegram")}},
+            std::move(settings), [this] { ++enqueued_signals; }, [this] { return now; }) {}
+};
+
+DigestSettings shanghai_nine(std::vector<std::string> channels, std::size_t per_post = 1) {
+  DigestSettings settings;
+  settings.schedule = {9, 0, "Asia/Shanghai"};
+  settings.channels = std::move(channels);
+  settings.papers_per_post = per_post;
+  return settings;
+}
+
+// The payloads of the messages due now (the head of each target's queue).
+std::vector<std::string> pending_payloads(StateStore& store) {
+  std::vector<std::string> payloads;
+  for (const auto& item : store.due_messages(std::numeric_limits<std::int64_t>::max(), 1000, {}))
+    payloads.push_back(item.message.payload);
+  return payloads;
+}
+
+}  // namespace
+
+TEST_CASE("digest scheduler: posts once at the local time, not before, and not again that day") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  // 09:00 in Shanghai is 01:00 UTC.
+  Harness h(store, shanghai_nine({"slack:C1"}), utc(2026, 11, 22, 0, 59));
+  CHECK(h.scheduler.run_due() == 0);
+  CHECK(store.outbox_backlog() == 0);
+
+  h.now = utc(2026, 11, 22, 1, 0);
+  CHECK(h.scheduler.run_due() == 1);
+  CHECK(h.enqueued_signals == 1);
+  CHECK(store.outbox_state("digest:slack:C1:2026-11-22#0") == "pending");
+  CHECK(store.last_digest_date("slack:C1") == "2026-11-22");
+  CHECK(store.counter("digests_posted") == 1);
+
+  h.now = utc(2026, 11, 22, 15, 0);  // 23:00 local: still the same day
+  CHECK(h.scheduler.run_due() == 0);
+  CHECK(store.outbox_backlog() == 1);
+
+  h.now = utc(2026, 11, 23, 1, 0);  // next local day
+  CHECK(h.scheduler.run_due() == 1);
+  CHECK(store.outbox_backlog() == 2);
+  const auto payloads = pending_payloads(store);
+  REQUIRE(payloads.size() == 1);  // one target: only its head is due
+}
+
+TEST_CASE("digest scheduler: a restart at digest time posts exactly once") {
+  TempDir dir;
+  const auto file = dir / "bot.sqlite";
+  {
+    StateStore store(file);
+    Harness h(store, shanghai_nine({"telegram:-100123"}), utc(2026, 11, 22, 1, 0));
+    CHECK(h.scheduler.run_due() == 1);
+  }
+  // The process died right after recording; the new one comes up a few seconds later.
+  StateStore store(file);
+  Harness h(store, shanghai_nine({"telegram:-100123"}), utc(2026, 11, 22, 1, 1));
+  CHECK(h.scheduler.run_due() == 0);
+  CHECK(store.outbox_backlog() == 1);
+  CHECK(store.counter("digests_posted") == 1);
+}
+
+TEST_CASE("digest scheduler: down at digest time, posted once when back the same local day") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  Harness h(store, shanghai_nine({"slack:C1"}), utc(2026, 11, 22, 9, 30));  // 17:30 local
+  CHECK(h.scheduler.run_due() == 1);
+  CHECK(store.last_digest_date("slack:C1") == "2026-11-22");
+  CHECK(h.scheduler.run_due() == 0);
+}
+
+TEST_CASE("digest scheduler: follows daylight saving time in the channel's zone") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  DigestSettings settings;
+  settings.schedule = {9, 0, "America/New_York"};
+  settings.channels = {"slack:C1"};
+  // 2026-03-08: New York springs forward; 09:00 EDT is 13:00 UTC (it was 14:00 UTC the day before).
+  Harness h(store, settings, utc(2026, 3, 7, 13, 59));
+  CHECK(h.scheduler.run_due() == 0);
+  h.now = utc(2026, 3, 7, 14, 0);
+  CHECK(h.scheduler.run_due() == 1);
+  h.now = utc(2026, 3, 8, 12, 59);
+  CHECK(h.scheduler.run_due() == 0);
+  h.now = utc(2026, 3, 8, 13, 0);
+  CHECK(h.scheduler.run_due() == 1);
+  CHECK(store.last_digest_date("slack:C1") == "2026-03-08");
+}
+
+TEST_CASE("digest scheduler: each channel gets new papers every day, and subscriptions count") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  Harness h(store, shanghai_nine({"slack:C1"}, 2), utc(2026, 11, 22, 2, 0));
+  CHECK(store.subscribe("telegram:42", "42", 0));
+  CHECK(store.subscribe("discord:1", "x", 0));  // no renderer for it: skipped, not an error
+  CHECK(h.scheduler.channels() == std::vector<std::string>{"slack:C1", "telegram:42"});
+
+  std::set<std::string> seen;
+  for (unsigned day = 22; day <= 24; ++day) {
+    h.now = utc(2026, 11, day, 2, 0);
+    CHECK(h.scheduler.run_due() == 2);
+    const auto papers = store.digested_papers("slack:C1");
+    CHECK(papers.size() == 2 * (day - 21));
+    seen.insert(papers.begin(), papers.end());
+  }
+  CHECK(seen.size() == 6);  // no paper repeated in a channel
+  CHECK(store.digested_papers("telegram:42").size() == 6);
+
+  CHECK(store.unsubscribe("telegram:42"));
+  h.now = utc(2026, 11, 25, 2, 0);
+  CHECK(h.scheduler.run_due() == 1);
+}
+
+TEST_CASE("digest scheduler: post_now records the papers but not the day's scheduled digest") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  Harness h(store, shanghai_nine({"slack:C1"}), utc(2026, 11, 22, 0, 0));
+  const Answer first = h.scheduler.post_now("slack:C1");
+  REQUIRE(first.citations.size() == 1);
+  const Answer second = h.scheduler.post_now("slack:C1");
+  REQUIRE(second.citations.size() == 1);
+  CHECK(first.citations[0].paper_id != second.citations[0].paper_id);
+  const Answer preview = h.scheduler.preview("slack:C1");
+  REQUIRE(preview.citations.size() == 1);
+  CHECK(store.digested_papers("slack:C1").count(preview.citations[0].paper_id) == 0);
+
+  h.now = utc(2026, 11, 22, 1, 0);
+  CHECK(h.scheduler.run_due() == 1);  // the scheduled one still goes out
+  CHECK(store.digested_papers("slack:C1").count(preview.citations[0].paper_id) == 1);
+}
+
+TEST_CASE("digest scheduler: two processes on one database post each channel's digest once") {
+  TempDir dir;
+  const auto file = dir / "bot.sqlite";
+  { StateStore create(file); }
+  const std::vector<std::string> channels = {"slack:C1", "slack:C2", "telegram:-1001", "telegram:-1002"};
+  (void)bundled_catalog();  // loaded before fork: both processes read the same corpus
+
+  // Both processes wait on one pipe, so they start the pass together.
+  int go[2];
+  REQUIRE(::pipe(go) == 0);
+  const auto run_once = [&]() -> std::size_t {
+    char byte = 0;
+    if (::read(go[0], &byte, 1) != 1) return 100;
+    StateStore store(file);
+    Harness h(store, shanghai_nine(channels), utc(2026, 11, 22, 1, 0));
+    return h.scheduler.run_due();
+  };
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::size_t recorded = 100;
+    try {
+      recorded = run_once();
+    } catch (...) {
+    }
+    ::_exit(static_cast<int>(recorded));
+  }
+  const char bytes[2] = {'g', 'g'};
+  REQUIRE(::write(go[1], bytes, 2) == 2);
+  const std::size_t mine = run_once();
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  const auto theirs = static_cast<std::size_t>(WEXITSTATUS(status));
+  ::close(go[0]);
+  ::close(go[1]);
+
+  CHECK(mine + theirs == channels.size());
+  StateStore store(file);
+  CHECK(store.outbox_backlog() == channels.size());
+  CHECK(store.counter("digests_posted") == static_cast<std::int64_t>(channels.size()));
+  for (const auto& channel : channels) CHECK(store.outbox_state("digest:" + channel + ":2026-11-22#0") == "pending");
+}
