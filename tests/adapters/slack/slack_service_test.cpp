@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
+#include <atomic>
+#include <functional>
 #include <string>
 
 #include "adapters/http/client.h"
@@ -12,6 +14,7 @@
 #include "tests/support/bundled_responder.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/fake_socket_mode.h"
+#include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -41,7 +44,8 @@ struct SlackFixture {
     slack.on("/commands/respond", [](const auto&) { return FakeApi::json_reply("ok"); });
   }
 
-  void start() {
+  void start(const std::function<void(roundup::config::Config&)>& adjust = {},
+             roundup::app::ServiceHooks extra = {}) {
     auto config = roundup::testing::bundled_config(data.path());
     config.listen = "127.0.0.1:0";
     config.tls.ca_file = roundup::testing::test_pki().ca_file;
@@ -49,7 +53,8 @@ struct SlackFixture {
     config.slack.signing_secret.value = k_secret;
     config.slack.bot_token.value = "xoxb-test-token";
     config.slack.api_base = slack.base() + "/api";
-    roundup::app::ServiceHooks hooks;
+    if (adjust) adjust(config);
+    roundup::app::ServiceHooks hooks = std::move(extra);
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
     hooks.on_delivery_attempt = [this] { slack.signal.notify(); };
@@ -75,6 +80,30 @@ struct SlackFixture {
     extra.emplace_back("X-Slack-Request-Timestamp", ts);
     extra.emplace_back("X-Slack-Signature", roundup::adapters::slack::compute_signature(k_secret, ts, body));
     return post(path, body, std::move(extra), content_type);
+  }
+
+  // A signed `/roundup <text>` from `user`, answered on the fake's /commands/respond.
+  ClientResponse command(const std::string& text, const std::string& user, const std::string& trigger_id) {
+    std::string encoded_url;
+    for (const char c : slack.base() + "/commands/respond") {
+      if (c == ':')
+        encoded_url += "%3A";
+      else if (c == '/')
+        encoded_url += "%2F";
+      else
+        encoded_url += c;
+    }
+    const std::string form = "token=x&team_id=T1&channel_id=C9&user_id=" + user +
+                             "&command=%2Froundup&text=" + text + "&response_url=" + encoded_url +
+                             "&trigger_id=" + trigger_id;
+    return post_signed("/slack/commands", form, k_now, {}, "application/x-www-form-urlencoded");
+  }
+
+  ClientResponse get(const std::string& path) {
+    ClientRequest request;
+    request.method = "GET";
+    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    return client.send(request);
   }
 
   // Waits until everything accepted has been answered and delivered (or given up).
@@ -340,4 +369,107 @@ TEST_CASE("slack service, Socket Mode: hello, event, ack, reply; forced disconne
   REQUIRE(f.slack.wait_for("/api/chat.postMessage", 3));
   REQUIRE(f.settled());
   CHECK(f.slack.requests("/api/chat.postMessage").size() == 3);
+}
+
+TEST_CASE("slack service: admin commands over /roundup; anyone else is refused and audited" * doctest::timeout(120)) {
+  SlackFixture f;
+  f.start([](roundup::config::Config& config) { config.admins = {"slack:UADMIN"}; });
+
+  CHECK(f.command("reindex", "UOTHER", "t-refused").status == 200);
+  REQUIRE(f.slack.wait_for("/commands/respond", 1));
+  REQUIRE(f.settled());
+  const json refusal = json::parse(f.slack.requests("/commands/respond")[0].request.body);
+  CHECK(refusal.dump().find("for the bot's admins") != std::string::npos);
+  const auto audit = f.service->store().audit_log(10);
+  REQUIRE(audit.size() == 1);
+  CHECK(audit[0].user == "UOTHER");
+  CHECK(audit[0].command == "/reindex");
+  CHECK_FALSE(audit[0].allowed);
+
+  CHECK(f.command("stats", "UADMIN", "t-stats").status == 200);
+  REQUIRE(f.slack.wait_for("/commands/respond", 2));
+  REQUIRE(f.settled());
+  const std::string stats = json::parse(f.slack.requests("/commands/respond")[1].request.body).dump();
+  CHECK(stats.find("Roundups: 5") != std::string::npos);
+  CHECK(stats.find("Outbox backlog") != std::string::npos);
+  CHECK(f.service->store().audit_log(10).front().allowed);
+
+  // /roundup subscribe is for everyone: the channel joins the digest.
+  CHECK(f.command("subscribe", "UOTHER", "t-sub").status == 200);
+  REQUIRE(f.slack.wait_for("/commands/respond", 3));
+  REQUIRE(f.settled());
+  CHECK(f.service->store().subscriptions() == std::vector<std::string>{"slack:C9"});
+}
+
+TEST_CASE("slack service: the daily digest goes to its channel once, at the configured local time" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  // 09:00 in Shanghai is 01:00 UTC; the clock starts a minute before.
+  auto now = std::make_shared<std::atomic<std::int64_t>>(1'763'773'140);  // 2025-11-22T00:59:00Z
+  roundup::app::ServiceHooks hooks;
+  hooks.wall_clock = [now] { return std::chrono::system_clock::time_point(std::chrono::seconds(now->load())); };
+  f.start(
+      [](roundup::config::Config& config) {
+        config.digest.time = "09:00";
+        config.digest.timezone = "Asia/Shanghai";
+        config.digest.channels = {"slack:CDIGEST"};
+        config.digest.papers_per_post = 2;
+      },
+      hooks);
+  CHECK(f.service->run_due_digests() == 0);
+  CHECK_FALSE(f.service->store().last_digest_date("slack:CDIGEST"));
+
+  *now += 60;  // 09:00 local
+  f.service->run_due_digests();  // the scheduler's own thread may have got there first
+  f.service->run_due_digests();
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  REQUIRE(f.settled());
+  CHECK(f.service->store().last_digest_date("slack:CDIGEST") == "2025-11-22");
+  const auto posts = f.slack.requests("/api/chat.postMessage");
+  REQUIRE(posts.size() == 1);
+  const json digest = json::parse(posts[0].request.body);
+  CHECK(digest["channel"] == "CDIGEST");
+  CHECK_FALSE(digest.contains("thread_ts"));
+  CHECK(digest["text"].get<std::string>().find("Daily digest") != std::string::npos);
+  CHECK(f.service->store().digested_papers("slack:CDIGEST").size() == 2);
+}
+
+TEST_CASE("slack service: /metrics parses as Prometheus text and its counters move with traffic" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  const auto series_value = [](const std::string& text, const std::string& series) -> double {
+    const auto at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return 0;
+    return std::stod(text.substr(at + series.size() + 2));
+  };
+  const std::string events_ok = R"(roundup_http_requests_total{route="/slack/events",status="200"})";
+  const std::string sent = R"(roundup_messages_sent_total{platform="slack"})";
+  const auto before = f.get("/metrics");
+  REQUIRE(before.status == 200);
+  const double events_before = series_value(before.body, events_ok);
+  const double sent_before = series_value(before.body, sent);
+
+  CHECK(f.post_signed("/slack/events", mention_event("EvM1", "<@UBOT> Chinchilla")).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  REQUIRE(f.settled());
+  const auto after = f.get("/metrics");
+  REQUIRE(after.status == 200);
+  CHECK(series_value(after.body, events_ok) == events_before + 1);
+  CHECK(series_value(after.body, sent) == sent_before + 1);
+  CHECK(after.body.find("roundup_answer_seconds_count") != std::string::npos);
+  CHECK(after.body.find("roundup_outbox_backlog 0") != std::string::npos);
+
+  // A real Prometheus text-format parser (npm) reads the live endpoint.
+  const std::string url = "http://127.0.0.1:" + std::to_string(f.port) + "/metrics";
+  const auto check = roundup::testing::run_process(
+      {"node", std::string(ROUNDUP_SOURCE_DIR) + "/scripts/check-metrics.mjs", "--expect",
+       "roundup_http_requests_total", "--expect", "roundup_retrieval_seconds", url},
+      ROUNDUP_SOURCE_DIR);
+  INFO(check.err);
+  CHECK(check.exit_code == 0);
+
+  const auto ready = f.get("/readyz");
+  CHECK(ready.status == 200);
+  CHECK(ready.body == "ready\n");
 }

@@ -93,6 +93,8 @@ struct TelegramFixture {
   unsigned short port = 0;
   HttpsClient client{{}};
   std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge();
+  std::chrono::milliseconds poll_stale_after{0};
+  std::vector<std::string> admins;
 
   void start(const std::string& mode) {
     auto config = roundup::testing::bundled_config(data.path());
@@ -104,7 +106,9 @@ struct TelegramFixture {
     config.telegram.secret_token.value = k_secret;
     config.telegram.public_url = "https://bot.example.com/telegram/webhook";
     config.telegram.api_base = telegram.api.base();
+    config.admins = admins;
     roundup::app::ServiceHooks hooks;
+    hooks.poll_stale_after = poll_stale_after;
     hooks.tls_ca_only = true;
     hooks.telegram_poll_timeout_seconds = 1;
     hooks.telegram_min_backoff = std::chrono::milliseconds(50);
@@ -357,4 +361,65 @@ TEST_CASE("telegram: outbox pacing is about 1/s in private chats and 20/min in g
   CHECK(group_rate * 60.0 == doctest::Approx(20.0));
   CHECK(private_burst >= 1.0);
   CHECK(group_burst >= 1.0);
+}
+
+TEST_CASE("telegram: /readyz turns not ready while getUpdates fails, the watchdog restarts polling, ready again after" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  f.poll_stale_after = std::chrono::milliseconds(300);
+  struct SignalingBuffer : std::stringbuf {
+    roundup::testing::Signal* signal = nullptr;
+    std::string seen;
+    int sync() override {
+      signal->update([&] { seen = str(); });
+      return 0;
+    }
+  } buffer;
+  buffer.signal = &f.telegram.api.signal;
+  std::ostream log(&buffer);
+  roundup::log::set_sink(&log);
+  f.start("polling");
+  const auto ready = [&] { return f.service->readiness_problems().empty(); };
+  // Every getUpdates request wakes the waits below, so each re-reads the readiness.
+  REQUIRE(f.telegram.api.signal.wait_for([&] { return f.telegram.offsets.size() >= 1 && ready(); }));
+
+  f.telegram.api.on(k_bot + "/getUpdates", [](const auto&) {
+    return FakeApi::json_reply(R"({"ok":false,"error_code":502,"description":"Bad Gateway"})", 502);
+  });
+  REQUIRE(f.telegram.api.signal.wait_for([&] { return !ready(); }));
+  const auto problems = f.service->readiness_problems();
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("telegram: no successful getUpdates") != std::string::npos);
+  CHECK(f.telegram.api.signal.wait_for(
+      [&] { return buffer.seen.find("polling restarted by the watchdog") != std::string::npos; }));
+
+  f.telegram.api.on(k_bot + "/getUpdates", [](const auto&) {
+    return FakeApi::json_reply(R"({"ok":true,"result":[]})");
+  });
+  CHECK(f.telegram.api.signal.wait_for(ready));
+  f.service->stop();
+  roundup::log::set_sink(nullptr);
+}
+
+TEST_CASE("telegram: a group subscribes to the digest; /reindex from a non-admin is refused" * doctest::timeout(120)) {
+  TelegramFixture f;
+  f.admins = {"telegram:7"};
+  f.start("webhook");
+  CHECK(f.post_update(group_message(1, "/subscribe@RoundupBot",
+                                    json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 21}}})))
+            .status == 200);
+  CHECK(f.post_update(group_message(2, "/reindex", json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 8}}})))
+            .status == 200);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 2));
+  REQUIRE(f.settled());
+  CHECK(f.service->store().subscriptions() == std::vector<std::string>{"telegram:-1001"});
+  const auto sent = f.telegram.sent();
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0]["text"].get<std::string>().find("Subscribed") != std::string::npos);
+  CHECK(sent[1]["text"].get<std::string>().find("for the bot") != std::string::npos);
+  const auto audit = f.service->store().audit_log(10);
+  REQUIRE(audit.size() == 2);
+  CHECK(audit[0].command == "/reindex");
+  CHECK(audit[0].user == "42");
+  CHECK_FALSE(audit[0].allowed);
 }
