@@ -71,8 +71,7 @@ Answer Conversation::handle(const Speaker& speaker, std::string_view input) {
   return answer;
 }
 
-void Conversation::audit(const Speaker& speaker, const std::string& command, bool allowed,
-                         const std::string& outcome) {
+void Conversation::audit(const Speaker& speaker, const std::string& command, bool allowed, const std::string& outcome) {
   store_.audit({now_ms_(), speaker.platform, speaker.user, command, allowed, outcome});
   log::info("admin", allowed ? "admin command" : "admin command refused",
             {{"platform", speaker.platform}, {"user", speaker.user}, {"command", command}, {"outcome", outcome}});

@@ -21,9 +21,9 @@
 namespace roundup::bot {
 
 struct Speaker {
-  std::string platform;  // "slack" | "telegram"
-  std::string user;      // the platform's user id ("U0123", "42")
-  std::string chat;      // where it was said ("C0123", "-1001234")
+  std::string platform;                                          // "slack" | "telegram"
+  std::string user;                                              // the platform's user id ("U0123", "42")
+  std::string chat;                                              // where it was said ("C0123", "-1001234")
   std::string channel() const { return platform + ":" + chat; }  // as in digest.channels
 };
 

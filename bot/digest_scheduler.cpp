@@ -39,8 +39,9 @@ DigestSettings digest_settings(const config::DigestConfig& config) {
   return settings;
 }
 
-DigestScheduler::DigestScheduler(StateStore& store, CatalogSource catalog, std::map<std::string, PostRenderer> renderers,
-                                 DigestSettings settings, std::function<void()> on_enqueued, Clock clock)
+DigestScheduler::DigestScheduler(StateStore& store, CatalogSource catalog,
+                                 std::map<std::string, PostRenderer> renderers, DigestSettings settings,
+                                 std::function<void()> on_enqueued, Clock clock)
     : store_(store),
       catalog_(std::move(catalog)),
       renderers_(std::move(renderers)),
@@ -87,9 +88,7 @@ std::size_t DigestScheduler::run_due() {
                                to_ms(now))) {
         ++recorded;
         log::info("digest", "digest queued",
-                  {{"channel", channel},
-                   {"date", *due},
-                   {"papers", std::to_string(choice.selection.papers.size())}});
+                  {{"channel", channel}, {"date", *due}, {"papers", std::to_string(choice.selection.papers.size())}});
       }
     } catch (const std::exception& error) {
       // One broken channel (or a database hiccup) must not stop the others; the next pass retries.
@@ -107,8 +106,7 @@ Answer DigestScheduler::preview(const std::string& channel) const {
 Answer DigestScheduler::post_now(const std::string& channel) {
   const Choice choice = choose(channel, local_date(clock_(), settings_.schedule));
   // An empty local date records the papers without claiming the day's scheduled digest.
-  store_.record_digest({channel, "", paper_ids(choice.selection), choice.selection.started_over}, {},
-                       to_ms(clock_()));
+  store_.record_digest({channel, "", paper_ids(choice.selection), choice.selection.started_over}, {}, to_ms(clock_()));
   return choice.answer;
 }
 
@@ -141,8 +139,8 @@ void DigestScheduler::run() {
     std::unique_lock lock(mutex_);
     // The wall clock decides when a digest is due, but waiting uses the steady clock so a clock
     // change cannot stall the loop for longer than a minute.
-    const auto wait = std::max(std::chrono::milliseconds(50),
-                               std::chrono::duration_cast<std::chrono::milliseconds>(next - now));
+    const auto wait =
+        std::max(std::chrono::milliseconds(50), std::chrono::duration_cast<std::chrono::milliseconds>(next - now));
     if (changed_.wait_for(lock, wait, [this] { return stopping_; })) return;
   }
 }

@@ -42,9 +42,9 @@ class DigestScheduler {
   // The catalog answering right now; it may change between calls (a reindex swaps it).
   using CatalogSource = std::function<std::shared_ptr<const retrieval::Catalog>()>;
 
-  DigestScheduler(StateStore& store, CatalogSource catalog, std::map<std::string, PostRenderer> renderers,
-                  DigestSettings settings, std::function<void()> on_enqueued,
-                  Clock clock = [] { return std::chrono::system_clock::now(); });
+  DigestScheduler(
+      StateStore& store, CatalogSource catalog, std::map<std::string, PostRenderer> renderers, DigestSettings settings,
+      std::function<void()> on_enqueued, Clock clock = [] { return std::chrono::system_clock::now(); });
   ~DigestScheduler();  // stop()
 
   DigestScheduler(const DigestScheduler&) = delete;

@@ -50,7 +50,9 @@ Answer Responder::help() const {
   a.heading = "Roundup Bot";
   a.lines = {"Ask me about the papers, news and tools in the monthly ML paper roundups, in English or Chinese.",
              "/papers [month] — list the roundups, or the papers of one month (e.g. /papers 2023-02)",
-             "/search <words> — the best matching papers", "/ask <question> — or just type the question",
+             "/search <words> — the best matching papers",
+             "/ask <question> — or just type the question",
+             "/subscribe — the daily paper digest in this chat (/unsubscribe to stop it)",
              std::string("Examples: \"which paper trained a smaller model on more tokens?\", ") +
                  "\"what was in the February 2023 roundup?\", \"papers by Carlini\", \"5400亿参数的模型是哪篇?\""};
   return a;

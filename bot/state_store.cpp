@@ -2,10 +2,8 @@
 
 #include <sqlite3.h>
 
-#include <condition_variable>
 #include <mutex>
 #include <system_error>
-#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -275,95 +273,6 @@ struct StateStore::Impl {
       }
     });
   }
-};
-
-// --- Background WAL checkpoints -----------------------------------------------------------
-
-namespace {
-
-// SQLite's default autocheckpoint threshold, kept, so the WAL (which reads search) stays as small.
-constexpr int k_checkpoint_pages = 1000;
-// When the background thread falls this far behind, the commit checkpoints itself, as SQLite would
-// by default, so the WAL cannot grow without bound.
-constexpr int k_inline_checkpoint_pages = 20000;
-
-}  // namespace
-
-struct StateStore::Checkpointer {
-  Checkpointer(Impl& store, std::function<void()> observer) : impl(store), on_checkpoint(std::move(observer)) {
-    const char* file = sqlite3_db_filename(impl.db, "main");
-    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-      const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-      sqlite3_close(db);
-      throw StateError("cannot open a checkpoint connection to the state database: " + message);
-    }
-    sqlite3_busy_timeout(db, 10000);
-    thread = std::thread([this] { run(); });
-    std::lock_guard lock(impl.mutex);
-    // Replaces SQLite's own autocheckpoint, which is this same hook checkpointing inline.
-    sqlite3_wal_hook(impl.db, &Checkpointer::on_commit, this);
-  }
-  ~Checkpointer() {
-    {
-      std::lock_guard lock(impl.mutex);
-      sqlite3_wal_autocheckpoint(impl.db, k_checkpoint_pages);
-    }
-    {
-      std::lock_guard lock(mutex);
-      stopping = true;
-    }
-    wake.notify_one();
-    thread.join();
-    sqlite3_close(db);
-  }
-  Checkpointer(const Checkpointer&) = delete;
-  Checkpointer& operator=(const Checkpointer&) = delete;
-
-  // After each commit on the store's connection, with the store's lock held: only a signal.
-  static int on_commit(void* self, sqlite3* main, const char* /*database*/, int pages) {
-    auto& checkpointer = *static_cast<Checkpointer*>(self);
-    if (pages >= k_inline_checkpoint_pages) {
-      sqlite3_wal_checkpoint_v2(main, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (pages >= k_checkpoint_pages) {
-      {
-        std::lock_guard lock(checkpointer.mutex);
-        checkpointer.due = true;
-      }
-      checkpointer.wake.notify_one();
-    }
-    return SQLITE_OK;
-  }
-
-  void run() {
-    std::unique_lock lock(mutex);
-    while (true) {
-      wake.wait(lock, [&] { return stopping || due; });
-      if (stopping) return;
-      due = false;
-      lock.unlock();
-      // PASSIVE copies what it can without waiting for readers and without blocking the writer,
-      // which starts the WAL over at its next commit once everything was copied. A busy or failed
-      // attempt is simply made again after a later commit.
-      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      if (on_checkpoint) {
-        try {
-          on_checkpoint();
-        } catch (...) {
-          // An observer's failure must not end the checkpoints.
-        }
-      }
-      lock.lock();
-    }
-  }
-
-  Impl& impl;
-  std::function<void()> on_checkpoint;
-  sqlite3* db = nullptr;  // this thread's own connection
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool due = false;
-  bool stopping = false;
-  std::thread thread;  // last: started once the rest is ready
 };
 
 StateStore::StateStore(const std::filesystem::path& file, Access access) : impl_(std::make_unique<Impl>()) {
@@ -768,11 +677,6 @@ std::int64_t StateStore::outbox_last_id() const {
   ResetOnExit reset{statement};
   if (!statement.step() || statement.is_null(0)) return 0;
   return statement.integer(0);
-}
-
-void StateStore::checkpoint_in_background(std::function<void()> on_checkpoint) {
-  if (checkpointer_ || sqlite3_db_readonly(impl_->db, "main") == 1) return;
-  checkpointer_ = std::make_unique<Checkpointer>(*impl_, std::move(on_checkpoint));
 }
 
 }  // namespace roundup::bot

@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -87,13 +86,6 @@ class StateStore {
 
   static constexpr int k_schema_version = 2;
   int schema_version() const;
-
-  // Runs WAL checkpoints, and their fsyncs, on a thread with its own connection instead of inside
-  // whichever commit takes the WAL past 1,000 pages: there they stalled that commit and, through
-  // the store's lock, everything waiting for it (up to tens of ms on a busy disk). For the
-  // long-running service; call once, before other threads use the store. `on_checkpoint`, if set,
-  // is called after each background checkpoint, on that thread. No-op for a read-only store.
-  void checkpoint_in_background(std::function<void()> on_checkpoint = {});
 
   // --- Inbound work -----------------------------------------------------------------------
   // Records new work; returns its id, or nullopt when `key` was already recorded (a platform
@@ -182,8 +174,6 @@ class StateStore {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  struct Checkpointer;
-  std::unique_ptr<Checkpointer> checkpointer_;  // after impl_, so it is stopped first
 };
 
 }  // namespace roundup::bot

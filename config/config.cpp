@@ -737,8 +737,9 @@ void check_platforms_enabled(const Config& config, Problems& problems) {
   for (std::size_t i = 0; i < config.digest.channels.size(); ++i) {
     const auto id = parse_qualified_id(config.digest.channels[i]);
     if (id && !enabled(id->platform)) {
-      problems.add("digest.channels[" + std::to_string(i) + "]",
-                   id->platform + " is not enabled (add a \"" + id->platform + "\" section or its environment variables)");
+      problems.add(
+          "digest.channels[" + std::to_string(i) + "]",
+          id->platform + " is not enabled (add a \"" + id->platform + "\" section or its environment variables)");
     }
   }
 }
@@ -801,8 +802,7 @@ std::optional<QualifiedId> parse_qualified_id(std::string_view text) {
                             return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
                           });
     const std::string_view digits = !id.empty() && id.front() == '-' ? id.substr(1) : id;
-    const bool number =
-        digits.size() <= 19 && all_of_chars(digits, [](char c) { return c >= '0' && c <= '9'; });
+    const bool number = digits.size() <= 19 && all_of_chars(digits, [](char c) { return c >= '0' && c <= '9'; });
     if (!username && !number) return std::nullopt;
   } else {
     return std::nullopt;

@@ -17,8 +17,8 @@
 #include "adapters/terminal/terminal_chat.h"
 #include "bot/digest_scheduler.h"
 #include "bot/log.h"
-#include "bot/state_store.h"
 #include "bot/render_text.h"
+#include "bot/state_store.h"
 
 namespace {
 
@@ -69,8 +69,8 @@ int check_config(const config::Config& config, const std::string& file, std::ost
       << "\n";
   out << "  slack: " << (config.slack.enabled ? config.slack.mode + " mode" : "off") << "\n";
   out << "  telegram: " << (config.telegram.enabled ? config.telegram.mode + " mode" : "off") << "\n";
-  out << "  digest: " << config.digest.time << " " << config.digest.timezone << ", "
-      << config.digest.channels.size() << " configured channel(s)\n";
+  out << "  digest: " << config.digest.time << " " << config.digest.timezone << ", " << config.digest.channels.size()
+      << " configured channel(s)\n";
   out << "  admins: " << config.admins.size() << "\n";
   return 0;
 }
@@ -94,8 +94,7 @@ int print_digest_preview(const app::Runtime& runtime, const std::string& channel
     return std::vector<bot::OutgoingMessage>{};
   };
   bot::DigestScheduler scheduler(
-      *store,
-      [engine] { return std::shared_ptr<const retrieval::Catalog>(engine, &engine->catalog()); },
+      *store, [engine] { return std::shared_ptr<const retrieval::Catalog>(engine, &engine->catalog()); },
       {{"slack", no_render}, {"telegram", no_render}}, bot::digest_settings(config.digest), {});
   std::vector<std::string> channels = channel.empty() ? scheduler.channels() : std::vector<std::string>{channel};
   if (channels.empty()) {

@@ -45,8 +45,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // The route label of a request: the known paths, everything else "other", so a scanner probing
 // random URLs cannot blow up the number of series.
 std::string route_label(const std::string& path) {
-  static const char* const k_routes[] = {"/healthz",        "/readyz", "/metrics", "/slack/events", "/slack/commands",
-                                         "/telegram/webhook"};
+  static const char* const k_routes[] = {"/healthz",      "/readyz",         "/metrics",
+                                         "/slack/events", "/slack/commands", "/telegram/webhook"};
   for (const char* route : k_routes)
     if (path == route) return route;
   return "other";
@@ -74,8 +74,7 @@ struct ServiceMetrics {
   bot::Histogram& retrieval_seconds =
       registry.histogram("roundup_retrieval_seconds", "Time the knowledge base took to answer one input");
   bot::Histogram& reindex_seconds = registry.histogram(
-      "roundup_reindex_seconds", "Duration of admin-requested reindexes", {},
-      {0.1, 0.5, 1, 5, 15, 60, 300, 1200});
+      "roundup_reindex_seconds", "Duration of admin-requested reindexes", {}, {0.1, 0.5, 1, 5, 15, 60, 300, 1200});
 
   bot::Counter& request(const std::string& route, int status) {
     return registry.counter("roundup_http_requests_total", "HTTP requests served, by route and status",
@@ -304,19 +303,19 @@ unsigned short Service::start() {
     return {1.0, 3.0};  // Slack: about one message per second per channel, short bursts
   };
   s.outbox = std::make_unique<bot::Outbox>(*s.store, outbox_options);
-  s.outbox->on_attempt([&metrics, hook = s.hooks.on_delivery_attempt](const bot::OutboxItem& item,
-                                                                       const bot::Delivery& delivery) {
-    const std::string& platform = item.message.platform;
-    switch (delivery.outcome) {
-      case bot::Delivery::Outcome::delivered: metrics.sent(platform).inc(); break;
-      case bot::Delivery::Outcome::retry:
-        metrics.retry(platform).inc();
-        metrics.api_error(platform, error_code(delivery.error)).inc();
-        break;
-      case bot::Delivery::Outcome::failed: metrics.api_error(platform, error_code(delivery.error)).inc(); break;
-    }
-    if (hook) hook();
-  });
+  s.outbox->on_attempt(
+      [&metrics, hook = s.hooks.on_delivery_attempt](const bot::OutboxItem& item, const bot::Delivery& delivery) {
+        const std::string& platform = item.message.platform;
+        switch (delivery.outcome) {
+          case bot::Delivery::Outcome::delivered: metrics.sent(platform).inc(); break;
+          case bot::Delivery::Outcome::retry:
+            metrics.retry(platform).inc();
+            metrics.api_error(platform, error_code(delivery.error)).inc();
+            break;
+          case bot::Delivery::Outcome::failed: metrics.api_error(platform, error_code(delivery.error)).inc(); break;
+        }
+        if (hook) hook();
+      });
   bot::InboxOptions inbox_options;
   inbox_options.workers = config.workers;
   s.inbox = std::make_unique<bot::Inbox>(*s.store, *s.outbox, inbox_options);
@@ -405,7 +404,8 @@ unsigned short Service::start() {
   s.gauges.push_back(metrics.registry.gauge("roundup_outbox_backlog", "Messages waiting to be delivered", {},
                                             [&s] { return static_cast<double>(s.store->outbox_backlog()); }));
   s.gauges.push_back(metrics.registry.gauge("roundup_digests_posted", "Daily digests recorded in the state database",
-                                            {}, [&s] { return static_cast<double>(s.store->counter("digests_posted")); }));
+                                            {},
+                                            [&s] { return static_cast<double>(s.store->counter("digests_posted")); }));
   s.gauges.push_back(metrics.registry.gauge("roundup_index_size_bytes", "Size of the current index on disk", {},
                                             [&s] { return static_cast<double>(s.knowledge->index_bytes()); }));
   s.gauges.push_back(metrics.registry.gauge("roundup_ready", "1 when GET /readyz reports ready", {},

@@ -246,10 +246,9 @@ json SlackService::accept_command(const std::map<std::string, std::string>& fiel
     log::info("slack", "command accepted", {{"key", question.dedupe_key}, {"channel", question.channel}});
   }
   // A question gets "searching"; help and commands (stats, reindex, subscribe, ...) just a moment.
-  const std::string text =
-      input.rfind('/', 0) == 0 && input.rfind("/ask ", 0) != 0 && input.rfind("/search ", 0) != 0
-          ? "One moment…"
-          : "Searching the roundups for: " + question.text;
+  const std::string text = input.rfind('/', 0) == 0 && input.rfind("/ask ", 0) != 0 && input.rfind("/search ", 0) != 0
+                               ? "One moment…"
+                               : "Searching the roundups for: " + question.text;
   return {{"response_type", "ephemeral"}, {"text", text}};
 }
 
@@ -303,7 +302,7 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
 }
 
 std::vector<bot::OutgoingMessage> SlackService::render_post(const std::string& channel, const bot::Answer& answer,
-                                                             const std::string& key) const {
+                                                            const std::string& key) const {
   std::vector<bot::OutgoingMessage> posts;
   const auto messages = render_messages(answer);
   for (std::size_t i = 0; i < messages.size(); ++i) {

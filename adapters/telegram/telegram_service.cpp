@@ -60,8 +60,8 @@ std::string responder_input(const Incoming& incoming) {
   const std::string& command = incoming.command;
   if (command == "start" || command == "help") return "/help";
   if (command == "ask") return incoming.text.empty() ? "/help" : "/ask " + incoming.text;
-  if (command == "search" || command == "papers" || command == "reindex" || command == "stats" ||
-      command == "digest" || command == "subscribe" || command == "unsubscribe") {
+  if (command == "search" || command == "papers" || command == "reindex" || command == "stats" || command == "digest" ||
+      command == "subscribe" || command == "unsubscribe") {
     return "/" + command + (incoming.text.empty() ? "" : " " + incoming.text);
   }
   return {};
@@ -181,12 +181,8 @@ bool TelegramService::record_of(const json& update, std::string& key, std::strin
     log::debug("telegram", "update ignored", {{"reason", incoming.ignore_reason}});
     return false;
   }
-  json fields = {{"input", responder_input(incoming)},
-                 {"command", incoming.command},
-                 {"chat_id", incoming.chat_id},
-                 {"message_id", incoming.message_id},
-                 {"chat_type", incoming.chat_type},
-                 {"user", incoming.user_id}};
+  json fields = {{"input", responder_input(incoming)}, {"command", incoming.command},     {"chat_id", incoming.chat_id},
+                 {"message_id", incoming.message_id},  {"chat_type", incoming.chat_type}, {"user", incoming.user_id}};
   if (incoming.message_thread_id) fields["message_thread_id"] = *incoming.message_thread_id;
   key = "telegram:update:" + std::to_string(incoming.update_id);
   payload = fields.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -319,7 +315,7 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   const std::int64_t message_id = payload.value("message_id", std::int64_t{0});
 
   const bot::Speaker speaker{std::string(k_platform), std::to_string(payload.value("user", std::int64_t{0})),
-                            std::to_string(chat_id)};
+                             std::to_string(chat_id)};
 
   bot::Answer answer;
   try {
@@ -351,7 +347,7 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
 }
 
 std::vector<bot::OutgoingMessage> TelegramService::render_post(const std::string& chat, const bot::Answer& answer,
-                                                                const std::string& key) {
+                                                               const std::string& key) {
   // A numeric chat id is sent as a number; "@channelname" (a public channel) as a string.
   json chat_id = chat;
   try {

@@ -58,8 +58,8 @@ struct Harness {
         now(start),
         scheduler(
             s, [] { return bundled_catalog(); },
-            {{"slack", recording_renderer("slack")}, {"telegram", recording_renderer("telegram")}},
-            std::move(settings), [this] { ++enqueued_signals; }, [this] { return now; }) {}
+            {{"slack", recording_renderer("slack")}, {"telegram", recording_renderer("telegram")}}, std::move(settings),
+            [this] { ++enqueued_signals; }, [this] { return now; }) {}
 };
 
 DigestSettings shanghai_nine(std::vector<std::string> channels, std::size_t per_post = 1) {

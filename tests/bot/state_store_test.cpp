@@ -4,7 +4,6 @@
 #include <sqlite3.h>
 
 #include "tests/support/temp_dir.h"
-#include "tests/support/wait.h"
 
 namespace {
 
@@ -230,25 +229,4 @@ TEST_CASE("state store: outbox heads per target and new messages by id") {
   REQUIRE(fresh.size() == 1);
   CHECK(fresh[0].second == "slack:D");
   CHECK(store.outbox_last_id() == fresh[0].first);
-}
-
-TEST_CASE("state store: WAL checkpoints run in the background once the WAL passes its threshold") {
-  TempDir dir;
-  const auto file = dir / "bot.sqlite";
-  roundup::testing::Signal signal;
-  int checkpoints = 0;
-  {
-    StateStore store(file);
-    store.checkpoint_in_background([&] { signal.update([&] { ++checkpoints; }); });
-    store.checkpoint_in_background();  // idempotent
-    // Each commit adds a few pages to the WAL: well past its 1,000-page threshold.
-    for (int i = 0; i < 1500; ++i) {
-      REQUIRE(store.accept_inbound("k" + std::to_string(i), "slack", std::string(2000, 'x'), i));
-    }
-    REQUIRE(signal.wait_for([&] { return checkpoints >= 1; }));
-    CHECK(store.pending_inbound(2000).size() == 1500);
-  }
-  StateStore reopened(file);
-  CHECK(reopened.pending_inbound(2000).size() == 1500);
-  CHECK_FALSE(reopened.accept_inbound("k0", "slack", "{}", 0));
 }

@@ -162,9 +162,8 @@ TEST_CASE("cli: search builds the index first when there is none, and rebuilds o
   json changed = cfg;
   changed["retrieval"]["embedder"] = {{"dimension", 64}};
   write_file(other / "c.json", changed.dump());
-  const auto stale =
-      run_process({ROUNDUP_BINARY, "--config", (other / "c.json").string(), "search", "--json", "Kubric"},
-                  other.path());
+  const auto stale = run_process(
+      {ROUNDUP_BINARY, "--config", (other / "c.json").string(), "search", "--json", "Kubric"}, other.path());
   CHECK(stale.exit_code == 0);
   CHECK(stale.err.find("cannot be used") != std::string::npos);
   CHECK(json::parse(stale.out)["results"][0]["arxiv_id"] == "2203.03570");

@@ -3,9 +3,9 @@
 
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "adapters/http/client.h"
@@ -28,16 +28,15 @@ constexpr const char* k_secret = "8f742231b10e8888abcd99yyyzzz85a5";
 std::string write_config(const TempDir& tmp, const FakeApi& slack) {
   const std::string root = ROUNDUP_SOURCE_DIR;
   const auto file = tmp / "config.json";
-  std::ofstream(file) << json{{"corpus_dir", root + "/data/roundups"},
-                              {"data_dir", (tmp / "var").string()},
-                              {"listen", "127.0.0.1:0"},
-                              {"retrieval", {{"lexicon_dir", root + "/data/lexicon"}}},
-                              {"tls", {{"ca_file", roundup::testing::test_pki().ca_file}}},
-                              {"slack",
-                               {{"signing_secret", k_secret},
-                                {"bot_token", "xoxb-test-token"},
-                                {"api_base", slack.base() + "/api"}}}}
-                             .dump();
+  std::ofstream(file)
+      << json{{"corpus_dir", root + "/data/roundups"},
+              {"data_dir", (tmp / "var").string()},
+              {"listen", "127.0.0.1:0"},
+              {"retrieval", {{"lexicon_dir", root + "/data/lexicon"}}},
+              {"tls", {{"ca_file", roundup::testing::test_pki().ca_file}}},
+              {"slack",
+               {{"signing_secret", k_secret}, {"bot_token", "xoxb-test-token"}, {"api_base", slack.base() + "/api"}}}}
+             .dump();
   return file.string();
 }
 
@@ -65,8 +64,7 @@ int post_signed_event(const std::string& port, const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("crash recovery: SIGKILL between accepting a question and delivering its answer" *
-          doctest::timeout(240)) {
+TEST_CASE("crash recovery: SIGKILL between accepting a question and delivering its answer" * doctest::timeout(240)) {
   TempDir tmp;
   FakeApi slack;
   slack.on("/api/auth.test", [](const auto&) {

@@ -55,8 +55,7 @@ inline std::shared_ptr<app::Library> bundled_knowledge() {
 // chunking); the catalog, stats and reindex stay the bundled library's.
 class ScriptedKnowledge final : public bot::Knowledge {
  public:
-  explicit ScriptedKnowledge(bot::Answerer answerer)
-      : answerer_(std::move(answerer)), library_(bundled_knowledge()) {}
+  explicit ScriptedKnowledge(bot::Answerer answerer) : answerer_(std::move(answerer)), library_(bundled_knowledge()) {}
   bot::Answer answer(std::string_view input) const override { return answerer_(input); }
   std::shared_ptr<const retrieval::SearchEngine> engine() const override { return library_->engine(); }
   ReindexOutcome reindex() override { return library_->reindex(); }

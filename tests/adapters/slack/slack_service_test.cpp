@@ -3,9 +3,9 @@
 
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
 #include <atomic>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "adapters/http/client.h"
@@ -44,8 +44,7 @@ struct SlackFixture {
     slack.on("/commands/respond", [](const auto&) { return FakeApi::json_reply("ok"); });
   }
 
-  void start(const std::function<void(roundup::config::Config&)>& adjust = {},
-             roundup::app::ServiceHooks extra = {}) {
+  void start(const std::function<void(roundup::config::Config&)>& adjust = {}, roundup::app::ServiceHooks extra = {}) {
     auto config = roundup::testing::bundled_config(data.path());
     config.listen = "127.0.0.1:0";
     config.tls.ca_file = roundup::testing::test_pki().ca_file;
@@ -93,9 +92,8 @@ struct SlackFixture {
       else
         encoded_url += c;
     }
-    const std::string form = "token=x&team_id=T1&channel_id=C9&user_id=" + user +
-                             "&command=%2Froundup&text=" + text + "&response_url=" + encoded_url +
-                             "&trigger_id=" + trigger_id;
+    const std::string form = "token=x&team_id=T1&channel_id=C9&user_id=" + user + "&command=%2Froundup&text=" + text +
+                             "&response_url=" + encoded_url + "&trigger_id=" + trigger_id;
     return post_signed("/slack/commands", form, k_now, {}, "application/x-www-form-urlencoded");
   }
 
@@ -419,7 +417,7 @@ TEST_CASE("slack service: the daily digest goes to its channel once, at the conf
   CHECK(f.service->run_due_digests() == 0);
   CHECK_FALSE(f.service->store().last_digest_date("slack:CDIGEST"));
 
-  *now += 60;  // 09:00 local
+  *now += 60;                    // 09:00 local
   f.service->run_due_digests();  // the scheduler's own thread may have got there first
   f.service->run_due_digests();
   REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
@@ -462,10 +460,10 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
 
   // A real Prometheus text-format parser (npm) reads the live endpoint.
   const std::string url = "http://127.0.0.1:" + std::to_string(f.port) + "/metrics";
-  const auto check = roundup::testing::run_process(
-      {"node", std::string(ROUNDUP_SOURCE_DIR) + "/scripts/check-metrics.mjs", "--expect",
-       "roundup_http_requests_total", "--expect", "roundup_retrieval_seconds", url},
-      ROUNDUP_SOURCE_DIR);
+  const auto check =
+      roundup::testing::run_process({"node", std::string(ROUNDUP_SOURCE_DIR) + "/scripts/check-metrics.mjs", "--expect",
+                                     "roundup_http_requests_total", "--expect", "roundup_retrieval_seconds", url},
+                                    ROUNDUP_SOURCE_DIR);
   INFO(check.err);
   CHECK(check.exit_code == 0);
 

@@ -393,9 +393,8 @@ TEST_CASE("telegram: /readyz turns not ready while getUpdates fails, the watchdo
   CHECK(f.telegram.api.signal.wait_for(
       [&] { return buffer.seen.find("polling restarted by the watchdog") != std::string::npos; }));
 
-  f.telegram.api.on(k_bot + "/getUpdates", [](const auto&) {
-    return FakeApi::json_reply(R"({"ok":true,"result":[]})");
-  });
+  f.telegram.api.on(k_bot + "/getUpdates",
+                    [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":[]})"); });
   CHECK(f.telegram.api.signal.wait_for(ready));
   f.service->stop();
   roundup::log::set_sink(nullptr);
@@ -408,7 +407,8 @@ TEST_CASE("telegram: a group subscribes to the digest; /reindex from a non-admin
   CHECK(f.post_update(group_message(1, "/subscribe@RoundupBot",
                                     json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 21}}})))
             .status == 200);
-  CHECK(f.post_update(group_message(2, "/reindex", json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 8}}})))
+  CHECK(f.post_update(
+             group_message(2, "/reindex", json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 8}}})))
             .status == 200);
   REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 2));
   REQUIRE(f.settled());
