@@ -149,6 +149,7 @@ struct Service::Impl {
   std::unique_ptr<bot::Conversation> conversation;
   std::unique_ptr<http::Server> server;
   std::unique_ptr<http::Server> metrics_server;  // metrics_listen, when set
+  unsigned short metrics_port = 0;
   std::vector<bot::GaugeRegistration> gauges;
   bool started = false;
 
@@ -269,6 +270,10 @@ Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledg
   impl_->config = std::move(config);
   impl_->knowledge = std::make_shared<MeasuredKnowledge>(std::move(knowledge));
   impl_->hooks = std::move(hooks);
+}
+
+unsigned short Service::metrics_port() const {
+  return impl_->metrics_port;
 }
 
 std::vector<std::string> Service::readiness_problems() const {
@@ -433,9 +438,9 @@ unsigned short Service::start() {
       auto response = s.operational(request);
       return response ? *response : plain(404, "not found\n");
     });
-    const unsigned short metrics_port = s.metrics_server->start();
+    s.metrics_port = s.metrics_server->start();
     log::info("service", "health and metrics listening",
-              {{"address", metrics_listen->host}, {"port", std::to_string(metrics_port)}});
+              {{"address", metrics_listen->host}, {"port", std::to_string(s.metrics_port)}});
   }
   if (s.telegram && config.telegram.mode == "polling") s.telegram->start_polling();
   if (s.slack_socket) s.slack_socket->start();

@@ -57,6 +57,8 @@ class Service {
 
   bot::StateStore& store();
 
+  // The port of `metrics_listen` once started (0 when it is not set).
+  unsigned short metrics_port() const;
   // Readiness as GET /readyz reports it: empty when ready, else one line per failing check.
   std::vector<std::string> readiness_problems() const;
   // The digest scheduler's pass, for tests that pin the clock (the service also runs it itself).

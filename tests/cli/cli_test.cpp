@@ -208,3 +208,48 @@ TEST_CASE("cli: serve with no platform answers health checks and exits 0 on SIGT
   REQUIRE(serve.read_until("msg=stopped"));
   CHECK(serve.wait() == 0);
 }
+
+TEST_CASE("cli: config check lists every mistake with its key path and exits 2; a good file is summarised") {
+  TempDir tmp;
+  write_file(tmp / "bad.json", R"({
+    "digest": {"time": "9am", "timezone": "Europe/Berln", "channels": ["slack:C1"]},
+    "admins": ["U0123"], "log_format": "text", "telegram": {"bot_token": "secret-token-value"}})");
+  const auto bad =
+      run_process({ROUNDUP_BINARY, "config", "check", "--config", (tmp / "bad.json").string()}, tmp.path());
+  CHECK(bad.exit_code == 2);
+  for (const char* path : {"digest.time:", "digest.timezone:", "admins[0]:", "log_format:"}) {
+    CHECK_MESSAGE(bad.err.find(path) != std::string::npos, path);
+  }
+  CHECK(bad.err.find("secret-token-value") == std::string::npos);
+
+  // Well-formed, but it cannot run: a digest channel on a platform that is off, a missing corpus.
+  write_file(tmp / "unrunnable.json", R"({"corpus_dir": "no-such-dir", "digest": {"channels": ["slack:C1"]}})");
+  const auto unrunnable =
+      run_process({ROUNDUP_BINARY, "--config", (tmp / "unrunnable.json").string(), "config", "check"}, tmp.path());
+  CHECK(unrunnable.exit_code == 2);
+  CHECK(unrunnable.err.find("digest.channels[0]: slack is not enabled") != std::string::npos);
+  CHECK(unrunnable.err.find("corpus_dir:") != std::string::npos);
+
+  const std::string root = ROUNDUP_SOURCE_DIR;
+  write_file(tmp / "good.json", json{{"corpus_dir", root + "/data/roundups"},
+                                     {"data_dir", (tmp / "var").string()},
+                                     {"retrieval", {{"lexicon_dir", root + "/data/lexicon"}}},
+                                     {"digest", {{"timezone", "Asia/Shanghai"}}}}
+                                    .dump());
+  const auto good =
+      run_process({ROUNDUP_BINARY, "config", "check", "--config", (tmp / "good.json").string()}, tmp.path());
+  CHECK(good.exit_code == 0);
+  CHECK(good.out.find("configuration OK") != std::string::npos);
+  CHECK(good.out.find("09:00 Asia/Shanghai") != std::string::npos);
+}
+
+TEST_CASE("cli: digest --dry-run prints the next digest without writing state") {
+  BundledCorpus corpus;
+  const auto r = corpus.run({"digest", "--dry-run", "--channel", "telegram:-1001"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("Daily digest") != std::string::npos);
+  CHECK(r.out.find("https://") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(corpus.tmp / "var" / "state" / "bot.sqlite"));
+  CHECK(corpus.run({"digest"}).exit_code == 2);  // --dry-run is required: posting is serve's job
+  CHECK(corpus.run({"digest", "--dry-run", "--channel", "C1"}).exit_code == 2);
+}

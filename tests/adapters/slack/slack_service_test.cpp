@@ -435,7 +435,7 @@ TEST_CASE("slack service: the daily digest goes to its channel once, at the conf
 TEST_CASE("slack service: /metrics parses as Prometheus text and its counters move with traffic" *
           doctest::timeout(120)) {
   SlackFixture f;
-  f.start();
+  f.start([](roundup::config::Config& config) { config.metrics_listen = "127.0.0.1:0"; });
   const auto series_value = [](const std::string& text, const std::string& series) -> double {
     const auto at = text.find("\n" + series + " ");
     if (at == std::string::npos) return 0;
@@ -470,4 +470,19 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
   const auto ready = f.get("/readyz");
   CHECK(ready.status == 200);
   CHECK(ready.body == "ready\n");
+
+  // The same routes, and only those, on metrics_listen.
+  REQUIRE(f.service->metrics_port() != 0);
+  ClientRequest request;
+  request.method = "GET";
+  const std::string internal = "http://127.0.0.1:" + std::to_string(f.service->metrics_port());
+  request.url = internal + "/metrics";
+  const auto scraped = f.client.send(request);
+  CHECK(scraped.status == 200);
+  CHECK(scraped.body.find("roundup_http_requests_total") != std::string::npos);
+  request.url = internal + "/readyz";
+  CHECK(f.client.send(request).status == 200);
+  request.method = "POST";
+  request.url = internal + "/slack/events";
+  CHECK(f.client.send(request).status == 404);
 }
