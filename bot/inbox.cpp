@@ -103,20 +103,13 @@ void Inbox::commit(std::vector<PendingSubmit>& batch) {
     error.emplace(std::string("state database: ") + failure.what());
   }
   ++group_commits_;
+  std::size_t accepted = 0;
   if (!error) {
-    std::size_t accepted = 0;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& id : ids) {
-        if (!id) continue;
-        queue_accepted(*id);
-        ++accepted;
-      }
-    }
-    if (accepted == 1) {
-      changed_.notify_one();
-    } else if (accepted > 1) {
-      changed_.notify_all();
+    std::lock_guard lock(mutex_);
+    for (const auto& id : ids) {
+      if (!id) continue;
+      queue_accepted(*id);
+      ++accepted;
     }
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -134,6 +127,13 @@ void Inbox::commit(std::vector<PendingSubmit>& batch) {
     } catch (...) {
       log::error("inbox", "submit callback failed", {{"key", batch[i].key}});
     }
+  }
+  // Workers are woken only after the acks are on their way: a woken worker competes for the cores
+  // with the I/O threads that still have to write those acks.
+  if (accepted == 1) {
+    changed_.notify_one();
+  } else if (accepted > 1) {
+    changed_.notify_all();
   }
 }
 
