@@ -84,27 +84,27 @@ Answer Conversation::admin_command(const Speaker& speaker, const std::string& co
     return notice("Sorry, " + shown + " is for the bot's admins",
                   {"Ask one of them to run it, or to add you to `admins` in the bot's configuration."});
   }
-  if (command == "reindex") {
-    const Knowledge::ReindexOutcome outcome = knowledge_.reindex();
-    audit(speaker, shown, true, outcome.ok ? "ok" : "failed: " + outcome.summary);
-    return notice(outcome.ok ? "Reindexed" : "Reindex failed", {outcome.summary});
+  // Recorded before acting, so an attempt that crashes the process is in the log too.
+  audit(speaker, shown, true, "started");
+  try {
+    if (command == "reindex") {
+      const Knowledge::ReindexOutcome outcome = knowledge_.reindex();
+      audit(speaker, shown, true, outcome.already_running ? "already running" : outcome.ok ? "ok" : "failed");
+      if (outcome.already_running) return notice("A reindex is already running", {outcome.summary});
+      return notice(outcome.ok ? "Reindexed" : "Reindex failed", {outcome.summary});
+    }
+    if (command == "stats") return stats();
+    // "/digest now" posts here; plain "/digest" says how.
+    if (argument != "now") return notice("Digest", {"Use \"digest now\" to post the next digest to this chat now."});
+    if (!digests_.post_now) return notice("Digest", {"Digests are not available here."});
+    const std::optional<std::size_t> papers = digests_.post_now(speaker.channel(), speaker.request);
+    audit(speaker, shown, true, papers ? "posted " + std::to_string(*papers) + " papers" : "posted already");
+    return notice("Digest", {papers && *papers == 0 ? "There are no papers to post yet."
+                                                    : "Posted the next digest to this chat."});
+  } catch (const std::exception& error) {
+    audit(speaker, shown, true, std::string("failed: ") + error.what());
+    throw;
   }
-  if (command == "stats") {
-    audit(speaker, shown, true, "ok");
-    return stats();
-  }
-  // "/digest now" posts here; plain "/digest" says how.
-  if (argument != "now") {
-    audit(speaker, shown, true, "usage");
-    return notice("Digest", {"Use \"digest now\" to post the next digest to this chat now."});
-  }
-  if (!digests_.post_now) {
-    audit(speaker, shown, true, "unavailable");
-    return notice("Digest", {"Digests are not available here."});
-  }
-  Answer digest = digests_.post_now(speaker.channel());
-  audit(speaker, shown, true, "posted " + std::to_string(digest.citations.size()) + " papers");
-  return digest;
 }
 
 Answer Conversation::stats() const {

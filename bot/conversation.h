@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,9 +22,10 @@
 namespace roundup::bot {
 
 struct Speaker {
-  std::string platform;                                          // "slack" | "telegram"
-  std::string user;                                              // the platform's user id ("U0123", "42")
-  std::string chat;                                              // where it was said ("C0123", "-1001234")
+  std::string platform;  // "slack" | "telegram"
+  std::string user;      // the platform's user id ("U0123", "42")
+  std::string chat;      // where it was said ("C0123", "-1001234")
+  std::string request;   // the platform's key of this message ("slack:event:Ev1"): ids what it causes
   std::string channel() const { return platform + ":" + chat; }  // as in digest.channels
 };
 
@@ -32,9 +34,10 @@ using ChatAnswerer = std::function<Answer(const Speaker& speaker, std::string_vi
 
 // What /digest now and /stats need from the digest scheduler.
 struct DigestControl {
-  // The next digest for `channel`, recorded as posted (its papers will not repeat) but not
-  // counted as that day's scheduled digest.
-  std::function<Answer(const std::string& channel)> post_now;
+  // Posts the next digest to `channel` through the outbox, now, as caused by `request` (handling
+  // the same request again posts nothing more). Not counted as that day's scheduled digest.
+  // Returns the number of papers posted, or nullopt when this request had posted it already.
+  std::function<std::optional<std::size_t>(const std::string& channel, const std::string& request)> post_now;
   std::function<std::size_t()> channel_count;  // configured plus subscribed
 };
 

@@ -103,11 +103,20 @@ Answer DigestScheduler::preview(const std::string& channel) const {
   return choose(channel, local_date(clock_(), settings_.schedule)).answer;
 }
 
-Answer DigestScheduler::post_now(const std::string& channel) {
+std::optional<std::size_t> DigestScheduler::post_now(const std::string& channel, const std::string& request) {
+  const std::string key = "digest-now:" + channel + ":" + request;
+  if (store_.outbox_state(key + "#0")) return std::nullopt;
+  const auto [platform, chat] = split_channel(channel);
+  const auto renderer = renderers_.find(platform);
+  if (renderer == renderers_.end() || chat.empty()) throw std::invalid_argument("no digests for " + channel);
   const Choice choice = choose(channel, local_date(clock_(), settings_.schedule));
+  if (choice.selection.papers.empty()) return 0;
+  const auto messages = renderer->second(chat, choice.answer, key);
   // An empty local date records the papers without claiming the day's scheduled digest.
-  store_.record_digest({channel, "", paper_ids(choice.selection), choice.selection.started_over}, {}, to_ms(clock_()));
-  return choice.answer;
+  store_.record_digest({channel, "", paper_ids(choice.selection), choice.selection.started_over}, messages,
+                       to_ms(clock_()));
+  if (on_enqueued_) on_enqueued_();
+  return choice.selection.papers.size();
 }
 
 void DigestScheduler::start() {
@@ -128,7 +137,12 @@ void DigestScheduler::stop() {
 
 void DigestScheduler::run() {
   while (true) {
-    run_due();
+    try {
+      run_due();
+    } catch (const std::exception& error) {
+      // The channel list itself could not be read (a database hiccup): try again next round.
+      log::error("digest", "digest pass failed", {{"error", error.what()}});
+    }
     const auto now = clock_();
     auto next = now + std::chrono::minutes(1);
     try {

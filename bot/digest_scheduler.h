@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,9 +58,11 @@ class DigestScheduler {
   std::size_t run_due();
   // What `channel` would get next, as the digest of the current local date, without recording it.
   Answer preview(const std::string& channel) const;
-  // `/digest now`: the next papers for `channel`, recorded as posted there (so they do not
-  // repeat) but not as the day's scheduled digest. The caller delivers the returned Answer.
-  Answer post_now(const std::string& channel);
+  // `/digest now`: posts the next papers to `channel` through the outbox, recorded as posted there
+  // (so they do not repeat) but not as the day's scheduled digest; the messages and the record
+  // are one transaction keyed by `request`, so handling the same request again (after a crash)
+  // posts nothing more and returns nullopt. Otherwise returns the number of papers posted.
+  std::optional<std::size_t> post_now(const std::string& channel, const std::string& request);
 
   // A thread that runs run_due() at each due time (and at least every minute, so new
   // subscriptions and clock changes are picked up) until stop().

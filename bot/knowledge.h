@@ -25,7 +25,8 @@ class Knowledge {
 
   struct ReindexOutcome {
     bool ok = false;
-    std::string summary;  // one paragraph for the admin who asked: what changed, or the error
+    std::string summary;           // one paragraph for the admin who asked: what changed, or the error
+    bool already_running = false;  // another reindex is running; this call did nothing
   };
   // Incremental rebuild from the corpus, then an atomic swap; the old index answers meanwhile and
   // stays when the build fails. One at a time: a concurrent call reports that one is running.

@@ -111,10 +111,15 @@ class Statement {
     if (rc == SQLITE_DONE) return false;
     fail(db_, sqlite3_sql(stmt_));
   }
+  // Resets on the way out, also when a step throws: a statement left halted after an error would
+  // refuse every later bind (SQLITE_MISUSE) and wedge the cached statement for good.
   void run() {
+    struct ResetGuard {
+      Statement& statement;
+      ~ResetGuard() { statement.reset(); }
+    } guard{*this};
     while (step()) {
     }
-    reset();
   }
   void reset() {
     sqlite3_reset(stmt_);

@@ -346,8 +346,9 @@ FieldSpec<Section> listen_field(std::string_view key, std::string Section::*memb
 // parse_qualified_id and reported with its index.
 template <typename Section>
 FieldSpec<Section> qualified_ids_field(std::string_view key, std::vector<std::string> Section::*member,
-                                       std::string_view example) {
-  return {key, [member, example](const json& value, Section& out, const std::string& path, Problems& problems) {
+                                       std::string_view example,
+                                       std::optional<QualifiedId> (*parse)(std::string_view) = &parse_qualified_id) {
+  return {key, [member, example, parse](const json& value, Section& out, const std::string& path, Problems& problems) {
             if (!value.is_array()) {
               problems.add(path, wrong_type("array of strings", value));
               return;
@@ -361,7 +362,7 @@ FieldSpec<Section> qualified_ids_field(std::string_view key, std::vector<std::st
                 continue;
               }
               const auto& text = item.get_ref<const std::string&>();
-              if (!parse_qualified_id(text)) {
+              if (!parse(text)) {
                 problems.add(item_path, "expected a platform-qualified id like " + std::string(example) + ", got \"" +
                                             text + "\"");
                 continue;
@@ -519,7 +520,8 @@ const SectionSpec<Config>& root_spec() {
           choice_field("log_format", &Config::log_format, k_log_formats),
           listen_field("listen", &Config::listen),
           listen_field("metrics_listen", &Config::metrics_listen, /*allow_empty=*/true),
-          qualified_ids_field("admins", &Config::admins, "\"slack:U0123\" or \"telegram:42\""),
+          qualified_ids_field("admins", &Config::admins, "\"slack:U0123\" or \"telegram:42\" (a user id)",
+                              &parse_user_id),
           section_field("digest", &Config::digest, &digest_spec),
           integer_field("workers", &Config::workers, k_min_workers, k_max_workers),
           section_field("retrieval", &Config::retrieval, &retrieval_spec),
@@ -808,6 +810,14 @@ std::optional<QualifiedId> parse_qualified_id(std::string_view text) {
     return std::nullopt;
   }
   return QualifiedId{std::string(platform), std::string(id)};
+}
+
+std::optional<QualifiedId> parse_user_id(std::string_view text) {
+  auto id = parse_qualified_id(text);
+  if (!id) return std::nullopt;
+  const bool user = id->platform == "slack" ? (id->id.front() == 'U' || id->id.front() == 'W')
+                                            : id->id.front() != '@' && id->id.front() != '-';
+  return user ? id : std::nullopt;
 }
 
 std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text) {

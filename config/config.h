@@ -174,6 +174,8 @@ struct QualifiedId {
   std::string id;
 };
 std::optional<QualifiedId> parse_qualified_id(std::string_view text);
+// A user, as in `admins`: "slack:U0123" (U… or W… ids) or "telegram:42" (a positive integer).
+std::optional<QualifiedId> parse_user_id(std::string_view text);
 
 // "HH:MM" (or "H:MM"), 00:00..23:59 -> {hour, minute}; nullopt when malformed or out of range.
 std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text);

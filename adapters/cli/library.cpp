@@ -194,7 +194,7 @@ LibraryStats Library::stats() const {
 
 bot::Knowledge::ReindexOutcome Library::reindex() {
   const ReindexResult result = rebuild();
-  return {result.ok, describe(result)};
+  return {result.ok, describe(result), result.already_running};
 }
 
 std::vector<std::string> Library::stats_lines() const {

@@ -1,8 +1,14 @@
 #include "adapters/service/service.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -129,13 +135,50 @@ class MeasuredKnowledge final : public bot::Knowledge {
   std::shared_ptr<bot::Knowledge> inner_;
 };
 
+// One service per data_dir: the outbox sends without claiming rows, so a second process on the
+// same database (an overlapping restart, a second replica) would send the same messages again.
+// The second one waits for the lock, up to `wait`, then refuses to start.
+class DataDirLock {
+ public:
+  DataDirLock(const std::filesystem::path& state_dir, std::chrono::milliseconds wait) {
+    std::filesystem::create_directories(state_dir);
+    const auto file = state_dir / "bot.lock";
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw std::runtime_error("cannot open " + file.string() + ": " + std::strerror(errno));
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    bool reported = false;
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        const std::string error = std::strerror(errno);
+        ::close(fd_);
+        throw std::runtime_error("cannot lock " + file.string() + ": " + error);
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ::close(fd_);
+        throw std::runtime_error("another roundup-bot is running with data_dir " + state_dir.parent_path().string() +
+                                 " (it holds " + file.string() + ")");
+      }
+      if (!reported) log::warn("service", "waiting for another roundup-bot on this data_dir to exit");
+      reported = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling a lock, not synchronising threads
+    }
+  }
+  ~DataDirLock() { ::close(fd_); }  // releases the lock
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 struct Service::Impl {
   config::Config config;
   std::shared_ptr<MeasuredKnowledge> knowledge;
   ServiceHooks hooks;
-  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+  // Declared before the state it guards, so it is released only after all of it is gone.
+  std::unique_ptr<DataDirLock> lock;
 
   std::unique_ptr<bot::StateStore> store;
   std::unique_ptr<http::HttpsClient> client;
@@ -154,7 +197,6 @@ struct Service::Impl {
   bool started = false;
 
   // Watchdog: restarts a Telegram poll loop that stopped making progress.
-  std::vector<std::unique_ptr<http::HttpsClient>> retired_poll_clients;
   std::mutex watchdog_mutex;
   std::condition_variable watchdog_wake;
   bool watchdog_stopping = false;
@@ -175,7 +217,7 @@ struct Service::Impl {
     }
     if (slack_socket && !slack_socket->connected()) problems.emplace_back("slack: socket mode is not connected");
     if (telegram && config.telegram.mode == "polling") {
-      const auto since = std::chrono::steady_clock::now() - std::max(telegram->last_poll(), started_at);
+      const auto since = std::chrono::steady_clock::now() - telegram->last_poll();
       if (since > poll_stale_after()) {
         problems.emplace_back("telegram: no successful getUpdates for " +
                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) + " s");
@@ -187,18 +229,39 @@ struct Service::Impl {
   void run_watchdog() {
     const auto interval = std::max(std::chrono::milliseconds(50), poll_stale_after() / 2);
     std::unique_lock lock(watchdog_mutex);
+    auto last_prune = std::chrono::steady_clock::time_point{};
     while (!watchdog_wake.wait_for(lock, interval, [this] { return watchdog_stopping; })) {
+      if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1)) {
+        last_prune = std::chrono::steady_clock::now();
+        prune_state();
+      }
       if (!telegram || config.telegram.mode != "polling") continue;
-      const auto since = std::chrono::steady_clock::now() - std::max(telegram->last_poll(), started_at);
+      // A loop that fails (an outage, a 409) still begins a round after each backoff and is left
+      // to retry; this is for one stuck inside a round beyond every deadline.
+      const auto since = std::chrono::steady_clock::now() - telegram->last_round();
       if (since <= 2 * poll_stale_after()) continue;
-      // A loop that fails fast keeps retrying on its own; this is for one stuck beyond every
-      // deadline. A fresh client, because the stuck one is shut down to unblock the loop.
       log::warn("service", "telegram polling stalled; restarting it",
                 {{"stalled_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count())}});
-      retired_poll_clients.push_back(std::move(poll_client));
-      poll_client = std::make_unique<http::HttpsClient>(client_options());
-      telegram->restart_polling(*poll_client);
-      started_at = std::chrono::steady_clock::now();  // give the new loop a full period
+      try {
+        // A fresh client, because the stuck one is shut down to unblock the loop. The old one is
+        // unused once restart_polling() has joined the old loop.
+        auto fresh = std::make_unique<http::HttpsClient>(client_options());
+        telegram->restart_polling(*fresh);
+        poll_client = std::move(fresh);
+      } catch (const std::exception& error) {
+        log::error("service", "cannot restart telegram polling", {{"error", error.what()}});
+      }
+    }
+  }
+
+  // Forgets finished work older than a week: far beyond the platforms' retry windows (Slack
+  // retries for about an hour), so dedupe still holds, and the database stays small.
+  void prune_state() {
+    try {
+      store->prune(bot::system_now_ms() -
+                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::hours(24 * 7)).count());
+    } catch (const std::exception& error) {
+      log::warn("service", "pruning the state database failed", {{"error", error.what()}});
     }
   }
 
@@ -209,10 +272,12 @@ struct Service::Impl {
     return options;
   }
 
-  // /healthz, /readyz and /metrics: on `listen`, and on `metrics_listen` when it is set.
-  std::optional<http::Response> operational(const http::Request& request) {
+  // /healthz, /readyz and /metrics. With `metrics_listen` set, readiness and metrics are served
+  // there only, and the webhook listener (often the public one) keeps just /healthz.
+  std::optional<http::Response> operational(const http::Request& request, bool internal_listener) {
     const std::string path = path_of(request.target);
     if (path != "/healthz" && path != "/readyz" && path != "/metrics") return std::nullopt;
+    if (path != "/healthz" && !internal_listener && !config.metrics_listen.empty()) return plain(404, "not found\n");
     if (request.method != "GET" && request.method != "HEAD") return plain(405, "method not allowed\n");
     if (path == "/healthz") return plain(200, "ok\n");
     if (path == "/readyz") {
@@ -227,7 +292,7 @@ struct Service::Impl {
   }
 
   http::Response route(const http::Request& request) {
-    if (auto response = operational(request)) return *response;
+    if (auto response = operational(request, /*internal_listener=*/false)) return *response;
     const std::string path = path_of(request.target);
     if (path == "/slack/events" || path == "/slack/commands") {
       if (!slack || config.slack.mode != "events") return plain(404, "not found\n");
@@ -299,6 +364,7 @@ unsigned short Service::start() {
   const config::Config& config = s.config;
   ServiceMetrics& metrics = service_metrics();
 
+  s.lock = std::make_unique<DataDirLock>(config.data_dir / "state", std::chrono::seconds(30));
   s.store = std::make_unique<bot::StateStore>(config.data_dir / "state" / "bot.sqlite");
   const http::ClientOptions client_options = s.client_options();
   s.client = std::make_unique<http::HttpsClient>(client_options);
@@ -402,7 +468,9 @@ unsigned short Service::start() {
   conversation_options.admins = config.admins;
   s.conversation = std::make_unique<bot::Conversation>(
       *s.store, *s.knowledge,
-      bot::DigestControl{[&s](const std::string& channel) { return s.digests->post_now(channel); },
+      bot::DigestControl{[&s](const std::string& channel, const std::string& request) {
+                           return s.digests->post_now(channel, request);
+                         },
                          [&s] { return s.digests->channels().size(); }},
       conversation_options, [] { return bot::system_now_ms(); });
 
@@ -435,7 +503,7 @@ unsigned short Service::start() {
     metrics_options.port = metrics_listen->port;
     metrics_options.threads = 1;
     s.metrics_server = std::make_unique<http::Server>(metrics_options, [&s](const http::Request& request) {
-      auto response = s.operational(request);
+      auto response = s.operational(request, /*internal_listener=*/true);
       return response ? *response : plain(404, "not found\n");
     });
     s.metrics_port = s.metrics_server->start();

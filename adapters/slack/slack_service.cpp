@@ -262,7 +262,7 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   const std::string channel = payload.value("channel", std::string());
   const std::string thread_ts = payload.value("thread_ts", std::string());
   const std::string response_url = payload.value("response_url", std::string());
-  const bot::Speaker speaker{std::string(k_platform), payload.value("user", std::string()), channel};
+  const bot::Speaker speaker{std::string(k_platform), payload.value("user", std::string()), channel, item.key};
 
   bot::Answer answer;
   try {

@@ -85,6 +85,8 @@ TelegramService::~TelegramService() {
 
 bool TelegramService::wait_or_stop(std::chrono::milliseconds duration) {
   std::unique_lock lock(mutex_);
+  // A deliberate wait is not a stall: the heartbeat moves to when the loop will be back.
+  last_round_ = std::chrono::steady_clock::now() + duration;
   return stop_signal_.wait_for(lock, duration, [&] { return stopping_; });
 }
 
@@ -207,6 +209,7 @@ void TelegramService::start_polling() {
   std::lock_guard lock(mutex_);
   if (poller_.joinable()) return;
   stopping_ = false;
+  last_round_ = last_poll_ = std::chrono::steady_clock::now();
   poller_ = std::thread([this] { poll_loop(); });
 }
 
@@ -216,6 +219,7 @@ void TelegramService::restart_polling(http::HttpsClient& fresh_client) {
     std::lock_guard lock(mutex_);
     poll_client_ = &fresh_client;
     poll_api_ = std::make_unique<BotApi>(fresh_client, config_.api_base, config_.bot_token.value);
+    last_round_ = std::chrono::steady_clock::now();
   }
   log::warn("telegram", "polling restarted by the watchdog");
   start_polling();
@@ -234,6 +238,11 @@ void TelegramService::stop() {
   }
 }
 
+std::chrono::steady_clock::time_point TelegramService::last_round() const {
+  std::lock_guard lock(mutex_);
+  return last_round_;
+}
+
 std::chrono::steady_clock::time_point TelegramService::last_poll() const {
   std::lock_guard lock(mutex_);
   return last_poll_;
@@ -247,6 +256,9 @@ void TelegramService::poll_loop() {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
+      // The loop's heartbeat: it advances every round, failing or not, so only a loop stuck
+      // inside one round looks stalled to the watchdog.
+      last_round_ = std::chrono::steady_clock::now();
     }
     std::int64_t offset = 0;
     try {
@@ -315,7 +327,7 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   const std::int64_t message_id = payload.value("message_id", std::int64_t{0});
 
   const bot::Speaker speaker{std::string(k_platform), std::to_string(payload.value("user", std::int64_t{0})),
-                             std::to_string(chat_id)};
+                             std::to_string(chat_id), item.key};
 
   bot::Answer answer;
   try {

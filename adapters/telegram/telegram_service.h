@@ -70,6 +70,9 @@ class TelegramService {
   void stop();
   // Last time the polling loop completed a getUpdates call (readiness).
   std::chrono::steady_clock::time_point last_poll() const;
+  // The poll loop's heartbeat: when it last began a round, or when a deliberate wait (a backoff)
+  // will end; the watchdog treats a heartbeat far in the past as a stalled loop.
+  std::chrono::steady_clock::time_point last_round() const;
 
   // Records one update (both modes). Returns false when it was a duplicate.
   bool accept_update(const nlohmann::json& update);
@@ -105,7 +108,8 @@ class TelegramService {
   mutable std::mutex mutex_;
   std::condition_variable stop_signal_;
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point last_poll_{};
+  std::chrono::steady_clock::time_point last_poll_{};   // the last successful getUpdates
+  std::chrono::steady_clock::time_point last_round_{};  // the poll loop's heartbeat
 };
 
 // The responder input for an interpreted update: "/help", "/ask q", "/papers 2023-02", a plain

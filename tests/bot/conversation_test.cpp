@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,28 +46,25 @@ struct Fixture {
   StateStore store{dir / "bot.sqlite"};
   RecordingKnowledge knowledge;
   std::vector<std::string> posted_now;
-  Conversation conversation{store, knowledge,
-                            DigestControl{[this](const std::string& channel) {
-                                            posted_now.push_back(channel);
-                                            Answer a;
-                                            a.kind = Answer::Kind::listing;
-                                            a.heading = "Daily digest";
-                                            a.citations.resize(1);
-                                            return a;
-                                          },
-                                          [] { return std::size_t{3}; }},
-                            ConversationOptions{{"slack:UADMIN", "telegram:42"}, std::chrono::steady_clock::now()},
-                            [] { return std::int64_t{1000}; }};
+  Conversation conversation{
+      store, knowledge,
+      DigestControl{[this](const std::string& channel, const std::string& request) -> std::optional<std::size_t> {
+                      posted_now.push_back(channel + " " + request);
+                      return 2;
+                    },
+                    [] { return std::size_t{3}; }},
+      ConversationOptions{{"slack:UADMIN", "telegram:42"}, std::chrono::steady_clock::now()},
+      [] { return std::int64_t{1000}; }};
 };
 
-const Speaker slack_admin{"slack", "UADMIN", "C1"};
-const Speaker slack_user{"slack", "UOTHER", "C1"};
-const Speaker telegram_admin{"telegram", "42", "-1001"};
-const Speaker telegram_user_with_admin_slack_id{"telegram", "UADMIN", "-1001"};
+const Speaker slack_admin{"slack", "UADMIN", "C1", "slack:command:t1"};
+const Speaker slack_user{"slack", "UOTHER", "C1", "slack:command:t2"};
+const Speaker telegram_admin{"telegram", "42", "-1001", "telegram:update:7"};
+const Speaker telegram_user_with_admin_slack_id{"telegram", "UADMIN", "-1001", "telegram:update:8"};
 
 }  // namespace
 
-TEST_CASE("conversation: a non-admin /reindex is refused, audited, and rebuilds nothing") {
+TEST_CASE("conversation: a non-admin /reindex is refused - audited - and rebuilds nothing") {
   Fixture f;
   const Answer refusal = f.conversation.handle(slack_user, "/reindex");
   CHECK(refusal.kind == Answer::Kind::notice);
@@ -85,7 +83,7 @@ TEST_CASE("conversation: a non-admin /reindex is refused, audited, and rebuilds 
   CHECK(f.store.audit_log(10).size() == 3);
 }
 
-TEST_CASE("conversation: admins reindex, see stats and post a digest now; every call is audited") {
+TEST_CASE("conversation: admins reindex - see stats and post a digest now - every call is audited") {
   Fixture f;
   const Answer reindexed = f.conversation.handle(slack_admin, "/reindex");
   CHECK(f.knowledge.reindexes == 1);
@@ -107,14 +105,19 @@ TEST_CASE("conversation: admins reindex, see stats and post a digest now; every 
   CHECK(has_line("Outbox backlog: 0"));
 
   const Answer digest = f.conversation.handle(telegram_admin, "/digest now");
-  CHECK(digest.kind == Answer::Kind::listing);
-  CHECK(f.posted_now == std::vector<std::string>{"telegram:-1001"});
+  CHECK(digest.lines == std::vector<std::string>{"Posted the next digest to this chat."});
+  CHECK(f.posted_now == std::vector<std::string>{"telegram:-1001 telegram:update:7"});
 
+  // Each command is audited when it starts and with its outcome, newest first.
   const auto log = f.store.audit_log(10);
-  REQUIRE(log.size() == 3);
+  REQUIRE(log.size() == 5);
   CHECK(log[0].command == "/digest now");
-  CHECK(log[1].command == "/stats");
-  CHECK(log[2].command == "/reindex");
+  CHECK(log[0].outcome == "posted 2 papers");
+  CHECK(log[1].outcome == "started");
+  CHECK(log[2].command == "/stats");
+  CHECK(log[3].command == "/reindex");
+  CHECK(log[3].outcome == "ok");
+  CHECK(log[4].outcome == "started");
   for (const auto& entry : log) CHECK(entry.allowed);
 }
 

@@ -8,7 +8,9 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -80,7 +82,7 @@ std::vector<std::string> pending_payloads(StateStore& store) {
 
 }  // namespace
 
-TEST_CASE("digest scheduler: posts once at the local time, not before, and not again that day") {
+TEST_CASE("digest scheduler: posts once at the local time - not before - and not again that day") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   // 09:00 in Shanghai is 01:00 UTC.
@@ -122,7 +124,7 @@ TEST_CASE("digest scheduler: a restart at digest time posts exactly once") {
   CHECK(store.counter("digests_posted") == 1);
 }
 
-TEST_CASE("digest scheduler: down at digest time, posted once when back the same local day") {
+TEST_CASE("digest scheduler: down at digest time - posted once when back the same local day") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   Harness h(store, shanghai_nine({"slack:C1"}), utc(2026, 11, 22, 9, 30));  // 17:30 local
@@ -149,7 +151,7 @@ TEST_CASE("digest scheduler: follows daylight saving time in the channel's zone"
   CHECK(store.last_digest_date("slack:C1") == "2026-03-08");
 }
 
-TEST_CASE("digest scheduler: each channel gets new papers every day, and subscriptions count") {
+TEST_CASE("digest scheduler: each channel gets new papers every day - and subscriptions count") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   Harness h(store, shanghai_nine({"slack:C1"}, 2), utc(2026, 11, 22, 2, 0));
@@ -173,22 +175,27 @@ TEST_CASE("digest scheduler: each channel gets new papers every day, and subscri
   CHECK(h.scheduler.run_due() == 1);
 }
 
-TEST_CASE("digest scheduler: post_now records the papers but not the day's scheduled digest") {
+TEST_CASE("digest scheduler: post_now posts through the outbox once per request and not as the scheduled digest") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   Harness h(store, shanghai_nine({"slack:C1"}), utc(2026, 11, 22, 0, 0));
-  const Answer first = h.scheduler.post_now("slack:C1");
-  REQUIRE(first.citations.size() == 1);
-  const Answer second = h.scheduler.post_now("slack:C1");
-  REQUIRE(second.citations.size() == 1);
-  CHECK(first.citations[0].paper_id != second.citations[0].paper_id);
   const Answer preview = h.scheduler.preview("slack:C1");
   REQUIRE(preview.citations.size() == 1);
-  CHECK(store.digested_papers("slack:C1").count(preview.citations[0].paper_id) == 0);
+  CHECK(h.scheduler.post_now("slack:C1", "slack:command:t1") == std::optional<std::size_t>{1});
+  CHECK(store.outbox_state("digest-now:slack:C1:slack:command:t1#0") == "pending");
+  CHECK(store.digested_papers("slack:C1").count(preview.citations[0].paper_id) == 1);
+  // The same request handled again (a crash before its reply was recorded) posts nothing more.
+  CHECK(h.scheduler.post_now("slack:C1", "slack:command:t1") == std::nullopt);
+  CHECK(store.digested_papers("slack:C1").size() == 1);
+  CHECK(store.outbox_backlog() == 1);
+  CHECK(h.scheduler.post_now("slack:C1", "slack:command:t2") == std::optional<std::size_t>{1});
+  CHECK(store.digested_papers("slack:C1").size() == 2);
+  CHECK(h.enqueued_signals == 2);
+  CHECK_THROWS_AS(h.scheduler.post_now("discord:1", "x"), std::invalid_argument);
 
   h.now = utc(2026, 11, 22, 1, 0);
-  CHECK(h.scheduler.run_due() == 1);  // the scheduled one still goes out
-  CHECK(store.digested_papers("slack:C1").count(preview.citations[0].paper_id) == 1);
+  CHECK(h.scheduler.run_due() == 1);  // the scheduled one still goes out, with the next paper
+  CHECK(store.digested_papers("slack:C1").size() == 3);
 }
 
 TEST_CASE("digest scheduler: two processes on one database post each channel's digest once") {

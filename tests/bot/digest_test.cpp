@@ -78,7 +78,7 @@ TEST_CASE("digest: valid_timezone knows the tz database") {
   CHECK_THROWS_AS(roundup::bot::local_date(utc(2026, 11, 22, 0), at(24, 0, "UTC")), std::invalid_argument);
 }
 
-TEST_CASE("digest: due_time in Shanghai and New York, summer and winter") {
+TEST_CASE("digest: due_time in Shanghai and New York - summer and winter") {
   using roundup::bot::due_time;
   // Shanghai is UTC+8 all year.
   CHECK(due_time(utc(2026, 11, 22, 3), at(9, 0, "Asia/Shanghai")) == utc(2026, 11, 22, 1));
@@ -120,7 +120,7 @@ TEST_CASE("digest: local_date and the date boundary") {
   CHECK(roundup::bot::digest_due(utc(2026, 11, 23, 1), shanghai, "2026-11-22") == "2026-11-23");
 }
 
-TEST_CASE("digest: digest_due posts once per local day, late the same day, never the next") {
+TEST_CASE("digest: digest_due posts once per local day - late the same day - never the next") {
   using roundup::bot::digest_due;
   const DigestSchedule shanghai = at(9, 0, "Asia/Shanghai");  // due 01:00 UTC
   SUBCASE("before the due time: nothing") {
@@ -173,7 +173,7 @@ TEST_CASE("digest: next_due_after is the next due time strictly after now") {
   CHECK(next_due_after(utc(2026, 3, 7, 8), spring) == utc(2026, 3, 8, 7));
 }
 
-TEST_CASE("digest: select_digest walks the featured papers, newest roundup first, then starts over") {
+TEST_CASE("digest: select_digest walks the featured papers - newest roundup first - then starts over") {
   const Catalog& catalog = bundled_catalog();
   REQUIRE(catalog.roundups().size() >= 3);
   const std::size_t total = featured_papers(catalog);
@@ -240,7 +240,7 @@ TEST_CASE("digest: select_digest walks the featured papers, newest roundup first
   }
 }
 
-TEST_CASE("digest: render_digest cites each paper with link, roundup month and one paragraph") {
+TEST_CASE("digest: render_digest cites each paper with link - roundup month and one paragraph") {
   const Catalog& catalog = bundled_catalog();
   DigestSelection selection = roundup::bot::select_digest(catalog, {}, 2);
   REQUIRE(selection.papers.size() == 2);

@@ -87,7 +87,7 @@ TEST_CASE("inbox: work left pending by a previous run is handled at start") {
   CHECK(store.pending_inbound(10).empty());
 }
 
-TEST_CASE("inbox: a full queue keeps the overflow in the database, nothing is lost") {
+TEST_CASE("inbox: a full queue keeps the overflow in the database - nothing is lost") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   roundup::bot::Outbox outbox(store, {});

@@ -37,7 +37,7 @@ TEST_CASE("log: logfmt quotes values that need it and tags lines with the reques
   CHECK(last.find("request=") == std::string::npos);
 }
 
-TEST_CASE("log: JSON lines are one parseable object per line, request scope per thread") {
+TEST_CASE("log: JSON lines are one parseable object per line - request scope per thread") {
   Capture capture;
   log::set_format(log::Format::json);
   log::RequestScope outer("telegram:update:7");

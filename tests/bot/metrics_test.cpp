@@ -35,7 +35,7 @@ std::string sample_value(const std::string& text, const std::string& prefix) {
 
 }  // namespace
 
-TEST_CASE("metrics: a small registry renders exactly, families sorted by name") {
+TEST_CASE("metrics: a small registry renders exactly - families sorted by name") {
   Registry registry;
   Counter& ok = registry.counter("roundup_requests_total", "HTTP requests by route and status.",
                                  {{"route", "/slack/events"}, {"status", "200"}});

@@ -92,7 +92,7 @@ TEST_CASE("outbox: a retry-after is honoured and the message is sent once after 
   CHECK(store.outbox_state("m") == "delivered");
 }
 
-TEST_CASE("outbox: permanent failures are not retried; other targets keep flowing") {
+TEST_CASE("outbox: permanent failures are not retried - other targets keep flowing") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   std::atomic<std::int64_t> now{1000};
@@ -111,7 +111,7 @@ TEST_CASE("outbox: permanent failures are not retried; other targets keep flowin
   CHECK(store.outbox_state("good") == "delivered");
 }
 
-TEST_CASE("outbox: transient failures back off, then succeed; gives up after the limit") {
+TEST_CASE("outbox: transient failures back off - then succeed - gives up after the limit") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   std::atomic<std::int64_t> now{0};

@@ -52,7 +52,7 @@ TEST_CASE("state store: completing work enqueues replies once") {
   CHECK_FALSE(store.enqueue(message("k#0", "slack:C1"), 40));
 }
 
-TEST_CASE("state store: due messages are the head of each target, in order") {
+TEST_CASE("state store: due messages are the head of each target - in order") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   CHECK_FALSE(store.next_due_ms());
@@ -87,7 +87,7 @@ TEST_CASE("state store: due messages are the head of each target, in order") {
   CHECK(store.outbox_state("a2") == "failed");
 }
 
-TEST_CASE("state store: threads, values and pruning") {
+TEST_CASE("state store: threads - values and pruning") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
   store.remember_thread("slack", "C1", "1700000000.000100", 100);

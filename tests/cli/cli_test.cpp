@@ -70,7 +70,7 @@ TEST_CASE("cli: a missing corpus is a runtime failure (exit 1) with a clear mess
   CHECK(r.err.find("nowhere") != std::string::npos);
 }
 
-TEST_CASE("cli: index, papers --json, search --json and ask on the bundled corpus") {
+TEST_CASE("cli: index - papers --json - search --json and ask on the bundled corpus") {
   BundledCorpus corpus;
   const auto index = corpus.run({"index"});
   REQUIRE(index.exit_code == 0);
@@ -150,7 +150,7 @@ TEST_CASE("cli: index, papers --json, search --json and ask on the bundled corpu
   }
 }
 
-TEST_CASE("cli: search builds the index first when there is none, and rebuilds one from another embedder") {
+TEST_CASE("cli: search builds the index first when there is none - and rebuilds one from another embedder") {
   BundledCorpus corpus;
   const auto r = corpus.run({"search", "--json", "Kubric"});
   REQUIRE(r.exit_code == 0);
@@ -169,7 +169,7 @@ TEST_CASE("cli: search builds the index first when there is none, and rebuilds o
   CHECK(json::parse(stale.out)["results"][0]["arxiv_id"] == "2203.03570");
 }
 
-TEST_CASE("cli: serve refuses a configuration that cannot run, naming every key (exit 2)") {
+TEST_CASE("cli: serve refuses a configuration that cannot run - naming every key (exit 2)") {
   TempDir tmp;
   write_file(tmp / "c.json", R"({"listen": "127.0.0.1:0", "slack": {"bot_token": "xoxp-user"}})");
   const auto r = run_process({ROUNDUP_BINARY, "--config", (tmp / "c.json").string(), "serve"}, tmp.path());
@@ -209,7 +209,7 @@ TEST_CASE("cli: serve with no platform answers health checks and exits 0 on SIGT
   CHECK(serve.wait() == 0);
 }
 
-TEST_CASE("cli: config check lists every mistake with its key path and exits 2; a good file is summarised") {
+TEST_CASE("cli: config check lists every mistake with its key path and exits 2 - a good file is summarised") {
   TempDir tmp;
   write_file(tmp / "bad.json", R"({
     "digest": {"time": "9am", "timezone": "Europe/Berln", "channels": ["slack:C1"]},

@@ -145,7 +145,7 @@ TEST_CASE("Library: answers keep flowing while a reindex swaps in a new roundup"
   CHECK(describe(result).find("(+2)") != std::string::npos);
 }
 
-TEST_CASE("Library: a corrupt file is skipped and reported, and answers keep working") {
+TEST_CASE("Library: a corrupt file is skipped and reported - and answers keep working") {
   TempCorpus t;
   Library library(t.config);
   std::ostringstream log;

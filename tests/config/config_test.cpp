@@ -486,7 +486,7 @@ TEST_CASE("a present slack section enables Slack and its keys are read") {
   CHECK(problems[0].path == "tls.ca_file");
 }
 
-TEST_CASE("digest, admins and log settings are read and checked with their key paths") {
+TEST_CASE("digest - admins and log settings are read and checked with their key paths") {
   const Config config = parse_config(json::parse(R"({
     "log_format": "json", "metrics_listen": "127.0.0.1:9100",
     "admins": ["slack:U0123", "telegram:42", "slack:U0123"],
@@ -516,6 +516,9 @@ TEST_CASE("digest, admins and log settings are read and checked with their key p
         std::vector<std::string>{"digest.channels[0]", "digest.channels[1]"});
   CHECK(problems_of(R"({"admins": "slack:U1"})") == std::vector<std::string>{"admins"});
   CHECK(problems_of(R"({"admins": ["telegram:4x2", 7]})") == std::vector<std::string>{"admins[0]", "admins[1]"});
+  // Channels are not users: an admin entry that could never match anyone is a mistake.
+  CHECK(problems_of(R"({"admins": ["slack:C0123", "telegram:-1001", "telegram:@alice", "slack:W1"]})") ==
+        std::vector<std::string>{"admins[0]", "admins[1]", "admins[2]"});
   CHECK(problems_of(R"({"log_format": "text"})") == std::vector<std::string>{"log_format"});
   CHECK(problems_of(R"({"metrics_listen": "9100"})") == std::vector<std::string>{"metrics_listen"});
 }

@@ -41,7 +41,7 @@ const char* fake_secrets(const char* name) {
 
 }  // namespace
 
-TEST_CASE("deploy/config.example.json: loads, and its values are the documented defaults") {
+TEST_CASE("deploy/config.example.json: loads - and its values are the documented defaults") {
   const Config example = load_example();
 
   // The comments say "Default X" next to each value written out; apart from the deployment's own

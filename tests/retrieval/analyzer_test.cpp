@@ -22,7 +22,7 @@ std::shared_ptr<Lexicon> small_lexicon() {
 }
 }  // namespace
 
-TEST_CASE("analyzer: English words are folded, stop-worded and stemmed") {
+TEST_CASE("analyzer: English words are folded - stop-worded and stemmed") {
   Analyzer a(nullptr);
   const auto terms = a.analyze("Training LARGER Models with the Transformers").native;
   CHECK(has(terms, "train"));
@@ -33,7 +33,7 @@ TEST_CASE("analyzer: English words are folded, stop-worded and stemmed") {
   CHECK_FALSE(has(terms, "with"));
 }
 
-TEST_CASE("analyzer: Han text becomes bigrams, full-width punctuation is normalised") {
+TEST_CASE("analyzer: Han text becomes bigrams - full-width punctuation is normalised") {
   Analyzer a(nullptr);
   const auto terms = a.analyze("音乐生成，ＡＢＣ").native;
   CHECK(terms == std::vector<std::string>{"音乐", "乐生", "生成", "abc"});

@@ -32,7 +32,7 @@ TEST_CASE("fusion: score fusion keeps how far ahead a result is") {
   CHECK(by_rank[0].key == 2);
 }
 
-TEST_CASE("fusion: weights, empty lists and normalisation") {
+TEST_CASE("fusion: weights - empty lists and normalisation") {
   CHECK(fuse({}, FusionSettings::Method::score, 60).empty());
   const auto only_lexical = fuse({list({{7, 3.0}}, 1.0), list({}, 0.4)}, FusionSettings::Method::score, 60);
   REQUIRE(only_lexical.size() == 1);

@@ -53,7 +53,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("knowledge base: build, persist, reopen and search") {
+TEST_CASE("knowledge base: build - persist - reopen and search") {
   Fixture f;
   const BuildReport report = f.build();
   CHECK(report.files == 2);
@@ -120,7 +120,7 @@ TEST_CASE("knowledge base: an index built by another embedder is a clear error")
   CHECK_NOTHROW(KnowledgeBase::open(f.settings.data_dir, other));
 }
 
-TEST_CASE("knowledge base: missing and corrupted index files are reported, not crashed on") {
+TEST_CASE("knowledge base: missing and corrupted index files are reported - not crashed on") {
   Fixture f;
   CHECK_THROWS_AS(f.open(), IndexError);
   f.build();
@@ -157,7 +157,7 @@ TEST_CASE("knowledge base: a failed build keeps the good index") {
   CHECK(f.open()->catalog().find("arxiv:2203.00001") != nullptr);
 }
 
-TEST_CASE("knowledge base: bad files are skipped with one warning each, the rest indexes") {
+TEST_CASE("knowledge base: bad files are skipped with one warning each - the rest indexes") {
   Fixture f;
   write_file(f.settings.corpus_dir / "empty.md", "   \n");
   write_file(f.settings.corpus_dir / "latin1.txt", "caf\xe9 au lait\n");

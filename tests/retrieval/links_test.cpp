@@ -4,7 +4,7 @@
 
 using namespace roundup::retrieval;
 
-TEST_CASE("links: arXiv ids from abs, pdf, versioned and prefixed forms") {
+TEST_CASE("links: arXiv ids from abs - pdf - versioned and prefixed forms") {
   CHECK(arxiv_id_from_text("https://arxiv.org/abs/2203.15556") == "2203.15556");
   CHECK(arxiv_id_from_text("https://arxiv.org/pdf/2203.15556.pdf") == "2203.15556");
   CHECK(arxiv_id_from_text("https://arxiv.org/abs/2203.15556v3") == "2203.15556");

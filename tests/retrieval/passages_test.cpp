@@ -6,7 +6,7 @@
 
 using namespace roundup::retrieval;
 
-TEST_CASE("passages: sentences split on Chinese and English terminators, not inside numbers") {
+TEST_CASE("passages: sentences split on Chinese and English terminators - not inside numbers") {
   const auto s = split_sentences("第一句。第二句！Version 3.5 is out. Next one? 末尾");
   REQUIRE(s.size() == 5);
   CHECK(s[0] == "第一句。");

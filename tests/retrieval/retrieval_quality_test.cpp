@@ -95,7 +95,7 @@ TEST_CASE("retrieval quality: recall@1 >= 0.80 and recall@5 >= 0.95 on the proje
   CHECK(r5 / n >= 0.95);
 }
 
-TEST_CASE("retrieval quality: out-of-scope questions get no confident answer, in-scope ones do" *
+TEST_CASE("retrieval quality: out-of-scope questions get no confident answer - in-scope ones do" *
           doctest::timeout(600)) {
   roundup::testing::TempDir tmp;
   const std::string root = ROUNDUP_SOURCE_DIR;

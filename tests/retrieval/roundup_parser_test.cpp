@@ -52,7 +52,7 @@ std::string read_roundup(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("roundup parser: numbered titles with By lines, URL lines and bare author lines") {
+TEST_CASE("roundup parser: numbered titles with By lines - URL lines and bare author lines") {
   const std::string text =
       "0\n\n\n"
       "Deep learning picks for May 2020\n\n"
@@ -161,7 +161,7 @@ TEST_CASE("roundup parser: numbered markdown headings with two links and extra l
   CHECK_FALSE(summaries_contain(r, "某人"));
 }
 
-TEST_CASE("roundup parser: plain headings with *作者* lines, news, code and mention bullets") {
+TEST_CASE("roundup parser: plain headings with *作者* lines - news - code and mention bullets") {
   const std::string text =
       "# arXiv 精选—Nov 2021 阅读\n\n"
       "## ML 论文、新闻和代码月刊\n\n"

@@ -237,7 +237,7 @@ class ScriptedPeer {
 
 }  // namespace
 
-TEST_CASE("http client: GET and POST over TLS round-trip status, headers and body") {
+TEST_CASE("http client: GET and POST over TLS round-trip status - headers and body") {
   Recorder recorder;
   http::Server server(server_options(), recorder.handler());
   const auto port = server.start();
@@ -345,7 +345,7 @@ TEST_CASE("http client: concurrent senders share the pool without exceeding it")
   CHECK(recorder.remotes().size() <= static_cast<std::size_t>(k_threads));
 }
 
-TEST_CASE("http client: plain http:// works, with a chunked body and repeated header fields") {
+TEST_CASE("http client: plain http:// works - with a chunked body and repeated header fields") {
   ScriptedPeer peer([](ScriptedPeer& self, int fd) {
     while (self.read_request(fd)) {
       ScriptedPeer::write_all(fd,
@@ -379,7 +379,7 @@ TEST_CASE("http client: plain http:// against the real server") {
   CHECK(response.body == "hello /plain");
 }
 
-TEST_CASE("http client: Connection: close is honoured, the next request opens a new connection") {
+TEST_CASE("http client: Connection: close is honoured - the next request opens a new connection") {
   ScriptedPeer peer([](ScriptedPeer& self, int fd) {
     if (self.read_request(fd)) {
       ScriptedPeer::write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
@@ -561,7 +561,7 @@ TEST_CASE("http client: destroying the client ends an in-flight send at once") {
   CHECK(in_flight.get() == Kind::io);
 }
 
-TEST_CASE("http client: shut_down ends an in-flight send at once, and later sends fail too") {
+TEST_CASE("http client: shut_down ends an in-flight send at once - and later sends fail too") {
   auto gate = std::make_shared<Gate>();
   http::Server server(server_options(), [gate](const http::Request& request) { return gate->handler()(request); });
   const auto port = server.start();

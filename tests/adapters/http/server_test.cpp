@@ -219,7 +219,7 @@ TEST_CASE("http server: GET reaches the handler and returns its body") {
   CHECK(request.remote.rfind("127.0.0.1:", 0) == 0);
 }
 
-TEST_CASE("http server: POST body arrives intact, including NUL and CRLF bytes") {
+TEST_CASE("http server: POST body arrives intact - including NUL and CRLF bytes") {
   RecordingHandler recorder;
   http::Server server(test_options(), recorder.handler());
   const auto port = server.start();

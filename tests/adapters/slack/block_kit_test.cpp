@@ -166,7 +166,7 @@ TEST_CASE("block kit: a 60-paper listing is split across messages and keeps ever
   CHECK(messages[1].at("text").get<std::string>().starts_with("Papers in Weekly Roundup #12 (continued)"));
 }
 
-TEST_CASE("block kit: a 10,000-character line is cut at most 3,000 per section, nothing lost") {
+TEST_CASE("block kit: a 10 -000-character line is cut at most 3 -000 per section - nothing lost") {
   Answer answer;
   answer.heading = "Long";
   std::string line;
@@ -213,7 +213,7 @@ TEST_CASE("block kit: invalid UTF-8 and empty answers still produce valid messag
   CHECK(empty.size() == 1);
 }
 
-TEST_CASE("block kit: many lines are packed, not one block each") {
+TEST_CASE("block kit: many lines are packed - not one block each") {
   Answer answer;
   answer.kind = Answer::Kind::help;
   for (int i = 0; i < 200; ++i) answer.lines.push_back("/command" + std::to_string(i) + " — does a thing");

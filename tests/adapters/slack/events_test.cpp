@@ -47,7 +47,7 @@ TEST_CASE("slack events: url_verification returns the challenge") {
   CHECK(decision.challenge == "abc123");
 }
 
-TEST_CASE("slack events: DMs are answered, channel chatter is not") {
+TEST_CASE("slack events: DMs are answered - channel chatter is not") {
   json dm = {{"type", "message"}, {"channel_type", "im"}, {"user", "U1"},
              {"channel", "D1"},   {"ts", "5.5"},          {"text", "hi"}};
   auto decision = interpret_event(envelope(dm), k_bot, never);
@@ -76,7 +76,7 @@ TEST_CASE("slack events: follow-ups in a thread the bot answers need no mention"
   CHECK(interpret_event(envelope(follow_up), k_bot, known).action == EventDecision::Action::ignore);
 }
 
-TEST_CASE("slack events: bots, ourselves and unhandled subtypes are ignored") {
+TEST_CASE("slack events: bots - ourselves and unhandled subtypes are ignored") {
   json from_bot = mention("<@UBOT> hi");
   from_bot["bot_id"] = "B1";
   CHECK(interpret_event(envelope(from_bot), k_bot, never).action == EventDecision::Action::ignore);
@@ -91,7 +91,7 @@ TEST_CASE("slack events: bots, ourselves and unhandled subtypes are ignored") {
   CHECK(interpret_event(envelope(broadcast), k_bot, never).action == EventDecision::Action::answer);
 }
 
-TEST_CASE("slack events: malformed envelopes are ignored, never thrown on") {
+TEST_CASE("slack events: malformed envelopes are ignored - never thrown on") {
   for (const json& bad : {json(nullptr), json::array(), json{{"type", 5}}, json{{"type", "event_callback"}},
                           json{{"type", "event_callback"}, {"event_id", "E"}, {"event", "text"}},
                           envelope({{"type", "app_mention"}, {"user", 1}, {"channel", "C"}, {"ts", "1"}}),

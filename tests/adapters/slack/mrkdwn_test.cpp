@@ -78,7 +78,7 @@ TEST_CASE("link: empty url or label") {
   CHECK(link("https://x.org/", "") == "<https://x.org/>");
 }
 
-TEST_CASE("escape_mrkdwn_split: bounded chunks, nothing lost, no split entity or code point") {
+TEST_CASE("escape_mrkdwn_split: bounded chunks - nothing lost - no split entity or code point") {
   std::string raw;
   for (int i = 0; i < 400; ++i) raw += "word&<é🚀 ";
   const std::vector<std::string> chunks = escape_mrkdwn_split(raw, 100);

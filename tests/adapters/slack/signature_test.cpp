@@ -38,7 +38,7 @@ TEST_CASE("slack signature: wrong secret or tampered body is a mismatch") {
         SignatureError::mismatch);
 }
 
-TEST_CASE("slack signature: malformed signature values are mismatches, not crashes") {
+TEST_CASE("slack signature: malformed signature values are mismatches - not crashes") {
   CHECK(verify_signature(k_secret, k_timestamp, "v0=", k_body, k_now) == SignatureError::mismatch);
   CHECK(verify_signature(k_secret, k_timestamp, std::string(k_expected) + "00", k_body, k_now) ==
         SignatureError::mismatch);

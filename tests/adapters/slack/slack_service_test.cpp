@@ -97,10 +97,10 @@ struct SlackFixture {
     return post_signed("/slack/commands", form, k_now, {}, "application/x-www-form-urlencoded");
   }
 
-  ClientResponse get(const std::string& path) {
+  ClientResponse get(const std::string& path, unsigned short on_port = 0) {
     ClientRequest request;
     request.method = "GET";
-    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    request.url = "http://127.0.0.1:" + std::to_string(on_port != 0 ? on_port : port) + path;
     return client.send(request);
   }
 
@@ -124,7 +124,7 @@ std::string mention_event(const std::string& event_id, const std::string& text) 
 }  // namespace
 
 TEST_CASE(
-    "slack service: a signed app_mention gets one threaded reply citing the right paper, however often it is "
+    "slack service: a signed app_mention gets one threaded reply citing the right paper - however often it is "
     "delivered" *
     doctest::timeout(120)) {
   SlackFixture f;
@@ -181,7 +181,7 @@ TEST_CASE("slack service: url_verification answers the challenge") {
   CHECK(response.body == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
 }
 
-TEST_CASE("slack service: unauthenticated, malformed and oversized requests are rejected and nothing is sent" *
+TEST_CASE("slack service: unauthenticated - malformed and oversized requests are rejected and nothing is sent" *
           doctest::timeout(120)) {
   SlackFixture f;
   f.start();
@@ -219,7 +219,7 @@ TEST_CASE("slack service: unauthenticated, malformed and oversized requests are 
   CHECK(f.slack.requests("/api/chat.postMessage").size() == 1);
 }
 
-TEST_CASE("slack service: a 429 with Retry-After is obeyed and the reply arrives once, after the wait" *
+TEST_CASE("slack service: a 429 with Retry-After is obeyed and the reply arrives once - after the wait" *
           doctest::timeout(120)) {
   SlackFixture f;
   auto limited = FakeApi::json_reply(R"({"ok":false,"error":"ratelimited"})", 429);
@@ -257,7 +257,7 @@ TEST_CASE("slack service: a permanent Slack error is not retried") {
   CHECK(f.service->store().outbox_state("slack:event:EvGone#0") == "failed");
 }
 
-TEST_CASE("slack service: a slash command is acked at once and answered on response_url, in the channel" *
+TEST_CASE("slack service: a slash command is acked at once and answered on response_url - in the channel" *
           doctest::timeout(120)) {
   SlackFixture f;
   f.start();
@@ -307,8 +307,9 @@ TEST_CASE("slack service: a configuration that cannot run is refused before star
   CHECK_THROWS_AS(roundup::app::Service(config, roundup::testing::bundled_knowledge()), roundup::config::ConfigError);
 }
 
-TEST_CASE("slack service, Socket Mode: hello, event, ack, reply; forced disconnect, reconnect, next event answered" *
-          doctest::timeout(120)) {
+TEST_CASE(
+    "slack service - Socket Mode: hello - event - ack - reply - forced disconnect - reconnect - next event answered" *
+    doctest::timeout(120)) {
   roundup::testing::FakeSocketMode socket;
   SlackFixture f;
   f.slack.on("/api/apps.connections.open", [&socket](const auto& request) {
@@ -369,7 +370,7 @@ TEST_CASE("slack service, Socket Mode: hello, event, ack, reply; forced disconne
   CHECK(f.slack.requests("/api/chat.postMessage").size() == 3);
 }
 
-TEST_CASE("slack service: admin commands over /roundup; anyone else is refused and audited" * doctest::timeout(120)) {
+TEST_CASE("slack service: admin commands over /roundup - anyone else is refused and audited" * doctest::timeout(120)) {
   SlackFixture f;
   f.start([](roundup::config::Config& config) { config.admins = {"slack:UADMIN"}; });
 
@@ -399,7 +400,7 @@ TEST_CASE("slack service: admin commands over /roundup; anyone else is refused a
   CHECK(f.service->store().subscriptions() == std::vector<std::string>{"slack:C9"});
 }
 
-TEST_CASE("slack service: the daily digest goes to its channel once, at the configured local time" *
+TEST_CASE("slack service: the daily digest goes to its channel once - at the configured local time" *
           doctest::timeout(120)) {
   SlackFixture f;
   // 09:00 in Shanghai is 01:00 UTC; the clock starts a minute before.
@@ -443,7 +444,9 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
   };
   const std::string events_ok = R"(roundup_http_requests_total{route="/slack/events",status="200"})";
   const std::string sent = R"(roundup_messages_sent_total{platform="slack"})";
-  const auto before = f.get("/metrics");
+  REQUIRE(f.service->metrics_port() != 0);
+  const unsigned short internal = f.service->metrics_port();
+  const auto before = f.get("/metrics", internal);
   REQUIRE(before.status == 200);
   const double events_before = series_value(before.body, events_ok);
   const double sent_before = series_value(before.body, sent);
@@ -451,7 +454,7 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
   CHECK(f.post_signed("/slack/events", mention_event("EvM1", "<@UBOT> Chinchilla")).status == 200);
   REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
   REQUIRE(f.settled());
-  const auto after = f.get("/metrics");
+  const auto after = f.get("/metrics", internal);
   REQUIRE(after.status == 200);
   CHECK(series_value(after.body, events_ok) == events_before + 1);
   CHECK(series_value(after.body, sent) == sent_before + 1);
@@ -459,7 +462,7 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
   CHECK(after.body.find("roundup_outbox_backlog 0") != std::string::npos);
 
   // A real Prometheus text-format parser (npm) reads the live endpoint.
-  const std::string url = "http://127.0.0.1:" + std::to_string(f.port) + "/metrics";
+  const std::string url = "http://127.0.0.1:" + std::to_string(internal) + "/metrics";
   const auto check =
       roundup::testing::run_process({"node", std::string(ROUNDUP_SOURCE_DIR) + "/scripts/check-metrics.mjs", "--expect",
                                      "roundup_http_requests_total", "--expect", "roundup_retrieval_seconds", url},
@@ -467,22 +470,17 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
   INFO(check.err);
   CHECK(check.exit_code == 0);
 
-  const auto ready = f.get("/readyz");
+  const auto ready = f.get("/readyz", internal);
   CHECK(ready.status == 200);
   CHECK(ready.body == "ready\n");
 
-  // The same routes, and only those, on metrics_listen.
-  REQUIRE(f.service->metrics_port() != 0);
+  // The webhook listener keeps only /healthz once metrics_listen is set; the internal one serves
+  // nothing but the operational routes.
+  CHECK(f.get("/healthz").status == 200);
+  CHECK(f.get("/metrics").status == 404);
+  CHECK(f.get("/readyz").status == 404);
   ClientRequest request;
-  request.method = "GET";
-  const std::string internal = "http://127.0.0.1:" + std::to_string(f.service->metrics_port());
-  request.url = internal + "/metrics";
-  const auto scraped = f.client.send(request);
-  CHECK(scraped.status == 200);
-  CHECK(scraped.body.find("roundup_http_requests_total") != std::string::npos);
-  request.url = internal + "/readyz";
-  CHECK(f.client.send(request).status == 200);
   request.method = "POST";
-  request.url = internal + "/slack/events";
+  request.url = "http://127.0.0.1:" + std::to_string(internal) + "/slack/events";
   CHECK(f.client.send(request).status == 404);
 }

@@ -127,7 +127,7 @@ struct SocketFixture {
 
 }  // namespace
 
-TEST_CASE("socket mode: hello makes the client connected; the upgrade carries Host and path+query") {
+TEST_CASE("socket mode: hello makes the client connected - the upgrade carries Host and path+query") {
   SocketFixture fixture;
   const auto before = std::chrono::steady_clock::now();
   fixture.start();
@@ -146,7 +146,7 @@ TEST_CASE("socket mode: hello makes the client connected; the upgrade carries Ho
   CHECK(upgrades[0].host == "127.0.0.1:" + std::to_string(fixture.fake.port()));
 }
 
-TEST_CASE("socket mode: an events_api envelope reaches the handler, then is acked with its envelope_id") {
+TEST_CASE("socket mode: an events_api envelope reaches the handler - then is acked with its envelope_id") {
   SocketFixture fixture;
   fixture.start();
   REQUIRE(fixture.fake.wait_connections(1));
@@ -203,7 +203,7 @@ TEST_CASE("socket mode: malformed frames are ignored and the connection stays") 
   CHECK(fixture.fake.received().size() == 1);
 }
 
-TEST_CASE("socket mode: a throwing handler leaves its envelope unacked; the next one is handled") {
+TEST_CASE("socket mode: a throwing handler leaves its envelope unacked - the next one is handled") {
   SocketFixture fixture;
   fixture.start();
   REQUIRE(fixture.fake.wait_connections(1));
@@ -259,7 +259,7 @@ TEST_CASE("socket mode: disconnect link_disabled is retried with backoff") {
   CHECK(fixture.fake.ack("after-link-disabled")->connection == 2);
 }
 
-TEST_CASE("socket mode: an abrupt drop is followed by a reconnect with backoff, and events flow again") {
+TEST_CASE("socket mode: an abrupt drop is followed by a reconnect with backoff - and events flow again") {
   SocketFixture fixture;
   fixture.start();
   REQUIRE(fixture.fake.wait_connections(1));
@@ -302,7 +302,7 @@ TEST_CASE("socket mode: a connection on which no hello arrives is replaced and n
   CHECK(fixture.url_call_count() >= 3);
 }
 
-TEST_CASE("socket mode: a permanent URL-source error is logged and retried, not fatal") {
+TEST_CASE("socket mode: a permanent URL-source error is logged and retried - not fatal") {
   SocketFixture fixture;
   fixture.url_source = [&fixture]() -> std::string {
     // Called with the fixture's lock released.
@@ -328,7 +328,7 @@ TEST_CASE("socket mode: stop() closes the connection politely and is idempotent"
   CHECK(fixture.fake.connections() == 1);
 }
 
-TEST_CASE("socket mode: a server certificate from another CA is never trusted, and stop() still returns") {
+TEST_CASE("socket mode: a server certificate from another CA is never trusted - and stop() still returns") {
   SocketFixture fixture(test_pki().wrong_ca_server);
   fixture.start();
   // Several attempts, each rejected in the TLS handshake, each after a fresh URL.

@@ -168,7 +168,7 @@ std::string numbered_words(std::size_t first, std::size_t count) {
 
 }  // namespace
 
-TEST_CASE("escape_html: & < > and \" are escaped, invalid UTF-8 replaced") {
+TEST_CASE("escape_html: & < > and \" are escaped - invalid UTF-8 replaced") {
   CHECK(escape_html("a & b < c > d \"q\" 'x'") == "a &amp; b &lt; c &gt; d &quot;q&quot; 'x'");
   CHECK(escape_html("<script>&\"") == "&lt;script&gt;&amp;&quot;");
   CHECK(escape_html("&amp;") == "&amp;amp;");
@@ -244,7 +244,7 @@ TEST_CASE("render_messages: listings are numbered with summaries and months") {
   CHECK(html.find("Source") == std::string::npos);
 }
 
-TEST_CASE("render_messages: corpus strings are escaped, unsafe URLs are not links") {
+TEST_CASE("render_messages: corpus strings are escaped - unsafe URLs are not links") {
   Answer answer;
   answer.kind = Answer::Kind::answer;
   answer.heading = "<script>&\"";
@@ -278,7 +278,7 @@ TEST_CASE("render_messages: corpus strings are escaped, unsafe URLs are not link
   CHECK(plain.at(0).find("https://example.com/a\"onmouseover") != std::string::npos);  // URL shown as text
 }
 
-TEST_CASE("render_messages: a 9,000-character answer is split into balanced chunks, nothing lost") {
+TEST_CASE("render_messages: a 9 -000-character answer is split into balanced chunks - nothing lost") {
   Answer answer;
   answer.kind = Answer::Kind::answer;
   answer.heading = "A long answer";
@@ -373,7 +373,7 @@ TEST_CASE("render_messages: papers are not split from their details when a parag
   for (int i = 0; i < 60; ++i) CHECK(occurrences(joined(chunks, true), "Paper " + std::to_string(i) + "\n") == 1);
 }
 
-TEST_CASE("render_plain: same content, no markup, URLs as text") {
+TEST_CASE("render_plain: same content - no markup - URLs as text") {
   Answer answer;
   answer.kind = Answer::Kind::listing;
   answer.heading = "Results for \"x & y\"";

@@ -158,7 +158,7 @@ bool balanced_html(const std::string& html) {
 
 }  // namespace
 
-TEST_CASE("telegram webhook: a private question gets one reply citing the right paper, threaded to it" *
+TEST_CASE("telegram webhook: a private question gets one reply citing the right paper - threaded to it" *
           doctest::timeout(120)) {
   TelegramFixture f;
   f.start("webhook");
@@ -203,7 +203,7 @@ TEST_CASE("telegram webhook: wrong or missing secret is 401 and nothing is proce
   CHECK(f.client.send(bad).status == 400);
 }
 
-TEST_CASE("telegram webhook: groups are answered only when addressed; mentions after emoji are stripped right" *
+TEST_CASE("telegram webhook: groups are answered only when addressed - mentions after emoji are stripped right" *
           doctest::timeout(120)) {
   TelegramFixture f;
   f.start("webhook");
@@ -228,7 +228,7 @@ TEST_CASE("telegram webhook: groups are answered only when addressed; mentions a
   CHECK(sent[0]["text"].get<std::string>().find("Training Compute-Optimal") != std::string::npos);
 }
 
-TEST_CASE("telegram: a 9,000-character answer goes out as several valid chunks with nothing lost" *
+TEST_CASE("telegram: a 9 -000-character answer goes out as several valid chunks with nothing lost" *
           doctest::timeout(120)) {
   TelegramFixture f;
   std::vector<std::string> lines;
@@ -258,7 +258,7 @@ TEST_CASE("telegram: a 9,000-character answer goes out as several valid chunks w
   for (int i = 0; i < 90; ++i) CHECK(all.find("Line " + std::to_string(i) + " &lt;&amp;&gt; ") != std::string::npos);
 }
 
-TEST_CASE("telegram: 429 retry_after is obeyed; can't-parse-entities falls back to plain text" *
+TEST_CASE("telegram: 429 retry_after is obeyed - can't-parse-entities falls back to plain text" *
           doctest::timeout(120)) {
   TelegramFixture f;
   f.telegram.api.script(
@@ -287,7 +287,7 @@ TEST_CASE("telegram: 429 retry_after is obeyed; can't-parse-entities falls back 
   CHECK(f.service->store().outbox_state("telegram:update:7#0") == "delivered");
 }
 
-TEST_CASE("telegram polling: updates are answered once across a restart, the offset is persisted" *
+TEST_CASE("telegram polling: updates are answered once across a restart - the offset is persisted" *
           doctest::timeout(120)) {
   TelegramFixture f;
   f.telegram.push(private_message(1, "what is Chinchilla?", 11));
@@ -363,8 +363,7 @@ TEST_CASE("telegram: outbox pacing is about 1/s in private chats and 20/min in g
   CHECK(group_burst >= 1.0);
 }
 
-TEST_CASE("telegram: /readyz turns not ready while getUpdates fails, the watchdog restarts polling, ready again after" *
-          doctest::timeout(120)) {
+TEST_CASE("telegram: /readyz turns not ready while getUpdates fails and ready again after" * doctest::timeout(120)) {
   TelegramFixture f;
   f.poll_stale_after = std::chrono::milliseconds(300);
   struct SignalingBuffer : std::stringbuf {
@@ -390,17 +389,17 @@ TEST_CASE("telegram: /readyz turns not ready while getUpdates fails, the watchdo
   const auto problems = f.service->readiness_problems();
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].find("telegram: no successful getUpdates") != std::string::npos);
-  CHECK(f.telegram.api.signal.wait_for(
-      [&] { return buffer.seen.find("polling restarted by the watchdog") != std::string::npos; }));
 
   f.telegram.api.on(k_bot + "/getUpdates",
                     [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":[]})"); });
   CHECK(f.telegram.api.signal.wait_for(ready));
   f.service->stop();
   roundup::log::set_sink(nullptr);
+  // Failing fast is not a stall: the loop kept retrying on its own and the watchdog left it.
+  CHECK(buffer.str().find("polling stalled") == std::string::npos);
 }
 
-TEST_CASE("telegram: a group subscribes to the digest; /reindex from a non-admin is refused" * doctest::timeout(120)) {
+TEST_CASE("telegram: a group subscribes to the digest - /reindex from a non-admin is refused" * doctest::timeout(120)) {
   TelegramFixture f;
   f.admins = {"telegram:7"};
   f.start("webhook");

@@ -124,7 +124,7 @@ TEST_CASE("interpret_update: commands in groups") {
   CHECK(in.kind == Incoming::Kind::ignore);
 }
 
-TEST_CASE("interpret_update: groups need a mention, a command or a reply") {
+TEST_CASE("interpret_update: groups need a mention - a command or a reply") {
   Incoming in = interpret_update(message_update("what is RLHF?", "group"), k_me);
   CHECK(in.kind == Incoming::Kind::ignore);
   CHECK(in.ignore_reason.find("not addressed") != std::string::npos);
