@@ -5,9 +5,11 @@
 // key/value state such as a polling offset.
 //
 // Thread-safe: every method takes an internal mutex, and multi-statement changes run in one
-// IMMEDIATE transaction, so two processes sharing the file (a restart overlapping, or two
-// replicas) never both claim the same work. Times are Unix milliseconds supplied by the caller,
-// which keeps the store clock-free and testable.
+// IMMEDIATE transaction, so records keyed for exactly-once (inbound keys, outbox idempotency
+// keys, a channel's digest for a local date) are written once even by two processes sharing the
+// file. Sending is not claimed row by row, so the service runs one process per data_dir (a lock
+// file, see adapters/service). Times are Unix milliseconds supplied by the caller, which keeps
+// the store clock-free and testable.
 
 #include <cstdint>
 #include <filesystem>

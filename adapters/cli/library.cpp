@@ -21,6 +21,13 @@ std::size_t paper_count(const retrieval::Catalog& catalog) {
   }));
 }
 
+std::set<std::string> paper_ids(const retrieval::Catalog& catalog) {
+  std::set<std::string> ids;
+  for (const auto& p : catalog.papers())
+    if (p.kind == retrieval::ItemKind::paper || p.kind == retrieval::ItemKind::listed_paper) ids.insert(p.id);
+  return ids;
+}
+
 std::uintmax_t directory_bytes(const std::filesystem::path& dir) {
   // A generation a later build has already removed counts as empty, not as an error: stats are
   // informational and must not fail a /stats reply.
@@ -70,11 +77,10 @@ std::string describe(const ReindexResult& r) {
     out << "Reindex failed: " << r.error << ". The previous index is still answering.";
     return out.str();
   }
-  const long long delta = static_cast<long long>(r.papers_after) - static_cast<long long>(r.papers_before);
   out << "Reindexed in " << std::fixed << std::setprecision(1) << static_cast<double>(r.duration_ms) / 1000.0
       << " s: " << count_of(r.added.size(), "file", "files") << " added, " << r.changed.size() << " changed, "
-      << r.removed.size() << " removed; " << count_of(r.papers_after, "paper", "papers") << " ("
-      << (delta > 0 ? "+" : "") << delta << "), " << count_of(r.passages, "passage", "passages") << ".";
+      << r.removed.size() << " removed; " << count_of(r.papers_after, "paper", "papers") << " (" << r.papers_added
+      << " new, " << r.papers_removed << " gone), " << count_of(r.passages, "passage", "passages") << ".";
   std::vector<std::string> skipped, other;
   for (const std::string& w : r.warnings) {
     bool is_skip = false;
@@ -152,7 +158,8 @@ ReindexResult Library::rebuild() {
     return result;
   }
   const auto started = std::chrono::steady_clock::now();
-  if (const auto before = engine()) result.papers_before = paper_count(before->catalog());
+  const auto before = engine();
+  if (before) result.papers_before = paper_count(before->catalog());
   // Warnings reach the caller through the report; the build's log lines would only repeat them.
   std::ostringstream log;
   try {
@@ -166,6 +173,10 @@ ReindexResult Library::rebuild() {
     result.passages_embedded = report.passages_embedded;
     result.warnings = std::move(report.warnings);
     install(runtime_.engine(log));
+    const std::set<std::string> old_ids = before ? paper_ids(before->catalog()) : std::set<std::string>{};
+    const std::set<std::string> new_ids = paper_ids(engine()->catalog());
+    for (const auto& id : new_ids) result.papers_added += old_ids.count(id) == 0 ? 1 : 0;
+    for (const auto& id : old_ids) result.papers_removed += new_ids.count(id) == 0 ? 1 : 0;
     result.ok = true;
   } catch (const std::exception& e) {
     result.error = e.what();

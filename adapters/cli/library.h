@@ -29,6 +29,7 @@ struct ReindexResult {
   std::size_t files = 0;                             // usable roundup files now indexed
   std::vector<std::string> added, changed, removed;  // file names, by content hash
   std::size_t papers_before = 0, papers_after = 0;   // featured and listed papers
+  std::size_t papers_added = 0, papers_removed = 0;  // by paper id, between the two catalogs
   std::size_t passages = 0, passages_embedded = 0;
   std::vector<std::string> warnings;  // e.g. "skipped bad.md: it is not valid UTF-8"
   std::int64_t duration_ms = 0;       // build and swap

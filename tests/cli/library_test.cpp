@@ -140,9 +140,11 @@ TEST_CASE("Library: answers keep flowing while a reindex swaps in a new roundup"
   CHECK(result.changed.empty());
   CHECK(result.removed.empty());
   CHECK(result.papers_after == result.papers_before + 2);
+  CHECK(result.papers_added == 2);
+  CHECK(result.papers_removed == 0);
   CHECK(cites(zebrafish, "Zebrafish Attention Transformers"));
   CHECK(describe(result).find("1 file added, 0 changed, 0 removed") != std::string::npos);
-  CHECK(describe(result).find("(+2)") != std::string::npos);
+  CHECK(describe(result).find("(2 new, 0 gone)") != std::string::npos);
 }
 
 TEST_CASE("Library: a corrupt file is skipped and reported - and answers keep working") {
@@ -256,16 +258,19 @@ TEST_CASE("Library: describe words a reindex for a chat reply") {
   r.added = {"new.md"};
   r.papers_before = 37;
   r.papers_after = 47;
+  r.papers_added = 10;
   r.passages = 312;
   r.warnings = {"skipped bad.md: it is not valid UTF-8", "skipped empty.txt: it is empty"};
   CHECK(describe(r) ==
-        "Reindexed in 0.4 s: 1 file added, 0 changed, 0 removed; 47 papers (+10), 312 passages. "
+        "Reindexed in 0.4 s: 1 file added, 0 changed, 0 removed; 47 papers (10 new, 0 gone), 312 passages. "
         "Skipped: bad.md (not valid UTF-8); empty.txt (empty).");
   r.added = {"a.md", "b.md"};
   r.removed = {"old.md"};
   r.papers_after = 30;
+  r.papers_added = 3;
+  r.papers_removed = 10;
   r.warnings = {"the lexicon has no glossary"};
   CHECK(describe(r) ==
-        "Reindexed in 0.4 s: 2 files added, 0 changed, 1 removed; 30 papers (-7), 312 passages. "
+        "Reindexed in 0.4 s: 2 files added, 0 changed, 1 removed; 30 papers (3 new, 10 gone), 312 passages. "
         "Warnings: the lexicon has no glossary.");
 }
