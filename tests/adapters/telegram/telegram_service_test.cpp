@@ -2,6 +2,7 @@
 // on 127.0.0.1 over TLS with a test-generated CA, in webhook and polling mode.
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -157,6 +158,35 @@ bool balanced_html(const std::string& html) {
 }
 
 }  // namespace
+
+// The service's log as a test can wait on it: every flushed line refreshes `seen` under the fake
+// API's signal and wakes its waiters. Detaches itself (back to stderr) when it goes.
+struct LogWatch {
+  struct Buffer : std::stringbuf {
+    roundup::testing::Signal* signal = nullptr;
+    std::string seen;  // a copy taken under the signal's lock, for waiting threads
+    int sync() override {
+      signal->update([&] { seen = str(); });
+      return 0;
+    }
+  } buffer;
+  std::ostream stream{&buffer};
+  roundup::testing::Signal& signal;
+
+  explicit LogWatch(roundup::testing::Signal& s) : signal(s) {
+    buffer.signal = &s;
+    roundup::log::set_sink(&stream);
+  }
+  ~LogWatch() { roundup::log::set_sink(nullptr); }
+  LogWatch(const LogWatch&) = delete;
+  LogWatch& operator=(const LogWatch&) = delete;
+
+  bool wait_for(const std::string& text) {
+    return signal.wait_for([&] { return buffer.seen.find(text) != std::string::npos; });
+  }
+  // Everything logged so far; call once the service has stopped (the logger writes under its own lock).
+  std::string text() const { return buffer.str(); }
+};
 
 TEST_CASE("telegram webhook: a private question gets one reply citing the right paper - threaded to it" *
           doctest::timeout(120)) {
@@ -325,32 +355,17 @@ TEST_CASE("telegram polling: updates are answered once across a restart - the of
 
 TEST_CASE("telegram polling: a 409 conflict is reported in one clear log line and backed off" * doctest::timeout(120)) {
   TelegramFixture f;
-  // A log sink the test can wait on: every flushed line notifies.
-  struct NotifyingBuffer : std::stringbuf {
-    roundup::testing::Signal* signal = nullptr;
-    std::string seen;  // a copy taken under the signal's lock, for the waiting thread
-    int sync() override {
-      signal->update([&] { seen = str(); });
-      return 0;
-    }
-  } buffer;
-  buffer.signal = &f.telegram.api.signal;
-  std::ostream log(&buffer);
-  roundup::log::set_sink(&log);
+  LogWatch log(f.telegram.api.signal);
   f.telegram.api.on(k_bot + "/getUpdates", [](const auto&) {
     return FakeApi::json_reply(
         R"({"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"})",
         409);
   });
   f.start("polling");
-  // The logger writes under its own lock; read the buffer only after the sink is detached.
-  const bool logged = f.telegram.api.signal.wait_for(
-      [&] { return buffer.seen.find("getUpdates conflict (409)") != std::string::npos; });
+  const bool logged = log.wait_for("getUpdates conflict (409)");
   f.service->stop();
-  roundup::log::set_sink(nullptr);
   CHECK(logged);
-  const std::string text = buffer.str();
-  CHECK(text.find("getUpdates conflict (409)") != std::string::npos);
+  CHECK(log.text().find("getUpdates conflict (409)") != std::string::npos);
   // Backed off (max backoff is a minute): no hot loop of conflicts.
   CHECK(f.telegram.api.requests(k_bot + "/getUpdates").size() == 1);
 }
@@ -368,17 +383,7 @@ TEST_CASE("telegram: outbox pacing is about 1/s in private chats and 20/min in g
 TEST_CASE("telegram: /readyz turns not ready while getUpdates fails and ready again after" * doctest::timeout(120)) {
   TelegramFixture f;
   f.poll_stale_after = std::chrono::milliseconds(300);
-  struct SignalingBuffer : std::stringbuf {
-    roundup::testing::Signal* signal = nullptr;
-    std::string seen;
-    int sync() override {
-      signal->update([&] { seen = str(); });
-      return 0;
-    }
-  } buffer;
-  buffer.signal = &f.telegram.api.signal;
-  std::ostream log(&buffer);
-  roundup::log::set_sink(&log);
+  LogWatch log(f.telegram.api.signal);
   f.start("polling");
   const auto ready = [&] { return f.service->readiness_problems().empty(); };
   // Every getUpdates request wakes the waits below, so each re-reads the readiness.
@@ -396,9 +401,35 @@ TEST_CASE("telegram: /readyz turns not ready while getUpdates fails and ready ag
                     [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":[]})"); });
   CHECK(f.telegram.api.signal.wait_for(ready));
   f.service->stop();
-  roundup::log::set_sink(nullptr);
   // Failing fast is not a stall: the loop kept retrying on its own and the watchdog left it.
-  CHECK(buffer.str().find("polling stalled") == std::string::npos);
+  CHECK(log.text().find("polling stalled") == std::string::npos);
+}
+
+TEST_CASE("telegram: the watchdog restarts a poll loop stuck inside a round and nothing is lost" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  f.poll_stale_after = std::chrono::milliseconds(200);
+  LogWatch log(f.telegram.api.signal);
+  f.start("polling");
+  REQUIRE(f.telegram.api.signal.wait_for([&] { return !f.telegram.offsets.empty(); }));
+
+  // Another connection holds the database's write lock, so recording the next update blocks the
+  // poll loop inside its round (SQLite waits up to its busy timeout): a stall, not a failure.
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open((f.data.path() / "state" / "bot.sqlite").c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  f.telegram.push(private_message(1, "what is Chinchilla?", 11));
+  const bool restarted = log.wait_for("telegram polling stalled; restarting it");
+  // Let the stuck round finish: the update is recorded, then the old loop ends and a new one polls.
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  REQUIRE(restarted);
+  REQUIRE(log.wait_for("polling restarted by the watchdog"));
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 1));
+  REQUIRE(f.settled());
+  CHECK(f.service->readiness_problems().empty());
+  f.service->stop();
+  CHECK(f.telegram.sent().size() == 1);  // answered once, by whichever loop recorded it
 }
 
 TEST_CASE("telegram: a group subscribes to the digest - /reindex from a non-admin is refused" * doctest::timeout(120)) {
