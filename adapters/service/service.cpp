@@ -422,8 +422,10 @@ unsigned short Service::start() {
     s.slack->connect();
     auto* slack = s.slack.get();
     s.inbox->add_handler(std::string(adapters::slack::k_platform), handler(slack, "slack"));
-    s.outbox->add_sender(std::string(adapters::slack::k_platform),
-                         [slack](const bot::OutboxItem& item) { return slack->deliver(item); });
+    s.outbox->add_sender(std::string(adapters::slack::k_platform), [slack](const bot::OutboxItem& item) {
+      log::RequestScope scope(item.message.idempotency_key);
+      return slack->deliver(item);
+    });
     renderers["slack"] = [slack](const std::string& channel, const bot::Answer& answer, const std::string& key) {
       return slack->render_post(channel, answer, key);
     };
@@ -450,8 +452,10 @@ unsigned short Service::start() {
     s.telegram->connect();
     auto* telegram = s.telegram.get();
     s.inbox->add_handler(std::string(adapters::telegram::k_platform), handler(telegram, "telegram"));
-    s.outbox->add_sender(std::string(adapters::telegram::k_platform),
-                         [telegram](const bot::OutboxItem& item) { return telegram->deliver(item); });
+    s.outbox->add_sender(std::string(adapters::telegram::k_platform), [telegram](const bot::OutboxItem& item) {
+      log::RequestScope scope(item.message.idempotency_key);
+      return telegram->deliver(item);
+    });
     renderers["telegram"] = &adapters::telegram::TelegramService::render_post;
   }
   if (!any_platform) log::info("service", "no chat platform is enabled; serving health checks only");
