@@ -258,6 +258,16 @@ struct StateStore::Impl {
         db, "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET value = excluded.value");
   }
 
+  // Adds a message unless its idempotency key exists; the caller holds the mutex.
+  void enqueue_message(const OutgoingMessage& message, std::int64_t now_ms) {
+    enqueue->bind(1, message.idempotency_key)
+        .bind(2, message.platform)
+        .bind(3, message.target)
+        .bind(4, message.payload)
+        .bind(5, now_ms)
+        .run();
+  }
+
   int user_version() {
     Statement version(db, "PRAGMA user_version");
     version.step();
@@ -362,12 +372,7 @@ void StateStore::complete_inbound(std::int64_t id, const std::vector<OutgoingMes
   std::lock_guard lock(impl_->mutex);
   impl_->transaction([&] {
     for (const auto& reply : replies) {
-      impl_->enqueue->bind(1, reply.idempotency_key)
-          .bind(2, reply.platform)
-          .bind(3, reply.target)
-          .bind(4, reply.payload)
-          .bind(5, now_ms)
-          .run();
+      impl_->enqueue_message(reply, now_ms);
     }
     impl_->complete->bind(1, id).bind(2, now_ms).run();
   });
@@ -375,13 +380,7 @@ void StateStore::complete_inbound(std::int64_t id, const std::vector<OutgoingMes
 
 bool StateStore::enqueue(const OutgoingMessage& message, std::int64_t now_ms) {
   std::lock_guard lock(impl_->mutex);
-  auto& statement = *impl_->enqueue;
-  statement.bind(1, message.idempotency_key)
-      .bind(2, message.platform)
-      .bind(3, message.target)
-      .bind(4, message.payload)
-      .bind(5, now_ms)
-      .run();
+  impl_->enqueue_message(message, now_ms);
   return sqlite3_changes(impl_->db) > 0;
 }
 
@@ -552,12 +551,7 @@ bool StateStore::record_digest(const DigestRecord& digest, const std::vector<Out
                        "ON CONFLICT DO NOTHING");
     for (const auto& paper : digest.paper_ids) remember.bind(1, digest.channel).bind(2, paper).bind(3, now_ms).run();
     for (const auto& message : messages) {
-      impl_->enqueue->bind(1, message.idempotency_key)
-          .bind(2, message.platform)
-          .bind(3, message.target)
-          .bind(4, message.payload)
-          .bind(5, now_ms)
-          .run();
+      impl_->enqueue_message(message, now_ms);
     }
     Statement(impl_->db,
               "INSERT INTO counters (name, value) VALUES ('digests_posted', 1) "
