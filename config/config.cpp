@@ -907,10 +907,12 @@ Config parse_config(const json& doc) {
   return config;
 }
 
-Config load_config(const std::filesystem::path& file) {
-  const std::string content = read_file(file);
+namespace {
 
-  Problems problems;
+// The file's configuration and every problem found reading it; throws ConfigError only when
+// there is no document to read keys from (missing file, invalid JSON, not an object).
+Config read_config_file(const std::filesystem::path& file, Problems& problems) {
+  const std::string content = read_file(file);
   DuplicateKeyTracker duplicates(problems);
   json doc;
   try {
@@ -930,10 +932,35 @@ Config load_config(const std::filesystem::path& file) {
     throw_single("config file " + quoted(file) + " must contain a JSON object at the top level, got " +
                  describe_type(doc));
   }
+  return parse_into(doc, problems);
+}
 
-  Config config = parse_into(doc, problems);
+}  // namespace
+
+Config load_config(const std::filesystem::path& file) {
+  Problems problems;
+  Config config = read_config_file(file, problems);
   if (!problems.empty()) throw ConfigError(std::move(problems.list()));
   return config;
+}
+
+std::vector<ConfigProblem> check_config(const std::filesystem::path& file, EnvironmentLookup getenv_fn) {
+  Problems problems;
+  Config config;
+  try {
+    config = file.empty() ? default_config() : read_config_file(file, problems);
+  } catch (const ConfigError& error) {
+    return error.problems();
+  }
+  apply_environment(config, getenv_fn);
+  // A key already reported as malformed kept its default; do not report it twice.
+  const auto reported = [&problems](const std::string& path) {
+    return std::any_of(problems.list().begin(), problems.list().end(),
+                       [&path](const ConfigProblem& p) { return p.path == path; });
+  };
+  for (auto& problem : check_runnable(config))
+    if (!reported(problem.path)) problems.add(std::move(problem.path), std::move(problem.message));
+  return std::move(problems.list());
 }
 
 }  // namespace roundup::config

@@ -166,6 +166,11 @@ void apply_environment(Config& config, EnvironmentLookup getenv_fn);
 // configuration can run. `roundup-bot config check` prints these; `serve` refuses to start on any.
 std::vector<ConfigProblem> check_runnable(const Config& config);
 
+// `roundup-bot config check`: everything load_config, apply_environment and check_runnable would
+// report, in one list (runnable checks run on what could be read, so a file with a mistyped key
+// still has its paths and platforms checked). An empty `file` checks the defaults.
+std::vector<ConfigProblem> check_config(const std::filesystem::path& file, EnvironmentLookup getenv_fn);
+
 // "slack:U0123" -> {"slack", "U0123"}; nullopt unless the platform is slack or telegram and the
 // id has that platform's shape (Slack: upper-case letters and digits; Telegram: an integer, or
 // "@name" for a public channel).

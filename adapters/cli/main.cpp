@@ -61,9 +61,11 @@ void print_report(const retrieval::BuildReport& r, std::ostream& out) {
 }
 
 // `config check`: every problem with its key path, exit 2; or a short summary of what will run.
-int check_config(const config::Config& config, const std::string& file, std::ostream& out) {
-  const auto problems = config::check_runnable(config);
+int check_config(const std::string& file, std::ostream& out) {
+  const auto getenv_fn = [](const char* name) -> const char* { return std::getenv(name); };
+  const auto problems = config::check_config(file, getenv_fn);
   if (!problems.empty()) throw config::ConfigError(problems);
+  const config::Config config = load(file);
   out << "configuration OK" << (file.empty() ? " (defaults)" : ": " + file) << "\n";
   out << "  listen: " << config.listen << (config.metrics_listen.empty() ? "" : ", metrics: " + config.metrics_listen)
       << "\n";
@@ -156,7 +158,7 @@ int main(int argc, char** argv) {
 
   if (serve_cmd->parsed()) block_shutdown_signals();
   try {
-    if (config_check_cmd->parsed()) return check_config(load(config_file), config_file, std::cout);
+    if (config_check_cmd->parsed()) return check_config(config_file, std::cout);
     app::Runtime runtime(load(config_file));
     for (const std::string& w : runtime.warnings()) std::cerr << "warning: " << w << "\n";
 

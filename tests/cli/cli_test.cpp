@@ -213,11 +213,14 @@ TEST_CASE("cli: config check lists every mistake with its key path and exits 2 -
   TempDir tmp;
   write_file(tmp / "bad.json", R"({
     "digest": {"time": "9am", "timezone": "Europe/Berln", "channels": ["slack:C1"]},
-    "admins": ["U0123"], "log_format": "text", "telegram": {"bot_token": "secret-token-value"}})");
+    "admins": ["U0123"], "log_format": "text", "telegram": {"bot_token": "secret-token-value"},
+    "corpus_dir": "no-such-dir"})");
   const auto bad =
       run_process({ROUNDUP_BINARY, "config", "check", "--config", (tmp / "bad.json").string()}, tmp.path());
   CHECK(bad.exit_code == 2);
-  for (const char* path : {"digest.time:", "digest.timezone:", "admins[0]:", "log_format:"}) {
+  // Malformed values and what cannot run, in one report.
+  for (const char* path : {"digest.time:", "digest.timezone:", "admins[0]:", "log_format:", "telegram.bot_token:",
+                           "digest.channels[0]: slack is not enabled", "corpus_dir:"}) {
     CHECK_MESSAGE(bad.err.find(path) != std::string::npos, path);
   }
   CHECK(bad.err.find("secret-token-value") == std::string::npos);
