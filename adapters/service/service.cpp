@@ -106,6 +106,12 @@ struct ServiceMetrics {
 
 using DigestClock = std::function<std::chrono::system_clock::time_point()>;
 
+// Error codes meaning the platform no longer accepts the bot's token.
+bool rejects_credentials(const std::string& code) {
+  return code == "invalid_auth" || code == "not_authed" || code == "account_inactive" || code == "token_revoked" ||
+         code == "http_401";
+}
+
 ServiceMetrics& service_metrics() {
   static ServiceMetrics metrics;
   return metrics;
@@ -207,8 +213,27 @@ struct Service::Impl {
     return std::chrono::seconds(2 * hooks.telegram_poll_timeout_seconds + 10);
   }
 
+  // A platform whose API refuses the bot's credentials (a revoked token) cannot deliver anything,
+  // whatever mode it receives in: not ready until a delivery succeeds again.
+  mutable std::mutex credentials_mutex;
+  std::map<std::string, std::string> credentials_refused;  // platform -> the API's error code
+
+  void note_credentials(const std::string& platform, const std::string& refused_code) {
+    std::lock_guard guard(credentials_mutex);
+    if (refused_code.empty()) {
+      credentials_refused.erase(platform);
+    } else {
+      credentials_refused[platform] = refused_code;
+    }
+  }
+
   std::vector<std::string> readiness_problems() const {
     std::vector<std::string> problems;
+    {
+      std::lock_guard guard(credentials_mutex);
+      for (const auto& [platform, code] : credentials_refused)
+        problems.push_back(platform + ": the API refuses the bot's credentials (" + code + ")");
+    }
     if (!knowledge || !knowledge->engine()) problems.emplace_back("index: not loaded");
     try {
       if (store) store->schema_version();
@@ -375,15 +400,23 @@ unsigned short Service::start() {
   };
   s.outbox = std::make_unique<bot::Outbox>(*s.store, outbox_options);
   s.outbox->on_attempt(
-      [&metrics, hook = s.hooks.on_delivery_attempt](const bot::OutboxItem& item, const bot::Delivery& delivery) {
+      [&s, &metrics, hook = s.hooks.on_delivery_attempt](const bot::OutboxItem& item, const bot::Delivery& delivery) {
         const std::string& platform = item.message.platform;
         switch (delivery.outcome) {
-          case bot::Delivery::Outcome::delivered: metrics.sent(platform).inc(); break;
+          case bot::Delivery::Outcome::delivered:
+            metrics.sent(platform).inc();
+            s.note_credentials(platform, {});
+            break;
           case bot::Delivery::Outcome::retry:
             metrics.retry(platform).inc();
             metrics.api_error(platform, error_code(delivery.error)).inc();
             break;
-          case bot::Delivery::Outcome::failed: metrics.api_error(platform, error_code(delivery.error)).inc(); break;
+          case bot::Delivery::Outcome::failed: {
+            const std::string code = error_code(delivery.error);
+            metrics.api_error(platform, code).inc();
+            if (rejects_credentials(code)) s.note_credentials(platform, code);
+            break;
+          }
         }
         if (hook) hook();
       });

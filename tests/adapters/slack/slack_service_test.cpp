@@ -484,3 +484,24 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
   request.url = "http://127.0.0.1:" + std::to_string(internal) + "/slack/events";
   CHECK(f.client.send(request).status == 404);
 }
+
+TEST_CASE("slack service: a revoked bot token makes /readyz not ready until a delivery succeeds again" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  f.slack.script("/api/chat.postMessage", FakeApi::json_reply(R"({"ok":false,"error":"invalid_auth"})"));
+  CHECK(f.post_signed("/slack/events", mention_event("EvAuth1", "<@UBOT> Chinchilla")).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  REQUIRE(f.settled());
+  const auto problems = f.service->readiness_problems();
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0] == "slack: the API refuses the bot's credentials (invalid_auth)");
+  CHECK(f.get("/readyz").status == 503);
+
+  // The token works again (fixed, or the app reinstalled): the next delivery clears it.
+  CHECK(f.post_signed("/slack/events", mention_event("EvAuth2", "<@UBOT> Chinchilla")).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
+  REQUIRE(f.settled());
+  CHECK(f.service->readiness_problems().empty());
+  CHECK(f.get("/readyz").status == 200);
+}
