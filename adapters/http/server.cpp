@@ -34,6 +34,7 @@
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 
 namespace roundup::adapters::http {
 
@@ -176,7 +177,7 @@ class ResponseSlot {
  public:
   using Resume = net::any_completion_handler<void(AsyncOutcome)>;
 
-  explicit ResponseSlot(net::io_context::executor_type io) : io_(io) {}
+  explicit ResponseSlot(net::io_context::executor_type io) : io_(std::move(io)) {}
   ~ResponseSlot() {
     if (complete({AsyncOutcome::Kind::responded, plain_error(500, "internal error\n")})) {
       log_line("an asynchronous handler dropped its respond without calling it; answered 500");
