@@ -1,5 +1,7 @@
 #include "adapters/http/client.h"
 
+#include "adapters/http/tls_client.h"
+
 #include "adapters/http/url.h"
 
 #include <openssl/ssl.h>
@@ -214,20 +216,7 @@ struct HttpsClient::Impl {
 };
 
 HttpsClient::Impl::Impl(ClientOptions options) : options_(std::move(options)) {
-  tls_context_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  SSL_CTX_set_min_proto_version(tls_context_.native_handle(), TLS1_2_VERSION);
-  tls_context_.set_verify_mode(ssl::verify_peer);
-  if (options_.use_system_store) {
-    beast::error_code ec;
-    tls_context_.set_default_verify_paths(ec);
-    if (ec) throw std::runtime_error("HTTP client: cannot use the system CA store: " + ec.message());
-  }
-  if (!options_.ca_file.empty()) {
-    beast::error_code ec;
-    tls_context_.load_verify_file(options_.ca_file, ec);
-    if (ec) throw std::runtime_error("HTTP client: cannot load CA file '" + options_.ca_file + "': " + ec.message());
-  }
+  configure_verifying_context(tls_context_, options_.use_system_store, options_.ca_file, "HTTP client");
 }
 
 std::shared_ptr<Connection> HttpsClient::Impl::take_idle(const std::string& origin) {
@@ -327,28 +316,21 @@ net::awaitable<std::shared_ptr<Connection>> HttpsClient::Impl::open_connection(c
 
   if (connection->tls) {
     SSL* ssl_handle = connection->tls->native_handle();
-    // Name checks happen inside OpenSSL's chain verification, so a mismatch fails the handshake
-    // like an untrusted certificate. An IP literal is matched against IP SANs and gets no SNI
-    // (RFC 6066 forbids literal addresses in server_name).
-    const bool name_set = url.host_is_ip
-                              ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), url.host.c_str()) == 1
-                              : SSL_set_tlsext_host_name(ssl_handle, url.host.c_str()) == 1 &&
-                                    SSL_set1_host(ssl_handle, url.host.c_str()) == 1;
-    if (!name_set) {
+    if (!expect_peer_name(ssl_handle, url.host, url.host_is_ip)) {
       discard(connection);
       throw TransportError(Kind::tls, what + ": cannot set the expected host name for verification");
     }
     connection->tcp.expires_at(connect_deadline);
     auto [handshake_ec] = co_await connection->tls->async_handshake(ssl::stream_base::client, k_use_tuple);
     if (handshake_ec) {
-      const auto verify_result = SSL_get_verify_result(ssl_handle);
+      const std::string unverified = verification_error(ssl_handle);
       discard(connection);
       if (stopping_) throw shutting_down(what);
       if (handshake_ec == beast::error::timeout || timed_out()) {
         throw TransportError(Kind::timeout, what + ": TLS handshake timed out");
       }
       std::string reason = handshake_ec.message();
-      if (verify_result != X509_V_OK) reason += " (" + std::string(X509_verify_cert_error_string(verify_result)) + ")";
+      if (!unverified.empty()) reason += " (" + unverified + ")";
       throw TransportError(Kind::tls, what + ": TLS handshake failed: " + reason);
     }
   }

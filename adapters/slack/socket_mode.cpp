@@ -28,6 +28,7 @@
 #include <string_view>
 #include <thread>
 
+#include "adapters/http/tls_client.h"
 #include "adapters/http/url.h"
 #include "adapters/slack/web_api.h"
 #include "bot/log.h"
@@ -164,20 +165,7 @@ SocketModeClient::Impl::Impl(SocketModeOptions options, UrlSource url_source, En
     : options_(std::move(options)), url_source_(std::move(url_source)), handler_(std::move(handler)) {
   if (!url_source_) throw std::invalid_argument("SocketModeClient needs a URL source");
   if (!handler_) throw std::invalid_argument("SocketModeClient needs an envelope handler");
-  tls_context_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  SSL_CTX_set_min_proto_version(tls_context_.native_handle(), TLS1_2_VERSION);
-  tls_context_.set_verify_mode(ssl::verify_peer);
-  if (options_.use_system_store) {
-    beast::error_code ec;
-    tls_context_.set_default_verify_paths(ec);
-    if (ec) throw std::runtime_error("Socket Mode: cannot use the system CA store: " + ec.message());
-  }
-  if (!options_.ca_file.empty()) {
-    beast::error_code ec;
-    tls_context_.load_verify_file(options_.ca_file, ec);
-    if (ec) throw std::runtime_error("Socket Mode: cannot load CA file '" + options_.ca_file + "': " + ec.message());
-  }
+  http::configure_verifying_context(tls_context_, options_.use_system_store, options_.ca_file, "Socket Mode");
 }
 
 std::chrono::milliseconds SocketModeClient::Impl::next_backoff() {
@@ -326,13 +314,7 @@ net::awaitable<std::shared_ptr<Connection>> SocketModeClient::Impl::open(const S
 
   if (connection->tls) {
     SSL* ssl_handle = connection->tls->next_layer().native_handle();
-    // As in the HTTPS client: name checks happen inside OpenSSL's chain verification; an IP
-    // literal is matched against IP SANs and gets no SNI (RFC 6066).
-    const bool name_set = url.host_is_ip
-                              ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), url.host.c_str()) == 1
-                              : SSL_set_tlsext_host_name(ssl_handle, url.host.c_str()) == 1 &&
-                                    SSL_set1_host(ssl_handle, url.host.c_str()) == 1;
-    if (!name_set) {
+    if (!http::expect_peer_name(ssl_handle, url.host, url.host_is_ip)) {
       log::error(k_component, "Socket Mode: cannot set the expected host name for verification", {{"host", url.host}});
       co_return nullptr;
     }
@@ -340,8 +322,7 @@ net::awaitable<std::shared_ptr<Connection>> SocketModeClient::Impl::open(const S
     auto [tls_ec] = co_await connection->tls->next_layer().async_handshake(ssl::stream_base::client, k_use_tuple);
     if (stopping_) co_return nullptr;
     if (tls_ec) {
-      const auto verify_result = SSL_get_verify_result(ssl_handle);
-      fail("TLS handshake", tls_ec, verify_result != X509_V_OK ? X509_verify_cert_error_string(verify_result) : "");
+      fail("TLS handshake", tls_ec, http::verification_error(ssl_handle));
       co_return nullptr;
     }
   }
