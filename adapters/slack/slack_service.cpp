@@ -41,6 +41,26 @@ std::string origin_of(std::string_view url) {
   return origin;
 }
 
+// A chat.postMessage delivery of one rendered message, in a thread when `thread_ts` is set.
+json chat_envelope(json body, const std::string& channel, const std::string& thread_ts) {
+  body["channel"] = channel;
+  if (!thread_ts.empty()) body["thread_ts"] = thread_ts;
+  return {{"via", "chat"}, {"body", std::move(body)}};
+}
+
+// The answer's Block Kit messages as outbox entries for `channel` (delivered in order, paced per
+// channel), keyed key#0, key#1, ...; `route` wraps each message in its delivery envelope.
+std::vector<bot::OutgoingMessage> outbox_messages(const bot::Answer& answer, const std::string& channel,
+                                                  const std::string& key, const std::function<json(json)>& route) {
+  std::vector<bot::OutgoingMessage> entries;
+  const auto messages = render_messages(answer);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    entries.push_back({key + "#" + std::to_string(i), std::string(k_platform), std::string(k_platform) + ":" + channel,
+                       route(messages[i]).dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+  return entries;
+}
+
 bot::Answer apology() {
   bot::Answer answer;
   answer.kind = bot::Answer::Kind::notice;
@@ -272,25 +292,13 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
     answer = apology();
   }
 
-  std::vector<bot::OutgoingMessage> replies;
-  const auto messages = render_messages(answer);
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    json body = messages[i];
-    json envelope;
-    if (!response_url.empty()) {
-      // Help goes to the asker only; answers are shared with the channel, as the issue asks.
-      body["response_type"] = answer.kind == bot::Answer::Kind::help ? "ephemeral" : "in_channel";
-      body["replace_original"] = false;
-      envelope = {{"via", "response_url"}, {"url", response_url}, {"body", body}};
-    } else {
-      body["channel"] = channel;
-      if (!thread_ts.empty()) body["thread_ts"] = thread_ts;
-      envelope = {{"via", "chat"}, {"body", body}};
-    }
-    replies.push_back({item.key + "#" + std::to_string(i), std::string(k_platform),
-                       std::string(k_platform) + ":" + channel,
-                       envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
-  }
+  auto replies = outbox_messages(answer, channel, item.key, [&](json body) {
+    if (response_url.empty()) return chat_envelope(std::move(body), channel, thread_ts);
+    // Help goes to the asker only; answers are shared with the channel, as the issue asks.
+    body["response_type"] = answer.kind == bot::Answer::Kind::help ? "ephemeral" : "in_channel";
+    body["replace_original"] = false;
+    return json{{"via", "response_url"}, {"url", response_url}, {"body", std::move(body)}};
+  });
   if (response_url.empty() && !thread_ts.empty()) {
     try {
       store_.remember_thread(k_platform, channel, thread_ts, bot::system_now_ms());
@@ -303,16 +311,8 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
 
 std::vector<bot::OutgoingMessage> SlackService::render_post(const std::string& channel, const bot::Answer& answer,
                                                             const std::string& key) const {
-  std::vector<bot::OutgoingMessage> posts;
-  const auto messages = render_messages(answer);
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    json body = messages[i];
-    body["channel"] = channel;
-    const json envelope = {{"via", "chat"}, {"body", body}};
-    posts.push_back({key + "#" + std::to_string(i), std::string(k_platform), std::string(k_platform) + ":" + channel,
-                     envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
-  }
-  return posts;
+  return outbox_messages(answer, channel, key,
+                         [&channel](json body) { return chat_envelope(std::move(body), channel, ""); });
 }
 
 bot::Delivery SlackService::deliver(const bot::OutboxItem& item) {

@@ -38,6 +38,25 @@ bot::Answer apology() {
   return answer;
 }
 
+// The answer's HTML chunks as sendMessage outbox entries for `chat` (the chat id as sent, and as
+// text for the outbox target), keyed key#0, key#1, ...; `extra` parameters go into every chunk.
+std::vector<bot::OutgoingMessage> outbox_messages(const bot::Answer& answer, const json& chat_id,
+                                                  const std::string& chat, const std::string& key, const json& extra) {
+  std::vector<bot::OutgoingMessage> entries;
+  const auto chunks = render_messages(answer);
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    json params = {{"chat_id", chat_id},
+                   {"text", chunks[i]},
+                   {"parse_mode", "HTML"},
+                   {"link_preview_options", {{"is_disabled", true}}}};
+    params.update(extra);
+    const json envelope = {{"params", params}, {"plain", html_to_plain(chunks[i])}};
+    entries.push_back({key + "#" + std::to_string(i), std::string(k_platform), std::string(k_platform) + ":" + chat,
+                       envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+  return entries;
+}
+
 bot::Answer unknown_command(const std::string& command) {
   bot::Answer answer;
   answer.kind = bot::Answer::Kind::notice;
@@ -337,25 +356,14 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
     answer = apology();
   }
 
-  std::vector<bot::OutgoingMessage> replies;
-  const auto chunks = render_messages(answer);
-  for (std::size_t i = 0; i < chunks.size(); ++i) {
-    json params = {{"chat_id", chat_id},
-                   {"text", chunks[i]},
-                   {"parse_mode", "HTML"},
-                   {"link_preview_options", {{"is_disabled", true}}}};
-    // Every chunk answers the question, so a reader of a busy group sees what it refers to; if
-    // the question was deleted meanwhile the answer still goes out.
-    if (message_id != 0) {
-      params["reply_parameters"] = {{"message_id", message_id}, {"allow_sending_without_reply", true}};
-    }
-    if (payload.contains("message_thread_id")) params["message_thread_id"] = payload["message_thread_id"];
-    const json envelope = {{"params", params}, {"plain", html_to_plain(chunks[i])}};
-    replies.push_back({item.key + "#" + std::to_string(i), std::string(k_platform),
-                       std::string(k_platform) + ":" + std::to_string(chat_id),
-                       envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
+  // Every chunk answers the question, so a reader of a busy group sees what it refers to; if the
+  // question was deleted meanwhile the answer still goes out.
+  json reply_to = json::object();
+  if (message_id != 0) {
+    reply_to["reply_parameters"] = {{"message_id", message_id}, {"allow_sending_without_reply", true}};
   }
-  return replies;
+  if (payload.contains("message_thread_id")) reply_to["message_thread_id"] = payload["message_thread_id"];
+  return outbox_messages(answer, chat_id, std::to_string(chat_id), item.key, reply_to);
 }
 
 std::vector<bot::OutgoingMessage> TelegramService::render_post(const std::string& chat, const bot::Answer& answer,
@@ -368,18 +376,7 @@ std::vector<bot::OutgoingMessage> TelegramService::render_post(const std::string
     if (used == chat.size()) chat_id = number;
   } catch (const std::exception&) {
   }
-  std::vector<bot::OutgoingMessage> posts;
-  const auto chunks = render_messages(answer);
-  for (std::size_t i = 0; i < chunks.size(); ++i) {
-    const json params = {{"chat_id", chat_id},
-                         {"text", chunks[i]},
-                         {"parse_mode", "HTML"},
-                         {"link_preview_options", {{"is_disabled", true}}}};
-    const json envelope = {{"params", params}, {"plain", html_to_plain(chunks[i])}};
-    posts.push_back({key + "#" + std::to_string(i), std::string(k_platform), std::string(k_platform) + ":" + chat,
-                     envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
-  }
-  return posts;
+  return outbox_messages(answer, chat_id, chat, key, json::object());
 }
 
 bot::Delivery TelegramService::deliver(const bot::OutboxItem& item) {
