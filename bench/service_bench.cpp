@@ -71,7 +71,7 @@
 #include "adapters/slack/signature.h"
 #include "bot/log.h"
 #include "bot/state_store.h"
-#include "tests/support/bundled_responder.h"
+#include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/temp_dir.h"
 
@@ -782,15 +782,15 @@ int run(const Options& o) {
     std::fflush(stdout);
   }
 
-  // 3. Event to reply with the real Responder.
+  // 3. Event to reply with the real knowledge base (the bundled corpus).
   if (o.latency_events > 0) {
     const auto questions = load_questions();
-    auto responder = roundup::testing::bundled_responder();  // built before the clock starts
-    responder->handle("warm up");
+    auto knowledge = roundup::testing::bundled_knowledge();  // opened before the clock starts
+    knowledge->answer("warm up");
     AnswerTimes answer_times;
-    const roundup::bot::Answerer answerer = [responder, &answer_times](std::string_view input) {
+    const roundup::bot::Answerer answerer = [knowledge, &answer_times](std::string_view input) {
       const auto start = Clock::now();
-      auto answer = responder->handle(input);
+      auto answer = knowledge->answer(input);
       answer_times.add(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
       return answer;
     };

@@ -325,21 +325,42 @@ FieldSpec<Section> secret_field(std::string_view key, Secret Section::*member) {
           }};
 }
 
+// A string whose text must pass `problem_of` (the problem's message, or nullopt when fine).
 template <typename Section>
-FieldSpec<Section> listen_field(std::string_view key, std::string Section::*member, bool allow_empty = false) {
-  return {key, [member, allow_empty](const json& value, Section& out, const std::string& path, Problems& problems) {
+FieldSpec<Section> checked_string_field(std::string_view key, std::string Section::*member, std::string_view expected,
+                                        std::optional<std::string> (*problem_of)(const std::string& text)) {
+  return {key,
+          [member, expected, problem_of](const json& value, Section& out, const std::string& path, Problems& problems) {
             if (!value.is_string()) {
-              problems.add(path, wrong_type("string \"host:port\"", value));
+              problems.add(path, wrong_type(expected, value));
               return;
             }
             const auto& text = value.get_ref<const std::string&>();
-            if (!(allow_empty && text.empty()) && !parse_listen(text)) {
-              problems.add(path,
-                           "expected \"host:port\" or \"[ipv6]:port\" with a port 0..65535, got \"" + text + "\"");
+            if (auto problem = problem_of(text)) {
+              problems.add(path, std::move(*problem));
               return;
             }
             out.*member = text;
           }};
+}
+
+std::optional<std::string> listen_problem(const std::string& text) {
+  if (parse_listen(text)) return std::nullopt;
+  return "expected \"host:port\" or \"[ipv6]:port\" with a port 0..65535, got \"" + text + "\"";
+}
+
+std::optional<std::string> optional_listen_problem(const std::string& text) {
+  return text.empty() ? std::nullopt : listen_problem(text);
+}
+
+std::optional<std::string> time_of_day_problem(const std::string& text) {
+  if (parse_time_of_day(text)) return std::nullopt;
+  return "expected a 24-hour time \"HH:MM\" (00:00..23:59), got \"" + text + "\"";
+}
+
+std::optional<std::string> timezone_problem(const std::string& text) {
+  if (valid_timezone(text)) return std::nullopt;
+  return "unknown time zone \"" + text + "\"; use an IANA name such as \"Europe/Berlin\" or \"Asia/Shanghai\"";
 }
 
 // An array of platform-qualified ids ("slack:U0123"); each element is checked with
@@ -370,39 +391,6 @@ FieldSpec<Section> qualified_ids_field(std::string_view key, std::vector<std::st
               if (std::find(ids.begin(), ids.end(), text) == ids.end()) ids.push_back(text);
             }
             out.*member = std::move(ids);
-          }};
-}
-
-template <typename Section>
-FieldSpec<Section> time_of_day_field(std::string_view key, std::string Section::*member) {
-  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
-            if (!value.is_string()) {
-              problems.add(path, wrong_type("string \"HH:MM\"", value));
-              return;
-            }
-            const auto& text = value.get_ref<const std::string&>();
-            if (!parse_time_of_day(text)) {
-              problems.add(path, "expected a 24-hour time \"HH:MM\" (00:00..23:59), got \"" + text + "\"");
-              return;
-            }
-            out.*member = text;
-          }};
-}
-
-template <typename Section>
-FieldSpec<Section> timezone_field(std::string_view key, std::string Section::*member) {
-  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
-            if (!value.is_string()) {
-              problems.add(path, wrong_type("string (an IANA time zone)", value));
-              return;
-            }
-            const auto& text = value.get_ref<const std::string&>();
-            if (!valid_timezone(text)) {
-              problems.add(path, "unknown time zone \"" + text +
-                                     "\"; use an IANA name such as \"Europe/Berlin\" or \"Asia/Shanghai\"");
-              return;
-            }
-            out.*member = text;
           }};
 }
 
@@ -500,8 +488,8 @@ const SectionSpec<TelegramConfig>& telegram_spec() {
 const SectionSpec<DigestConfig>& digest_spec() {
   static const SectionSpec<DigestConfig> spec{
       {
-          time_of_day_field("time", &DigestConfig::time),
-          timezone_field("timezone", &DigestConfig::timezone),
+          checked_string_field("time", &DigestConfig::time, "string \"HH:MM\"", &time_of_day_problem),
+          checked_string_field("timezone", &DigestConfig::timezone, "string (an IANA time zone)", &timezone_problem),
           qualified_ids_field("channels", &DigestConfig::channels, "\"slack:C0123\" or \"telegram:-1001234\""),
           integer_field("papers_per_post", &DigestConfig::papers_per_post, k_min_papers_per_post,
                         k_max_papers_per_post),
@@ -518,8 +506,9 @@ const SectionSpec<Config>& root_spec() {
           path_field("data_dir", &Config::data_dir),
           choice_field("log_level", &Config::log_level, k_log_levels),
           choice_field("log_format", &Config::log_format, k_log_formats),
-          listen_field("listen", &Config::listen),
-          listen_field("metrics_listen", &Config::metrics_listen, /*allow_empty=*/true),
+          checked_string_field("listen", &Config::listen, "string \"host:port\"", &listen_problem),
+          checked_string_field("metrics_listen", &Config::metrics_listen, "string \"host:port\"",
+                               &optional_listen_problem),
           qualified_ids_field("admins", &Config::admins, "\"slack:U0123\" or \"telegram:42\" (a user id)",
                               &parse_user_id),
           section_field("digest", &Config::digest, &digest_spec),

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "adapters/cli/json_output.h"
-#include "tests/support/bundled_responder.h"
+#include "tests/support/bundled_knowledge.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 

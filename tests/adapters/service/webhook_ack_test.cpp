@@ -12,7 +12,7 @@
 #include "adapters/http/client.h"
 #include "adapters/service/service.h"
 #include "adapters/slack/signature.h"
-#include "tests/support/bundled_responder.h"
+#include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/temp_dir.h"
 

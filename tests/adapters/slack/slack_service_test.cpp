@@ -11,7 +11,7 @@
 #include "adapters/http/client.h"
 #include "adapters/service/service.h"
 #include "adapters/slack/signature.h"
-#include "tests/support/bundled_responder.h"
+#include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/fake_socket_mode.h"
 #include "tests/support/run_process.h"

@@ -14,7 +14,7 @@
 #include "adapters/telegram/telegram_service.h"
 #include "adapters/telegram/utf16.h"
 #include "bot/log.h"
-#include "tests/support/bundled_responder.h"
+#include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"

@@ -1,6 +1,6 @@
 #pragma once
-// One Responder over the bundled corpus, built once per test process (the lexicon and index take
-// a second or two) and shared by the service integration tests.
+// The bundled corpus as the service tests and benchmarks answer from it: one Library per process
+// (the lexicon and index take a second or two to load).
 
 #include <memory>
 #include <mutex>
@@ -9,7 +9,6 @@
 
 #include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
-#include "bot/responder.h"
 #include "tests/support/temp_dir.h"
 
 namespace roundup::testing {
@@ -21,19 +20,6 @@ inline config::Config bundled_config(const std::filesystem::path& data_dir) {
   config.retrieval.lexicon_dir = root + "/data/lexicon";
   config.data_dir = data_dir;
   return config;
-}
-
-inline std::shared_ptr<const bot::Responder> bundled_responder() {
-  static std::mutex mutex;
-  static std::shared_ptr<const bot::Responder> responder;
-  static TempDir index_dir;
-  std::lock_guard lock(mutex);
-  if (!responder) {
-    app::Runtime runtime(bundled_config(index_dir.path()));
-    std::ostringstream log;
-    responder = std::make_shared<const bot::Responder>(runtime.responder(log));
-  }
-  return responder;
 }
 
 // The knowledge base the service tests answer from: the bundled corpus, opened once per test
