@@ -59,7 +59,8 @@ std::vector<std::string> DigestScheduler::channels() const {
     if (std::find(all.begin(), all.end(), channel) == all.end()) all.push_back(std::move(channel));
   }
   std::erase_if(all, [this](const std::string& channel) {
-    return renderers_.count(split_channel(channel).first) == 0 || split_channel(channel).second.empty();
+    const auto [platform, chat] = split_channel(channel);
+    return renderers_.count(platform) == 0 || chat.empty();
   });
   return all;
 }

@@ -27,12 +27,23 @@ retrieval::BuildReport Runtime::reindex(std::ostream& log) const {
 }
 
 std::shared_ptr<const retrieval::SearchEngine> Runtime::engine(std::ostream& log) const {
-  if (!retrieval::KnowledgeBase::exists(config_.data_dir)) {
-    log << "no index yet in " << (config_.data_dir / "index").string() << ": building it from "
-        << config_.corpus_dir.string() << "\n";
+  const std::string index_dir = (config_.data_dir / "index").string();
+  const auto rebuild = [&](const std::string& why) {
+    log << why << ": building it from " << config_.corpus_dir.string() << "\n";
     const retrieval::BuildReport report = reindex(log);
     log << "indexed " << report.roundups << " roundups, " << report.papers << " papers, " << report.passages
         << " passages in " << report.seconds << " s\n";
+  };
+  if (!retrieval::KnowledgeBase::exists(config_.data_dir)) rebuild("no index yet in " + index_dir);
+  // An index from another format version or embedder (an upgrade, a changed `embedder` setting)
+  // or a damaged one is rebuilt from the corpus, which is the source of truth, rather than
+  // leaving the bot down until someone runs `roundup-bot index`.
+  std::shared_ptr<retrieval::KnowledgeBase> knowledge_base;
+  try {
+    knowledge_base = retrieval::KnowledgeBase::open(config_.data_dir, *embedder_);
+  } catch (const retrieval::IndexError& e) {
+    rebuild("the index in " + index_dir + " cannot be used (" + e.what() + ")");
+    knowledge_base = retrieval::KnowledgeBase::open(config_.data_dir, *embedder_);
   }
   retrieval::FusionSettings fusion;
   const auto& f = config_.retrieval.fusion;
@@ -41,21 +52,6 @@ std::shared_ptr<const retrieval::SearchEngine> Runtime::engine(std::ostream& log
   fusion.lexical_weight = f.lexical_weight;
   fusion.dense_weight = f.dense_weight;
   fusion.rrf_k = f.rrf_k;
-  // An index from another format version or embedder (an upgrade, a changed `embedder` setting)
-  // or a damaged one is rebuilt from the corpus, which is the source of truth, rather than
-  // leaving the bot down until someone runs `roundup-bot index`.
-  auto open = [&] { return retrieval::KnowledgeBase::open(config_.data_dir, *embedder_); };
-  std::shared_ptr<retrieval::KnowledgeBase> knowledge_base;
-  try {
-    knowledge_base = open();
-  } catch (const retrieval::IndexError& e) {
-    log << "the index in " << (config_.data_dir / "index").string() << " cannot be used (" << e.what()
-        << "): rebuilding it from " << config_.corpus_dir.string() << "\n";
-    const retrieval::BuildReport report = reindex(log);
-    log << "indexed " << report.roundups << " roundups, " << report.papers << " papers, " << report.passages
-        << " passages in " << report.seconds << " s\n";
-    knowledge_base = open();
-  }
   return std::make_shared<retrieval::SearchEngine>(std::move(knowledge_base), analyzer_, embedder_, fusion);
 }
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "retrieval/corpus.h"
+#include "tests/support/digest_support.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -25,20 +25,10 @@ using roundup::bot::DigestSettings;
 using roundup::bot::OutgoingMessage;
 using roundup::bot::PostRenderer;
 using roundup::bot::StateStore;
-using roundup::retrieval::Catalog;
+using roundup::testing::bundled_catalog;
 using roundup::testing::TempDir;
+using roundup::testing::utc;
 using std::chrono::system_clock;
-
-system_clock::time_point utc(int y, unsigned m, unsigned d, int hour, int minute = 0) {
-  return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}} +
-         std::chrono::hours{hour} + std::chrono::minutes{minute};
-}
-
-std::shared_ptr<const Catalog> bundled_catalog() {
-  static const auto catalog = std::make_shared<const Catalog>(
-      roundup::retrieval::load_corpus(std::string(ROUNDUP_SOURCE_DIR) + "/data/roundups", 4u << 20).roundups);
-  return catalog;
-}
 
 // One outbox message per digest, whose payload lists the paper titles; enough to see what was sent.
 PostRenderer recording_renderer(const std::string& platform) {

@@ -10,8 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "retrieval/corpus.h"
 #include "retrieval/text.h"
+#include "tests/support/digest_support.h"
 
 namespace {
 
@@ -23,21 +23,13 @@ using roundup::retrieval::ItemKind;
 using roundup::retrieval::Paper;
 using std::chrono::system_clock;
 
-// A UTC instant.
-system_clock::time_point utc(int y, unsigned m, unsigned d, int hour, int minute = 0) {
-  return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}} +
-         std::chrono::hours{hour} + std::chrono::minutes{minute};
-}
+using roundup::testing::utc;
 
 DigestSchedule at(int hour, int minute, std::string zone) {
   return DigestSchedule{hour, minute, std::move(zone)};
 }
 
-const Catalog& bundled_catalog() {
-  static const Catalog catalog(
-      roundup::retrieval::load_corpus(std::string(ROUNDUP_SOURCE_DIR) + "/data/roundups", 4u << 20).roundups);
-  return catalog;
-}
+using roundup::testing::bundled_catalog;
 
 // The month of the newest roundup that features the paper (where the digest order places it).
 std::string featured_month(const Catalog& catalog, const Paper& paper) {
@@ -174,7 +166,7 @@ TEST_CASE("digest: next_due_after is the next due time strictly after now") {
 }
 
 TEST_CASE("digest: select_digest walks the featured papers - newest roundup first - then starts over") {
-  const Catalog& catalog = bundled_catalog();
+  const Catalog& catalog = *bundled_catalog();
   REQUIRE(catalog.roundups().size() >= 3);
   const std::size_t total = featured_papers(catalog);
   REQUIRE(total > 10);
@@ -241,7 +233,7 @@ TEST_CASE("digest: select_digest walks the featured papers - newest roundup firs
 }
 
 TEST_CASE("digest: render_digest cites each paper with link - roundup month and one paragraph") {
-  const Catalog& catalog = bundled_catalog();
+  const Catalog& catalog = *bundled_catalog();
   DigestSelection selection = roundup::bot::select_digest(catalog, {}, 2);
   REQUIRE(selection.papers.size() == 2);
   const roundup::bot::Answer a = roundup::bot::render_digest(selection, catalog, "2026-11-22");
