@@ -5,6 +5,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -48,14 +51,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The route label of a request: the known paths, everything else "other", so a scanner probing
-// random URLs cannot blow up the number of series.
-std::string route_label(const std::string& path) {
-  static const char* const k_routes[] = {"/healthz",      "/readyz",         "/metrics",
-                                         "/slack/events", "/slack/commands", "/telegram/webhook"};
-  for (const char* route : k_routes)
-    if (path == route) return route;
-  return "other";
+// The route labels of requests: the known paths, everything else "other" (the last), so a
+// scanner probing random URLs cannot blow up the number of series.
+constexpr std::array<const char*, 7> k_routes = {"/healthz",        "/readyz",           "/metrics", "/slack/events",
+                                                 "/slack/commands", "/telegram/webhook", "other"};
+
+std::size_t route_index(const std::string& path) {
+  for (std::size_t i = 0; i + 1 < k_routes.size(); ++i)
+    if (path == k_routes[i]) return i;
+  return k_routes.size() - 1;
 }
 
 // A platform error's code for the metrics label: "http_429" for an HTTP status, else Slack's own
@@ -82,10 +86,20 @@ struct ServiceMetrics {
   bot::Histogram& reindex_seconds = registry.histogram(
       "roundup_reindex_seconds", "Duration of admin-requested reindexes", {}, {0.1, 0.5, 1, 5, 15, 60, 300, 1200});
 
-  bot::Counter& request(const std::string& route, int status) {
-    return registry.counter("roundup_http_requests_total", "HTTP requests served, by route and status",
-                            {{"route", route}, {"status", std::to_string(status)}});
+  // Every response passes here (on the ack path), so each (route, status) counter is looked up in
+  // the registry once and then read from this table without a lock.
+  bot::Counter& request(std::size_t route, int status) {
+    const auto code = static_cast<std::size_t>(std::clamp(status, 100, 599) - 100);
+    std::atomic<bot::Counter*>& slot = requests[route][code];
+    bot::Counter* counter = slot.load(std::memory_order_acquire);
+    if (counter == nullptr) {
+      counter = &registry.counter("roundup_http_requests_total", "HTTP requests served, by route and status",
+                                  {{"route", k_routes[route]}, {"status", std::to_string(code + 100)}});
+      slot.store(counter, std::memory_order_release);
+    }
+    return *counter;
   }
+  std::array<std::array<std::atomic<bot::Counter*>, 500>, k_routes.size()> requests{};
   bot::Counter& inbound(const std::string& platform) {
     return registry.counter("roundup_inbound_events_total", "Accepted platform events (questions and commands)",
                             {{"platform", platform}});
@@ -336,7 +350,7 @@ struct Service::Impl {
   // holding an I/O thread meanwhile; everything else answers at once through route().
   void route_async(const http::Request& request, http::Respond respond) {
     // Counts every response by route and status on its way out.
-    respond = [respond = std::move(respond), route = route_label(path_of(request.target))](http::Response response) {
+    respond = [respond = std::move(respond), route = route_index(path_of(request.target))](http::Response response) {
       service_metrics().request(route, response.status).inc();
       respond(std::move(response));
     };
