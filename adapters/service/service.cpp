@@ -245,8 +245,13 @@ struct Service::Impl {
     std::vector<std::string> problems;
     {
       std::lock_guard guard(credentials_mutex);
-      for (const auto& [platform, code] : credentials_refused)
-        problems.push_back(platform + ": the API refuses the bot's credentials (" + code + ")");
+      for (const auto& [platform, code] : credentials_refused) {
+        std::string problem = platform;
+        problem += ": the API refuses the bot's credentials (";
+        problem += code;
+        problem += ')';
+        problems.push_back(std::move(problem));
+      }
     }
     if (!knowledge || !knowledge->engine()) problems.emplace_back("index: not loaded");
     try {
