@@ -2,10 +2,14 @@
 
 #include <sqlite3.h>
 
+#include <memory>
+
 #include <mutex>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+
+#include "bot/wal_checkpointer.h"
 
 namespace roundup::bot {
 namespace {
@@ -155,8 +159,9 @@ struct StateStore::Impl {
   Impl() = default;
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
-  // Statements are finalized before the connection closes.
+  // Checkpoints stop, and statements are finalized, before the connection closes.
   ~Impl() {
+    checkpointer.reset();
     accept.reset(), get_inbound.reset(), pending.reset(), complete.reset(), enqueue.reset(), due.reset();
     next_due.reset(), delivered.reset(), resched.reset(), failed.reset(), backlog.reset(), out_state.reset();
     remember.reset(), knows.reset(), get_value.reset(), put_value.reset();
@@ -193,6 +198,7 @@ struct StateStore::Impl {
     }
   }
 
+  std::unique_ptr<WalCheckpointer> checkpointer;  // read-write stores only
   std::unique_ptr<Statement> accept, get_inbound, pending, complete, enqueue, due, next_due, delivered, resched, failed,
       backlog, out_state, remember, knows, get_value, put_value;
   // Outbox head lookups (see outbox_head()).
@@ -319,6 +325,7 @@ StateStore::StateStore(const std::filesystem::path& file, Access access) : impl_
       impl_->exec("PRAGMA synchronous = NORMAL");
       impl_->exec("PRAGMA foreign_keys = ON");
       impl_->migrate(file);
+      impl_->checkpointer = std::make_unique<WalCheckpointer>(impl_->db, file);
     }
     impl_->prepare();
   } catch (...) {
