@@ -216,4 +216,17 @@ std::vector<json> render_messages(const Answer& answer) {
   return messages;
 }
 
+std::vector<json> fit_response_url(std::vector<json> messages) {
+  if (messages.size() <= k_max_response_url_posts) return messages;
+  const std::size_t cut = messages.size() - (k_max_response_url_posts - 1);
+  messages.resize(k_max_response_url_posts - 1);
+  Answer notice;
+  notice.kind = Answer::Kind::notice;
+  notice.lines = {"The rest of this answer (" + std::to_string(cut) +
+                  " more messages) did not fit: Slack takes five replies to a slash command. Ask a narrower "
+                  "question, or mention me in a channel to get all of it."};
+  messages.push_back(render_messages(notice).front());
+  return messages;
+}
+
 }  // namespace roundup::adapters::slack

@@ -24,4 +24,10 @@ inline constexpr std::size_t k_max_message_block_bytes = 12000;
 // stopped, and a paper's section is never separated from its roundup context line. Never empty.
 std::vector<nlohmann::json> render_messages(const roundup::bot::Answer& answer);
 
+// Slack takes at most five posts to one slash command's response_url (platforms.md).
+inline constexpr std::size_t k_max_response_url_posts = 5;
+// `messages` cut to k_max_response_url_posts: past that, the last one kept says how many did not
+// fit and how to get the whole answer.
+std::vector<nlohmann::json> fit_response_url(std::vector<nlohmann::json> messages);
+
 }  // namespace roundup::adapters::slack

@@ -207,8 +207,9 @@ EventDecision interpret_event(const json& envelope, std::string_view bot_user_id
   decision.question.text = plain_text(text, bot_user_id);
   decision.question.user = user;
   decision.question.channel = channel;
-  // DMs are answered in the conversation itself unless the user wrote in a thread.
-  decision.question.thread_ts = !thread_ts.empty() ? thread_ts : (direct ? std::string() : ts);
+  // Answers are threaded under the question, in DMs too (platforms.md: thread_ts = the event's
+  // thread_ts if present, else its ts), so each question keeps its answer beside it.
+  decision.question.thread_ts = !thread_ts.empty() ? thread_ts : ts;
   decision.question.direct = direct;
   return decision;
 }

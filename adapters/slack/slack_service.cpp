@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <exception>
+#include <random>
 #include <thread>
 
 #include "adapters/slack/block_kit.h"
+#include "adapters/slack/mrkdwn.h"
 #include "adapters/slack/signature.h"
 #include "bot/log.h"
 
@@ -48,17 +50,22 @@ json chat_envelope(json body, const std::string& channel, const std::string& thr
   return {{"via", "chat"}, {"body", std::move(body)}};
 }
 
-// The answer's Block Kit messages as outbox entries for `channel` (delivered in order, paced per
+// Rendered Block Kit messages as outbox entries for `channel` (delivered in order, paced per
 // channel), keyed key#0, key#1, ...; `route` wraps each message in its delivery envelope.
-std::vector<bot::OutgoingMessage> outbox_messages(const bot::Answer& answer, const std::string& channel,
+std::vector<bot::OutgoingMessage> outbox_messages(const std::vector<json>& messages, const std::string& channel,
                                                   const std::string& key, const std::function<json(json)>& route) {
   std::vector<bot::OutgoingMessage> entries;
-  const auto messages = render_messages(answer);
   for (std::size_t i = 0; i < messages.size(); ++i) {
     entries.push_back({key + "#" + std::to_string(i), std::string(k_platform), std::string(k_platform) + ":" + channel,
                        route(messages[i]).dump(-1, ' ', false, json::error_handler_t::replace)});
   }
   return entries;
+}
+
+// Between half and all of `step`, so that restarted replicas do not retry in step.
+std::chrono::milliseconds with_jitter(std::chrono::milliseconds step, std::minstd_rand& random) {
+  std::uniform_int_distribution<std::chrono::milliseconds::rep> pick(step.count() / 2, step.count());
+  return std::chrono::milliseconds(pick(random));
 }
 
 bot::Answer apology() {
@@ -86,6 +93,7 @@ SlackService::SlackService(const config::SlackConfig& config, http::HttpsClient&
 void SlackService::connect(std::chrono::milliseconds give_up_after) {
   const auto deadline = std::chrono::steady_clock::now() + give_up_after;
   std::chrono::milliseconds wait{500};
+  std::minstd_rand random(std::random_device{}());
   while (true) {
     try {
       identity_ = api_.auth_test();
@@ -95,7 +103,7 @@ void SlackService::connect(std::chrono::milliseconds give_up_after) {
       if (!error.retryable() || std::chrono::steady_clock::now() + wait > deadline) throw;
       log::warn("slack", "auth.test failed; retrying",
                 {{"error", error.error()}, {"retry_in_ms", std::to_string(wait.count())}});
-      std::this_thread::sleep_for(std::max(wait, error.retry_after()));
+      std::this_thread::sleep_for(std::max(with_jitter(wait, random), error.retry_after()));
       wait = std::min(wait * 2, std::chrono::milliseconds(10000));
     }
   }
@@ -184,16 +192,21 @@ void SlackService::on_events_async(const http::Request& request, http::Respond r
 }
 
 EventDecision SlackService::decide_event(const json& envelope, std::string& payload) {
-  EventDecision decision =
-      interpret_event(envelope, identity_.user_id, [this](const std::string& channel, const std::string& thread) {
-        return store_.knows_thread(k_platform, channel, thread);
-      });
+  EventDecision decision = interpret_event(
+      envelope, identity_.user_id,
+      [this](const std::string& channel, const std::string& thread) { return in_known_thread(channel, thread); });
   if (decision.action != EventDecision::Action::answer) {
     if (decision.action == EventDecision::Action::ignore)
       log::debug("slack", "event ignored", {{"reason", decision.reason}});
     return decision;
   }
   const Question& question = decision.question;
+  if (!question.direct) {
+    std::lock_guard lock(answering_mutex_);
+    // Late retries of answered questions add entries nobody removes; this bounds them.
+    if (answering_threads_.size() >= 10000) answering_threads_.clear();
+    answering_threads_.emplace(question.channel, question.thread_ts);
+  }
   payload = json{{"input", question.text.empty() ? std::string("/help") : question.text},
                  {"channel", question.channel},
                  {"thread_ts", question.thread_ts},
@@ -268,7 +281,7 @@ json SlackService::accept_command(const std::map<std::string, std::string>& fiel
   // A question gets "searching"; help and commands (stats, reindex, subscribe, ...) just a moment.
   const std::string text = input.rfind('/', 0) == 0 && input.rfind("/ask ", 0) != 0 && input.rfind("/search ", 0) != 0
                                ? "One moment…"
-                               : "Searching the roundups for: " + question.text;
+                               : "Searching the roundups for: " + escape_mrkdwn(question.text);
   return {{"response_type", "ephemeral"}, {"text", text}};
 }
 
@@ -292,7 +305,8 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
     answer = apology();
   }
 
-  auto replies = outbox_messages(answer, channel, item.key, [&](json body) {
+  const auto messages = response_url.empty() ? render_messages(answer) : fit_response_url(render_messages(answer));
+  auto replies = outbox_messages(messages, channel, item.key, [&](json body) {
     if (response_url.empty()) return chat_envelope(std::move(body), channel, thread_ts);
     // Help goes to the asker only; answers are shared with the channel, as the issue asks.
     body["response_type"] = answer.kind == bot::Answer::Kind::help ? "ephemeral" : "in_channel";
@@ -302,6 +316,8 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   if (response_url.empty() && !thread_ts.empty()) {
     try {
       store_.remember_thread(k_platform, channel, thread_ts, bot::system_now_ms());
+      std::lock_guard lock(answering_mutex_);
+      answering_threads_.erase({channel, thread_ts});
     } catch (const std::exception& error) {
       log::warn("slack", "cannot remember the thread", {{"error", error.what()}});
     }
@@ -309,9 +325,17 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   return replies;
 }
 
+bool SlackService::in_known_thread(const std::string& channel, const std::string& thread_ts) const {
+  {
+    std::lock_guard lock(answering_mutex_);
+    if (answering_threads_.count({channel, thread_ts}) != 0) return true;
+  }
+  return store_.knows_thread(k_platform, channel, thread_ts);
+}
+
 std::vector<bot::OutgoingMessage> SlackService::render_post(const std::string& channel, const bot::Answer& answer,
                                                             const std::string& key) const {
-  return outbox_messages(answer, channel, key,
+  return outbox_messages(render_messages(answer), channel, key,
                          [&channel](json body) { return chat_envelope(std::move(body), channel, ""); });
 }
 

@@ -13,8 +13,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +90,8 @@ class SlackService {
   EventDecision decide_event(const nlohmann::json& envelope, std::string& payload);
   void count_event(bot::Inbox::Submitted submitted, const Question& question);  // counters and log
   http::Response authenticate(const http::Request& request) const;              // status 0 = authentic
+  // A thread the bot takes part in: remembered in the store once answered, or still being answered.
+  bool in_known_thread(const std::string& channel, const std::string& thread_ts) const;
 
   config::SlackConfig config_;
   WebApi api_;
@@ -96,6 +100,11 @@ class SlackService {
   bot::ChatAnswerer answerer_;
   SecondsClock clock_;
   AuthIdentity identity_;
+  // Threads whose first question is accepted but not answered yet (answer() then remembers them in
+  // the store), so that a follow-up arriving meanwhile is answered too. In memory only: after a
+  // restart the pending questions are answered, and so remembered, again.
+  mutable std::mutex answering_mutex_;
+  std::set<std::pair<std::string, std::string>> answering_threads_;
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> duplicates_{0};
   mutable std::atomic<std::uint64_t> rejected_{0};

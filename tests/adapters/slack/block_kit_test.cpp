@@ -224,3 +224,18 @@ TEST_CASE("block kit: many lines are packed - not one block each") {
   for (int i = 0; i < 200; ++i)
     CHECK(all_block_text(messages).find("/command" + std::to_string(i) + " ") != std::string::npos);
 }
+
+TEST_CASE("slack block kit: replies for a response_url stop at five - the fifth says how much did not fit") {
+  std::vector<json> seven;
+  for (int i = 0; i < 7; ++i) seven.push_back(json{{"text", "part " + std::to_string(i)}, {"blocks", json::array()}});
+  const auto fitted = roundup::adapters::slack::fit_response_url(seven);
+  REQUIRE(fitted.size() == roundup::adapters::slack::k_max_response_url_posts);
+  for (std::size_t i = 0; i + 1 < fitted.size(); ++i) CHECK(fitted[i] == seven[i]);
+  const std::string last = fitted.back()["text"];
+  CHECK(last.find("3 more messages") != std::string::npos);
+  CHECK(last.find("did not fit") != std::string::npos);
+  CHECK(fitted.back()["unfurl_links"] == false);
+
+  const std::vector<json> five(seven.begin(), seven.begin() + 5);
+  CHECK(roundup::adapters::slack::fit_response_url(five) == five);
+}

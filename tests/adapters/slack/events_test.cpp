@@ -53,7 +53,7 @@ TEST_CASE("slack events: DMs are answered - channel chatter is not") {
   auto decision = interpret_event(envelope(dm), k_bot, never);
   REQUIRE(decision.action == EventDecision::Action::answer);
   CHECK(decision.question.direct);
-  CHECK(decision.question.thread_ts.empty());
+  CHECK(decision.question.thread_ts == "5.5");  // threaded under the question, as in channels
 
   json chatter = {{"type", "message"}, {"channel_type", "channel"}, {"user", "U1"}, {"channel", "C1"},
                   {"ts", "5.5"},       {"text", "lunch?"}};

@@ -14,8 +14,10 @@
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/fake_socket_mode.h"
+#include "tests/support/log_watch.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace {
 
@@ -44,7 +46,8 @@ struct SlackFixture {
     slack.on("/commands/respond", [](const auto&) { return FakeApi::json_reply("ok"); });
   }
 
-  void start(const std::function<void(roundup::config::Config&)>& adjust = {}, roundup::app::ServiceHooks extra = {}) {
+  void start(const std::function<void(roundup::config::Config&)>& adjust = {}, roundup::app::ServiceHooks extra = {},
+             std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge()) {
     auto config = roundup::testing::bundled_config(data.path());
     config.listen = "127.0.0.1:0";
     config.tls.ca_file = roundup::testing::test_pki().ca_file;
@@ -57,7 +60,7 @@ struct SlackFixture {
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
     hooks.on_delivery_attempt = [this] { slack.signal.notify(); };
-    service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks);
+    service = std::make_unique<roundup::app::Service>(config, std::move(knowledge), hooks);
     port = service->start();
   }
 
@@ -119,6 +122,48 @@ std::string mention_event(const std::string& event_id, const std::string& text) 
       {"event",
        {{"type", "app_mention"}, {"user", "U1"}, {"channel", "C1"}, {"ts", "1700000000.000100"}, {"text", text}}}}
       .dump();
+}
+
+std::string thread_message(const std::string& event_id, const std::string& ts, const std::string& thread_ts,
+                           const std::string& text) {
+  return json{{"type", "event_callback"},
+              {"event_id", event_id},
+              {"event",
+               {{"type", "message"},
+                {"channel_type", "channel"},
+                {"user", "U1"},
+                {"channel", "C1"},
+                {"ts", ts},
+                {"thread_ts", thread_ts},
+                {"text", text}}}}
+      .dump();
+}
+
+// Knowledge whose answers wait until the test opens the gate: what the service does before the
+// answer exists (acks, decisions about follow-ups) happens while it is closed.
+struct GatedKnowledge {
+  roundup::testing::Signal signal;
+  bool open = false;
+  int waiting = 0;  // answers blocked at the gate
+  std::shared_ptr<roundup::bot::Knowledge> knowledge;
+
+  explicit GatedKnowledge(std::function<roundup::bot::Answer(std::string_view)> answer) {
+    knowledge = std::make_shared<roundup::testing::ScriptedKnowledge>([this, answer](std::string_view input) {
+      signal.update([&] { ++waiting; });
+      signal.wait_for([&] { return open; }, std::chrono::seconds(60));
+      return answer(input);
+    });
+  }
+  void release() {
+    signal.update([&] { open = true; });
+  }
+};
+
+roundup::bot::Answer text_answer(std::string_view input) {
+  roundup::bot::Answer answer;
+  answer.kind = roundup::bot::Answer::Kind::notice;
+  answer.lines = {"answer to: " + std::string(input)};
+  return answer;
 }
 
 }  // namespace
@@ -504,4 +549,164 @@ TEST_CASE("slack service: a revoked bot token makes /readyz not ready until a de
   REQUIRE(f.settled());
   CHECK(f.service->readiness_problems().empty());
   CHECK(f.get("/readyz").status == 200);
+}
+
+TEST_CASE("slack service: a slash command is acked before its answer exists - with the user's text escaped" *
+          doctest::timeout(120)) {
+  GatedKnowledge gate(text_answer);
+  SlackFixture f;
+  f.start({}, {}, gate.knowledge);
+  // "who <!channel> & co?", form-encoded as Slack sends it.
+  const auto ack = f.command("who+%3C%21channel%3E+%26+co%3F", "U1", "t-gate");
+  REQUIRE(ack.status == 200);
+  const json ack_body = json::parse(ack.body);
+  CHECK(ack_body["response_type"] == "ephemeral");
+  CHECK(ack_body["text"] == "Searching the roundups for: who &lt;!channel&gt; &amp; co?");
+  // The ack came back while the answer is still held at the gate.
+  CHECK(gate.signal.wait_for([&] { return gate.waiting == 1; }));
+  CHECK(f.slack.requests("/commands/respond").empty());
+
+  gate.release();
+  REQUIRE(f.slack.wait_for("/commands/respond", 1));
+  REQUIRE(f.settled());
+  const json answer = json::parse(f.slack.requests("/commands/respond")[0].request.body);
+  CHECK(answer["response_type"] == "in_channel");
+  CHECK(answer["text"].get<std::string>().find("answer to: who &lt;!channel&gt; &amp; co?") != std::string::npos);
+}
+
+TEST_CASE("slack service: /roundup help - papers for a month and a plain question are answered on response_url" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  REQUIRE(f.command("help", "U1", "t-help").status == 200);
+  REQUIRE(f.slack.wait_for("/commands/respond", 1));
+  REQUIRE(f.command("papers+2022-04", "U1", "t-papers").status == 200);
+  REQUIRE(f.slack.wait_for("/commands/respond", 2));
+  REQUIRE(
+      f.command("which+paper+showed+smaller+models+trained+on+more+tokens+beat+bigger+ones%3F", "U1", "t-ask").status ==
+      200);
+  REQUIRE(f.slack.wait_for("/commands/respond", 3));
+  REQUIRE(f.settled());
+
+  const auto posts = f.slack.requests("/commands/respond");
+  REQUIRE(posts.size() == 3);
+  const json help = json::parse(posts[0].request.body);
+  CHECK(help["response_type"] == "ephemeral");  // help is for the asker only
+  CHECK(help["text"].get<std::string>().find("Roundup Bot") != std::string::npos);
+  const json papers = json::parse(posts[1].request.body);
+  CHECK(papers["response_type"] == "in_channel");
+  CHECK(papers["text"].get<std::string>().find("2022-04") != std::string::npos);
+  CHECK(papers["blocks"].dump().find("arxiv.org/abs/2203.15556") != std::string::npos);
+  const json asked = json::parse(posts[2].request.body);
+  CHECK(asked["response_type"] == "in_channel");
+  CHECK(asked["text"].get<std::string>().find("Training Compute-Optimal Large Language Models") != std::string::npos);
+  CHECK(f.slack.requests("/api/chat.postMessage").empty());
+}
+
+TEST_CASE("slack service: replies to one slash command stop at five posts on its response_url" *
+          doctest::timeout(120)) {
+  const auto long_listing = [](std::string_view) {
+    roundup::bot::Answer answer;
+    answer.kind = roundup::bot::Answer::Kind::listing;
+    answer.heading = "Every paper";
+    for (int i = 0; i < 300; ++i) {
+      roundup::bot::PaperCitation paper;
+      paper.paper_id = "p" + std::to_string(i);
+      paper.kind = "paper";
+      paper.title = "Paper number " + std::to_string(i);
+      paper.url = "https://arxiv.org/abs/2301." + std::to_string(10000 + i);
+      paper.summary = std::string(400, 's');
+      paper.roundups = {{"r1", "AI trends, February 2023", "2023-02"}};
+      answer.citations.push_back(std::move(paper));
+    }
+    return answer;
+  };
+  SlackFixture f;
+  f.start({}, {}, std::make_shared<roundup::testing::ScriptedKnowledge>(long_listing));
+  REQUIRE(f.command("everything", "U1", "t-long").status == 200);
+  REQUIRE(f.slack.wait_for("/commands/respond", 5));
+  REQUIRE(f.settled());
+  const auto posts = f.slack.requests("/commands/respond");
+  REQUIRE(posts.size() == 5);
+  CHECK(json::parse(posts[0].request.body)["text"].get<std::string>().find("Paper number 0") != std::string::npos);
+  const json last = json::parse(posts[4].request.body);
+  CHECK(last["response_type"] == "in_channel");
+  CHECK(last["text"].get<std::string>().find("did not fit") != std::string::npos);
+}
+
+TEST_CASE("slack service: a follow-up in the thread is answered while the first answer is still being computed" *
+          doctest::timeout(120)) {
+  GatedKnowledge gate(text_answer);
+  SlackFixture f;
+  f.start({}, {}, gate.knowledge);
+  REQUIRE(f.post_signed("/slack/events", mention_event("Ev1", "<@UBOT> first question")).status == 200);
+  REQUIRE(
+      f.post_signed("/slack/events", thread_message("Ev2", "1700000001.000200", "1700000000.000100", "and a follow-up"))
+          .status == 200);
+  // Chatter in a thread the bot has nothing to do with stays ignored.
+  REQUIRE(f.post_signed("/slack/events", thread_message("Ev3", "1700000002.000300", "1600000000.000100", "lunch?"))
+              .status == 200);
+  // Both questions were accepted before either answer existed.
+  CHECK(f.service->store().pending_inbound(10).size() == 2);
+
+  gate.release();
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
+  REQUIRE(f.settled());
+  const auto posts = f.slack.requests("/api/chat.postMessage");
+  REQUIRE(posts.size() == 2);
+  for (const auto& post : posts) CHECK(json::parse(post.request.body)["thread_ts"] == "1700000000.000100");
+}
+
+TEST_CASE("slack service: a DM is answered in a thread under the question" * doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  const std::string dm = json{
+      {"type", "event_callback"},
+      {"event_id", "EvDM"},
+      {"event",
+       {{"type", "message"},
+        {"channel_type", "im"},
+        {"user", "U1"},
+        {"channel", "D1"},
+        {"ts", "1700000005.000500"},
+        {"text",
+         "what is PaLM?"}}}}.dump();
+  REQUIRE(f.post_signed("/slack/events", dm).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  const json reply = json::parse(f.slack.requests("/api/chat.postMessage")[0].request.body);
+  CHECK(reply["channel"] == "D1");
+  CHECK(reply["thread_ts"] == "1700000005.000500");
+}
+
+TEST_CASE("slack service: tokens - the signing secret and response_url never reach the log" * doctest::timeout(120)) {
+  SlackFixture f;
+  roundup::testing::LogWatch log(f.slack.signal);
+  struct DebugLevel {
+    DebugLevel() { roundup::log::set_level(roundup::log::Level::debug); }
+    ~DebugLevel() { roundup::log::set_level(roundup::log::Level::info); }
+  } most_verbose;
+  std::atomic<int> posts{0};
+  f.slack.on("/api/chat.postMessage", [&posts](const auto&) {
+    // The first attempt fails, so the retry path logs too.
+    if (posts++ == 0) return FakeApi::json_reply(R"({"ok":false,"error":"internal_error"})", 500);
+    return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})");
+  });
+  f.start();
+  CHECK(f.post("/slack/events", mention_event("EvBad", "<@UBOT> hi"),
+               {{"X-Slack-Request-Timestamp", std::to_string(k_now)}, {"X-Slack-Signature", "v0=00"}})
+            .status == 401);
+  REQUIRE(f.post_signed("/slack/events", mention_event("EvLog", "<@UBOT> what is PaLM?")).status == 200);
+  REQUIRE(f.command("search+PaLM", "U1", "t-log").status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
+  REQUIRE(f.slack.wait_for("/commands/respond", 1));
+  REQUIRE(f.settled());
+  f.service.reset();  // stopped: everything it will log is in the buffer
+
+  const std::string text = log.text();
+  CHECK(text.find("question accepted") != std::string::npos);  // the log was captured
+  CHECK(text.find("command accepted") != std::string::npos);
+  CHECK(text.find("rejected an unauthenticated request") != std::string::npos);
+  CHECK(text.find("xoxb-test-token") == std::string::npos);
+  CHECK(text.find(k_secret) == std::string::npos);
+  CHECK(text.find("/commands/respond") == std::string::npos);  // a response_url is a bearer capability
 }

@@ -5,8 +5,6 @@
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <streambuf>
 #include <string>
 
 #include "adapters/http/client.h"
@@ -16,6 +14,7 @@
 #include "bot/log.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/log_watch.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -26,6 +25,7 @@ using roundup::adapters::http::ClientRequest;
 using roundup::adapters::http::ClientResponse;
 using roundup::adapters::http::HttpsClient;
 using roundup::testing::FakeApi;
+using roundup::testing::LogWatch;
 
 constexpr const char* k_token = "123:TEST";
 constexpr const char* k_secret = "webhook-secret_1";
@@ -158,35 +158,6 @@ bool balanced_html(const std::string& html) {
 }
 
 }  // namespace
-
-// The service's log as a test can wait on it: every flushed line refreshes `seen` under the fake
-// API's signal and wakes its waiters. Detaches itself (back to stderr) when it goes.
-struct LogWatch {
-  struct Buffer : std::stringbuf {
-    roundup::testing::Signal* signal = nullptr;
-    std::string seen;  // a copy taken under the signal's lock, for waiting threads
-    int sync() override {
-      signal->update([&] { seen = str(); });
-      return 0;
-    }
-  } buffer;
-  std::ostream stream{&buffer};
-  roundup::testing::Signal& signal;
-
-  explicit LogWatch(roundup::testing::Signal& s) : signal(s) {
-    buffer.signal = &s;
-    roundup::log::set_sink(&stream);
-  }
-  ~LogWatch() { roundup::log::set_sink(nullptr); }
-  LogWatch(const LogWatch&) = delete;
-  LogWatch& operator=(const LogWatch&) = delete;
-
-  bool wait_for(const std::string& text) {
-    return signal.wait_for([&] { return buffer.seen.find(text) != std::string::npos; });
-  }
-  // Everything logged so far; call once the service has stopped (the logger writes under its own lock).
-  std::string text() const { return buffer.str(); }
-};
 
 TEST_CASE("telegram webhook: a private question gets one reply citing the right paper - threaded to it" *
           doctest::timeout(120)) {
