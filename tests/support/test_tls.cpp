@@ -1,19 +1,31 @@
 #include "tests/support/test_tls.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 namespace roundup::testing {
 
@@ -176,6 +188,105 @@ TestPki::~TestPki() {
 const TestPki& test_pki() {
   static const TestPki pki;
   return pki;
+}
+
+struct SniRecorder::Impl {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context{nullptr, SSL_CTX_free};
+  int listener = -1;
+  unsigned short port = 0;
+  mutable std::mutex mutex;
+  std::vector<std::string> names;
+  std::thread thread;
+
+  // OpenSSL calls this for every ClientHello, with or without the server_name extension.
+  static int on_server_name(SSL* ssl, int* /*alert*/, void* arg) {
+    const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    auto* self = static_cast<Impl*>(arg);
+    std::lock_guard lock(self->mutex);
+    self->names.emplace_back(name != nullptr ? name : "");
+    return SSL_TLSEXT_ERR_OK;
+  }
+
+  void serve(int fd) const {
+    // Only keeps a client bug from hanging the test.
+    timeval timeout{20, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(context.get()), SSL_free);
+    if (ssl != nullptr && SSL_set_fd(ssl.get(), fd) == 1 && SSL_accept(ssl.get()) == 1) {
+      std::string head;
+      char chunk[4096];
+      int n = 0;
+      while (head.find("\r\n\r\n") == std::string::npos &&
+             (n = SSL_read(ssl.get(), chunk, static_cast<int>(sizeof chunk))) > 0) {
+        head.append(chunk, static_cast<std::size_t>(n));
+      }
+      constexpr std::string_view reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+      if (n > 0 && SSL_write(ssl.get(), reply.data(), static_cast<int>(reply.size())) > 0) SSL_shutdown(ssl.get());
+    }
+    ERR_clear_error();  // a failed handshake or a client gone early is not this helper's business
+  }
+};
+
+SniRecorder::SniRecorder() : impl_(std::make_unique<Impl>()) {
+  Impl& impl = *impl_;
+  impl.context.reset(SSL_CTX_new(TLS_server_method()));
+  check(impl.context != nullptr, "SSL_CTX_new");
+  const TestPki& pki = test_pki();
+  Bio cert_bio(BIO_new_mem_buf(pki.server_cert_pem.data(), static_cast<int>(pki.server_cert_pem.size())));
+  const Cert cert(cert_bio != nullptr ? PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  Bio key_bio(BIO_new_mem_buf(pki.server_key_pem.data(), static_cast<int>(pki.server_key_pem.size())));
+  const Key key(key_bio != nullptr ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  check(cert != nullptr && key != nullptr, "PEM_read_bio (server certificate and key)");
+  check(SSL_CTX_use_certificate(impl.context.get(), cert.get()) == 1 &&
+            SSL_CTX_use_PrivateKey(impl.context.get(), key.get()) == 1,
+        "SSL_CTX_use_certificate/PrivateKey");
+  SSL_CTX_set_tlsext_servername_callback(impl.context.get(), &Impl::on_server_name);
+  SSL_CTX_set_tlsext_servername_arg(impl.context.get(), &impl);
+
+  impl.listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (impl.listener < 0) throw std::system_error(errno, std::generic_category(), "SniRecorder: socket()");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(impl.listener, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(impl.listener, 16) != 0 ||
+      ::getsockname(impl.listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const int error = errno;
+    ::close(impl.listener);
+    throw std::system_error(error, std::generic_category(), "SniRecorder: bind/listen on 127.0.0.1");
+  }
+  impl.port = ntohs(address.sin_port);
+
+  impl.thread = std::thread([&impl] {
+    // A client that closes early must not kill the test process: write() then fails with EPIPE.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    for (;;) {
+      const int fd = ::accept(impl.listener, nullptr, nullptr);
+      if (fd < 0) return;  // shut down by the destructor
+      impl.serve(fd);
+      ::close(fd);
+    }
+  });
+}
+
+SniRecorder::~SniRecorder() {
+  ::shutdown(impl_->listener, SHUT_RDWR);  // wakes accept()
+  impl_->thread.join();
+  ::close(impl_->listener);
+}
+
+unsigned short SniRecorder::port() const {
+  return impl_->port;
+}
+
+std::vector<std::string> SniRecorder::server_names() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->names;
 }
 
 }  // namespace roundup::testing

@@ -4,7 +4,9 @@
 // checked into the repository and nothing here is trusted outside the test process.
 
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace roundup::testing {
 
@@ -42,5 +44,28 @@ struct TestPki {
 
 // Generated once per process on first call; safe to call from several threads.
 const TestPki& test_pki();
+
+// A minimal HTTPS peer on 127.0.0.1 for checking what a TLS client puts in its ClientHello. It
+// serves test_pki()'s server certificate (127.0.0.1 and localhost), records the SNI server name
+// of every ClientHello, and answers the first request on each connection with 200 "ok" and
+// Connection: close. One connection at a time, on its own thread.
+class SniRecorder {
+ public:
+  SniRecorder();
+  // Stops accepting and joins the thread.
+  ~SniRecorder();
+  SniRecorder(const SniRecorder&) = delete;
+  SniRecorder& operator=(const SniRecorder&) = delete;
+
+  unsigned short port() const;
+  // One entry per ClientHello received, in order: the SNI host name, or "" when the client sent
+  // none. Recorded before the handshake completes, so a client whose request got an answer has
+  // its entry here already.
+  std::vector<std::string> server_names() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace roundup::testing

@@ -290,6 +290,27 @@ TEST_CASE("http client: a host name (localhost) is resolved and verified against
   CHECK(recorder.requests().at(0).headers.at("host") == "localhost:" + std::to_string(port));
 }
 
+TEST_CASE("http client: SNI carries the host name the client was asked to reach") {
+  roundup::testing::SniRecorder peer;
+  const auto port = std::to_string(peer.port());
+
+  SUBCASE("a DNS name is sent as the server name") {
+    http::HttpsClient client(client_options());
+    // localhost may resolve to ::1 first, where nothing listens: the client tries each address.
+    CHECK(client.send(get("https://localhost:" + port + "/sni")).body == "ok");
+    const auto names = peer.server_names();
+    REQUIRE(names.size() == 1);  // one handshake: the recorder listens on 127.0.0.1 only
+    CHECK(names[0] == "localhost");
+  }
+  SUBCASE("an IP literal is not (RFC 6066 allows host names only)") {
+    http::HttpsClient client(client_options());
+    CHECK(client.send(get("https://127.0.0.1:" + port + "/sni")).body == "ok");
+    const auto names = peer.server_names();
+    REQUIRE(names.size() == 1);
+    CHECK(names[0].empty());
+  }
+}
+
 TEST_CASE("http client: keep-alive reuses one connection for sequential requests") {
   Recorder recorder;
   http::Server server(server_options(), recorder.handler());
