@@ -592,7 +592,12 @@ TEST_CASE("slack service: /roundup help - papers for a month and a plain questio
   REQUIRE(posts.size() == 3);
   const json help = json::parse(posts[0].request.body);
   CHECK(help["response_type"] == "ephemeral");  // help is for the asker only
-  CHECK(help["text"].get<std::string>().find("Roundup Bot") != std::string::npos);
+  const std::string help_text = help["text"];
+  CHECK(help_text.find("Roundup Bot") != std::string::npos);
+  // Slack has one slash command; its subcommands are words after it.
+  CHECK(help_text.find("/roundup papers [month]") != std::string::npos);
+  CHECK(help_text.find("/roundup search") != std::string::npos);
+  CHECK(help_text.find(" /papers") == std::string::npos);
   const json papers = json::parse(posts[1].request.body);
   CHECK(papers["response_type"] == "in_channel");
   CHECK(papers["text"].get<std::string>().find("2022-04") != std::string::npos);
