@@ -27,6 +27,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "adapters/http/tls_client.h"
 #include "adapters/http/url.h"
@@ -98,6 +99,7 @@ struct Connection {
   bool closing = false;           // a websocket close is under way
   bool hello = false;
   bool hello_timed_out = false;
+  bool replaced = false;  // Slack asked for a new connection; this one serves until the next says hello
 };
 
 // How a session ended, which decides how soon to reconnect.
@@ -105,6 +107,7 @@ enum class SessionEnd {
   dropped,        // read/write error, EOF, close frame from Slack, ping timeout, no hello: back off
   refresh,        // Slack's "disconnect" (warning, refresh_requested, ...): reconnect at once
   link_disabled,  // Slack's "disconnect" with link_disabled: back off
+  replaced,       // closed by us once the connection replacing it said hello
   stopped,        // stop() was called
 };
 
@@ -128,7 +131,14 @@ struct SocketModeClient::Impl {
   net::awaitable<void> handshake(Connection& connection, Websocket& ws, const SocketUrl& url, beast::error_code& ec);
   template <class Websocket>
   net::awaitable<SessionEnd> serve(Connection& connection, Websocket& ws);
+  // Keeps serving a connection Slack asked to replace, until it is closed or dropped.
+  net::awaitable<void> serve_replaced(std::shared_ptr<Connection> connection);
   Step on_message(Connection& connection, const std::string& text);
+  // A websocket close in the background, bounded by handshake_timeout; just a TCP close if the
+  // websocket is not open. A pending read or write on the connection ends once it is done.
+  void close_politely(const std::shared_ptr<Connection>& connection, websocket::close_code code);
+  // connected_: a connection that said hello is being served, the current one or a replaced one.
+  void update_connected();
 
   std::chrono::milliseconds next_backoff();
   void touch() { last_activity_.store(Clock::now().time_since_epoch().count()); }
@@ -154,6 +164,7 @@ struct SocketModeClient::Impl {
   net::steady_timer backoff_timer_{io_context_};
   std::shared_ptr<tcp::resolver> resolver_;  // during a DNS lookup, so stop() can cancel it
   std::shared_ptr<Connection> current_;      // during an attempt, so stop() can end it
+  std::shared_ptr<Connection> replaced_;     // still served until current_ says hello or Slack drops it
 
   std::mutex lifecycle_mutex_;  // serialises start() and stop()
   bool started_ = false;
@@ -192,7 +203,7 @@ net::awaitable<void> SocketModeClient::Impl::run() {
     // A dropped connection's socket may still be open; a stop's polite close owns it until done.
     if (current_ && !stopping_) current_->tcp().close();
     current_.reset();
-    connected_.store(false);
+    update_connected();
     if (stopping_) break;
     if (delay.count() > 0) {
       backoff_timer_.expires_after(delay);
@@ -243,12 +254,18 @@ net::awaitable<std::chrono::milliseconds> SocketModeClient::Impl::attempt() {
     end = co_await serve(*connection, *connection->plain);
   }
   switch (end) {
-    case SessionEnd::stopped: co_return std::chrono::milliseconds(0);
+    case SessionEnd::stopped:
+    case SessionEnd::replaced: co_return std::chrono::milliseconds(0);
     case SessionEnd::refresh:
       // At once, unless the connection never became usable: a server that sends disconnect
       // straight away must not make us spin.
-      if (connection->hello) co_return std::chrono::milliseconds(0);
-      co_return next_backoff();
+      if (!connection->hello) co_return next_backoff();
+      // serve() left it open: it goes on reading and acking while the next connection opens, so
+      // nothing is missed in between. The next one's hello closes it.
+      if (replaced_) close_politely(replaced_, websocket::close_code::normal);
+      replaced_ = std::exchange(current_, nullptr);
+      net::co_spawn(io_context_, serve_replaced(replaced_), net::detached);
+      co_return std::chrono::milliseconds(0);
     case SessionEnd::link_disabled: {
       const auto delay = next_backoff();
       log::error(k_component, "Slack disabled this Socket Mode link (link_disabled); retrying",
@@ -385,6 +402,7 @@ net::awaitable<SessionEnd> SocketModeClient::Impl::serve(Connection& connection,
     auto [read_ec, read] = co_await ws.async_read(buffer, k_use_tuple);
     (void)read;
     if (stopping_) co_return SessionEnd::stopped;
+    if (connection.closing) co_return SessionEnd::replaced;  // close_politely() ended the read
     if (read_ec) {
       std::string reason = read_ec.message();
       if (read_ec == beast::error::timeout) {
@@ -394,7 +412,12 @@ net::awaitable<SessionEnd> SocketModeClient::Impl::serve(Connection& connection,
       } else if (connection.hello_timed_out) {
         reason = "no hello within the handshake timeout";
       }
-      log::warn(k_component, "Socket Mode connection lost", {{"host", connection.host}, {"reason", reason}});
+      if (connection.replaced) {
+        log::info(k_component, "Socket Mode connection being replaced has ended",
+                  {{"host", connection.host}, {"reason", reason}});
+      } else {
+        log::warn(k_component, "Socket Mode connection lost", {{"host", connection.host}, {"reason", reason}});
+      }
       co_return SessionEnd::dropped;
     }
     touch();
@@ -408,17 +431,24 @@ net::awaitable<SessionEnd> SocketModeClient::Impl::serve(Connection& connection,
       auto [write_ec, written] = co_await ws.async_write(net::buffer(*step.ack), k_use_tuple);
       (void)written;
       if (stopping_) co_return SessionEnd::stopped;
+      if (connection.closing) co_return SessionEnd::replaced;
       if (write_ec) {
         log::warn(k_component, "Socket Mode connection lost while acking; Slack will redeliver",
                   {{"host", connection.host}, {"reason", write_ec.message()}});
         co_return SessionEnd::dropped;
       }
     }
+    if (step.end == SessionEnd::refresh && connection.hello) {
+      // Left open for the caller to hand over; once handed over, a further request (a warning,
+      // then refresh_requested) changes nothing: the next connection is already on its way.
+      if (!connection.replaced) co_return SessionEnd::refresh;
+      continue;
+    }
     if (step.end) {
       connection.open = false;
       connection.closing = true;
       connection.hello_timer.cancel();
-      connected_.store(false);
+      update_connected();
       // Polite and bounded by handshake_timeout; Slack usually closes by itself, so an error here
       // is expected and changes nothing.
       auto [close_ec] = co_await ws.async_close(websocket::close_code::normal, k_use_tuple);
@@ -451,6 +481,10 @@ Step SocketModeClient::Impl::on_message(Connection& connection, const std::strin
       }
       log::info(k_component, "Socket Mode connected",
                 {{"host", connection.host}, {"num_connections", num_connections}});
+      if (replaced_) {
+        log::info(k_component, "closing the replaced Socket Mode connection", {{"host", replaced_->host}});
+        close_politely(std::exchange(replaced_, nullptr), websocket::close_code::normal);
+      }
     }
     return {};
   }
@@ -491,13 +525,27 @@ Step SocketModeClient::Impl::on_message(Connection& connection, const std::strin
   return {ack.dump(-1, ' ', false, json::error_handler_t::replace), std::nullopt};
 }
 
-void SocketModeClient::Impl::request_stop() {
-  stopping_ = true;
-  connected_.store(false);
-  backoff_timer_.cancel();
-  if (resolver_) resolver_->cancel();
-  const auto connection = current_;
-  if (!connection) return;
+net::awaitable<void> SocketModeClient::Impl::serve_replaced(std::shared_ptr<Connection> connection) {
+  connection->replaced = true;
+  if (connection->tls) {
+    co_await serve(*connection, *connection->tls);
+  } else {
+    co_await serve(*connection, *connection->plain);
+  }
+  if (replaced_ == connection) replaced_.reset();
+  // Dropped (by Slack, usually): the socket may still be open. A polite close owns it until done.
+  if (!connection->closing) connection->tcp().close();
+  update_connected();
+}
+
+void SocketModeClient::Impl::update_connected() {
+  const auto usable = [](const std::shared_ptr<Connection>& connection) {
+    return connection && connection->hello && !connection->closing;
+  };
+  connected_.store(!stopping_ && (usable(current_) || usable(replaced_)));
+}
+
+void SocketModeClient::Impl::close_politely(const std::shared_ptr<Connection>& connection, websocket::close_code code) {
   connection->hello_timer.cancel();
   if (connection->closing) return;  // a close is already under way, bounded by handshake_timeout
   if (!connection->open) {
@@ -507,21 +555,31 @@ void SocketModeClient::Impl::request_stop() {
   }
   connection->open = false;
   connection->closing = true;
+  update_connected();
   // Beast allows a close while the session's read (and possibly an ack write) is pending; they
-  // complete once the close is done, and the session sees stopping_.
+  // complete once the close is done, and the session sees `closing` (or stopping_).
   net::co_spawn(
       io_context_,
-      [](std::shared_ptr<Connection> closing) -> net::awaitable<void> {
+      [](std::shared_ptr<Connection> closing, websocket::close_code code) -> net::awaitable<void> {
         if (closing->tls) {
-          auto [ec] = co_await closing->tls->async_close(websocket::close_code::going_away, k_use_tuple);
+          auto [ec] = co_await closing->tls->async_close(code, k_use_tuple);
           (void)ec;
         } else {
-          auto [ec] = co_await closing->plain->async_close(websocket::close_code::going_away, k_use_tuple);
+          auto [ec] = co_await closing->plain->async_close(code, k_use_tuple);
           (void)ec;
         }
         closing->tcp().close();
-      }(connection),
+      }(connection, code),
       net::detached);
+}
+
+void SocketModeClient::Impl::request_stop() {
+  stopping_ = true;
+  connected_.store(false);
+  backoff_timer_.cancel();
+  if (resolver_) resolver_->cancel();
+  if (current_) close_politely(current_, websocket::close_code::going_away);
+  if (replaced_) close_politely(replaced_, websocket::close_code::going_away);
 }
 
 SocketModeClient::SocketModeClient(SocketModeOptions options, UrlSource url_source, EnvelopeHandler handler)

@@ -2,11 +2,16 @@
 // Slack Socket Mode: one outbound websocket (wss://) over which Slack delivers the same events,
 // slash commands and interactions it would otherwise POST to a public URL. The client connects in
 // the background, acks every envelope after the handler has recorded it, and reconnects:
-//  - Slack's {"type":"disconnect"} (warning, refresh_requested, ...): close politely, then connect
-//    again at once with a fresh URL; link_disabled is logged as an error and retried with backoff;
+//  - Slack's {"type":"disconnect"} (warning, refresh_requested, ...): connect again at once with a
+//    fresh URL while the old connection goes on being read and acked; once the new one has said
+//    hello the old one is closed politely. If the new one fails, the old one serves until Slack
+//    drops it, and the attempts go on with backoff as below. link_disabled closes the connection,
+//    is logged as an error and retried with backoff;
 //  - any other end (read or write error, EOF, close frame from Slack, ping timeout, no hello):
 //    reconnect with exponential backoff and jitter.
-// Acks are written in envelope order, one at a time, from the client's single thread.
+// Acks are written in envelope order, one at a time, from the client's single thread, each on the
+// connection its envelope arrived on. While a connection is being replaced, envelopes from both
+// reach the handler, in no particular order between the two.
 //
 // Beast, Asio and OpenSSL stay out of this header on purpose: only socket_mode.cpp includes them.
 //
@@ -82,7 +87,8 @@ class SocketModeClient {
   void stop();
 
   // Thread-safe observers, for health checks, metrics and tests.
-  // Whether Slack's hello has arrived on the current connection.
+  // Whether a connection on which Slack's hello has arrived is being served (the current one, or
+  // one being replaced until its successor says hello).
   bool connected() const;
   // Hellos received so far, i.e. connections that became usable.
   std::uint64_t connections() const;

@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +22,7 @@
 #include <deque>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 namespace roundup::testing {
 
@@ -45,8 +47,16 @@ struct Session {
   bool writing = false;
   bool stop_reading = false;  // after the next frame: park instead of reading (pings go unanswered)
   net::steady_timer parked;   // never expires; cancelled at shutdown
-  std::deque<std::string> outbox;
+  std::deque<std::pair<std::string, bool>> outbox;  // text, whether it is the hello
 };
+
+std::string hello_text() {
+  return nlohmann::json{{"type", "hello"},
+                        {"num_connections", 1},
+                        {"debug_info", {{"host", "fake-socket-mode"}, {"approximate_connection_time", 18060}}},
+                        {"connection_info", {{"app_id", "A0TEST"}}}}
+      .dump();
+}
 
 }  // namespace
 
@@ -55,7 +65,8 @@ struct FakeSocketMode::Impl {
 
   net::awaitable<void> accept_loop();
   net::awaitable<void> serve(std::shared_ptr<Session> session);
-  void enqueue(const std::shared_ptr<Session>& session, std::string text);  // I/O thread
+  void enqueue(const std::shared_ptr<Session>& session, std::string text, bool hello = false);  // I/O thread
+  std::shared_ptr<Session> find(std::size_t index) const;  // an open session, I/O thread
   net::awaitable<void> write_loop(std::shared_ptr<Session> session);
 
   Signal& signal;
@@ -69,6 +80,7 @@ struct FakeSocketMode::Impl {
   std::size_t closed_by_client = 0;
   std::vector<ReceivedFrame> frames;
   std::vector<UpgradeRequest> upgrades;
+  std::vector<std::string> history;
 
   net::io_context io_context{1};
   tcp::acceptor acceptor{io_context};
@@ -119,21 +131,20 @@ net::awaitable<void> FakeSocketMode::Impl::serve(std::shared_ptr<Session> sessio
   signal.update([&] {
     session->index = ++connections;
     upgrades.push_back({std::string(upgrade.target()), std::string(upgrade[bhttp::field::host])});
+    history.push_back("open " + std::to_string(session->index));
   });
-  if (say_hello.load()) {
-    enqueue(session,
-            nlohmann::json{{"type", "hello"},
-                           {"num_connections", 1},
-                           {"debug_info", {{"host", "fake-socket-mode"}, {"approximate_connection_time", 18060}}},
-                           {"connection_info", {{"app_id", "A0TEST"}}}}
-                .dump());
-  }
+  if (say_hello.load()) enqueue(session, hello_text(), true);
 
   for (;;) {
     beast::flat_buffer frame;
     auto [ec, bytes] = co_await session->ws.async_read(frame, k_use_tuple);
     (void)bytes;
-    if (ec == websocket::error::closed) signal.update([&] { ++closed_by_client; });  // Beast answered the close
+    if (ec == websocket::error::closed) {  // Beast answered the close
+      signal.update([&] {
+        ++closed_by_client;
+        history.push_back("client close " + std::to_string(session->index));
+      });
+    }
     if (ec) break;  // closed by the client, dropped, or shut down
     std::string text = beast::buffers_to_string(frame.data());
     auto message = nlohmann::json::parse(text, nullptr, false);
@@ -150,8 +161,8 @@ net::awaitable<void> FakeSocketMode::Impl::serve(std::shared_ptr<Session> sessio
   signal.notify();
 }
 
-void FakeSocketMode::Impl::enqueue(const std::shared_ptr<Session>& session, std::string text) {
-  session->outbox.push_back(std::move(text));
+void FakeSocketMode::Impl::enqueue(const std::shared_ptr<Session>& session, std::string text, bool hello) {
+  session->outbox.emplace_back(std::move(text), hello);
   if (session->writing) return;
   session->writing = true;
   net::co_spawn(io_context, write_loop(session), net::detached);
@@ -160,13 +171,21 @@ void FakeSocketMode::Impl::enqueue(const std::shared_ptr<Session>& session, std:
 net::awaitable<void> FakeSocketMode::Impl::write_loop(std::shared_ptr<Session> session) {
   // One writer per session: Beast allows only one write in flight.
   while (session->open && !session->outbox.empty()) {
-    std::string text = std::move(session->outbox.front());
+    auto [text, hello] = std::move(session->outbox.front());
     session->outbox.pop_front();
     auto [ec, written] = co_await session->ws.async_write(net::buffer(text), k_use_tuple);
     (void)written;
     if (ec) break;
+    if (hello) signal.update([&] { history.push_back("hello " + std::to_string(session->index)); });
   }
   session->writing = false;
+}
+
+std::shared_ptr<Session> FakeSocketMode::Impl::find(std::size_t index) const {
+  for (const auto& session : sessions) {
+    if (session->open && session->index == index) return session;
+  }
+  return nullptr;
 }
 
 FakeSocketMode::FakeSocketMode(TestCertificate certificate) : impl_(std::make_unique<Impl>(signal)) {
@@ -220,6 +239,13 @@ void FakeSocketMode::send_text(std::string text) {
   });
 }
 
+void FakeSocketMode::send_to(std::size_t connection, const nlohmann::json& message) {
+  auto& impl = *impl_;
+  net::post(impl.io_context, [&impl, connection, text = message.dump()]() mutable {
+    if (auto session = impl.find(connection)) impl.enqueue(session, std::move(text));
+  });
+}
+
 void FakeSocketMode::disconnect(const std::string& reason) {
   send({{"type", "disconnect"}, {"reason", reason}, {"debug_info", {{"host", "fake-socket-mode"}}}});
 }
@@ -246,6 +272,13 @@ void FakeSocketMode::say_hello(bool enabled) {
   impl_->say_hello.store(enabled);
 }
 
+void FakeSocketMode::hello(std::size_t connection) {
+  auto& impl = *impl_;
+  net::post(impl.io_context, [&impl, connection] {
+    if (auto session = impl.find(connection)) impl.enqueue(session, hello_text(), true);
+  });
+}
+
 std::size_t FakeSocketMode::accepted() {
   std::size_t count = 0;
   signal.update([&] { count = impl_->accepted; });
@@ -267,6 +300,12 @@ std::vector<ReceivedFrame> FakeSocketMode::received() {
 std::vector<UpgradeRequest> FakeSocketMode::upgrades() {
   std::vector<UpgradeRequest> out;
   signal.update([&] { out = impl_->upgrades; });
+  return out;
+}
+
+std::vector<std::string> FakeSocketMode::history() {
+  std::vector<std::string> out;
+  signal.update([&] { out = impl_->history; });
   return out;
 }
 
@@ -307,6 +346,13 @@ std::size_t FakeSocketMode::closed_by_client() {
 
 bool FakeSocketMode::wait_closed_by_client(std::size_t count) {
   return signal.wait_for([&] { return impl_->closed_by_client >= count; });
+}
+
+bool FakeSocketMode::wait_history(const std::string& event) {
+  return signal.wait_for([&] {
+    const auto& history = impl_->history;
+    return std::find(history.begin(), history.end(), event) != history.end();
+  });
 }
 
 bool FakeSocketMode::wait_ack(const std::string& envelope_id) {

@@ -48,6 +48,8 @@ class FakeSocketMode {
   // Dropped if no connection is open: wait for one first.
   void send(const nlohmann::json& message);
   void send_text(std::string text);
+  // To connection `connection` (1-based, as in ReceivedFrame) while it is open; dropped otherwise.
+  void send_to(std::size_t connection, const nlohmann::json& message);
   // {"type":"disconnect","reason":reason,...} to the newest connection.
   void disconnect(const std::string& reason = "refresh_requested");
   // Resets the newest connection's TCP connection: no close frame, no TLS close_notify.
@@ -57,6 +59,8 @@ class FakeSocketMode {
   void stop_reading_after_next_frame();
   // Whether new connections get a hello (default true).
   void say_hello(bool enabled);
+  // Sends the hello to connection `connection` (after say_hello(false)).
+  void hello(std::size_t connection);
 
   // All under the signal's lock; the waits return false only after Signal's safety deadline.
   std::size_t accepted();          // TCP connections accepted, including failed TLS handshakes
@@ -64,12 +68,16 @@ class FakeSocketMode {
   std::size_t closed_by_client();  // connections the client ended with a websocket close frame
   std::vector<ReceivedFrame> received();
   std::vector<UpgradeRequest> upgrades();
+  // What happened to the connections, in order: "open N" (websocket accepted), "hello N" (the
+  // hello was written), "client close N" (the client's close frame arrived).
+  std::vector<std::string> history();
   // The first frame {"envelope_id": envelope_id, ...} received, if any.
   std::optional<ReceivedFrame> ack(const std::string& envelope_id);
   bool wait_accepted(std::size_t count);
   bool wait_connections(std::size_t count);
   bool wait_closed_by_client(std::size_t count);
   bool wait_ack(const std::string& envelope_id);
+  bool wait_history(const std::string& event);  // an entry of history()
 
   // Notified on every accept, connection, received frame and closed connection.
   Signal signal;

@@ -5,7 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <future>
 #include <memory>
@@ -229,24 +231,136 @@ TEST_CASE("socket mode: an envelope of an unknown type is acked without calling 
   CHECK(fixture.handled_count() == 1);
 }
 
-TEST_CASE("socket mode: disconnect refresh_requested closes politely and reconnects with a fresh URL") {
+TEST_CASE(
+    "socket mode: disconnect refresh_requested or warning opens a new connection with a fresh URL - then the next "
+    "event is handled and acked on it") {
+  for (const std::string reason : {"refresh_requested", "warning"}) {
+    CAPTURE(reason);
+    SocketFixture fixture;
+    fixture.start();
+    REQUIRE(fixture.fake.wait_connections(1));
+    REQUIRE(fixture.round_trip("first"));
+    CHECK(fixture.url_call_count() == 1);
+
+    fixture.fake.disconnect(reason);
+    REQUIRE(fixture.fake.wait_connections(2));
+    CHECK(fixture.fake.wait_closed_by_client(1));
+    CHECK(fixture.url_call_count() == 2);
+    REQUIRE(fixture.round_trip("second"));
+    const auto ack = fixture.fake.ack("second");
+    REQUIRE(ack);
+    CHECK(ack->connection == 2);
+    const auto handled = fixture.handled_copy();
+    REQUIRE(handled.size() == 2);
+    CHECK(handled[1].payload["id"] == "second");
+    CHECK(fixture.client->connections() == 2);
+    CHECK(fixture.client->connected());
+  }
+}
+
+namespace {
+
+// Where `event` first appears in the fake's history, or -1.
+std::ptrdiff_t position(const std::vector<std::string>& history, const std::string& event) {
+  const auto found = std::find(history.begin(), history.end(), event);
+  return found == history.end() ? -1 : found - history.begin();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "socket mode: on a refresh the new connection says hello before the old one is closed - "
+    "and the old one is served until then") {
+  for (const std::string reason : {"refresh_requested", "warning"}) {
+    CAPTURE(reason);
+    SocketFixture fixture;
+    fixture.start();
+    REQUIRE(fixture.fake.wait_connections(1));
+    REQUIRE(fixture.round_trip("before"));
+
+    // The new connection opens but gets no hello until the test says so: the switch is held.
+    fixture.fake.say_hello(false);
+    fixture.fake.disconnect(reason);
+    REQUIRE(fixture.fake.wait_connections(2));
+
+    // Slack may still deliver on the old connection: handled, and acked where it arrived.
+    fixture.fake.send_to(1, envelope("late", "events_api", {{"id", "late"}}));
+    REQUIRE(fixture.fake.wait_ack("late"));
+    CHECK(fixture.fake.ack("late")->connection == 1);
+    CHECK(fixture.client->connected());  // still served by the old connection
+    CHECK(fixture.fake.closed_by_client() == 0);
+
+    fixture.fake.hello(2);
+    REQUIRE(fixture.fake.wait_closed_by_client(1));
+    const auto history = fixture.fake.history();
+    INFO("history: " << json(history).dump());
+    const auto open_2 = position(history, "open 2");
+    const auto hello_2 = position(history, "hello 2");
+    const auto close_1 = position(history, "client close 1");
+    REQUIRE(open_2 >= 0);
+    REQUIRE(hello_2 >= 0);
+    REQUIRE(close_1 >= 0);
+    CHECK(open_2 < hello_2);
+    CHECK(hello_2 < close_1);
+    CHECK(position(history, "client close 2") == -1);
+
+    REQUIRE(fixture.round_trip("after"));
+    CHECK(fixture.fake.ack("after")->connection == 2);
+    const auto handled = fixture.handled_copy();
+    REQUIRE(handled.size() == 3);
+    CHECK(handled[1].payload["id"] == "late");
+    CHECK(fixture.client->connections() == 2);
+    CHECK(fixture.url_call_count() == 2);
+  }
+}
+
+TEST_CASE("socket mode: when the new connection cannot be opened the old one serves until Slack drops it") {
+  SocketFixture fixture;
+  bool url_source_down = false;  // under fixture.events' lock
+  fixture.url_source = [&fixture, &url_source_down]() -> std::string {
+    bool down = false;
+    fixture.events.update([&] { down = url_source_down; });
+    if (down) throw ApiError("internal_error", true);
+    return fixture.fake.url();
+  };
+  fixture.start();
+  REQUIRE(fixture.fake.wait_connections(1));
+  REQUIRE(fixture.round_trip("before"));
+
+  fixture.events.update([&] { url_source_down = true; });
+  fixture.fake.disconnect("refresh_requested");
+  // Two failed attempts at a new connection (url calls 2 and 3); the old one is still served.
+  REQUIRE(fixture.events.wait_for([&] { return fixture.url_calls >= 3; }));
+  REQUIRE(fixture.round_trip("still-on-the-old-one"));
+  CHECK(fixture.fake.ack("still-on-the-old-one")->connection == 1);
+  CHECK(fixture.client->connected());
+  CHECK(fixture.fake.closed_by_client() == 0);
+
+  // Slack drops the old connection; once the URL source recovers, a new connection follows.
+  fixture.fake.drop();
+  fixture.events.update([&] { url_source_down = false; });
+  REQUIRE(fixture.fake.wait_connections(2));
+  REQUIRE(fixture.round_trip("after"));
+  CHECK(fixture.fake.ack("after")->connection == 2);
+  CHECK(fixture.client->connections() == 2);
+  CHECK(fixture.fake.closed_by_client() == 0);  // the old one was dropped, never closed by us
+}
+
+TEST_CASE("socket mode: stop() during a switch returns and closes the old connection politely") {
   SocketFixture fixture;
   fixture.start();
   REQUIRE(fixture.fake.wait_connections(1));
-  REQUIRE(fixture.round_trip("first"));
-  CHECK(fixture.url_call_count() == 1);
-
+  REQUIRE(fixture.round_trip("before"));
+  fixture.fake.say_hello(false);  // holds the switch: the old connection stays in service
   fixture.fake.disconnect("refresh_requested");
   REQUIRE(fixture.fake.wait_connections(2));
-  CHECK(fixture.fake.wait_closed_by_client(1));
-  CHECK(fixture.url_call_count() == 2);
-  REQUIRE(fixture.round_trip("second"));
-  const auto ack = fixture.fake.ack("second");
-  REQUIRE(ack);
-  CHECK(ack->connection == 2);
-  CHECK(fixture.client->connections() == 2);
-  CHECK(fixture.client->connected());
-  CHECK(fixture.handled_count() == 2);
+
+  // The new connection may still be in its websocket handshake on the client's side (then it is
+  // just closed); the old one is open and gets a close frame.
+  auto stopped = std::async(std::launch::async, [&fixture] { fixture.client->stop(); });
+  CHECK(stopped.wait_for(k_generous) == std::future_status::ready);
+  CHECK(fixture.fake.wait_history("client close 1"));
+  CHECK_FALSE(fixture.client->connected());
 }
 
 TEST_CASE("socket mode: disconnect link_disabled is retried with backoff") {
