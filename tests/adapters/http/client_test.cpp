@@ -351,6 +351,7 @@ TEST_CASE("http client: concurrent senders share the pool without exceeding it")
   constexpr int k_requests_each = 8;
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(k_threads);
   for (int t = 0; t < k_threads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < k_requests_each; ++i) {

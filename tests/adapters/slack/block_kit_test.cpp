@@ -227,6 +227,7 @@ TEST_CASE("block kit: many lines are packed - not one block each") {
 
 TEST_CASE("slack block kit: replies for a response_url stop at five - the fifth says how much did not fit") {
   std::vector<json> seven;
+  seven.reserve(7);
   for (int i = 0; i < 7; ++i) seven.push_back(json{{"text", "part " + std::to_string(i)}, {"blocks", json::array()}});
   const auto fitted = roundup::adapters::slack::fit_response_url(seven);
   REQUIRE(fitted.size() == roundup::adapters::slack::k_max_response_url_posts);

@@ -147,7 +147,7 @@ struct GatedKnowledge {
   int waiting = 0;  // answers blocked at the gate
   std::shared_ptr<roundup::bot::Knowledge> knowledge;
 
-  explicit GatedKnowledge(std::function<roundup::bot::Answer(std::string_view)> answer) {
+  explicit GatedKnowledge(const std::function<roundup::bot::Answer(std::string_view)>& answer) {
     knowledge = std::make_shared<roundup::testing::ScriptedKnowledge>([this, answer](std::string_view input) {
       signal.update([&] { ++waiting; });
       signal.wait_for([&] { return open; }, std::chrono::seconds(60));

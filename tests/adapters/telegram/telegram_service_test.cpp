@@ -233,6 +233,7 @@ TEST_CASE("telegram: a 9 -000-character answer goes out as several valid chunks 
           doctest::timeout(120)) {
   TelegramFixture f;
   std::vector<std::string> lines;
+  lines.reserve(90);
   for (int i = 0; i < 90; ++i) {
     lines.push_back("Line " + std::to_string(i) + " <&> " + std::string(80, static_cast<char>('a' + i % 26)) + " 模型");
   }
@@ -358,7 +359,7 @@ TEST_CASE("telegram: /readyz turns not ready while getUpdates fails and ready ag
   f.start("polling");
   const auto ready = [&] { return f.service->readiness_problems().empty(); };
   // Every getUpdates request wakes the waits below, so each re-reads the readiness.
-  REQUIRE(f.telegram.api.signal.wait_for([&] { return f.telegram.offsets.size() >= 1 && ready(); }));
+  REQUIRE(f.telegram.api.signal.wait_for([&] { return !f.telegram.offsets.empty() && ready(); }));
 
   f.telegram.api.on(k_bot + "/getUpdates", [](const auto&) {
     return FakeApi::json_reply(R"({"ok":false,"error_code":502,"description":"Bad Gateway"})", 502);
