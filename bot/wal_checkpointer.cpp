@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "bot/log.h"
+#include "bot/metrics.h"
 #include "bot/state_store.h"
 
 namespace roundup::bot {
@@ -18,8 +19,26 @@ WalCommitAction wal_commit_action(int frames, int backfilled, const WalCheckpoin
   return WalCommitAction::none;
 }
 
+namespace {
+
+Counter& checkpoints_metric(const char* by) {
+  return metrics().counter("roundup_state_wal_checkpoints_total",
+                           "Checkpoints of the state database's WAL, by who ran them: the background thread, the "
+                           "writer for the small rest before a restart, or the writer for the whole WAL because the "
+                           "background fell behind",
+                           {{"by", by}});
+}
+
+}  // namespace
+
 WalCheckpointer::WalCheckpointer(sqlite3* writer, const std::filesystem::path& file, WalCheckpointOptions options)
-    : writer_(writer), options_(options) {
+    : writer_(writer),
+      options_(options),
+      background_metric_(checkpoints_metric("background")),
+      inline_rest_metric_(checkpoints_metric("writer_rest")),
+      inline_full_metric_(checkpoints_metric("writer_whole")),
+      restarts_metric_(metrics().counter("roundup_state_wal_restarts_total",
+                                         "Times the state database's WAL started over from its beginning")) {
   if (sqlite3_open_v2(file.c_str(), &background_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     const std::string message = background_ ? sqlite3_errmsg(background_) : "out of memory";
     sqlite3_close(background_);
@@ -62,9 +81,18 @@ int WalCheckpointer::after_commit(sqlite3* db, const char* schema, int frames) {
   {
     std::lock_guard lock(mutex_);
     stats_.largest_wal_frames = std::max(stats_.largest_wal_frames, frames);
-    if (restarted) ++stats_.restarts;
-    if (action == WalCommitAction::checkpoint_rest) ++stats_.inline_rest;
-    if (action == WalCommitAction::checkpoint_whole) ++stats_.inline_full;
+    if (restarted) {
+      ++stats_.restarts;
+      restarts_metric_.inc();
+    }
+    if (action == WalCommitAction::checkpoint_rest) {
+      ++stats_.inline_rest;
+      inline_rest_metric_.inc();
+    }
+    if (action == WalCommitAction::checkpoint_whole) {
+      ++stats_.inline_full;
+      inline_full_metric_.inc();
+    }
     if (action == WalCommitAction::none && frames - copied_of_current_wal() >= options_.background_every && !wanted_ &&
         !running_) {
       wanted_ = true;
@@ -131,6 +159,7 @@ void WalCheckpointer::run() {
     lock.lock();
     running_ = false;
     ++stats_.background;
+    background_metric_.inc();
     if (!error.empty()) stats_.last_error = error;
     changed_.notify_all();  // wait_idle()
   }

@@ -28,6 +28,8 @@ struct sqlite3;
 
 namespace roundup::bot {
 
+class Counter;
+
 struct WalCheckpointOptions {
   int background_every = 1000;  // frames appended since the last background checkpoint that wake it
   int restart_frames = 8000;    // WAL size (frames of about 4 KiB) at which the writer restarts it
@@ -89,6 +91,11 @@ class WalCheckpointer {
   std::atomic<std::uint32_t> generation_{0};
   int last_frames_ = 0;          // only the writer's hook touches it
   std::mutex checkpoint_mutex_;  // one checkpoint at a time within this process
+  // The same counts in /metrics (process-wide: every store's checkpoints add to them).
+  Counter& background_metric_;
+  Counter& inline_rest_metric_;
+  Counter& inline_full_metric_;
+  Counter& restarts_metric_;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

@@ -1,5 +1,7 @@
 #include "bot/wal_checkpointer.h"
 
+#include "bot/metrics.h"
+
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
@@ -74,6 +76,13 @@ struct SmallWal {
   std::int64_t rows() const { return Connection(file).count(); }
 };
 
+// A series' value in the process's /metrics text; 0 before it exists.
+std::uint64_t metric_value(const std::string& series) {
+  const std::string text = roundup::bot::metrics().render();
+  const auto at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stoull(text.substr(at + series.size() + 2));
+}
+
 }  // namespace
 
 TEST_CASE("wal checkpointer: the writer checkpoints a small rest once the WAL is long and mostly copied") {
@@ -132,6 +141,8 @@ TEST_CASE("wal checkpointer: a writer that never pauses keeps its WAL bounded") 
 }
 
 TEST_CASE("wal checkpointer: the writer checkpoints everything itself when the background never runs") {
+  const char* const whole_series = R"(roundup_state_wal_checkpoints_total{by="writer_whole"})";
+  const auto whole_before = metric_value(whole_series);
   SmallWal wal;
   wal.options.background_every = INT_MAX;  // never woken
   wal.options.restart_frames = INT_MAX;
@@ -144,6 +155,7 @@ TEST_CASE("wal checkpointer: the writer checkpoints everything itself when the b
     CHECK(stats.background == 0);
     CHECK(stats.inline_rest == 0);
     CHECK(stats.inline_full > 0);
+    CHECK(metric_value(whole_series) - whole_before == stats.inline_full);  // the same count in /metrics
     CHECK(stats.restarts > 0);
     CHECK(stats.largest_wal_frames < wal.options.hard_frames + 10);
     CHECK(wal.wal_bytes() < SmallWal::bytes_of(wal.options.hard_frames + 10));
