@@ -3,6 +3,8 @@
 #   bench/run.sh [PAPERS]   retrieval (bundled + synthetic corpus of PAPERS papers, default 100000),
 #                           then the service (webhook ack and event-to-reply, Slack and Telegram)
 #   bench/run.sh service    the service benchmarks only
+#   bench/run.sh wal        WAL commit latency by checkpointing mode (the state database's file
+#                           system is TMPDIR's, default /tmp)
 # Needs a release build with the tests enabled in build/ (or BUILD_DIR=...).
 # Retrieval prints one JSON line per phase; the service benchmark prints a table per platform.
 set -euo pipefail
@@ -19,6 +21,12 @@ service_bench() {
     echo
   done
 }
+
+if [ "${1:-}" = wal ]; then
+  cmake --build "$build" --target roundup-wal-commit-bench >/dev/null
+  "$build/roundup-wal-commit-bench"
+  exit 0
+fi
 
 if [ "${1:-}" = service ]; then
   service_bench
