@@ -74,6 +74,7 @@
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/webhook_rig.h"
 
 namespace {
 
@@ -85,11 +86,9 @@ using nlohmann::json;
 using roundup::testing::FakeApi;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* k_slack_secret = "8f742231b10e8888abcd99yyyzzz85a5";
-constexpr std::int64_t k_now = 1'700'000'000;  // the pinned Slack clock; every event is signed with it
-constexpr const char* k_tg_token = "123:TEST";
-constexpr const char* k_tg_secret = "webhook-secret_1";
-const std::string k_tg_bot = std::string("/bot") + k_tg_token;
+constexpr const char* k_slack_secret = roundup::testing::k_rig_slack_secret;
+constexpr std::int64_t k_now = roundup::testing::k_rig_now;  // the pinned Slack clock; every event is signed with it
+constexpr const char* k_tg_secret = roundup::testing::k_rig_tg_secret;
 
 struct Options {
   std::string platform;
@@ -602,44 +601,8 @@ struct Rig {
   unsigned short port = 0;
 
   Rig(const std::string& platform, roundup::bot::Answerer answerer, const std::function<void(const json&)>& on_reply) {
-    if (platform == "slack") {
-      api.on("/api/auth.test", [](const auto&) {
-        return FakeApi::json_reply(R"({"ok":true,"user_id":"UBOT","bot_id":"BBOT","team":"Bench"})");
-      });
-      api.on("/api/chat.postMessage", [on_reply](const roundup::adapters::http::Request& request) {
-        if (on_reply) on_reply(json::parse(request.body, nullptr, false));
-        return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})");
-      });
-    } else {
-      api.on(k_tg_bot + "/getMe", [](const auto&) {
-        return FakeApi::json_reply(
-            R"({"ok":true,"result":{"id":999,"is_bot":true,"first_name":"Roundup","username":"RoundupBot"}})");
-      });
-      for (const char* method : {"/setMyCommands", "/setWebhook", "/deleteWebhook"}) {
-        api.on(k_tg_bot + method, [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":true})"); });
-      }
-      api.on(k_tg_bot + "/sendMessage", [on_reply](const roundup::adapters::http::Request& request) {
-        if (on_reply) on_reply(json::parse(request.body, nullptr, false));
-        return FakeApi::json_reply(R"({"ok":true,"result":{"message_id":1}})");
-      });
-    }
-    auto config = roundup::testing::bundled_config(data.path());
-    config.listen = "127.0.0.1:0";
-    config.tls.ca_file = roundup::testing::test_pki().ca_file;
-    if (platform == "slack") {
-      config.slack.enabled = true;
-      config.slack.mode = "events";
-      config.slack.signing_secret.value = k_slack_secret;
-      config.slack.bot_token.value = "xoxb-bench-token";
-      config.slack.api_base = api.base() + "/api";
-    } else {
-      config.telegram.enabled = true;
-      config.telegram.mode = "webhook";
-      config.telegram.bot_token.value = k_tg_token;
-      config.telegram.secret_token.value = k_tg_secret;
-      config.telegram.public_url = "https://bot.example.com/telegram/webhook";
-      config.telegram.api_base = api.base();
-    }
+    roundup::testing::serve_platform_api(api, platform, on_reply);
+    const auto config = roundup::testing::webhook_config(data.path(), platform, api);
     roundup::app::ServiceHooks hooks;
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/second_connection.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -40,18 +41,27 @@ struct Delivered {
   }
 };
 
+// A started inbox whose handler echoes each item, and an outbox that records what it delivers.
+struct EchoRig {
+  TempDir dir;
+  StateStore store{dir / "bot.sqlite"};
+  roundup::bot::Outbox outbox{store, {}};
+  Delivered delivered;
+  Inbox inbox{store, outbox, {}};
+
+  EchoRig() {
+    outbox.add_sender("fake", [this](const OutboxItem& item) { return delivered(item); });
+    inbox.add_handler("fake", echo);
+    outbox.start();
+    inbox.start();
+  }
+};
+
 }  // namespace
 
 TEST_CASE("inbox: each key is handled and answered exactly once") {
-  TempDir dir;
-  StateStore store(dir / "bot.sqlite");
-  roundup::bot::Outbox outbox(store, {});
-  Delivered delivered;
-  outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
-  Inbox inbox(store, outbox, {});
-  inbox.add_handler("fake", echo);
-  outbox.start();
-  inbox.start();
+  EchoRig rig;
+  auto& [dir, store, outbox, delivered, inbox] = rig;
   CHECK(inbox.submit("k1", "fake", "a") == Inbox::Submitted::accepted);
   CHECK(inbox.submit("k1", "fake", "a") == Inbox::Submitted::duplicate);
   CHECK(inbox.submit("k2", "fake", "b") == Inbox::Submitted::accepted);
@@ -176,28 +186,13 @@ std::size_t accepted_count(const std::vector<Inbox::SubmitResult>& results) {
   }));
 }
 
-// A second connection to the database file, as another process would have: injects a failure.
-void exec_on(const std::filesystem::path& file, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-  sqlite3_busy_timeout(db, 10000);
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
+using roundup::testing::exec_on;
 
 }  // namespace
 
 TEST_CASE("inbox: concurrent submit_async calls record each key once and answer every caller") {
-  TempDir dir;
-  StateStore store(dir / "bot.sqlite");
-  roundup::bot::Outbox outbox(store, {});
-  Delivered delivered;
-  outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
-  Inbox inbox(store, outbox, {});
-  inbox.add_handler("fake", echo);
-  outbox.start();
-  inbox.start();
+  EchoRig rig;
+  auto& [dir, store, outbox, delivered, inbox] = rig;
 
   constexpr int k_threads = 8;
   constexpr int k_keys = 300;

@@ -15,6 +15,7 @@
 #include "tests/support/fake_api.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_tls.h"
+#include "tests/support/webhook_rig.h"
 
 namespace {
 
@@ -78,17 +79,8 @@ TEST_CASE("crash recovery: SIGKILL between accepting a question and delivering i
   slack.on("/api/chat.postMessage", [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})"); });
   const std::string config = write_config(tmp, slack);
 
-  const std::string event =
-      json{{"type", "event_callback"},
-           {"event_id", "EvCRASH1"},
-           {"team_id", "T1"},
-           {"event",
-            {{"type", "app_mention"},
-             {"user", "U1"},
-             {"channel", "C1"},
-             {"ts", "1700000000.000100"},
-             {"text", "<@UBOT> which paper showed smaller models trained on more tokens beat bigger ones?"}}}}
-          .dump();
+  const std::string event = roundup::testing::mention_event(
+      "EvCRASH1", "<@UBOT> which paper showed smaller models trained on more tokens beat bigger ones?");
   {
     ChildProcess first({ROUNDUP_BINARY, "--config", config, "serve"}, tmp.path());
     const std::string port = start(first);

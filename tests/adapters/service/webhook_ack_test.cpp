@@ -14,7 +14,9 @@
 #include "adapters/slack/signature.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/second_connection.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/webhook_rig.h"
 
 namespace {
 
@@ -23,22 +25,12 @@ using roundup::adapters::http::ClientRequest;
 using roundup::adapters::http::HttpsClient;
 using roundup::testing::FakeApi;
 
-constexpr const char* k_slack_secret = "8f742231b10e8888abcd99yyyzzz85a5";
-constexpr std::int64_t k_now = 1'700'000'000;
-constexpr const char* k_tg_token = "123:TEST";
-constexpr const char* k_tg_secret = "webhook-secret_1";
-const std::string k_tg_bot = std::string("/bot") + k_tg_token;
+constexpr const char* k_slack_secret = roundup::testing::k_rig_slack_secret;
+constexpr std::int64_t k_now = roundup::testing::k_rig_now;
+constexpr const char* k_tg_secret = roundup::testing::k_rig_tg_secret;
+const std::string& k_tg_bot = roundup::testing::k_rig_tg_bot;
 
-// SQL on the service's state database through a second connection, as another process would:
-// the failure is injected with a trigger, without a hook in the product code.
-void exec_on(const std::filesystem::path& file, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-  sqlite3_busy_timeout(db, 10000);
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
-}
+using roundup::testing::exec_on;
 
 constexpr const char* k_refuse_inbound =
     "CREATE TRIGGER refuse BEFORE INSERT ON inbound BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
@@ -51,36 +43,8 @@ struct Rig {
   HttpsClient client{{}};
 
   explicit Rig(const std::string& platform) {
-    api.on("/api/auth.test", [](const auto&) {
-      return FakeApi::json_reply(R"({"ok":true,"user_id":"UBOT","bot_id":"BBOT","team":"Test"})");
-    });
-    api.on("/api/chat.postMessage", [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})"); });
-    api.on(k_tg_bot + "/getMe", [](const auto&) {
-      return FakeApi::json_reply(
-          R"({"ok":true,"result":{"id":999,"is_bot":true,"first_name":"Roundup","username":"RoundupBot"}})");
-    });
-    for (const char* method : {"/setMyCommands", "/setWebhook", "/deleteWebhook"}) {
-      api.on(k_tg_bot + method, [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":true})"); });
-    }
-    api.on(k_tg_bot + "/sendMessage",
-           [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":{"message_id":1}})"); });
-
-    auto config = roundup::testing::bundled_config(data.path());
-    config.listen = "127.0.0.1:0";
-    config.tls.ca_file = roundup::testing::test_pki().ca_file;
-    if (platform == "slack") {
-      config.slack.enabled = true;
-      config.slack.signing_secret.value = k_slack_secret;
-      config.slack.bot_token.value = "xoxb-test-token";
-      config.slack.api_base = api.base() + "/api";
-    } else {
-      config.telegram.enabled = true;
-      config.telegram.mode = "webhook";
-      config.telegram.bot_token.value = k_tg_token;
-      config.telegram.secret_token.value = k_tg_secret;
-      config.telegram.public_url = "https://bot.example.com/telegram/webhook";
-      config.telegram.api_base = api.base();
-    }
+    roundup::testing::serve_platform_api(api, platform);
+    const auto config = roundup::testing::webhook_config(data.path(), platform, api);
     roundup::app::ServiceHooks hooks;
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
@@ -120,16 +84,7 @@ TEST_CASE(
     "webhook acks (slack): an event the database cannot record gets 503 and the retry is acked and answered once" *
     doctest::timeout(120)) {
   Rig rig("slack");
-  const std::string event = json{{"type", "event_callback"},
-                                 {"event_id", "EvRetry"},
-                                 {"team_id", "T1"},
-                                 {"event",
-                                  {{"type", "app_mention"},
-                                   {"user", "U1"},
-                                   {"channel", "C1"},
-                                   {"ts", "1700000000.000100"},
-                                   {"text", "<@UBOT> what is Chinchilla?"}}}}
-                                .dump();
+  const std::string event = roundup::testing::mention_event("EvRetry", "<@UBOT> what is Chinchilla?");
   exec_on(rig.database(), k_refuse_inbound);
   CHECK(rig.post_slack(event) == 503);
   CHECK(rig.service->store().pending_inbound(10).empty());

@@ -18,6 +18,7 @@
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
+#include "tests/support/webhook_rig.h"
 
 namespace {
 
@@ -114,15 +115,7 @@ struct SlackFixture {
   }
 };
 
-std::string mention_event(const std::string& event_id, const std::string& text) {
-  return json{
-      {"type", "event_callback"},
-      {"event_id", event_id},
-      {"team_id", "T1"},
-      {"event",
-       {{"type", "app_mention"}, {"user", "U1"}, {"channel", "C1"}, {"ts", "1700000000.000100"}, {"text", text}}}}
-      .dump();
-}
+using roundup::testing::mention_event;
 
 std::string thread_message(const std::string& event_id, const std::string& ts, const std::string& thread_ts,
                            const std::string& text) {
