@@ -299,25 +299,7 @@ TEST_CASE("slack service: a slash command is acked at once and answered on respo
           doctest::timeout(120)) {
   SlackFixture f;
   f.start();
-  const std::string response_url = f.slack.base() + "/commands/respond";
-  const std::string form =
-      "token=x&team_id=T1&channel_id=C9&user_id=U1&command=%2Froundup&text=" + std::string("search+Chinchilla") +
-      "&response_url=" +
-      // percent-encode ':' and '/' like Slack does
-      [&] {
-        std::string encoded;
-        for (char c : response_url) {
-          if (c == ':')
-            encoded += "%3A";
-          else if (c == '/')
-            encoded += "%2F";
-          else
-            encoded += c;
-        }
-        return encoded;
-      }() +
-      "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
-  const auto ack = f.post_signed("/slack/commands", form, k_now, {}, "application/x-www-form-urlencoded");
+  const auto ack = f.command("search+Chinchilla", "U1", "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c");
   CHECK(ack.status == 200);
   const json ack_body = json::parse(ack.body);
   CHECK(ack_body["response_type"] == "ephemeral");
