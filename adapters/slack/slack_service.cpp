@@ -74,7 +74,7 @@ std::chrono::milliseconds with_jitter(std::chrono::milliseconds step, std::minst
 // 2023-02"): a user who typed "/papers" would reach no command at all.
 bot::Answer with_slash_command(bot::Answer answer, const std::string& command) {
   if (answer.kind != bot::Answer::Kind::help && answer.kind != bot::Answer::Kind::notice) return answer;
-  static const std::regex verb(R"((^|[\s("])/(papers|search|ask|subscribe|unsubscribe|stats|reindex|digest)\b)");
+  static const std::regex verb(R"((^|[\s("])/(help|papers|search|ask|subscribe|unsubscribe|stats|reindex|digest)\b)");
   const std::string replacement = "$1" + command + " $2";
   const auto rewrite = [&](std::string& text) { text = std::regex_replace(text, verb, replacement); };
   rewrite(answer.heading);
@@ -133,28 +133,6 @@ http::Response SlackService::authenticate(const http::Request& request) const {
   log::warn("slack", "rejected an unauthenticated request",
             {{"reason", std::string(to_string(error))}, {"remote", request.remote}, {"target", request.target}});
   return status_only(401);
-}
-
-http::Response SlackService::on_events(const http::Request& request) {
-  if (auto denied = authenticate(request); denied.status != 0) return denied;
-  const json envelope = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (envelope.is_discarded() || !envelope.is_object()) {
-    ++rejected_;
-    log::warn("slack", "signed event body is not a JSON object", {{"remote", request.remote}});
-    return status_only(400);
-  }
-  try {
-    const EventDecision decision = accept_event(envelope);
-    if (decision.action == EventDecision::Action::url_verification) {
-      http::Response response;
-      response.body = decision.challenge;
-      return response;
-    }
-    return status_only(200);
-  } catch (const bot::StateError& error) {
-    log::error("slack", "cannot record the event; Slack will retry it", {{"error", error.what()}});
-    return status_only(503);
-  }
 }
 
 http::Response SlackService::on_command(const http::Request& request) {

@@ -4,7 +4,7 @@
 // the durable inbox, turns a question into Block Kit replies on a worker, and delivers replies
 // through the Web API for the outbox.
 //
-// Threads: on_events/on_command/accept_* run on I/O threads and only authenticate, decode and
+// Threads: on_events_async/on_command/accept_* run on I/O threads and only authenticate, decode and
 // record (one SQLite insert). on_events_async records through the inbox's group commit and acks
 // from the committer thread, so the I/O thread does not wait for the commit. answer() runs on
 // inbox workers; deliver() on outbox senders.
@@ -57,10 +57,9 @@ class SlackService {
 
   // HTTP routes (Events API mode). 401 with no body for anything not signed correctly; 400 for
   // a signed but malformed body; 200 otherwise (ignored events are acked too, so Slack does not
-  // retry them); 503 when the inbox cannot record the question, so Slack retries later.
-  http::Response on_events(const http::Request& request);
-  // The same answers as on_events, but a question's 200 (or 503) is sent once the inbox's group
-  // commit has recorded it (or failed to), through `respond`, from the committer thread.
+  // retry them); 503 when the inbox cannot record the question, so Slack retries later. A
+  // question's 200 (or 503) is sent once the inbox's group commit has recorded it (or failed
+  // to), through `respond`, from the committer thread.
   void on_events_async(const http::Request& request, http::Respond respond);
   http::Response on_command(const http::Request& request);
 

@@ -141,27 +141,6 @@ void TelegramService::connect(std::chrono::milliseconds give_up_after) {
   }
 }
 
-http::Response TelegramService::on_webhook(const http::Request& request) {
-  const auto header = request.headers.find("x-telegram-bot-api-secret-token");
-  if (header == request.headers.end() || !secret_matches(config_.secret_token.value, header->second)) {
-    log::warn("telegram", "rejected a webhook request with a missing or wrong secret token",
-              {{"remote", request.remote}});
-    return status_only(401);
-  }
-  const json update = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (!update.is_object()) {
-    log::warn("telegram", "webhook body is not a JSON object", {{"remote", request.remote}});
-    return status_only(400);
-  }
-  try {
-    accept_update(update);
-    return status_only(200);
-  } catch (const bot::StateError& error) {
-    log::error("telegram", "cannot record the update; Telegram will retry it", {{"error", error.what()}});
-    return status_only(503);
-  }
-}
-
 void TelegramService::on_webhook_async(const http::Request& request, http::Respond respond) {
   const auto header = request.headers.find("x-telegram-bot-api-secret-token");
   if (header == request.headers.end() || !secret_matches(config_.secret_token.value, header->second)) {

@@ -4,8 +4,8 @@
 // answers rendered as HTML chunks for the outbox; delivery through sendMessage with a plain-text
 // fallback.
 //
-// Threads: on_webhook runs on I/O threads (authenticate, decode, record: fast); on_webhook_async
-// records through the inbox's group commit and acks from the committer thread. The polling loop
+// Threads: on_webhook_async authenticates and decodes on an I/O thread, records through the
+// inbox's group commit and acks from the committer thread. The polling loop
 // has its own thread. answer() runs on inbox workers, deliver() on outbox senders.
 
 #include <atomic>
@@ -56,10 +56,9 @@ class TelegramService {
 
   // POST /telegram/webhook. 401 with no body unless X-Telegram-Bot-Api-Secret-Token matches;
   // 400 for a body that is not a JSON object; 503 when the inbox cannot record it (Telegram
-  // retries); 200 otherwise, also for updates the bot ignores.
-  http::Response on_webhook(const http::Request& request);
-  // The same answers, but an update's 200 (or 503) is sent through `respond` once the inbox's group
-  // commit has recorded it (or failed to), so the I/O thread does not wait for the commit.
+  // retries); 200 otherwise, also for updates the bot ignores. An update's 200 (or 503) is sent
+  // through `respond` once the inbox's group commit has recorded it (or failed to), so the I/O
+  // thread does not wait for the commit.
   void on_webhook_async(const http::Request& request, http::Respond respond);
 
   // Polling mode: the getUpdates loop on its own thread.
