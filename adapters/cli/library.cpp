@@ -145,10 +145,6 @@ bot::Answer Library::answer(std::string_view input) const {
   return snap->responder->handle(input);
 }
 
-bot::Answerer Library::answerer() const {
-  return [this](std::string_view input) { return answer(input); };
-}
-
 ReindexResult Library::rebuild() {
   ReindexResult result;
   std::unique_lock build_lock(build_mutex_, std::try_to_lock);
@@ -164,13 +160,11 @@ ReindexResult Library::rebuild() {
   std::ostringstream log;
   try {
     retrieval::BuildReport report = build_(runtime_, log);
-    result.files = report.files;
     result.added = std::move(report.added);
     result.changed = std::move(report.changed);
     result.removed = std::move(report.removed);
     result.papers_after = report.papers;
     result.passages = report.passages;
-    result.passages_embedded = report.passages_embedded;
     result.warnings = std::move(report.warnings);
     install(runtime_.engine(log));
     const std::set<std::string> old_ids = before ? paper_ids(before->catalog()) : std::set<std::string>{};
@@ -201,6 +195,11 @@ LibraryStats Library::stats() const {
   s.index_bytes = directory_bytes(current->knowledge_base().directory());
   s.built_at = manifest_built_at(current->knowledge_base().directory());
   return s;
+}
+
+std::uintmax_t Library::index_bytes() const {
+  const auto current = engine();
+  return current ? directory_bytes(current->knowledge_base().directory()) : 0;
 }
 
 bot::Knowledge::ReindexOutcome Library::reindex() {

@@ -26,11 +26,10 @@ struct ReindexResult {
   bool ok = false;
   bool already_running = false;                      // another reindex was in progress: this call did nothing
   std::string error;                                 // why it failed (ok == false); the previous index still answers
-  std::size_t files = 0;                             // usable roundup files now indexed
   std::vector<std::string> added, changed, removed;  // file names, by content hash
   std::size_t papers_before = 0, papers_after = 0;   // featured and listed papers
   std::size_t papers_added = 0, papers_removed = 0;  // by paper id, between the two catalogs
-  std::size_t passages = 0, passages_embedded = 0;
+  std::size_t passages = 0;
   std::vector<std::string> warnings;  // e.g. "skipped bad.md: it is not valid UTF-8"
   std::int64_t duration_ms = 0;       // build and swap
 };
@@ -65,8 +64,6 @@ class Library final : public bot::Knowledge {
 
   // Thread-safe. Before open() succeeds, a notice that the index is not loaded.
   bot::Answer answer(std::string_view input) const override;
-  // answer() as the platform adapters take it; the Library must outlive the callable.
-  bot::Answerer answerer() const;
 
   // Incremental rebuild from corpus_dir in the calling thread, then an atomic swap. Never
   // throws for a failed build: the result says why and the previous engine keeps answering. A
@@ -76,7 +73,8 @@ class Library final : public bot::Knowledge {
   ReindexOutcome reindex() override;
   // bot::Knowledge: stats() as /stats lines.
   std::vector<std::string> stats_lines() const override;
-  std::uintmax_t index_bytes() const override { return stats().index_bytes; }
+  // bot::Knowledge: the current index's size on disk (what stats() reports, without the rest).
+  std::uintmax_t index_bytes() const override;
 
   LibraryStats stats() const;
   // The engine answering now (null before open()); holding it keeps that index alive, so a
