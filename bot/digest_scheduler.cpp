@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "bot/log.h"
+#include "config/config.h"
 
 namespace roundup::bot {
 namespace {
@@ -17,13 +18,6 @@ std::vector<std::string> paper_ids(const DigestSelection& selection) {
   std::vector<std::string> ids;
   for (const retrieval::Paper* paper : selection.papers) ids.push_back(paper->id);
   return ids;
-}
-
-// "slack:C0123" -> {"slack", "C0123"}.
-std::pair<std::string, std::string> split_channel(const std::string& channel) {
-  const auto colon = channel.find(':');
-  if (colon == std::string::npos) return {channel, {}};
-  return {channel.substr(0, colon), channel.substr(colon + 1)};
 }
 
 }  // namespace
@@ -59,8 +53,8 @@ std::vector<std::string> DigestScheduler::channels() const {
     if (std::find(all.begin(), all.end(), channel) == all.end()) all.push_back(std::move(channel));
   }
   std::erase_if(all, [this](const std::string& channel) {
-    const auto [platform, chat] = split_channel(channel);
-    return renderers_.count(platform) == 0 || chat.empty();
+    const auto id = config::parse_qualified_id(channel);
+    return !id || renderers_.count(id->platform) == 0;
   });
   return all;
 }
@@ -82,9 +76,9 @@ std::size_t DigestScheduler::run_due() {
       const auto due = digest_due(now, settings_.schedule, store_.last_digest_date(channel).value_or(""));
       if (!due) continue;
       const Choice choice = choose(channel, *due);
-      if (choice.selection.papers.empty()) continue;  // an empty corpus has nothing to post
-      const auto [platform, chat] = split_channel(channel);
-      const auto messages = renderers_.at(platform)(chat, choice.answer, "digest:" + channel + ":" + *due);
+      if (choice.selection.papers.empty()) continue;        // an empty corpus has nothing to post
+      const auto id = config::parse_qualified_id(channel);  // channels() kept only well-formed ones
+      const auto messages = renderers_.at(id->platform)(id->id, choice.answer, "digest:" + channel + ":" + *due);
       if (store_.record_digest({channel, *due, paper_ids(choice.selection), choice.selection.started_over}, messages,
                                to_ms(now))) {
         ++recorded;
@@ -107,12 +101,12 @@ Answer DigestScheduler::preview(const std::string& channel) const {
 std::optional<std::size_t> DigestScheduler::post_now(const std::string& channel, const std::string& request) {
   const std::string key = "digest-now:" + channel + ":" + request;
   if (store_.outbox_state(key + "#0")) return std::nullopt;
-  const auto [platform, chat] = split_channel(channel);
-  const auto renderer = renderers_.find(platform);
-  if (renderer == renderers_.end() || chat.empty()) throw std::invalid_argument("no digests for " + channel);
+  const auto id = config::parse_qualified_id(channel);
+  const auto renderer = id ? renderers_.find(id->platform) : renderers_.end();
+  if (renderer == renderers_.end()) throw std::invalid_argument("no digests for " + channel);
   const Choice choice = choose(channel, local_date(clock_(), settings_.schedule));
   if (choice.selection.papers.empty()) return 0;
-  const auto messages = renderer->second(chat, choice.answer, key);
+  const auto messages = renderer->second(id->id, choice.answer, key);
   // An empty local date records the papers without claiming the day's scheduled digest.
   store_.record_digest({channel, "", paper_ids(choice.selection), choice.selection.started_over}, messages,
                        to_ms(clock_()));
