@@ -36,18 +36,18 @@ Inbox::Submitted Inbox::submit(std::string_view key, std::string_view platform, 
   if (!id) return Submitted::duplicate;
   {
     std::lock_guard lock(mutex_);
-    queue_accepted(*id);
+    queue_accepted({*id, std::string(key), std::string(platform), std::string(payload)});
   }
   changed_.notify_one();
   return Submitted::accepted;
 }
 
-void Inbox::queue_accepted(std::int64_t id) {
+void Inbox::queue_accepted(InboundItem item) {
   if (queue_.size() >= options_.queue_limit) {
     overflowed_ = true;
   } else {
-    queue_.push_back(id);
-    queued_or_running_.insert(id);
+    queued_or_running_.insert(item.id);
+    queue_.push_back(std::move(item));
   }
 }
 
@@ -106,9 +106,10 @@ void Inbox::commit(std::vector<PendingSubmit>& batch) {
   std::size_t accepted = 0;
   if (!error) {
     std::lock_guard lock(mutex_);
-    for (const auto& id : ids) {
-      if (!id) continue;
-      queue_accepted(*id);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!ids[i]) continue;
+      // The callbacks below still log the key; platform and payload are not needed again.
+      queue_accepted({*ids[i], batch[i].key, std::move(batch[i].platform), std::move(batch[i].payload)});
       ++accepted;
     }
   }
@@ -173,14 +174,14 @@ void Inbox::refill_from_store() {
   try {
     // Oldest first; the items already queued or running come back too, so ask for that many more.
     const std::size_t room = options_.queue_limit - std::min(options_.queue_limit, queue_.size());
-    for (const auto& item : store_.pending_inbound(room + queued_or_running_.size() + 1)) {
+    for (auto& item : store_.pending_inbound(room + queued_or_running_.size() + 1)) {
       if (queued_or_running_.count(item.id) != 0) continue;
       if (queue_.size() >= options_.queue_limit) {
         overflowed_ = true;  // more is waiting in the database
         break;
       }
       queued_or_running_.insert(item.id);
-      queue_.push_back(item.id);
+      queue_.push_back(std::move(item));
     }
   } catch (const std::exception& error) {
     log::error("inbox", "cannot read pending work", {{"error", error.what()}});
@@ -199,49 +200,40 @@ void Inbox::run() {
         continue;
       }
     }
-    const std::int64_t id = queue_.front();
+    const InboundItem item = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    handle(id);
+    handle(item);
     lock.lock();
-    queued_or_running_.erase(id);
+    queued_or_running_.erase(item.id);
     ++handled_;
   }
 }
 
-void Inbox::handle(std::int64_t id) {
-  std::optional<InboundItem> item;
-  try {
-    item = store_.inbound(id);
-  } catch (const std::exception& error) {
-    log::error("inbox", "cannot load work item; it stays pending",
-               {{"id", std::to_string(id)}, {"error", error.what()}});
-    return;
-  }
-  if (!item) return;
+void Inbox::handle(const InboundItem& item) {
   InboundHandler handler;
   {
     std::lock_guard lock(mutex_);
-    const auto found = handlers_.find(item->platform);
+    const auto found = handlers_.find(item.platform);
     if (found != handlers_.end()) handler = found->second;
   }
   std::vector<OutgoingMessage> replies;
   if (!handler) {
-    log::warn("inbox", "no handler for this platform; dropping the item", {{"platform", item->platform}});
+    log::warn("inbox", "no handler for this platform; dropping the item", {{"platform", item.platform}});
   } else {
     try {
-      replies = handler(*item);
+      replies = handler(item);
     } catch (const std::exception& error) {
       log::error("inbox", "handler failed; dropping the item",
-                 {{"platform", item->platform}, {"key", item->key}, {"error", error.what()}});
+                 {{"platform", item.platform}, {"key", item.key}, {"error", error.what()}});
       replies.clear();
     }
   }
   try {
-    store_.complete_inbound(id, replies, clock_());
+    store_.complete_inbound(item.id, replies, clock_());
   } catch (const std::exception& error) {
     // Left pending: handled again after a restart; idempotency keys prevent double replies.
-    log::error("inbox", "cannot record completed work", {{"key", item->key}, {"error", error.what()}});
+    log::error("inbox", "cannot record completed work", {{"key", item.key}, {"error", error.what()}});
     return;
   }
   if (!replies.empty()) outbox_.wake();

@@ -78,8 +78,9 @@ class Inbox {
  private:
   void run();
   void refill_from_store();  // with mutex_ held
-  void handle(std::int64_t id);
-  void queue_accepted(std::int64_t id);  // with mutex_ held
+  void handle(const InboundItem& item);
+  // With mutex_ held. The item is queued whole, so a worker does not read it back from the store.
+  void queue_accepted(InboundItem item);
 
   struct PendingSubmit {
     std::string key;
@@ -98,7 +99,7 @@ class Inbox {
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<std::int64_t> queue_;
+  std::deque<InboundItem> queue_;
   std::unordered_set<std::int64_t> queued_or_running_;
   bool overflowed_ = false;  // some accepted items are only in the database
   bool stopping_ = false;
