@@ -100,16 +100,18 @@ Answer DigestScheduler::preview(const std::string& channel) const {
 
 std::optional<std::size_t> DigestScheduler::post_now(const std::string& channel, const std::string& request) {
   const std::string key = "digest-now:" + channel + ":" + request;
-  if (store_.outbox_state(key + "#0")) return std::nullopt;
   const auto id = config::parse_qualified_id(channel);
   const auto renderer = id ? renderers_.find(id->platform) : renderers_.end();
   if (renderer == renderers_.end()) throw std::invalid_argument("no digests for " + channel);
   const Choice choice = choose(channel, local_date(clock_(), settings_.schedule));
   if (choice.selection.papers.empty()) return 0;
   const auto messages = renderer->second(id->id, choice.answer, key);
-  // An empty local date records the papers without claiming the day's scheduled digest.
-  store_.record_digest({channel, "", paper_ids(choice.selection), choice.selection.started_over}, messages,
-                       to_ms(clock_()));
+  // An empty local date records the papers without claiming the day's scheduled digest; the
+  // messages' keys (from `request`) make a second record of the same request a no-op.
+  if (!store_.record_digest({channel, "", paper_ids(choice.selection), choice.selection.started_over}, messages,
+                            to_ms(clock_()))) {
+    return std::nullopt;
+  }
   if (on_enqueued_) on_enqueued_();
   return choice.selection.papers.size();
 }

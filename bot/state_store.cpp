@@ -537,8 +537,15 @@ bool StateStore::record_digest(const DigestRecord& digest, const std::vector<Out
   std::lock_guard lock(impl_->mutex);
   return impl_->transaction([&] {
     // The (channel, local_date) key is the exactly-once guard: a second replica, or a restart that
-    // races this one, finds the row and writes nothing. An off-schedule digest has no date.
-    if (!digest.local_date.empty()) {
+    // races this one, finds the row and writes nothing. An off-schedule digest has no date; its
+    // messages' idempotency keys are its guard instead (the first one is enqueued first).
+    std::size_t enqueued = 0;
+    if (digest.local_date.empty()) {
+      if (messages.empty()) return false;
+      impl_->enqueue_message(messages.front(), now_ms);
+      if (sqlite3_changes(impl_->db) == 0) return false;
+      enqueued = 1;
+    } else {
       Statement(impl_->db,
                 "INSERT INTO digest_posts (channel, local_date, posted_ms, papers, started_over) "
                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
@@ -557,9 +564,7 @@ bool StateStore::record_digest(const DigestRecord& digest, const std::vector<Out
                        "INSERT INTO digest_papers (channel, paper_id, posted_ms) VALUES (?1, ?2, ?3) "
                        "ON CONFLICT DO NOTHING");
     for (const auto& paper : digest.paper_ids) remember.bind(1, digest.channel).bind(2, paper).bind(3, now_ms).run();
-    for (const auto& message : messages) {
-      impl_->enqueue_message(message, now_ms);
-    }
+    for (std::size_t i = enqueued; i < messages.size(); ++i) impl_->enqueue_message(messages[i], now_ms);
     Statement(impl_->db,
               "INSERT INTO counters (name, value) VALUES ('digests_posted', 1) "
               "ON CONFLICT DO UPDATE SET value = value + 1")

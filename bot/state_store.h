@@ -161,7 +161,9 @@ class StateStore {
   std::unordered_set<std::string> digested_papers(std::string_view channel) const;
   // In one transaction: records the digest (and its papers) and enqueues its messages. Returns
   // false, writing nothing, when that channel already has a digest for that local date, whoever
-  // recorded it (an earlier run, another replica on the same file). Counts "digests_posted".
+  // recorded it (an earlier run, another replica on the same file); for an undated (off-schedule)
+  // digest, when its first message's idempotency key is already enqueued, or it has no message.
+  // Counts "digests_posted".
   bool record_digest(const DigestRecord& digest, const std::vector<OutgoingMessage>& messages, std::int64_t now_ms);
   void audit(const AuditEntry& entry);
   std::vector<AuditEntry> audit_log(std::size_t limit) const;  // newest first
