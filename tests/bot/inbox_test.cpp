@@ -61,7 +61,9 @@ struct EchoRig {
 
 TEST_CASE("inbox: each key is handled and answered exactly once") {
   EchoRig rig;
-  auto& [dir, store, outbox, delivered, inbox] = rig;
+  auto& outbox = rig.outbox;
+  auto& delivered = rig.delivered;
+  auto& inbox = rig.inbox;
   CHECK(inbox.submit("k1", "fake", "a") == Inbox::Submitted::accepted);
   CHECK(inbox.submit("k1", "fake", "a") == Inbox::Submitted::duplicate);
   CHECK(inbox.submit("k2", "fake", "b") == Inbox::Submitted::accepted);
@@ -192,12 +194,16 @@ using roundup::testing::exec_on;
 
 TEST_CASE("inbox: concurrent submit_async calls record each key once and answer every caller") {
   EchoRig rig;
-  auto& [dir, store, outbox, delivered, inbox] = rig;
+  auto& store = rig.store;
+  auto& outbox = rig.outbox;
+  auto& delivered = rig.delivered;
+  auto& inbox = rig.inbox;
 
   constexpr int k_threads = 8;
   constexpr int k_keys = 300;
   Results results;
   std::vector<std::thread> submitters;
+  submitters.reserve(k_threads);
   // Every thread submits every key: one of the eight wins, the others are duplicates, whether
   // they land in the same group commit or a later one.
   for (int t = 0; t < k_threads; ++t) {
