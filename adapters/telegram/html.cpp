@@ -147,7 +147,7 @@ std::vector<std::string> split_line(const Line& line, Mode mode) {
   std::vector<std::string> pieces;
   std::string current;
   std::size_t used = 0;
-  auto add = [&](std::string piece, std::size_t units) {
+  auto add = [&](const std::string& piece, std::size_t units) {
     if (used + units > k_max_message_utf16 && !current.empty()) {
       pieces.push_back(std::move(current));
       current.clear();
@@ -160,7 +160,7 @@ std::vector<std::string> split_line(const Line& line, Mode mode) {
     std::string rendered = render_span(span, mode);
     const std::size_t units = utf16_length(rendered);
     if (units <= k_max_message_utf16) {
-      add(std::move(rendered), units);
+      add(rendered, units);
       continue;
     }
     const std::string open = mode == Mode::html ? span.open : std::string();
@@ -168,9 +168,10 @@ std::vector<std::string> split_line(const Line& line, Mode mode) {
     // Tags are ASCII and bounded (k_max_href_bytes), so the budget is well above 6.
     const std::size_t budget = k_max_message_utf16 - open.size() - close.size();
     for (const std::string& text : split_text(span.text, mode, budget)) {
-      std::string piece = open + text + close;
-      const std::size_t piece_units = utf16_length(piece);
-      add(std::move(piece), piece_units);
+      std::string piece = open;
+      piece += text;
+      piece += close;
+      add(piece, utf16_length(piece));
     }
   }
   if (!current.empty()) pieces.push_back(std::move(current));
@@ -189,7 +190,7 @@ class Chunker {
     std::string rendered = render_block(block, mode_);
     const std::size_t units = utf16_length(rendered);
     if (units <= k_max_message_utf16) {
-      place(separator, std::move(rendered), units);
+      place(separator, rendered, units);
       return;
     }
     for (std::size_t i = 0; i < block.size(); ++i) add_line(block[i], i == 0 ? separator : "\n");
@@ -205,7 +206,7 @@ class Chunker {
     std::string rendered = render_line(line, mode_);
     const std::size_t units = utf16_length(rendered);
     if (units <= k_max_message_utf16) {
-      place(separator, std::move(rendered), units);
+      place(separator, rendered, units);
       return;
     }
     const std::vector<std::string> pieces = split_line(line, mode_);
@@ -214,7 +215,7 @@ class Chunker {
 
   // Appends `text` (at most k_max_message_utf16 units) after `separator`, or starts a new message
   // with it when it does not fit.
-  void place(std::string_view separator, std::string text, std::size_t units) {
+  void place(std::string_view separator, const std::string& text, std::size_t units) {
     if (!current_.empty() && used_ + separator.size() + units > k_max_message_utf16) flush();
     if (!current_.empty()) {
       current_ += separator;
