@@ -97,9 +97,13 @@ TEST_CASE("outbox: permanent failures are not retried - other targets keep flowi
   StateStore store(dir / "bot.sqlite");
   std::atomic<std::int64_t> now{1000};
   ScriptedSender sender;
-  sender.script = {Delivery::failed("channel_not_found")};
+  // The refusal goes by target, not by call order: the two targets are served by concurrent
+  // senders, so either may be attempted first.
   roundup::bot::Outbox outbox(store, {}, [&] { return now.load(); });
-  outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  outbox.add_sender("fake", [&](const OutboxItem& item) {
+    const Delivery result = sender(item);
+    return item.message.target == "fake:gone" ? Delivery::failed("channel_not_found") : result;
+  });
   std::atomic<int> results{0};
   outbox.on_attempt([&](const OutboxItem&, const Delivery&) { sender.signal.update([&] { ++results; }); });
   store.enqueue(message("bad", "fake:gone"), 1000);
@@ -107,6 +111,7 @@ TEST_CASE("outbox: permanent failures are not retried - other targets keep flowi
   outbox.start();
   REQUIRE(sender.signal.wait_for([&] { return results == 2; }));
   outbox.stop();
+  CHECK(sender.attempts.size() == 2);  // one attempt each
   CHECK(store.outbox_state("bad") == "failed");
   CHECK(store.outbox_state("good") == "delivered");
 }
