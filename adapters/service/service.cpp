@@ -338,11 +338,11 @@ struct Service::Impl {
   http::Response route(const http::Request& request) {
     if (auto response = operational(request, /*internal_listener=*/false)) return *response;
     const std::string path = path_of(request.target);
-    // A POST to /slack/events or /telegram/webhook in their mode went to route_async() already.
+    // A POST to /slack/events, /slack/commands or /telegram/webhook in their mode went to
+    // route_async() already.
     if (path == "/slack/events" || path == "/slack/commands") {
       if (!slack || config.slack.mode != "events") return plain(404, "not found\n");
-      if (request.method != "POST" || path != "/slack/commands") return plain(405, "method not allowed\n");
-      return slack->on_command(request);
+      return plain(405, "method not allowed\n");
     }
     if (path == "/telegram/webhook") {
       if (!telegram || config.telegram.mode != "webhook") return plain(404, "not found\n");
@@ -363,6 +363,9 @@ struct Service::Impl {
       const std::string path = path_of(request.target);
       if (path == "/slack/events" && slack && config.slack.mode == "events") {
         return slack->on_events_async(request, std::move(respond));
+      }
+      if (path == "/slack/commands" && slack && config.slack.mode == "events") {
+        return slack->on_command_async(request, std::move(respond));
       }
       if (path == "/telegram/webhook" && telegram && config.telegram.mode == "webhook") {
         return telegram->on_webhook_async(request, std::move(respond));

@@ -135,16 +135,27 @@ http::Response SlackService::authenticate(const http::Request& request) const {
   return status_only(401);
 }
 
-http::Response SlackService::on_command(const http::Request& request) {
-  if (auto denied = authenticate(request); denied.status != 0) return denied;
-  try {
-    return json_response(accept_command(parse_form(request.body)));
-  } catch (const bot::StateError& error) {
-    log::error("slack", "cannot record the command", {{"error", error.what()}});
-    // Slack shows a 200's text to the user; a 5xx only as a generic failure.
-    return json_response({{"response_type", "ephemeral"},
-                          {"text", "Sorry, I cannot take questions right now. Please try again in a minute."}});
-  }
+void SlackService::on_command_async(const http::Request& request, http::Respond respond) {
+  if (auto denied = authenticate(request); denied.status != 0) return respond(std::move(denied));
+  PreparedCommand command = prepare_command(parse_form(request.body));
+  if (command.refused) return respond(json_response(command.ack));
+  std::string key = command.key;
+  std::string payload = std::move(command.payload);
+  inbox_.submit_async(
+      std::move(key), std::string(k_platform), std::move(payload),
+      [this, respond = std::move(respond), command = std::move(command)](const bot::Inbox::SubmitResult& result) {
+        if (result.error) {
+          log::error("slack", "cannot record the command", {{"error", result.error->what()}});
+          // Slack shows a 200's text to the user; a 5xx only as a generic failure.
+          respond(json_response({{"response_type", "ephemeral"},
+                                 {"text",
+                                  "Sorry, I cannot take questions right now. Please try again "
+                                  "in a minute."}}));
+          return;
+        }
+        count_command(result.submitted, command);
+        respond(json_response(command.ack));
+      });
 }
 
 void SlackService::on_events_async(const http::Request& request, http::Respond respond) {
@@ -251,31 +262,47 @@ bool SlackService::response_url_allowed(const std::string& url) const {
   return origin == "https://hooks.slack.com" || origin == origin_of(config_.api_base);
 }
 
-json SlackService::accept_command(const std::map<std::string, std::string>& fields) {
+SlackService::PreparedCommand SlackService::prepare_command(const std::map<std::string, std::string>& fields) const {
+  PreparedCommand prepared;
   const CommandDecision decision = interpret_command(fields, config_.command);
   if (!decision.valid || !response_url_allowed(decision.question.response_url)) {
     ++rejected_;
     log::warn("slack", "slash command refused", {{"reason", decision.valid ? "response_url host" : decision.error}});
-    return {{"response_type", "ephemeral"}, {"text", "Sorry, I could not read that command."}};
+    prepared.refused = true;
+    prepared.ack = {{"response_type", "ephemeral"}, {"text", "Sorry, I could not read that command."}};
+    return prepared;
   }
   const Question& question = decision.question;
   const std::string input = responder_input(question.text);
-  const json payload = {{"input", input},
-                        {"channel", question.channel},
-                        {"response_url", question.response_url},
-                        {"user", question.user}};
-  if (inbox_.submit(question.dedupe_key, k_platform, payload.dump(-1, ' ', false, json::error_handler_t::replace)) ==
-      bot::Inbox::Submitted::duplicate) {
-    ++duplicates_;
-  } else {
-    ++accepted_;
-    log::info("slack", "command accepted", {{"key", question.dedupe_key}, {"channel", question.channel}});
-  }
+  prepared.key = question.dedupe_key;
+  prepared.channel = question.channel;
+  prepared.payload = json{
+      {"input", input},
+      {"channel", question.channel},
+      {"response_url", question.response_url},
+      {"user",
+       question.user}}.dump(-1, ' ', false, json::error_handler_t::replace);
   // A question gets "searching"; help and commands (stats, reindex, subscribe, ...) just a moment.
   const std::string text = input.rfind('/', 0) == 0 && input.rfind("/ask ", 0) != 0 && input.rfind("/search ", 0) != 0
                                ? "One moment…"
                                : "Searching the roundups for: " + escape_mrkdwn(question.text);
-  return {{"response_type", "ephemeral"}, {"text", text}};
+  prepared.ack = {{"response_type", "ephemeral"}, {"text", text}};
+  return prepared;
+}
+
+void SlackService::count_command(bot::Inbox::Submitted submitted, const PreparedCommand& command) {
+  if (submitted == bot::Inbox::Submitted::duplicate) {
+    ++duplicates_;
+  } else {
+    ++accepted_;
+    log::info("slack", "command accepted", {{"key", command.key}, {"channel", command.channel}});
+  }
+}
+
+json SlackService::accept_command(const std::map<std::string, std::string>& fields) {
+  const PreparedCommand command = prepare_command(fields);
+  if (!command.refused) count_command(inbox_.submit(command.key, k_platform, command.payload), command);
+  return command.ack;
 }
 
 std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& item) {

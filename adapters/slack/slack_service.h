@@ -4,10 +4,10 @@
 // the durable inbox, turns a question into Block Kit replies on a worker, and delivers replies
 // through the Web API for the outbox.
 //
-// Threads: on_events_async/on_command/accept_* run on I/O threads and only authenticate, decode and
-// record (one SQLite insert). on_events_async records through the inbox's group commit and acks
-// from the committer thread, so the I/O thread does not wait for the commit. answer() runs on
-// inbox workers; deliver() on outbox senders.
+// Threads: on_*_async run on I/O threads and only authenticate and decode; they record through
+// the inbox's group commit and ack from the committer thread, so the I/O thread does not wait for
+// the commit. accept_* (Socket Mode, on the socket client's own thread) record with one
+// synchronous insert each. answer() runs on inbox workers; deliver() on outbox senders.
 
 #include <atomic>
 #include <cstdint>
@@ -61,7 +61,10 @@ class SlackService {
   // question's 200 (or 503) is sent once the inbox's group commit has recorded it (or failed
   // to), through `respond`, from the committer thread.
   void on_events_async(const http::Request& request, http::Respond respond);
-  http::Response on_command(const http::Request& request);
+  // Slash commands: the same, acked with the ephemeral reply (or, when the inbox cannot record
+  // the command, an ephemeral apology: Slack shows a 200's text to the user, a 5xx only as a
+  // generic failure).
+  void on_command_async(const http::Request& request, http::Respond respond);
 
   // Shared with Socket Mode (already authenticated by the socket). accept_event returns the
   // url_verification challenge when there is one. accept_command returns the immediate
@@ -85,6 +88,17 @@ class SlackService {
 
  private:
   bool response_url_allowed(const std::string& url) const;
+  // A slash command decoded: a refusal (nothing to record; `ack` says why) or the inbox item to
+  // record and the ephemeral ack to send once it is recorded.
+  struct PreparedCommand {
+    bool refused = false;
+    std::string key;
+    std::string channel;
+    std::string payload;
+    nlohmann::json ack;
+  };
+  PreparedCommand prepare_command(const std::map<std::string, std::string>& fields) const;
+  void count_command(bot::Inbox::Submitted submitted, const PreparedCommand& command);  // counters and log
   // interpret_event, and for a question the inbox payload to record. Throws StateError.
   EventDecision decide_event(const nlohmann::json& envelope, std::string& payload);
   void count_event(bot::Inbox::Submitted submitted, const Question& question);  // counters and log

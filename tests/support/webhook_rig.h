@@ -1,6 +1,7 @@
 #pragma once
 // What a test or benchmark needs to run the service in webhook mode against a fake platform API:
-// the shared credentials, the fake's routes, the configuration, and a Slack event to send.
+// the shared credentials, the fake's routes, the configuration, and a Slack event or slash
+// command to send.
 
 #include <cstdint>
 #include <filesystem>
@@ -81,6 +82,24 @@ inline std::string mention_event(const std::string& event_id, const std::string&
       {"event",
        {{"type", "app_mention"}, {"user", "U1"}, {"channel", "C1"}, {"ts", "1700000000.000100"}, {"text", text}}}}
       .dump();
+}
+
+// A Slack slash command's form body (`/roundup <text>` by `user` in channel C9), as Slack posts
+// it, with its response_url on `response_host` (the fake Slack's origin, "https://127.0.0.1:N").
+// `text` is form-encoded already ("search+Chinchilla").
+inline std::string slash_command_form(const std::string& response_host, const std::string& text,
+                                      const std::string& user, const std::string& trigger_id) {
+  std::string encoded_url;
+  for (const char c : response_host + "/commands/respond") {
+    if (c == ':')
+      encoded_url += "%3A";
+    else if (c == '/')
+      encoded_url += "%2F";
+    else
+      encoded_url += c;
+  }
+  return "token=x&team_id=T1&channel_id=C9&user_id=" + user + "&command=%2Froundup&text=" + text +
+         "&response_url=" + encoded_url + "&trigger_id=" + trigger_id;
 }
 
 }  // namespace roundup::testing

@@ -1,7 +1,8 @@
 // The webhook routes' acks through the inbox's group commit, end to end: the real service on
 // 127.0.0.1 against fake platform APIs. A question is acked 200 only once it is recorded, and
 // 503 when the state database refuses it, so the platform retries; the retry is then acked and
-// answered once.
+// answered once. A slash command the database refuses gets an apology the user can read instead
+// (Slack shows a 5xx only as a generic failure), and the user's second try is answered once.
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -55,22 +56,34 @@ struct Rig {
 
   std::filesystem::path database() const { return data.path() / "state" / "bot.sqlite"; }
 
-  int post(const std::string& path, const std::string& body, std::vector<std::pair<std::string, std::string>> headers) {
+  roundup::adapters::http::ClientResponse post(const std::string& path, const std::string& body,
+                                               std::vector<std::pair<std::string, std::string>> headers,
+                                               const std::string& content_type = "application/json") {
     ClientRequest request;
     request.url = "http://127.0.0.1:" + std::to_string(port) + path;
     request.body = body;
     request.headers = std::move(headers);
-    request.headers.emplace_back("Content-Type", "application/json");
-    return client.send(request).status;
+    request.headers.emplace_back("Content-Type", content_type);
+    return client.send(request);
+  }
+  roundup::adapters::http::ClientResponse post_signed_slack(const std::string& path, const std::string& body,
+                                                            const std::string& content_type) {
+    const std::string ts = std::to_string(k_now);
+    return post(path, body,
+                {{"X-Slack-Request-Timestamp", ts},
+                 {"X-Slack-Signature", roundup::adapters::slack::compute_signature(k_slack_secret, ts, body)}},
+                content_type);
   }
   int post_slack(const std::string& body) {
-    const std::string ts = std::to_string(k_now);
-    return post("/slack/events", body,
-                {{"X-Slack-Request-Timestamp", ts},
-                 {"X-Slack-Signature", roundup::adapters::slack::compute_signature(k_slack_secret, ts, body)}});
+    return post_signed_slack("/slack/events", body, "application/json").status;
+  }
+  roundup::adapters::http::ClientResponse post_command(const std::string& text, const std::string& trigger_id) {
+    return post_signed_slack("/slack/commands",
+                             roundup::testing::slash_command_form(api.base(), text, "U1", trigger_id),
+                             "application/x-www-form-urlencoded");
   }
   int post_telegram(const std::string& body) {
-    return post("/telegram/webhook", body, {{"X-Telegram-Bot-Api-Secret-Token", k_tg_secret}});
+    return post("/telegram/webhook", body, {{"X-Telegram-Bot-Api-Secret-Token", k_tg_secret}}).status;
   }
   bool settled() {
     return api.signal.wait_for(
@@ -94,6 +107,32 @@ TEST_CASE(
   REQUIRE(rig.api.wait_for("/api/chat.postMessage", 1));
   REQUIRE(rig.settled());
   CHECK(rig.api.requests("/api/chat.postMessage").size() == 1);
+}
+
+TEST_CASE(
+    "webhook acks (slack): a slash command the database cannot record gets an apology and the next try is answered "
+    "once" *
+    doctest::timeout(120)) {
+  Rig rig("slack");
+  rig.api.on("/commands/respond", [](const auto&) { return FakeApi::json_reply(R"({"ok":true})"); });
+  exec_on(rig.database(), k_refuse_inbound);
+  const auto refused = rig.post_command("search+Chinchilla", "trigger-1");
+  CHECK(refused.status == 200);
+  const json apology = json::parse(refused.body, nullptr, false);
+  CHECK(apology.value("response_type", "") == "ephemeral");
+  CHECK(apology.value("text", "").find("cannot take questions right now") != std::string::npos);
+  CHECK(rig.service->store().pending_inbound(10).empty());
+
+  exec_on(rig.database(), "DROP TRIGGER refuse");
+  const auto accepted = rig.post_command("search+Chinchilla", "trigger-2");
+  CHECK(accepted.status == 200);
+  CHECK(json::parse(accepted.body, nullptr, false).value("text", "").find("Chinchilla") != std::string::npos);
+  REQUIRE(rig.api.wait_for("/commands/respond", 1));
+  REQUIRE(rig.settled());
+  const auto posts = rig.api.requests("/commands/respond");
+  REQUIRE(posts.size() == 1);
+  CHECK(json::parse(posts[0].request.body, nullptr, false).value("text", "").find("Compute-Optimal") !=
+        std::string::npos);
 }
 
 TEST_CASE(

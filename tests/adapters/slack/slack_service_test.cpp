@@ -87,18 +87,8 @@ struct SlackFixture {
 
   // A signed `/roundup <text>` from `user`, answered on the fake's /commands/respond.
   ClientResponse command(const std::string& text, const std::string& user, const std::string& trigger_id) {
-    std::string encoded_url;
-    for (const char c : slack.base() + "/commands/respond") {
-      if (c == ':')
-        encoded_url += "%3A";
-      else if (c == '/')
-        encoded_url += "%2F";
-      else
-        encoded_url += c;
-    }
-    const std::string form = "token=x&team_id=T1&channel_id=C9&user_id=" + user + "&command=%2Froundup&text=" + text +
-                             "&response_url=" + encoded_url + "&trigger_id=" + trigger_id;
-    return post_signed("/slack/commands", form, k_now, {}, "application/x-www-form-urlencoded");
+    return post_signed("/slack/commands", roundup::testing::slash_command_form(slack.base(), text, user, trigger_id),
+                       k_now, {}, "application/x-www-form-urlencoded");
   }
 
   ClientResponse get(const std::string& path, unsigned short on_port = 0) {
