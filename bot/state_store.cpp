@@ -162,8 +162,8 @@ struct StateStore::Impl {
   // Checkpoints stop, and statements are finalized, before the connection closes.
   ~Impl() {
     checkpointer.reset();
-    accept.reset(), get_inbound.reset(), pending.reset(), complete.reset(), enqueue.reset(), due.reset();
-    next_due.reset(), delivered.reset(), resched.reset(), failed.reset(), backlog.reset(), out_state.reset();
+    accept.reset(), get_inbound.reset(), pending.reset(), complete.reset(), enqueue.reset();
+    delivered.reset(), resched.reset(), failed.reset(), backlog.reset(), out_state.reset();
     remember.reset(), knows.reset(), get_value.reset(), put_value.reset();
     all_heads.reset(), head_of.reset(), pending_after.reset(), last_id.reset();
     sqlite3_close_v2(db);
@@ -199,8 +199,8 @@ struct StateStore::Impl {
   }
 
   std::unique_ptr<WalCheckpointer> checkpointer;  // read-write stores only
-  std::unique_ptr<Statement> accept, get_inbound, pending, complete, enqueue, due, next_due, delivered, resched, failed,
-      backlog, out_state, remember, knows, get_value, put_value;
+  std::unique_ptr<Statement> accept, get_inbound, pending, complete, enqueue, delivered, resched, failed, backlog,
+      out_state, remember, knows, get_value, put_value;
   // Outbox head lookups (see outbox_head()).
   std::unique_ptr<Statement> all_heads, head_of, pending_after, last_id;
 
@@ -231,8 +231,6 @@ struct StateStore::Impl {
         "SELECT o.id, o.idempotency_key, o.platform, o.target, o.payload, o.attempts, o.created_ms, "
         "o.next_attempt_ms FROM targets JOIN outbox o ON o.id = (SELECT h.id FROM outbox h "
         "WHERE h.state = 'pending' AND h.target = targets.t ORDER BY h.id LIMIT 1) WHERE targets.t IS NOT NULL";
-    due = std::make_unique<Statement>(db, (heads + " AND o.next_attempt_ms <= ?1 ORDER BY o.id").c_str());
-    next_due = std::make_unique<Statement>(db, ("SELECT MIN(next_attempt_ms) FROM (" + heads + ")").c_str());
     all_heads = std::make_unique<Statement>(db, (heads + " ORDER BY o.id").c_str());
     head_of = std::make_unique<Statement>(
         db,
@@ -389,33 +387,6 @@ bool StateStore::enqueue(const OutgoingMessage& message, std::int64_t now_ms) {
   std::lock_guard lock(impl_->mutex);
   impl_->enqueue_message(message, now_ms);
   return sqlite3_changes(impl_->db) > 0;
-}
-
-std::vector<OutboxItem> StateStore::due_messages(std::int64_t now_ms, std::size_t limit,
-                                                 const std::unordered_set<std::string>& busy_targets) const {
-  std::lock_guard lock(impl_->mutex);
-  auto& statement = *impl_->due;
-  ResetOnExit reset{statement};
-  statement.bind(1, now_ms);
-  std::vector<OutboxItem> items;
-  while (items.size() < limit && statement.step()) {
-    OutboxItem item;
-    item.id = statement.integer(0);
-    item.message = {statement.text(1), statement.text(2), statement.text(3), statement.text(4)};
-    if (busy_targets.count(item.message.target) != 0) continue;
-    item.attempts = static_cast<int>(statement.integer(5));
-    item.created_ms = statement.integer(6);
-    items.push_back(std::move(item));
-  }
-  return items;
-}
-
-std::optional<std::int64_t> StateStore::next_due_ms() const {
-  std::lock_guard lock(impl_->mutex);
-  auto& statement = *impl_->next_due;
-  ResetOnExit reset{statement};
-  if (!statement.step() || statement.is_null(0)) return std::nullopt;
-  return statement.integer(0);
 }
 
 void StateStore::mark_delivered(std::int64_t id, std::int64_t now_ms) {

@@ -114,19 +114,13 @@ class StateStore {
   // --- Outbox -----------------------------------------------------------------------------
   // Returns false when a message with the same idempotency key exists (delivered or not).
   bool enqueue(const OutgoingMessage& message, std::int64_t now_ms);
-  // For each target not in `busy_targets`, its oldest pending message if that one is due by
-  // `now_ms`; at most `limit`, oldest first.
-  std::vector<OutboxItem> due_messages(std::int64_t now_ms, std::size_t limit,
-                                       const std::unordered_set<std::string>& busy_targets) const;
-  // Earliest time a pending head-of-target message becomes due; nullopt when none is pending.
-  std::optional<std::int64_t> next_due_ms() const;
   void mark_delivered(std::int64_t id, std::int64_t now_ms);
   void reschedule(std::int64_t id, std::int64_t next_attempt_ms, std::string_view error);
   void mark_failed(std::int64_t id, std::string_view error, std::int64_t now_ms);
   std::size_t outbox_backlog() const;
   std::optional<std::string> outbox_state(std::string_view idempotency_key) const;
-  // For a caller that keeps each target's head in memory (Outbox) instead of asking
-  // due_messages() after every delivery: index lookups whose cost does not grow with the backlog.
+  // Each target's head (oldest pending message), for the Outbox, which keeps them in memory:
+  // index lookups whose cost does not grow with the backlog.
   struct OutboxHead {
     OutboxItem item;
     std::int64_t next_attempt_ms = 0;

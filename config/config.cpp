@@ -720,7 +720,9 @@ void check_telegram(const TelegramConfig& telegram, Problems& problems) {
   }
 }
 
-// A digest channel or an admin on a platform that is not enabled would silently never work.
+// A digest channel on a platform that is not enabled would never get its digest: its messages would
+// wait in the outbox for a sender that never comes. (Admins are not checked: an admin list may name
+// people on both platforms while one runs, and an entry for the other just grants nothing.)
 void check_platforms_enabled(const Config& config, Problems& problems) {
   const auto enabled = [&config](const std::string& platform) {
     return platform == "slack" ? config.slack.enabled : config.telegram.enabled;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,11 +61,10 @@ DigestSettings shanghai_nine(std::vector<std::string> channels, std::size_t per_
   return settings;
 }
 
-// The payloads of the messages due now (the head of each target's queue).
+// The payloads of the messages next in line (the head of each target's queue).
 std::vector<std::string> pending_payloads(StateStore& store) {
   std::vector<std::string> payloads;
-  for (const auto& item : store.due_messages(std::numeric_limits<std::int64_t>::max(), 1000, {}))
-    payloads.push_back(item.message.payload);
+  for (const auto& head : store.outbox_heads()) payloads.push_back(head.item.message.payload);
   return payloads;
 }
 

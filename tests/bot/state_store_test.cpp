@@ -52,36 +52,35 @@ TEST_CASE("state store: completing work enqueues replies once") {
   CHECK_FALSE(store.enqueue(message("k#0", "slack:C1"), 40));
 }
 
-TEST_CASE("state store: due messages are the head of each target - in order") {
+TEST_CASE("state store: the outbox heads are each target's oldest pending message - in order") {
   TempDir dir;
   StateStore store(dir / "bot.sqlite");
-  CHECK_FALSE(store.next_due_ms());
+  CHECK(store.outbox_heads().empty());
   store.enqueue(message("a1", "slack:A"), 100);
   store.enqueue(message("a2", "slack:A"), 100);
   store.enqueue(message("b1", "slack:B"), 100);
-  auto due = store.due_messages(100, 10, {});
-  REQUIRE(due.size() == 2);
-  CHECK(due[0].message.idempotency_key == "a1");
-  CHECK(due[1].message.idempotency_key == "b1");
-  CHECK(store.due_messages(100, 10, {"slack:A"}).size() == 1);
-  CHECK(store.due_messages(99, 10, {}).empty());
+  const auto heads = store.outbox_heads();
+  REQUIRE(heads.size() == 2);
+  CHECK(heads[0].item.message.idempotency_key == "a1");
+  CHECK(heads[0].next_attempt_ms == 100);
+  CHECK(heads[1].item.message.idempotency_key == "b1");
+  CHECK_FALSE(store.outbox_head("slack:C"));
 
-  store.reschedule(due[0].id, 500, "ratelimited");
-  // a1 waits, so a2 waits behind it.
-  due = store.due_messages(200, 10, {});
-  REQUIRE(due.size() == 1);
-  CHECK(due[0].message.idempotency_key == "b1");
-  CHECK(store.next_due_ms() == 100);
-  store.mark_delivered(due[0].id, 200);
-  CHECK(store.next_due_ms() == 500);
-  due = store.due_messages(500, 10, {});
-  REQUIRE(due.size() == 1);
-  CHECK(due[0].attempts == 1);
-  store.mark_delivered(due[0].id, 500);
-  due = store.due_messages(500, 10, {});
-  REQUIRE(due.size() == 1);
-  CHECK(due[0].message.idempotency_key == "a2");
-  store.mark_failed(due[0].id, "channel_not_found", 600);
+  store.reschedule(heads[0].item.id, 500, "ratelimited");
+  // a1 waits, and a2 stays behind it.
+  auto a = store.outbox_head("slack:A");
+  REQUIRE(a);
+  CHECK(a->item.message.idempotency_key == "a1");
+  CHECK(a->next_attempt_ms == 500);
+  CHECK(a->item.attempts == 1);
+  store.mark_delivered(heads[1].item.id, 200);
+  CHECK_FALSE(store.outbox_head("slack:B"));
+  store.mark_delivered(a->item.id, 500);
+  a = store.outbox_head("slack:A");
+  REQUIRE(a);
+  CHECK(a->item.message.idempotency_key == "a2");
+  store.mark_failed(a->item.id, "channel_not_found", 600);
+  CHECK(store.outbox_heads().empty());
   CHECK(store.outbox_backlog() == 0);
   CHECK(store.outbox_state("a1") == "delivered");
   CHECK(store.outbox_state("a2") == "failed");
