@@ -182,7 +182,11 @@ void Outbox::apply(const OutboxItem& item, const Delivery& delivery, std::int64_
                 {"attempts", std::to_string(item.attempts + 1)}});
     return;
   }
-  const std::int64_t wait = delivery.retry_after.count() > 0 ? delivery.retry_after.count() : backoff_ms(item.attempts);
+  // +1 after a platform's Retry-After: now_ms is whole milliseconds rounded down, so the refusal
+  // may have come up to 1 ms after it, and a sender that wakes on its own at exactly now_ms +
+  // retry_after could then send before the platform's wait is over.
+  const std::int64_t wait =
+      delivery.retry_after.count() > 0 ? delivery.retry_after.count() + 1 : backoff_ms(item.attempts);
   store_.reschedule(item.id, now_ms + wait, delivery.error);
   log::warn("outbox", "delivery failed; will retry",
             {{"platform", message.platform},

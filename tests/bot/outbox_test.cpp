@@ -31,6 +31,29 @@ struct ScriptedSender {
   std::vector<std::string> attempts;
   std::vector<std::int64_t> attempt_times;
   std::atomic<std::int64_t>* clock = nullptr;
+  int clock_reads = 0;  // how often the outbox read `clock` through read_clock()
+
+  // The outbox's clock, counting reads.
+  std::int64_t read_clock() {
+    signal.update([&] { ++clock_reads; });
+    return clock->load();
+  }
+  // For an outbox with one sender thread, after the test moved the clock: wakes the outbox and
+  // waits until the sender has read the clock twice more, that is, it decided what to do at the
+  // new time and then either recorded the attempt it made (apply() reads the clock) or, woken
+  // again, decided again. Any attempt it was going to make at the new time is in `attempts` then.
+  bool looked_again(roundup::bot::Outbox& outbox) {
+    const int seen = signal.read([&] { return clock_reads; });
+    outbox.wake();
+    if (!signal.wait_for([&] { return clock_reads >= seen + 1; })) return false;
+    // The sender reads the clock and then waits under the outbox's lock, which wake() takes: this
+    // wake comes after the sender began to wait, so it is not lost.
+    outbox.wake();
+    return signal.wait_for([&] { return clock_reads >= seen + 2; });
+  }
+  std::size_t attempt_count() {
+    return signal.read([&] { return attempts.size(); });
+  }
 
   Delivery operator()(const OutboxItem& item) {
     Delivery result = Delivery::ok();
@@ -72,25 +95,30 @@ TEST_CASE("outbox: a retry-after is honoured and the message is sent once after 
   ScriptedSender sender;
   sender.clock = &now;
   sender.script = {Delivery::retry("ratelimited", std::chrono::milliseconds(1000))};
-  roundup::bot::Outbox outbox(store, {}, [&] { return now.load(); });
+  OutboxOptions options;
+  options.senders = 1;  // so that looked_again() can tell when the sender has seen a new time
+  roundup::bot::Outbox outbox(store, options, [&] { return sender.read_clock(); });
   outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
   std::atomic<int> results{0};
   outbox.on_attempt([&](const OutboxItem&, const Delivery&) { sender.signal.update([&] { ++results; }); });
   store.enqueue(message("m", "fake:A"), 1000);
   outbox.start();
   REQUIRE(sender.signal.wait_for([&] { return results == 1; }));
-  // Nothing happens before the wait is over, however often we wake the outbox.
-  now = 1999;
-  outbox.wake();
+  // Due one millisecond late: the clock reads whole milliseconds, so "1000" may be up to 1 ms
+  // after the refusal really came, and 1000 + 1000 would then be less than 1000 ms after it.
   const auto waiting = store.outbox_head("fake:A");
   REQUIRE(waiting);
-  CHECK(waiting->next_attempt_ms == 2000);
+  CHECK(waiting->next_attempt_ms == 2001);
+  // Nothing is sent before then, however often the outbox is woken.
   now = 2000;
+  REQUIRE(sender.looked_again(outbox));
+  CHECK(sender.attempt_count() == 1);
+  now = 2001;
   outbox.wake();
   REQUIRE(sender.signal.wait_for([&] { return results == 2; }));
   outbox.stop();
   CHECK(sender.attempts.size() == 2);
-  CHECK(sender.attempt_times[1] >= 2000);
+  CHECK(sender.attempt_times[1] == 2001);
   CHECK(store.outbox_state("m") == "delivered");
 }
 
@@ -171,7 +199,8 @@ TEST_CASE("outbox: pacing limits each target to its rate after the burst") {
   OutboxOptions options;
   options.per_target_burst = 2;
   options.per_target_rate = 1.0;
-  roundup::bot::Outbox outbox(store, options, [&] { return now.load(); });
+  options.senders = 1;  // so that looked_again() can tell when the sender has looked again
+  roundup::bot::Outbox outbox(store, options, [&] { return sender.read_clock(); });
   outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
   // Counted after each result is stored, so the backlog below is settled.
   std::atomic<int> results{0};
@@ -179,8 +208,10 @@ TEST_CASE("outbox: pacing limits each target to its rate after the burst") {
   for (int i = 0; i < 4; ++i) store.enqueue(message("m" + std::to_string(i), "fake:A"), 10'000);
   outbox.start();
   REQUIRE(sender.signal.wait_for([&] { return results == 2; }));
-  outbox.wake();
-  CHECK(store.outbox_backlog() == 2);  // the clock has not moved: no token for a third
+  // The clock has not moved: no token for a third, however often the outbox is woken.
+  REQUIRE(sender.looked_again(outbox));
+  CHECK(sender.attempt_count() == 2);
+  CHECK(store.outbox_backlog() == 2);
   now = 11'000;
   outbox.wake();
   REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 3; }));

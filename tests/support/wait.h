@@ -22,6 +22,12 @@ class Signal {
   void notify() {
     update([] {});
   }
+  // What `read` returns, evaluated under the lock.
+  template <typename Read>
+  auto read(Read&& read) {
+    std::lock_guard lock(mutex_);
+    return read();
+  }
 
   // True when `predicate` (evaluated under the lock) held before the deadline.
   template <typename Predicate>
