@@ -273,7 +273,9 @@ struct Service::Impl {
   void run_watchdog() {
     const auto interval = std::max(std::chrono::milliseconds(50), poll_stale_after() / 2);
     std::unique_lock lock(watchdog_mutex);
-    auto last_prune = std::chrono::steady_clock::time_point{};
+    // start() pruned already. A prune waits out another writer's lock (up to the busy timeout),
+    // which would hold up the stall check below, so it is rare.
+    auto last_prune = std::chrono::steady_clock::now();
     while (!watchdog_wake.wait_for(lock, interval, [this] { return watchdog_stopping; })) {
       if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1)) {
         last_prune = std::chrono::steady_clock::now();
@@ -544,6 +546,8 @@ unsigned short Service::start() {
   s.gauges.push_back(metrics.registry.gauge("roundup_ready", "1 when GET /readyz reports ready", {},
                                             [&s] { return s.readiness_problems().empty() ? 1.0 : 0.0; }));
 
+  // Pruned here first, before anything else writes, then hourly by the watchdog.
+  s.prune_state();
   s.outbox->start();
   s.inbox->start();
   s.digests->start();

@@ -272,14 +272,14 @@ void TelegramService::poll_loop() {
       std::chrono::milliseconds wait = std::max(backoff, error.retry_after());
       if (error.status() == 409) {
         // Another poller or a webhook owns the updates: say so once, then back off hard.
+        wait = timings_.max_backoff;
         if (!conflict_reported) {
           log::error("telegram",
                      "getUpdates conflict (409): a webhook is set or another instance is polling with this token; "
                      "backing off",
-                     {{"retry_in_ms", std::to_string(timings_.max_backoff.count())}});
+                     {{"retry_in_ms", std::to_string(wait.count())}});
         }
         conflict_reported = true;
-        wait = timings_.max_backoff;
       } else {
         log::warn("telegram", "getUpdates failed; retrying",
                   {{"error", error.what()}, {"retry_in_ms", std::to_string(wait.count())}});

@@ -72,9 +72,11 @@ TEST_CASE("crash recovery: SIGKILL between accepting a question and delivering i
     return FakeApi::json_reply(R"({"ok":true,"user_id":"UBOT","bot_id":"BBOT","team":"Test"})");
   });
   // The first attempt is refused with a rate limit, so the answer sits undelivered in the outbox
-  // when the process is killed; every later attempt succeeds.
+  // when the process is killed; every later attempt succeeds. The kill must land within the
+  // Retry-After, or the first process delivers the answer itself: 3 s leaves room on a loaded
+  // machine, and the restarted process waits out what is left of it.
   roundup::adapters::http::Response limited = FakeApi::json_reply(R"({"ok":false,"error":"ratelimited"})", 429);
-  limited.headers.emplace_back("Retry-After", "1");
+  limited.headers.emplace_back("Retry-After", "3");
   slack.script("/api/chat.postMessage", limited);
   slack.on("/api/chat.postMessage", [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})"); });
   const std::string config = write_config(tmp, slack);

@@ -486,11 +486,10 @@ TEST_CASE("http client: a server that never answers times out") {
 }
 
 TEST_CASE("http client: connection refused is a connect error") {
-  unsigned short port = 0;
-  {
-    BoundSocket unused;  // bound, never listening, then closed: nothing accepts on this port
-    port = unused.port;
-  }
+  // Bound but never listening, and kept open, so no other process can take the port meanwhile:
+  // the kernel answers a connect with a reset.
+  BoundSocket unused;
+  const unsigned short port = unused.port;
   http::HttpsClient client(client_options());
   CHECK(failure_kind(client, get(https_url(port))) == Kind::connect);
   CHECK(failure_kind(client, get("http://127.0.0.1:" + std::to_string(port) + "/")) == Kind::connect);

@@ -384,8 +384,9 @@ TEST_CASE("http server: an invalid status becomes 500") {
 TEST_CASE("http server: stop() closes an idle keep-alive connection and refuses new ones") {
   RecordingHandler recorder;
   auto options = test_options();
-  // Small, so even a regression that waited for them would keep this test short.
-  options.read_timeout = std::chrono::milliseconds(1000);
+  // Short enough that a regression which waited for them would keep this test short, long enough
+  // that a loaded run does not time the idle connection out before stop() is what closes it.
+  options.read_timeout = std::chrono::milliseconds(5000);
   options.drain_timeout = std::chrono::milliseconds(500);
   http::Server server(options, recorder.handler());
   const auto port = server.start();

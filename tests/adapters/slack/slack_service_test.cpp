@@ -38,6 +38,7 @@ struct SlackFixture {
   std::unique_ptr<roundup::app::Service> service;
   unsigned short port = 0;
   HttpsClient client{{}};
+  int delivery_attempts = 0;  // under slack.signal
 
   SlackFixture() {
     slack.on("/api/auth.test", [](const auto&) {
@@ -60,7 +61,7 @@ struct SlackFixture {
     roundup::app::ServiceHooks hooks = std::move(extra);
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
-    hooks.on_delivery_attempt = [this] { slack.signal.notify(); };
+    hooks.on_delivery_attempt = [this] { slack.signal.update([this] { ++delivery_attempts; }); };
     service = std::make_unique<roundup::app::Service>(config, std::move(knowledge), hooks);
     port = service->start();
   }
@@ -96,6 +97,13 @@ struct SlackFixture {
     request.method = "GET";
     request.url = "http://127.0.0.1:" + std::to_string(on_port != 0 ? on_port : port) + path;
     return client.send(request);
+  }
+
+  // Waits until the service has seen the outcome of `count` delivery attempts in all: its metrics
+  // and readiness reflect them then (the hook runs after both). settled() alone can return between
+  // a delivery's commit and that bookkeeping.
+  bool attempts_seen(int count) {
+    return slack.signal.wait_for([&] { return delivery_attempts >= count; });
   }
 
   // Waits until everything accepted has been answered and delivered (or given up).
@@ -464,6 +472,7 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
   CHECK(f.post_signed("/slack/events", mention_event("EvM1", "<@UBOT> Chinchilla")).status == 200);
   REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
   REQUIRE(f.settled());
+  REQUIRE(f.attempts_seen(1));
   const auto after = f.get("/metrics", internal);
   REQUIRE(after.status == 200);
   CHECK(series_value(after.body, events_ok) == events_before + 1);
@@ -503,6 +512,7 @@ TEST_CASE("slack service: a revoked bot token makes /readyz not ready until a de
   CHECK(f.post_signed("/slack/events", mention_event("EvAuth1", "<@UBOT> Chinchilla")).status == 200);
   REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
   REQUIRE(f.settled());
+  REQUIRE(f.attempts_seen(1));
   const auto problems = f.service->readiness_problems();
   REQUIRE(problems.size() == 1);
   CHECK(problems[0] == "slack: the API refuses the bot's credentials (invalid_auth)");
@@ -512,6 +522,7 @@ TEST_CASE("slack service: a revoked bot token makes /readyz not ready until a de
   CHECK(f.post_signed("/slack/events", mention_event("EvAuth2", "<@UBOT> Chinchilla")).status == 200);
   REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
   REQUIRE(f.settled());
+  REQUIRE(f.attempts_seen(2));
   CHECK(f.service->readiness_problems().empty());
   CHECK(f.get("/readyz").status == 200);
 }

@@ -391,7 +391,9 @@ TEST_CASE("socket mode: an abrupt drop is followed by a reconnect with backoff -
 TEST_CASE("socket mode: a connection whose pings go unanswered is dropped and replaced") {
   SocketFixture fixture;
   auto options = SocketFixture::options();
-  options.ping_interval = std::chrono::milliseconds(100);
+  // Long enough that a healthy connection is not given up on when a loaded (sanitizer) run stalls
+  // a thread for a moment: the client gives up after two intervals of silence.
+  options.ping_interval = std::chrono::milliseconds(1000);
   fixture.start(options);
   REQUIRE(fixture.fake.wait_connections(1));
   fixture.fake.stop_reading_after_next_frame();
