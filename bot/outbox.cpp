@@ -210,8 +210,8 @@ void Outbox::run() {
         const auto& target = head.item.message.target;
         if (busy_.count(target) != 0 || parked_.count(target) != 0) continue;
         if (head.next_attempt_ms > now) {
-          // +1: the clock reads whole milliseconds, rounded down, so waiting exactly the
-          // difference could send up to 1 ms before a platform's Retry-After has passed.
+          // +1: the clock reads whole milliseconds, rounded down, so after waiting exactly the
+          // difference it could still read one less and go round once more for nothing.
           wait_ms = std::min(wait_ms, head.next_attempt_ms - now + 1);
           continue;
         }

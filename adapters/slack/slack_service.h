@@ -66,7 +66,8 @@ class SlackService {
   // generic failure).
   void on_command_async(const http::Request& request, http::Respond respond);
 
-  // Shared with Socket Mode (already authenticated by the socket). accept_event returns the
+  // Socket Mode (already authenticated by the socket), one synchronous insert each; the HTTP
+  // routes above share their decoding (decide_event, prepare_command). accept_event returns the
   // url_verification challenge when there is one. accept_command returns the immediate
   // acknowledgement payload ({"response_type": "ephemeral", "text": ...}).
   EventDecision accept_event(const nlohmann::json& envelope);

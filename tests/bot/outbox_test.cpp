@@ -42,6 +42,8 @@ struct ScriptedSender {
   // waits until the sender has read the clock twice more, that is, it decided what to do at the
   // new time and then either recorded the attempt it made (apply() reads the clock) or, woken
   // again, decided again. Any attempt it was going to make at the new time is in `attempts` then.
+  // This counts on Outbox::run reading the clock exactly twice per attempt (at the top of its
+  // loop, under its lock, and in apply()); another read there would need this revisited.
   bool looked_again(roundup::bot::Outbox& outbox) {
     const int seen = signal.read([&] { return clock_reads; });
     outbox.wake();

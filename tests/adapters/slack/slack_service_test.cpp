@@ -249,6 +249,9 @@ TEST_CASE("slack service: unauthenticated - malformed and oversized requests are
   health.method = "GET";
   health.url = "http://127.0.0.1:" + std::to_string(f.port) + "/healthz";
   CHECK(f.client.send(health).status == 200);
+  // The webhook routes take only POST.
+  CHECK(f.get("/slack/commands").status == 405);
+  CHECK(f.get("/slack/events").status == 405);
   CHECK(f.post_signed("/slack/events", mention_event("EvGood", "<@UBOT> what is Chinchilla?")).status == 200);
   REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
   REQUIRE(f.settled());
@@ -352,6 +355,9 @@ TEST_CASE(
   f.service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks);
   f.port = f.service->start();
   REQUIRE(socket.wait_connections(1));
+  // In Socket Mode nothing comes over the HTTP webhook routes: they do not exist.
+  CHECK(f.get("/slack/events").status == 404);
+  CHECK(f.post_signed("/slack/commands", "command=%2Froundup&text=help").status == 404);
 
   const auto envelope = [](const std::string& id, const std::string& event_id, const std::string& text) {
     return json{{"envelope_id", id},
