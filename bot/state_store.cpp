@@ -162,7 +162,7 @@ struct StateStore::Impl {
   // Checkpoints stop, and statements are finalized, before the connection closes.
   ~Impl() {
     checkpointer.reset();
-    accept.reset(), get_inbound.reset(), pending.reset(), complete.reset(), enqueue.reset();
+    accept.reset(), pending.reset(), complete.reset(), enqueue.reset();
     delivered.reset(), resched.reset(), failed.reset(), backlog.reset(), out_state.reset();
     remember.reset(), knows.reset(), get_value.reset(), put_value.reset();
     all_heads.reset(), head_of.reset(), pending_after.reset(), last_id.reset();
@@ -199,8 +199,8 @@ struct StateStore::Impl {
   }
 
   std::unique_ptr<WalCheckpointer> checkpointer;  // read-write stores only
-  std::unique_ptr<Statement> accept, get_inbound, pending, complete, enqueue, delivered, resched, failed, backlog,
-      out_state, remember, knows, get_value, put_value;
+  std::unique_ptr<Statement> accept, pending, complete, enqueue, delivered, resched, failed, backlog, out_state,
+      remember, knows, get_value, put_value;
   // Outbox head lookups (see outbox_head()).
   std::unique_ptr<Statement> all_heads, head_of, pending_after, last_id;
 
@@ -209,7 +209,6 @@ struct StateStore::Impl {
         std::make_unique<Statement>(db,
                                     "INSERT INTO inbound (key, platform, payload, received_ms) VALUES (?1, ?2, ?3, ?4) "
                                     "ON CONFLICT (key) DO NOTHING RETURNING id");
-    get_inbound = std::make_unique<Statement>(db, "SELECT id, key, platform, payload FROM inbound WHERE id = ?1");
     pending = std::make_unique<Statement>(
         db, "SELECT id, key, platform, payload FROM inbound WHERE state = 'pending' ORDER BY id LIMIT ?1");
     complete =
@@ -350,15 +349,6 @@ std::optional<std::int64_t> StateStore::accept_inbound(std::string_view key, std
   while (statement.step()) {
   }
   return id;
-}
-
-std::optional<InboundItem> StateStore::inbound(std::int64_t id) const {
-  std::lock_guard lock(impl_->mutex);
-  auto& statement = *impl_->get_inbound;
-  ResetOnExit reset{statement};
-  statement.bind(1, id);
-  if (!statement.step()) return std::nullopt;
-  return InboundItem{statement.integer(0), statement.text(1), statement.text(2), statement.text(3)};
 }
 
 std::vector<InboundItem> StateStore::pending_inbound(std::size_t limit) const {

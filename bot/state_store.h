@@ -105,7 +105,6 @@ class StateStore {
   };
   std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
                                                                 std::int64_t now_ms);
-  std::optional<InboundItem> inbound(std::int64_t id) const;
   // Work accepted but not completed, oldest first (after a crash or an overflowing queue).
   std::vector<InboundItem> pending_inbound(std::size_t limit) const;
   // Atomically marks the work done and enqueues its replies.

@@ -160,12 +160,14 @@ TEST_CASE("state store: a batch of inbound records dedupes per row within the ba
   CHECK(ids[0]);
   CHECK_FALSE(ids[1]);
   CHECK(ids[2]);
-  CHECK_FALSE(ids[3]);  // the first "a" of this batch wins
-  const auto a = store.inbound(*ids[0]);
-  REQUIRE(a);
-  CHECK(a->payload == "1");
-  CHECK(store.inbound(*ids[2])->platform == "telegram");
-  CHECK(store.pending_inbound(10).size() == 3);
+  CHECK_FALSE(ids[3]);                             // the first "a" of this batch wins
+  const auto pending = store.pending_inbound(10);  // oldest first: "old", "a", "b"
+  REQUIRE(pending.size() == 3);
+  const auto& a = pending[1];
+  REQUIRE(a.id == *ids[0]);
+  CHECK(a.payload == "1");
+  REQUIRE(pending[2].id == *ids[2]);
+  CHECK(pending[2].platform == "telegram");
   CHECK(store.accept_inbound_batch({}, 30).empty());
 }
 
