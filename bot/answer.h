@@ -9,6 +9,14 @@
 
 namespace roundup::bot {
 
+// How people type the bot's commands where they talk to it: "/papers" in Telegram and the
+// terminal; in Slack, words after the app's one slash command ("/roundup papers"). Help and
+// command feedback name commands this way, so that what they suggest works where it is read.
+struct CommandSpelling {
+  std::string prefix = "/";
+  std::string operator()(std::string_view command) const { return prefix + std::string(command); }
+};
+
 struct RoundupCitation {
   std::string id;
   std::string title;

@@ -66,7 +66,7 @@ Answer Conversation::handle(const Speaker& speaker, std::string_view input) {
     if (command == "subscribe") return subscription(speaker, true);
     if (command == "unsubscribe") return subscription(speaker, false);
   }
-  Answer answer = knowledge_.answer(text);
+  Answer answer = knowledge_.answer(text, speaker.commands);
   store_.add_to_counter("questions_answered", 1);
   return answer;
 }
@@ -78,10 +78,11 @@ void Conversation::audit(const Speaker& speaker, const std::string& command, boo
 }
 
 Answer Conversation::admin_command(const Speaker& speaker, const std::string& command, const std::string& argument) {
-  const std::string shown = "/" + command + (argument.empty() ? "" : " " + argument);
+  const std::string typed = command + (argument.empty() ? "" : " " + argument);
+  const std::string shown = "/" + typed;  // the audit log's spelling, the same on every platform
   if (!is_admin(speaker)) {
     audit(speaker, shown, false, "refused: not an admin");
-    return notice("Sorry, " + shown + " is for the bot's admins",
+    return notice("Sorry, " + speaker.commands(typed) + " is for the bot's admins",
                   {"Ask one of them to run it, or to add you to `admins` in the bot's configuration."});
   }
   // Recorded before acting, so an attempt that crashes the process is in the log too.
@@ -95,7 +96,9 @@ Answer Conversation::admin_command(const Speaker& speaker, const std::string& co
     }
     if (command == "stats") return stats();
     // "/digest now" posts here; plain "/digest" says how.
-    if (argument != "now") return notice("Digest", {"Use \"digest now\" to post the next digest to this chat now."});
+    if (argument != "now") {
+      return notice("Digest", {"Use " + speaker.commands("digest now") + " to post the next digest to this chat now."});
+    }
     if (!digests_.post_now) return notice("Digest", {"Digests are not available here."});
     const std::optional<std::size_t> papers = digests_.post_now(speaker.channel(), speaker.request);
     audit(speaker, shown, true, papers ? "posted " + std::to_string(*papers) + " papers" : "posted already");

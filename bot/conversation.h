@@ -22,10 +22,11 @@
 namespace roundup::bot {
 
 struct Speaker {
-  std::string platform;  // "slack" | "telegram"
-  std::string user;      // the platform's user id ("U0123", "42")
-  std::string chat;      // where it was said ("C0123", "-1001234")
-  std::string request;   // the platform's key of this message ("slack:event:Ev1"): ids what it causes
+  std::string platform;        // "slack" | "telegram"
+  std::string user;            // the platform's user id ("U0123", "42")
+  std::string chat;            // where it was said ("C0123", "-1001234")
+  std::string request;         // the platform's key of this message ("slack:event:Ev1"): ids what it causes
+  CommandSpelling commands{};  // how this platform's users type commands, for help and feedback
   std::string channel() const { return platform + ":" + chat; }  // as in digest.channels
 };
 

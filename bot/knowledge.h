@@ -18,8 +18,11 @@ class Knowledge {
  public:
   virtual ~Knowledge() = default;
 
-  // A question or a "/help", "/papers [month]", "/search <q>" command. Thread-safe.
-  virtual Answer answer(std::string_view input) const = 0;
+  // A question or a "/help", "/papers [month]", "/search <q>" command; help and command feedback
+  // name commands as `commands` spells them. Thread-safe.
+  virtual Answer answer(std::string_view input, const CommandSpelling& commands) const = 0;
+  // The same, with commands spelled "/papers" (Telegram, the terminal).
+  Answer answer(std::string_view input) const { return answer(input, CommandSpelling{}); }
   // The engine answering right now (its catalog lists the papers). Never null once opened.
   virtual std::shared_ptr<const retrieval::SearchEngine> engine() const = 0;
 

@@ -44,30 +44,32 @@ Answer Responder::no_match(std::string_view why) const {
   return a;
 }
 
-Answer Responder::help() const {
+Answer Responder::help(const CommandSpelling& commands) const {
   Answer a;
   a.kind = Answer::Kind::help;
   a.heading = "Roundup Bot";
-  a.lines = {"Ask me about the papers, news and tools in the monthly ML paper roundups, in English or Chinese.",
-             "/papers [month] — list the roundups, or the papers of one month (e.g. /papers 2023-02)",
-             "/search <words> — the best matching papers",
-             "/ask <question> — or just type the question",
-             "/subscribe — the daily paper digest in this chat (/unsubscribe to stop it)",
-             std::string("Examples: \"which paper trained a smaller model on more tokens?\", ") +
-                 "\"what was in the February 2023 roundup?\", \"papers by Carlini\", \"5400亿参数的模型是哪篇?\""};
+  a.lines = {
+      "Ask me about the papers, news and tools in the monthly ML paper roundups, in English or Chinese.",
+      commands("papers") + " [month] — list the roundups, or the papers of one month (e.g. " + commands("papers") +
+          " 2023-02)",
+      commands("search") + " <words> — the best matching papers",
+      commands("ask") + " <question> — or just type the question",
+      commands("subscribe") + " — the daily paper digest in this chat (" + commands("unsubscribe") + " to stop it)",
+      std::string("Examples: \"which paper trained a smaller model on more tokens?\", ") +
+          "\"what was in the February 2023 roundup?\", \"papers by Carlini\", \"5400亿参数的模型是哪篇?\""};
   return a;
 }
 
-Answer Responder::papers(std::string_view month_or_roundup) const {
+Answer Responder::papers(std::string_view month_or_roundup, const CommandSpelling& commands) const {
   const std::string arg = retrieval::trim(month_or_roundup);
   if (arg.empty()) {
     Answer a;
     a.kind = Answer::Kind::notice;
     a.heading = "Roundups";
     a.lines = coverage_lines();
-    a.suggestions.emplace_back("Try /papers " + (engine_->catalog().roundups().empty()
-                                                     ? std::string("2023-02")
-                                                     : engine_->catalog().roundups().back().month));
+    a.suggestions.emplace_back(
+        "Try " + commands("papers") + " " +
+        (engine_->catalog().roundups().empty() ? std::string("2023-02") : engine_->catalog().roundups().back().month));
     return a;
   }
   retrieval::SearchFilter filter;
@@ -100,9 +102,9 @@ Answer Responder::search(std::string_view query) const {
   return a;
 }
 
-Answer Responder::ask(std::string_view question) const {
+Answer Responder::ask(std::string_view question, const CommandSpelling& commands) const {
   const std::string q = retrieval::trim(question);
-  if (q.empty()) return help();
+  if (q.empty()) return help(commands);
   const retrieval::SearchResponse response = engine_->search(q, settings_.top_k);
   const QueryIntent& intent = response.intent;
   const auto& hits = response.hits;
@@ -153,22 +155,22 @@ Answer Responder::ask(std::string_view question) const {
   return a;
 }
 
-Answer Responder::handle(std::string_view input) const {
+Answer Responder::handle(std::string_view input, const CommandSpelling& commands) const {
   const std::string text = retrieval::trim(input);
-  if (text.empty() || text[0] != '/') return ask(text);
+  if (text.empty() || text[0] != '/') return ask(text, commands);
   const std::size_t space = text.find(' ');
   std::string command = text.substr(1, space == std::string::npos ? std::string::npos : space - 1);
   // "/papers@RoundupBot" on Telegram: the bot name is not part of the command.
   if (const auto at = command.find('@'); at != std::string::npos) command.erase(at);
   const std::string arg = space == std::string::npos ? std::string() : retrieval::trim(text.substr(space + 1));
-  if (command == "help" || command == "start") return help();
-  if (command == "papers") return papers(arg);
-  if (command == "search") return arg.empty() ? help() : search(arg);
-  if (command == "ask") return ask(arg);
+  if (command == "help" || command == "start") return help(commands);
+  if (command == "papers") return papers(arg, commands);
+  if (command == "search") return arg.empty() ? help(commands) : search(arg);
+  if (command == "ask") return ask(arg, commands);
   Answer a;
   a.kind = Answer::Kind::notice;
-  a.heading = "Unknown command /" + command;
-  a.lines = {"Try /help for what I can do."};
+  a.heading = "Unknown command " + commands(command);
+  a.lines = {"Try " + commands("help") + " for what I can do."};
   return a;
 }
 

@@ -19,13 +19,14 @@ class Responder {
  public:
   Responder(std::shared_ptr<const retrieval::SearchEngine> engine, ResponderSettings settings);
 
-  // "/help", "/papers [month]", "/search <q>", "/ask <q>", or a plain question.
-  Answer handle(std::string_view input) const;
+  // "/help", "/papers [month]", "/search <q>", "/ask <q>", or a plain question. Help and
+  // command feedback name commands as `commands` spells them.
+  Answer handle(std::string_view input, const CommandSpelling& commands = {}) const;
 
-  Answer ask(std::string_view question) const;
-  Answer papers(std::string_view month_or_roundup) const;
+  Answer ask(std::string_view question, const CommandSpelling& commands = {}) const;
+  Answer papers(std::string_view month_or_roundup, const CommandSpelling& commands = {}) const;
   Answer search(std::string_view query) const;
-  Answer help() const;
+  Answer help(const CommandSpelling& commands = {}) const;
 
  private:
   PaperCitation cite(const retrieval::SearchHit& hit) const;

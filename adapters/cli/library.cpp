@@ -133,7 +133,7 @@ std::shared_ptr<const retrieval::SearchEngine> Library::engine() const {
   return snap ? snap->engine : nullptr;
 }
 
-bot::Answer Library::answer(std::string_view input) const {
+bot::Answer Library::answer(std::string_view input, const bot::CommandSpelling& commands) const {
   const auto snap = snapshot();
   if (!snap) {
     bot::Answer a;
@@ -142,7 +142,7 @@ bot::Answer Library::answer(std::string_view input) const {
     a.lines.emplace_back("The paper index is still loading; please ask again in a moment.");
     return a;
   }
-  return snap->responder->handle(input);
+  return snap->responder->handle(input, commands);
 }
 
 ReindexResult Library::rebuild() {

@@ -63,7 +63,8 @@ class Library final : public bot::Knowledge {
   void open(std::ostream& log);
 
   // Thread-safe. Before open() succeeds, a notice that the index is not loaded.
-  bot::Answer answer(std::string_view input) const override;
+  bot::Answer answer(std::string_view input, const bot::CommandSpelling& commands) const override;
+  using bot::Knowledge::answer;
 
   // Incremental rebuild from corpus_dir in the calling thread, then an atomic swap. Never
   // throws for a failed build: the result says why and the previous engine keeps answering. A

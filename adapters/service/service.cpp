@@ -135,9 +135,9 @@ ServiceMetrics& service_metrics() {
 class MeasuredKnowledge final : public bot::Knowledge {
  public:
   explicit MeasuredKnowledge(std::shared_ptr<bot::Knowledge> inner) : inner_(std::move(inner)) {}
-  bot::Answer answer(std::string_view input) const override {
+  bot::Answer answer(std::string_view input, const bot::CommandSpelling& commands) const override {
     const auto start = std::chrono::steady_clock::now();
-    bot::Answer answer = inner_->answer(input);
+    bot::Answer answer = inner_->answer(input, commands);
     service_metrics().retrieval_seconds.observe(seconds_since(start));
     return answer;
   }

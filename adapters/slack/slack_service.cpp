@@ -3,7 +3,6 @@
 #include <chrono>
 #include <exception>
 #include <random>
-#include <regex>
 #include <thread>
 
 #include "adapters/slack/block_kit.h"
@@ -67,20 +66,6 @@ std::vector<bot::OutgoingMessage> outbox_messages(const std::vector<json>& messa
 std::chrono::milliseconds with_jitter(std::chrono::milliseconds step, std::minstd_rand& random) {
   std::uniform_int_distribution<std::chrono::milliseconds::rep> pick(step.count() / 2, step.count());
   return std::chrono::milliseconds(pick(random));
-}
-
-// Help and command feedback name commands as Telegram and the terminal spell them ("/papers
-// 2023-02"). In Slack they are words after the app's one slash command ("/roundup papers
-// 2023-02"): a user who typed "/papers" would reach no command at all.
-bot::Answer with_slash_command(bot::Answer answer, const std::string& command) {
-  if (answer.kind != bot::Answer::Kind::help && answer.kind != bot::Answer::Kind::notice) return answer;
-  static const std::regex verb(R"((^|[\s("])/(help|papers|search|ask|subscribe|unsubscribe|stats|reindex|digest)\b)");
-  const std::string replacement = "$1" + command + " $2";
-  const auto rewrite = [&](std::string& text) { text = std::regex_replace(text, verb, replacement); };
-  rewrite(answer.heading);
-  for (auto& line : answer.lines) rewrite(line);
-  for (auto& suggestion : answer.suggestions) rewrite(suggestion);
-  return answer;
 }
 
 bot::Answer apology() {
@@ -315,11 +300,13 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   const std::string channel = payload.value("channel", std::string());
   const std::string thread_ts = payload.value("thread_ts", std::string());
   const std::string response_url = payload.value("response_url", std::string());
-  const bot::Speaker speaker{std::string(k_platform), payload.value("user", std::string()), channel, item.key};
+  // Commands are words after the app's one slash command: "/roundup papers", not "/papers".
+  const bot::Speaker speaker{std::string(k_platform), payload.value("user", std::string()), channel, item.key,
+                             bot::CommandSpelling{config_.command + " "}};
 
   bot::Answer answer;
   try {
-    answer = with_slash_command(answerer_(speaker, input), config_.command);
+    answer = answerer_(speaker, input);
   } catch (const std::exception& error) {
     log::error("slack", "answering failed", {{"key", item.key}, {"error", error.what()}});
     answer = apology();

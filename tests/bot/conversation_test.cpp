@@ -23,8 +23,9 @@ using roundup::testing::TempDir;
 // A knowledge base double that records what the conversation asked of it.
 class RecordingKnowledge : public Knowledge {
  public:
-  Answer answer(std::string_view input) const override {
+  Answer answer(std::string_view input, const roundup::bot::CommandSpelling& commands) const override {
     asked.emplace_back(input);
+    spellings.push_back(commands("help"));
     Answer a;
     a.lines = {"answer to " + std::string(input)};
     return a;
@@ -38,6 +39,7 @@ class RecordingKnowledge : public Knowledge {
   std::uintmax_t index_bytes() const override { return 0; }
 
   mutable std::vector<std::string> asked;
+  mutable std::vector<std::string> spellings;  // how each call would spell "help"
   int reindexes = 0;
 };
 
@@ -147,4 +149,28 @@ TEST_CASE("conversation: uptime reads naturally") {
   CHECK(describe_uptime(125s) == "2 min");
   CHECK(describe_uptime(3h + 5min) == "3 h 5 min");
   CHECK(describe_uptime(50h) == "2 d 2 h");
+}
+
+TEST_CASE("conversation: feedback names commands as the speaker's platform spells them - the audit log does not") {
+  Fixture f;
+  Speaker slack_command_user = slack_user;
+  slack_command_user.commands.prefix = "/roundup ";
+  Speaker slack_command_admin = slack_admin;
+  slack_command_admin.commands.prefix = "/roundup ";
+
+  const Answer refusal = f.conversation.handle(slack_command_user, "/reindex now");
+  CHECK(refusal.heading == "Sorry, /roundup reindex now is for the bot's admins");
+  const Answer how = f.conversation.handle(slack_command_admin, "/digest");
+  REQUIRE(how.lines.size() == 1);
+  CHECK(how.lines[0].find("Use /roundup digest now") == 0);
+  CHECK(f.conversation.handle(telegram_admin, "/digest").lines[0].find("Use /digest now") == 0);
+  const auto log = f.store.audit_log(10);
+  REQUIRE(log.size() == 3);
+  CHECK(log[2].command == "/reindex now");  // oldest last
+  CHECK(log[1].command == "/digest");
+
+  // Questions and knowledge-base commands take the spelling along.
+  f.conversation.handle(slack_command_user, "/papers 2023-02");
+  f.conversation.handle(telegram_admin, "what is PaLM?");
+  CHECK(f.knowledge.spellings == std::vector<std::string>{"/roundup help", "/help"});
 }

@@ -42,7 +42,7 @@ inline std::shared_ptr<app::Library> bundled_knowledge() {
 class ScriptedKnowledge final : public bot::Knowledge {
  public:
   explicit ScriptedKnowledge(bot::Answerer answerer) : answerer_(std::move(answerer)), library_(bundled_knowledge()) {}
-  bot::Answer answer(std::string_view input) const override { return answerer_(input); }
+  bot::Answer answer(std::string_view input, const bot::CommandSpelling&) const override { return answerer_(input); }
   std::shared_ptr<const retrieval::SearchEngine> engine() const override { return library_->engine(); }
   ReindexOutcome reindex() override { return library_->reindex(); }
   std::vector<std::string> stats_lines() const override { return library_->stats_lines(); }
