@@ -10,7 +10,6 @@
 //   checkpointer  bot::WalCheckpointer, as the state store uses it
 
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -40,6 +39,12 @@ void exec(sqlite3* db, const char* sql) {
     std::fprintf(stderr, "%s: %s\n", sql, error ? error : "?");
     std::exit(1);
   }
+}
+
+// A statement that fails would leave the benchmark timing empty commits: stop instead.
+[[noreturn]] void fail(sqlite3* db, const char* what) {
+  std::fprintf(stderr, "%s: %s\n", what, sqlite3_errmsg(db));
+  std::exit(1);
 }
 
 std::uintmax_t file_bytes(const std::string& path) {
@@ -89,8 +94,10 @@ void run(const std::string& mode, const Settings& settings) {
   }
 
   sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO inbound (key, payload, state, received_ms) VALUES (?1, ?2, 'pending', ?3)", -1,
-                     &insert, nullptr);
+  if (sqlite3_prepare_v2(db, "INSERT INTO inbound (key, payload, state, received_ms) VALUES (?1, ?2, 'pending', ?3)",
+                         -1, &insert, nullptr) != SQLITE_OK) {
+    fail(db, "prepare");
+  }
   const std::string payload(900, 'x');
   std::vector<double> latencies;
   std::uintmax_t largest_wal = 0;
@@ -108,7 +115,7 @@ void run(const std::string& mode, const Settings& settings) {
       sqlite3_bind_text(insert, 1, name.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(insert, 2, payload.c_str(), static_cast<int>(payload.size()), SQLITE_STATIC);
       sqlite3_bind_int64(insert, 3, key);
-      sqlite3_step(insert);
+      if (sqlite3_step(insert) != SQLITE_DONE) fail(db, "insert");
       sqlite3_reset(insert);
     }
     exec(db, "COMMIT");

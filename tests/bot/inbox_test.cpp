@@ -1,7 +1,6 @@
 #include "bot/inbox.h"
 
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,6 +24,7 @@ using roundup::bot::InboxOptions;
 using roundup::bot::OutboxItem;
 using roundup::bot::OutgoingMessage;
 using roundup::bot::StateStore;
+using roundup::testing::exec_on;
 using roundup::testing::Signal;
 using roundup::testing::TempDir;
 
@@ -187,8 +187,6 @@ std::size_t accepted_count(const std::vector<Inbox::SubmitResult>& results) {
     return !r.error && r.submitted == Inbox::Submitted::accepted;
   }));
 }
-
-using roundup::testing::exec_on;
 
 }  // namespace
 

@@ -11,26 +11,21 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/metrics_text.h"
+
 namespace {
 
 using roundup::bot::Counter;
 using roundup::bot::GaugeRegistration;
 using roundup::bot::Histogram;
 using roundup::bot::Registry;
+using roundup::testing::sample_value;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
-}
-
-// The value at the end of the sample line that starts with `prefix`.
-std::string sample_value(const std::string& text, const std::string& prefix) {
-  for (const auto& line : lines_of(text)) {
-    if (line.rfind(prefix + " ", 0) == 0) return line.substr(prefix.size() + 1);
-  }
-  return "<missing " + prefix + ">";
 }
 
 }  // namespace

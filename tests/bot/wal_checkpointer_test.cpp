@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "tests/support/metrics_text.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -78,9 +79,7 @@ struct SmallWal {
 
 // A series' value in the process's /metrics text; 0 before it exists.
 std::uint64_t metric_value(const std::string& series) {
-  const std::string text = roundup::bot::metrics().render();
-  const auto at = text.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stoull(text.substr(at + series.size() + 2));
+  return static_cast<std::uint64_t>(roundup::testing::sample_number(roundup::bot::metrics().render(), series));
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ using roundup::testing::ChildProcess;
 using roundup::testing::FakeApi;
 using roundup::testing::TempDir;
 
-constexpr const char* k_secret = "8f742231b10e8888abcd99yyyzzz85a5";
+constexpr const char* k_secret = roundup::testing::k_rig_slack_secret;
 
 std::string write_config(const TempDir& tmp, const FakeApi& slack) {
   const std::string root = ROUNDUP_SOURCE_DIR;

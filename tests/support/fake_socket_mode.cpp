@@ -280,33 +280,23 @@ void FakeSocketMode::hello(std::size_t connection) {
 }
 
 std::size_t FakeSocketMode::accepted() {
-  std::size_t count = 0;
-  signal.update([&] { count = impl_->accepted; });
-  return count;
+  return signal.read([&] { return impl_->accepted; });
 }
 
 std::size_t FakeSocketMode::connections() {
-  std::size_t count = 0;
-  signal.update([&] { count = impl_->connections; });
-  return count;
+  return signal.read([&] { return impl_->connections; });
 }
 
 std::vector<ReceivedFrame> FakeSocketMode::received() {
-  std::vector<ReceivedFrame> out;
-  signal.update([&] { out = impl_->frames; });
-  return out;
+  return signal.read([&] { return impl_->frames; });
 }
 
 std::vector<UpgradeRequest> FakeSocketMode::upgrades() {
-  std::vector<UpgradeRequest> out;
-  signal.update([&] { out = impl_->upgrades; });
-  return out;
+  return signal.read([&] { return impl_->upgrades; });
 }
 
 std::vector<std::string> FakeSocketMode::history() {
-  std::vector<std::string> out;
-  signal.update([&] { out = impl_->history; });
-  return out;
+  return signal.read([&] { return impl_->history; });
 }
 
 namespace {
@@ -323,11 +313,10 @@ const ReceivedFrame* find_ack(const std::vector<ReceivedFrame>& frames, const st
 }  // namespace
 
 std::optional<ReceivedFrame> FakeSocketMode::ack(const std::string& envelope_id) {
-  std::optional<ReceivedFrame> out;
-  signal.update([&] {
-    if (const auto* frame = find_ack(impl_->frames, envelope_id)) out = *frame;
+  return signal.read([&]() -> std::optional<ReceivedFrame> {
+    if (const auto* frame = find_ack(impl_->frames, envelope_id)) return *frame;
+    return std::nullopt;
   });
-  return out;
 }
 
 bool FakeSocketMode::wait_accepted(std::size_t count) {
@@ -339,9 +328,7 @@ bool FakeSocketMode::wait_connections(std::size_t count) {
 }
 
 std::size_t FakeSocketMode::closed_by_client() {
-  std::size_t count = 0;
-  signal.update([&] { count = impl_->closed_by_client; });
-  return count;
+  return signal.read([&] { return impl_->closed_by_client; });
 }
 
 bool FakeSocketMode::wait_closed_by_client(std::size_t count) {

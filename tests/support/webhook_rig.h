@@ -23,7 +23,7 @@ inline constexpr const char* k_rig_tg_secret = "webhook-secret_1";
 inline const std::string k_rig_tg_bot = std::string("/bot") + k_rig_tg_token;
 
 // The Web API / Bot API methods the service calls in Slack events mode or Telegram webhook mode,
-// all succeeding. `on_reply` sees the body of each chat.postMessage / sendMessage.
+// and Slack's response_url, all succeeding. `on_reply` sees the body of each chat.postMessage / sendMessage.
 inline void serve_platform_api(FakeApi& api, const std::string& platform,
                                std::function<void(const nlohmann::json&)> on_reply = {}) {
   const auto reply = [on_reply](const std::string& ok_body) {
@@ -37,6 +37,7 @@ inline void serve_platform_api(FakeApi& api, const std::string& platform,
       return FakeApi::json_reply(R"({"ok":true,"user_id":"UBOT","bot_id":"BBOT","team":"Test"})");
     });
     api.on("/api/chat.postMessage", reply(R"({"ok":true,"ts":"1.1"})"));
+    api.on("/commands/respond", [](const auto&) { return FakeApi::json_reply("ok"); });  // slash_command_form()
   } else {
     api.on(k_rig_tg_bot + "/getMe", [](const auto&) {
       return FakeApi::json_reply(

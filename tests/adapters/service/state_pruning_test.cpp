@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 #include "adapters/service/service.h"
 #include "bot/state_store.h"

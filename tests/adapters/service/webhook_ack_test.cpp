@@ -5,7 +5,6 @@
 // (Slack shows a 5xx only as a generic failure), and the user's second try is answered once.
 
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -114,7 +113,6 @@ TEST_CASE(
     "once" *
     doctest::timeout(120)) {
   Rig rig("slack");
-  rig.api.on("/commands/respond", [](const auto&) { return FakeApi::json_reply(R"({"ok":true})"); });
   exec_on(rig.database(), k_refuse_inbound);
   const auto refused = rig.post_command("search+Chinchilla", "trigger-1");
   CHECK(refused.status == 200);

@@ -15,6 +15,7 @@
 #include "tests/support/fake_api.h"
 #include "tests/support/fake_socket_mode.h"
 #include "tests/support/log_watch.h"
+#include "tests/support/metrics_text.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -28,8 +29,8 @@ using roundup::adapters::http::ClientResponse;
 using roundup::adapters::http::HttpsClient;
 using roundup::testing::FakeApi;
 
-constexpr const char* k_secret = "8f742231b10e8888abcd99yyyzzz85a5";
-constexpr std::int64_t k_now = 1'700'000'000;
+constexpr const char* k_secret = roundup::testing::k_rig_slack_secret;
+constexpr std::int64_t k_now = roundup::testing::k_rig_now;
 
 // A running service with Slack in events mode, talking to a fake Slack.
 struct SlackFixture {
@@ -40,23 +41,11 @@ struct SlackFixture {
   HttpsClient client{{}};
   int delivery_attempts = 0;  // under slack.signal
 
-  SlackFixture() {
-    slack.on("/api/auth.test", [](const auto&) {
-      return FakeApi::json_reply(R"({"ok":true,"user_id":"UBOT","bot_id":"BBOT","team":"Test"})");
-    });
-    slack.on("/api/chat.postMessage", [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})"); });
-    slack.on("/commands/respond", [](const auto&) { return FakeApi::json_reply("ok"); });
-  }
+  SlackFixture() { roundup::testing::serve_platform_api(slack, "slack"); }
 
   void start(const std::function<void(roundup::config::Config&)>& adjust = {}, roundup::app::ServiceHooks extra = {},
              std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge()) {
-    auto config = roundup::testing::bundled_config(data.path());
-    config.listen = "127.0.0.1:0";
-    config.tls.ca_file = roundup::testing::test_pki().ca_file;
-    config.slack.enabled = true;
-    config.slack.signing_secret.value = k_secret;
-    config.slack.bot_token.value = "xoxb-test-token";
-    config.slack.api_base = slack.base() + "/api";
+    auto config = roundup::testing::webhook_config(data.path(), "slack", slack);
     if (adjust) adjust(config);
     roundup::app::ServiceHooks hooks = std::move(extra);
     hooks.unix_seconds = [] { return k_now; };
@@ -461,11 +450,7 @@ TEST_CASE("slack service: /metrics parses as Prometheus text and its counters mo
           doctest::timeout(120)) {
   SlackFixture f;
   f.start([](roundup::config::Config& config) { config.metrics_listen = "127.0.0.1:0"; });
-  const auto series_value = [](const std::string& text, const std::string& series) -> double {
-    const auto at = text.find("\n" + series + " ");
-    if (at == std::string::npos) return 0;
-    return std::stod(text.substr(at + series.size() + 2));
-  };
+  const auto series_value = roundup::testing::sample_number;
   const std::string events_ok = R"(roundup_http_requests_total{route="/slack/events",status="200"})";
   const std::string sent = R"(roundup_messages_sent_total{platform="slack"})";
   REQUIRE(f.service->metrics_port() != 0);
@@ -672,12 +657,8 @@ TEST_CASE("slack service: tokens - the signing secret and response_url never rea
     DebugLevel() { roundup::log::set_level(roundup::log::Level::debug); }
     ~DebugLevel() { roundup::log::set_level(roundup::log::Level::info); }
   } most_verbose;
-  std::atomic<int> posts{0};
-  f.slack.on("/api/chat.postMessage", [&posts](const auto&) {
-    // The first attempt fails, so the retry path logs too.
-    if (posts++ == 0) return FakeApi::json_reply(R"({"ok":false,"error":"internal_error"})", 500);
-    return FakeApi::json_reply(R"({"ok":true,"ts":"1.1"})");
-  });
+  // The first attempt fails, so the retry path logs too.
+  f.slack.script("/api/chat.postMessage", FakeApi::json_reply(R"({"ok":false,"error":"internal_error"})", 500));
   f.start();
   CHECK(f.post("/slack/events", mention_event("EvBad", "<@UBOT> hi"),
                {{"X-Slack-Request-Timestamp", std::to_string(k_now)}, {"X-Slack-Signature", "v0=00"}})
