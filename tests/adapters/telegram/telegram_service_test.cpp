@@ -11,7 +11,6 @@
 #include "adapters/service/service.h"
 #include "adapters/telegram/telegram_service.h"
 #include "adapters/telegram/utf16.h"
-#include "bot/log.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/log_watch.h"
