@@ -59,6 +59,10 @@ constexpr std::array<std::string_view, 1> k_embedder_kinds = {"hashed"};
 
 // ---------------------------------------------------------------------------
 // Small helpers.
+//
+// No problem message quotes a value from the file: a token pasted into the wrong key, or a
+// malformed one, would be echoed to a terminal or a CI log. Messages name the key path (and for
+// invalid JSON the line and column) and say what was expected.
 
 class Problems {
  public:
@@ -87,7 +91,7 @@ std::string describe_type(const json& value) {
     case json::value_t::boolean: return "boolean";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned: return "integer";
-    case json::value_t::number_float: return "floating-point number " + value.dump();
+    case json::value_t::number_float: return "floating-point number";
     case json::value_t::string: return "string";
     case json::value_t::array: return "array";
     case json::value_t::object: return "object";
@@ -224,8 +228,7 @@ FieldSpec<Section> integer_field(std::string_view key, Int Section::*member, Int
               in_range = number >= static_cast<std::int64_t>(min) && number <= static_cast<std::int64_t>(max);
             }
             if (!in_range) {
-              problems.add(path, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
-                                     value.dump());
+              problems.add(path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
               return;
             }
             out.*member = value.get<Int>();
@@ -242,8 +245,7 @@ FieldSpec<Section> number_field(std::string_view key, double Section::*member, d
             }
             const auto number = value.get<double>();
             if (!(number >= min && number <= max)) {
-              problems.add(
-                  path, "must be between " + json(min).dump() + " and " + json(max).dump() + ", got " + value.dump());
+              problems.add(path, "must be between " + json(min).dump() + " and " + json(max).dump());
               return;
             }
             out.*member = number;
@@ -261,7 +263,7 @@ FieldSpec<Section> choice_field(std::string_view key, std::string Section::*memb
             }
             const auto& text = value.get_ref<const std::string&>();
             if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
-              std::string message = "invalid value '" + text + "'; expected one of " + join_quoted(choices);
+              std::string message = "invalid value; expected one of " + join_quoted(choices);
               if (const auto suggestion = closest_match(text, choices)) {
                 message += " (did you mean '" + std::string(*suggestion) + "'?)";
               }
@@ -346,7 +348,7 @@ FieldSpec<Section> checked_string_field(std::string_view key, std::string Sectio
 
 std::optional<std::string> listen_problem(const std::string& text) {
   if (parse_listen(text)) return std::nullopt;
-  return "expected \"host:port\" or \"[ipv6]:port\" with a port 0..65535, got \"" + text + "\"";
+  return "expected \"host:port\" or \"[ipv6]:port\" with a port 0..65535";
 }
 
 std::optional<std::string> optional_listen_problem(const std::string& text) {
@@ -355,12 +357,12 @@ std::optional<std::string> optional_listen_problem(const std::string& text) {
 
 std::optional<std::string> time_of_day_problem(const std::string& text) {
   if (parse_time_of_day(text)) return std::nullopt;
-  return "expected a 24-hour time \"HH:MM\" (00:00..23:59), got \"" + text + "\"";
+  return "expected a 24-hour time \"HH:MM\" (00:00..23:59)";
 }
 
 std::optional<std::string> timezone_problem(const std::string& text) {
   if (valid_timezone(text)) return std::nullopt;
-  return "unknown time zone \"" + text + "\"; use an IANA name such as \"Europe/Berlin\" or \"Asia/Shanghai\"";
+  return "unknown time zone; use an IANA name such as \"Europe/Berlin\" or \"Asia/Shanghai\"";
 }
 
 // An array of platform-qualified ids ("slack:U0123"); each element is checked with
@@ -384,8 +386,7 @@ FieldSpec<Section> qualified_ids_field(std::string_view key, std::vector<std::st
               }
               const auto& text = item.get_ref<const std::string&>();
               if (!parse(text)) {
-                problems.add(item_path, "expected a platform-qualified id like " + std::string(example) + ", got \"" +
-                                            text + "\"");
+                problems.add(item_path, "expected a platform-qualified id like " + std::string(example));
                 continue;
               }
               if (std::find(ids.begin(), ids.end(), text) == ids.end()) ids.push_back(text);
@@ -598,16 +599,18 @@ TextPosition position_of(std::string_view text, std::size_t byte) {
   return position;
 }
 
-// Keeps only nlohmann's description ("syntax error while parsing ...") since we
-// report the position ourselves.
+// Keeps only nlohmann's description ("syntax error while parsing value - invalid string: missing
+// closing quote") since we report the position ourselves. Everything from "; last read:" on is
+// dropped: it quotes the token being read, and in a config file that is often a secret (an
+// unterminated "xoxb-..." string runs to the end of the file).
 std::string parse_error_detail(const json::parse_error& error) {
-  const std::string_view what = error.what();
-  const auto start = what.find("parse error");
+  std::string_view detail = error.what();
+  const auto start = detail.find("parse error");
   if (start != std::string_view::npos) {
-    const auto colon = what.find(": ", start);
-    if (colon != std::string_view::npos) return std::string(what.substr(colon + 2));
+    const auto colon = detail.find(": ", start);
+    if (colon != std::string_view::npos) detail.remove_prefix(colon + 2);
   }
-  return std::string(what);
+  return std::string(detail.substr(0, detail.find("; last read:")));
 }
 
 // nlohmann silently keeps the last of duplicate keys; a duplicate in a config
@@ -755,21 +758,21 @@ void check_paths(const Config& config, Problems& problems) {
   std::error_code ec;
   const auto need_directory = [&](const std::string& key, const std::filesystem::path& dir) {
     if (!std::filesystem::is_directory(dir, ec)) {
-      problems.add(key, "directory '" + dir.string() + "' does not exist");
+      problems.add(key, "the directory does not exist");
     } else if (::access(dir.c_str(), R_OK | X_OK) != 0) {
-      problems.add(key, "directory '" + dir.string() + "' is not readable");
+      problems.add(key, "the directory is not readable");
     }
   };
   need_directory("corpus_dir", config.corpus_dir);
   need_directory("retrieval.lexicon_dir", config.retrieval.lexicon_dir);
   if (!creatable_directory(config.data_dir)) {
-    problems.add("data_dir", "'" + config.data_dir.string() + "' cannot be created or written");
+    problems.add("data_dir", "the directory cannot be created or written");
   } else if (std::filesystem::exists(config.data_dir, ec) && ::access(config.data_dir.c_str(), W_OK | X_OK) != 0) {
-    problems.add("data_dir", "'" + config.data_dir.string() + "' is not writable");
+    problems.add("data_dir", "the directory is not writable");
   }
   if (!config.tls.ca_file.empty()) {
     if (!std::filesystem::is_regular_file(config.tls.ca_file, ec) || ::access(config.tls.ca_file.c_str(), R_OK) != 0) {
-      problems.add("tls.ca_file", "'" + config.tls.ca_file.string() + "' is not a readable file");
+      problems.add("tls.ca_file", "not a readable file");
     }
   }
 }
