@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace roundup::adapters::slack {
 namespace {
@@ -25,6 +27,13 @@ bool contains(std::span<const std::string_view> list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
+// Slack's replies are read by type: a member of another type than documented (a proxy's or a
+// broken server's JSON) reads as absent, never as an exception from nlohmann.
+std::string string_member(const json& reply, const char* name, std::string fallback = {}) {
+  const auto found = reply.find(name);
+  return found != reply.end() && found->is_string() ? found->get<std::string>() : fallback;
+}
+
 bot::Delivery from_error(const ApiError& error) {
   if (error.retryable()) return bot::Delivery::retry(error.error(), error.retry_after());
   return bot::Delivery::failed(error.error());
@@ -38,13 +47,20 @@ bool is_transient_slack_error(std::string_view error) {
 
 milliseconds parse_retry_after(const std::optional<std::string>& header, milliseconds fallback) {
   if (!header) return fallback;
-  long seconds = 0;
-  const char* begin = header->data();
-  const char* end = begin + header->size();
-  while (begin < end && *begin == ' ') ++begin;
-  const auto [rest, ec] = std::from_chars(begin, end, seconds);
-  if (ec != std::errc() || seconds < 0 || rest == begin) return fallback;
-  return std::min<milliseconds>(milliseconds(seconds * 1000), k_max_retry_after);
+  // RFC 9110 delay-seconds is 1*DIGIT; a date, a sign, a fraction or an exponent falls back. A
+  // number too long to matter is capped before any conversion, so nothing can overflow.
+  std::string_view text = *header;
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return fallback;
+  }
+  while (text.size() > 1 && text.front() == '0') text.remove_prefix(1);
+  constexpr auto k_max_seconds = std::chrono::duration_cast<std::chrono::seconds>(k_max_retry_after).count();
+  if (text.size() > std::to_string(k_max_seconds).size()) return k_max_retry_after;
+  std::int64_t seconds = 0;
+  std::from_chars(text.data(), text.data() + text.size(), seconds);
+  return std::min<milliseconds>(std::chrono::seconds(seconds), k_max_retry_after);
 }
 
 WebApi::WebApi(http::HttpsClient& client, std::string api_base, std::string bot_token, std::string app_token)
@@ -74,12 +90,13 @@ json WebApi::call(const std::string& method, const json& body, const std::string
   }
   if (response.status >= 500) throw ApiError(method + ": HTTP " + std::to_string(response.status), true);
   json reply = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (!reply.is_object() || !reply.contains("ok")) {
+  const auto ok = reply.is_object() ? reply.find("ok") : reply.end();
+  if (!reply.is_object() || ok == reply.end() || !ok->is_boolean()) {
     throw ApiError(method + ": HTTP " + std::to_string(response.status) + " without a Slack reply",
                    response.status >= 500);
   }
-  if (reply.value("ok", false) != true) {
-    const std::string error = reply.value("error", std::string("unknown_error"));
+  if (!ok->get<bool>()) {
+    const std::string error = string_member(reply, "error", "unknown_error");
     throw ApiError(error, is_transient_slack_error(error),
                    error == "ratelimited" ? parse_retry_after(response.header("retry-after"), k_default_rate_limit_wait)
                                           : milliseconds{0});
@@ -89,15 +106,14 @@ json WebApi::call(const std::string& method, const json& body, const std::string
 
 AuthIdentity WebApi::auth_test() {
   const json reply = call("auth.test", json::object(), bot_token_);
-  AuthIdentity identity{reply.value("user_id", std::string()), reply.value("bot_id", std::string()),
-                        reply.value("team", std::string())};
+  AuthIdentity identity{string_member(reply, "user_id"), string_member(reply, "bot_id"), string_member(reply, "team")};
   if (identity.user_id.empty()) throw ApiError("auth.test returned no user_id", false);
   return identity;
 }
 
 std::string WebApi::open_socket_connection() {
   const json reply = call("apps.connections.open", json::object(), app_token_);
-  std::string url = reply.value("url", std::string());
+  std::string url = string_member(reply, "url");
   if (url.rfind("wss://", 0) != 0 && url.rfind("ws://", 0) != 0) {
     throw ApiError("apps.connections.open returned no wss:// url", true);
   }

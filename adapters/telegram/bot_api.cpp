@@ -1,6 +1,8 @@
 #include "adapters/telegram/bot_api.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 namespace roundup::adapters::telegram {
 namespace {
@@ -9,6 +11,34 @@ using nlohmann::json;
 
 constexpr std::chrono::seconds k_poll_margin{15};
 constexpr std::chrono::seconds k_max_retry_after{3600};
+
+// The Bot API's replies are read by type: a member of another type than documented (a proxy's or
+// a broken server's JSON, {"ok":"yes"}) reads as absent, never as an exception from nlohmann.
+bool is_true(const json& object, const char* name) {
+  const auto found = object.find(name);
+  return found != object.end() && found->is_boolean() && found->get<bool>();
+}
+
+// parameters.retry_after: whole seconds, as Telegram sends it; a fraction is rounded up and a
+// huge value capped without conversion, so nothing overflows. 0 (no hint: the caller's own
+// backoff applies) when absent, not a number, or not positive.
+std::chrono::milliseconds retry_after_of(const json& reply) {
+  const auto parameters = reply.find("parameters");
+  if (parameters == reply.end() || !parameters->is_object()) return {};
+  const auto value = parameters->find("retry_after");
+  if (value == parameters->end()) return {};
+  const auto cap = static_cast<std::uint64_t>(k_max_retry_after.count());
+  if (value->is_number_unsigned()) {
+    return std::chrono::seconds(std::clamp<std::uint64_t>(value->get<std::uint64_t>(), 1, cap));
+  }
+  if (value->is_number_float()) {
+    const double seconds = value->get<double>();
+    if (!(seconds > 0)) return {};  // also NaN
+    return seconds >= static_cast<double>(cap) ? k_max_retry_after
+                                               : std::chrono::seconds(static_cast<std::int64_t>(std::ceil(seconds)));
+  }
+  return {};  // negative integers, strings, objects
+}
 
 }  // namespace
 
@@ -30,20 +60,16 @@ json BotApi::call(const std::string& method, const json& params, std::chrono::mi
     throw BotApiError(0, method + ": " + std::string(http::to_string(error.kind())) + " error: " + error.what());
   }
   const json reply = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (reply.is_object() && reply.value("ok", false) == true && reply.contains("result")) return reply["result"];
+  if (reply.is_object() && is_true(reply, "ok") && reply.contains("result")) return reply["result"];
   std::string description = method + ": HTTP " + std::to_string(response.status);
   std::chrono::milliseconds retry_after{0};
   if (reply.is_object()) {
-    if (reply.contains("description") && reply["description"].is_string()) {
-      description += " " + reply["description"].get<std::string>();
+    if (const auto found = reply.find("description"); found != reply.end() && found->is_string()) {
+      description += " " + found->get<std::string>();
     }
-    const auto parameters = reply.find("parameters");
-    if (parameters != reply.end() && parameters->is_object() && parameters->contains("retry_after") &&
-        (*parameters)["retry_after"].is_number_integer()) {
-      const auto seconds =
-          std::clamp<std::int64_t>((*parameters)["retry_after"].get<std::int64_t>(), 1, k_max_retry_after.count());
-      retry_after = std::chrono::seconds(seconds);
-    }
+    retry_after = retry_after_of(reply);
+  } else {
+    description += " without a Bot API reply";
   }
   // A 2xx without {"ok": true} is a broken server: treat as transient.
   const int status = response.status >= 200 && response.status < 300 ? 502 : response.status;
@@ -54,8 +80,12 @@ BotIdentity BotApi::get_me() {
   const json me = call("getMe", json::object());
   BotIdentity identity;
   if (me.is_object()) {
-    identity.id = me.value("id", std::int64_t{0});
-    identity.username = me.value("username", std::string());
+    if (const auto id = me.find("id"); id != me.end() && id->is_number_integer()) {
+      identity.id = id->get<std::int64_t>();
+    }
+    if (const auto username = me.find("username"); username != me.end() && username->is_string()) {
+      identity.username = username->get<std::string>();
+    }
   }
   if (identity.id == 0 || identity.username.empty()) throw BotApiError(502, "getMe returned no id or username");
   return identity;

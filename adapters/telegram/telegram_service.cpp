@@ -3,7 +3,9 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
+#include <limits>
 
 #include "adapters/telegram/commands.h"
 #include "adapters/telegram/html.h"
@@ -287,6 +289,15 @@ void TelegramService::poll_loop() {
       backoff = std::min(backoff * 2, timings_.max_backoff);
       if (wait_or_stop(wait)) return;
       continue;
+    } catch (const std::exception& error) {
+      // BotApi reports every failure as BotApiError; anything else is a bug in reading the reply,
+      // and must cost one round, not the process (an escaping exception ends it).
+      log::error("telegram", "getUpdates reply could not be read; retrying",
+                 {{"error", error.what()}, {"retry_in_ms", std::to_string(backoff.count())}});
+      const auto wait = backoff;
+      backoff = std::min(backoff * 2, timings_.max_backoff);
+      if (wait_or_stop(wait)) return;
+      continue;
     }
     backoff = timings_.min_backoff;
     conflict_reported = false;
@@ -295,8 +306,15 @@ void TelegramService::poll_loop() {
       last_poll_ = std::chrono::steady_clock::now();
     }
     for (const json& update : updates) {
-      if (!update.is_object() || !update.contains("update_id") || !update["update_id"].is_number_integer()) continue;
-      const std::int64_t id = update["update_id"].get<std::int64_t>();
+      // update_id is a positive counter: skip what cannot be one, including INT64_MAX and above,
+      // since id + 1 becomes the next offset and must not overflow.
+      const auto found = update.is_object() ? update.find("update_id") : update.end();
+      if (found == update.end() || !found->is_number_integer()) continue;
+      if (found->is_number_unsigned() &&
+          found->get<std::uint64_t>() >= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        continue;
+      }
+      const std::int64_t id = found->get<std::int64_t>();
       if (id < offset) continue;
       try {
         accept_update(update);
