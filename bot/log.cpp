@@ -97,6 +97,39 @@ RequestScope::~RequestScope() {
   t_request_id = std::move(previous_);
 }
 
+RateLimiter::RateLimiter(std::chrono::steady_clock::duration interval, Clock clock)
+    : interval_(interval), clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })) {}
+
+std::optional<std::uint64_t> RateLimiter::admit(std::string_view key) {
+  const auto now = clock_();
+  std::lock_guard lock(mutex_);
+  auto found = entries_.find(key);
+  if (found == entries_.end()) {
+    // The callers' keys are a handful of reasons; this only stops a caller's mistake from growing
+    // the map without bound.
+    if (entries_.size() >= 1024) entries_.clear();
+    entries_.emplace(std::string(key), Entry{now, 0});
+    return 0;
+  }
+  Entry& entry = found->second;
+  if (now - entry.last_written < interval_) {
+    ++entry.suppressed;
+    return std::nullopt;
+  }
+  entry.last_written = now;
+  return std::exchange(entry.suppressed, 0);
+}
+
+std::string truncated(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t end = max_bytes;
+  // Back up over continuation bytes (10xxxxxx) so a character is never split.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  std::string out(text.substr(0, end));
+  out += "...";
+  return out;
+}
+
 void write(Level level, std::string_view component, std::string_view message, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
   std::string line;

@@ -3,7 +3,13 @@
 // Lines are written whole under a mutex, so concurrent threads never interleave. Secrets must
 // never be passed in; config::Secret has no conversion to text for that reason.
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,5 +59,35 @@ class RequestScope {
 
 // Where lines go; stderr by default. Tests capture with a std::ostringstream.
 void set_sink(std::ostream* sink);
+
+// Holds back a line that anyone outside can make the service write (a refused request, say): at
+// most one line per key per `interval`, so a flood cannot fill the disk. The line let through
+// after a quiet spell carries how many were held back since the last one written, so a flood that
+// goes on is still counted. Thread-safe.
+class RateLimiter {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  // `clock` defaults to std::chrono::steady_clock::now; tests inject their own.
+  explicit RateLimiter(std::chrono::steady_clock::duration interval = std::chrono::seconds(10), Clock clock = {});
+
+  // nullopt: do not write this line. Otherwise write it, with the number of lines for `key` held
+  // back since the last one written (as a `suppressed` field when it is not 0). Keys are a
+  // bounded set chosen by the caller (reasons, not request data).
+  std::optional<std::uint64_t> admit(std::string_view key);
+
+ private:
+  struct Entry {
+    std::chrono::steady_clock::time_point last_written;
+    std::uint64_t suppressed = 0;
+  };
+  const std::chrono::steady_clock::duration interval_;
+  const Clock clock_;
+  std::mutex mutex_;
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
+// At most `max_bytes` of `text`, cut at a UTF-8 character boundary, with "..." appended when it
+// was cut: for request data (a URL target) in a log line.
+std::string truncated(std::string_view text, std::size_t max_bytes);
 
 }  // namespace roundup::log

@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+// Enough of a refused request's target to recognise it; the rest is whatever the sender chose.
+constexpr std::size_t k_logged_target_bytes = 100;
+
 http::Response status_only(int status) {
   http::Response response;
   response.status = status;
@@ -115,8 +118,14 @@ http::Response SlackService::authenticate(const http::Request& request) const {
                        header(request, "x-slack-signature"), request.body, clock_());
   if (error == SignatureError::none) return status_only(0);
   ++rejected_;
-  log::warn("slack", "rejected an unauthenticated request",
-            {{"reason", std::string(to_string(error))}, {"remote", request.remote}, {"target", request.target}});
+  const std::string reason(to_string(error));
+  if (const auto suppressed = refusal_log_.admit(reason)) {
+    log::warn("slack", "rejected an unauthenticated request",
+              {{"reason", reason},
+               {"remote", request.remote},
+               {"target", log::truncated(request.target, k_logged_target_bytes)},
+               {"suppressed", std::to_string(*suppressed)}});
+  }
   return status_only(401);
 }
 
@@ -148,7 +157,10 @@ void SlackService::on_events_async(const http::Request& request, http::Respond r
   const json envelope = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (envelope.is_discarded() || !envelope.is_object()) {
     ++rejected_;
-    log::warn("slack", "signed event body is not a JSON object", {{"remote", request.remote}});
+    if (const auto suppressed = refusal_log_.admit("not_json")) {
+      log::warn("slack", "signed event body is not a JSON object",
+                {{"remote", request.remote}, {"suppressed", std::to_string(*suppressed)}});
+    }
     return respond(status_only(400));
   }
   std::string payload;
@@ -252,7 +264,11 @@ SlackService::PreparedCommand SlackService::prepare_command(const std::map<std::
   const CommandDecision decision = interpret_command(fields, config_.command);
   if (!decision.valid || !response_url_allowed(decision.question.response_url)) {
     ++rejected_;
-    log::warn("slack", "slash command refused", {{"reason", decision.valid ? "response_url host" : decision.error}});
+    if (const auto suppressed = refusal_log_.admit("command")) {
+      log::warn("slack", "slash command refused",
+                {{"reason", log::truncated(decision.valid ? "response_url host" : decision.error, 100)},
+                 {"suppressed", std::to_string(*suppressed)}});
+    }
     prepared.refused = true;
     prepared.ack = {{"response_type", "ephemeral"}, {"text", "Sorry, I could not read that command."}};
     return prepared;

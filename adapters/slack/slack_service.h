@@ -28,6 +28,7 @@
 #include "bot/answer.h"
 #include "bot/conversation.h"
 #include "bot/inbox.h"
+#include "bot/log.h"
 #include "bot/state_store.h"
 #include "config/config.h"
 
@@ -122,6 +123,8 @@ class SlackService {
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> duplicates_{0};
   mutable std::atomic<std::uint64_t> rejected_{0};
+  // Refused requests are logged at most once per reason per 10 s: anyone can send them.
+  mutable log::RateLimiter refusal_log_;
 };
 
 }  // namespace roundup::adapters::slack

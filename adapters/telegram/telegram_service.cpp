@@ -20,6 +20,9 @@ using nlohmann::json;
 // must not turn the loop into a busy spin.
 constexpr std::chrono::milliseconds k_min_empty_poll_interval{200};
 
+// Enough of a refused request's target to recognise it; the rest is whatever the sender chose.
+constexpr std::size_t k_logged_target_bytes = 100;
+
 http::Response status_only(int status) {
   http::Response response;
   response.status = status;
@@ -146,13 +149,20 @@ void TelegramService::connect(std::chrono::milliseconds give_up_after) {
 void TelegramService::on_webhook_async(const http::Request& request, http::Respond respond) {
   const auto header = request.headers.find("x-telegram-bot-api-secret-token");
   if (header == request.headers.end() || !secret_matches(config_.secret_token.value, header->second)) {
-    log::warn("telegram", "rejected a webhook request with a missing or wrong secret token",
-              {{"remote", request.remote}});
+    if (const auto suppressed = refusal_log_.admit("secret_token")) {
+      log::warn("telegram", "rejected a webhook request with a missing or wrong secret token",
+                {{"remote", request.remote},
+                 {"target", log::truncated(request.target, k_logged_target_bytes)},
+                 {"suppressed", std::to_string(*suppressed)}});
+    }
     return respond(status_only(401));
   }
   const json update = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (!update.is_object()) {
-    log::warn("telegram", "webhook body is not a JSON object", {{"remote", request.remote}});
+    if (const auto suppressed = refusal_log_.admit("not_json")) {
+      log::warn("telegram", "webhook body is not a JSON object",
+                {{"remote", request.remote}, {"suppressed", std::to_string(*suppressed)}});
+    }
     return respond(status_only(400));
   }
   std::string key;

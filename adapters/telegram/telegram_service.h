@@ -26,6 +26,7 @@
 #include "bot/answer.h"
 #include "bot/conversation.h"
 #include "bot/inbox.h"
+#include "bot/log.h"
 #include "bot/state_store.h"
 #include "config/config.h"
 
@@ -109,6 +110,8 @@ class TelegramService {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point last_poll_{};   // the last successful getUpdates
   std::chrono::steady_clock::time_point last_round_{};  // the poll loop's heartbeat
+  // Refused webhook requests are logged at most once per reason per 10 s: anyone can send them.
+  log::RateLimiter refusal_log_;
 };
 
 // The responder input for an interpreted update: "/help", "/ask q", "/papers 2023-02", a plain
