@@ -16,7 +16,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <regex>
+#include <string_view>
 #include <thread>
 
 #include "adapters/http/client.h"
@@ -62,12 +62,18 @@ std::size_t route_index(const std::string& path) {
   return k_routes.size() - 1;
 }
 
-// A platform error's code for the metrics label: "http_429" for an HTTP status, else Slack's own
-// error code ("channel_not_found"), else "other"; bounded so the label stays low-cardinality.
-std::string error_code(const std::string& error) {
-  static const std::regex http_status(R"(HTTP (\d{3}))");
-  std::smatch match;
-  if (std::regex_search(error, match, http_status)) return "http_" + match[1].str();
+// A platform error's code for the metrics label: "http_429" for an HTTP status ("sendMessage: HTTP
+// 429 Too Many Requests"), else Slack's own error code ("channel_not_found"), else "other";
+// bounded so the label stays low-cardinality.
+std::string error_code(std::string_view error) {
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  constexpr std::string_view k_http = "HTTP ";
+  for (auto at = error.find(k_http); at != std::string_view::npos; at = error.find(k_http, at + 1)) {
+    const std::string_view status = error.substr(at + k_http.size(), 3);
+    if (status.size() == 3 && std::all_of(status.begin(), status.end(), is_digit)) {
+      return "http_" + std::string(status);
+    }
+  }
   std::string code;
   for (const char c : error) {
     if (!((c >= 'a' && c <= 'z') || c == '_')) break;
@@ -134,7 +140,9 @@ ServiceMetrics& service_metrics() {
 // The knowledge base as the conversation uses it, with retrieval and reindex timings recorded.
 class MeasuredKnowledge final : public bot::Knowledge {
  public:
-  explicit MeasuredKnowledge(std::shared_ptr<bot::Knowledge> inner) : inner_(std::move(inner)) {}
+  // `reindexed` runs after every reindex (the index's size on disk has changed).
+  MeasuredKnowledge(std::shared_ptr<bot::Knowledge> inner, std::function<void()> reindexed)
+      : inner_(std::move(inner)), reindexed_(std::move(reindexed)) {}
   bot::Answer answer(std::string_view input, const bot::CommandSpelling& commands) const override {
     const auto start = std::chrono::steady_clock::now();
     bot::Answer answer = inner_->answer(input, commands);
@@ -146,6 +154,7 @@ class MeasuredKnowledge final : public bot::Knowledge {
     const auto start = std::chrono::steady_clock::now();
     ReindexOutcome outcome = inner_->reindex();
     service_metrics().reindex_seconds.observe(seconds_since(start));
+    reindexed_();
     return outcome;
   }
   std::vector<std::string> stats_lines() const override { return inner_->stats_lines(); }
@@ -153,6 +162,7 @@ class MeasuredKnowledge final : public bot::Knowledge {
 
  private:
   std::shared_ptr<bot::Knowledge> inner_;
+  std::function<void()> reindexed_;
 };
 
 // One service per data_dir: the outbox sends without claiming rows, so a second process on the
@@ -232,40 +242,86 @@ struct Service::Impl {
   mutable std::mutex credentials_mutex;
   std::map<std::string, std::string> credentials_refused;  // platform -> the API's error code
 
+  // Every delivery reports here, so only a change is logged.
   void note_credentials(const std::string& platform, const std::string& refused_code) {
     std::lock_guard guard(credentials_mutex);
     if (refused_code.empty()) {
-      credentials_refused.erase(platform);
-    } else {
-      credentials_refused[platform] = refused_code;
+      if (credentials_refused.erase(platform) != 0) {
+        log::info("service", "the platform accepts the bot's credentials again", {{"platform", platform}});
+      }
+    } else if (credentials_refused.insert_or_assign(platform, refused_code).second) {
+      log::error("service", "the platform refuses the bot's credentials; not ready until a delivery succeeds",
+                 {{"platform", platform}, {"code", refused_code}, {"ready_reason", platform + "_auth"}});
     }
   }
 
+  // The /metrics gauges that cost a database query or a directory walk, and whether the state
+  // database answers, as the refresher last found them. Scrapes and /readyz read only these, so an
+  // I/O thread never waits on SQLite's lock or the file system.
+  std::atomic<double> cached_outbox_backlog{0};
+  std::atomic<double> cached_digests_posted{0};
+  std::atomic<double> cached_index_bytes{0};
+  std::atomic<bool> state_db_ok{true};
+
+  std::mutex refresher_mutex;
+  std::condition_variable refresher_wake;
+  bool refresher_stopping = false;
+  bool refresh_requested = false;
+  std::thread refresher;
+  std::mutex refresh_mutex;  // one refresh at a time (the refresher's and Service::refresh_gauges())
+
+  void refresh_gauges() {
+    std::lock_guard serial(refresh_mutex);
+    if (!store) return;  // not started
+    cached_index_bytes = static_cast<double>(knowledge->index_bytes());
+    try {
+      cached_outbox_backlog = static_cast<double>(store->outbox_backlog());
+      cached_digests_posted = static_cast<double>(store->counter("digests_posted"));
+      if (!state_db_ok.exchange(true)) log::info("service", "the state database answers again");
+    } catch (const std::exception& error) {
+      // The details go to the log, once per outage; /readyz says only "state_db".
+      if (state_db_ok.exchange(false)) {
+        log::error("service", "the state database does not answer; not ready",
+                   {{"error", error.what()}, {"ready_reason", "state_db"}});
+      }
+    }
+    if (hooks.on_gauges_refreshed) hooks.on_gauges_refreshed();
+  }
+
+  void request_refresh() {
+    {
+      std::lock_guard lock(refresher_mutex);
+      refresh_requested = true;
+    }
+    refresher_wake.notify_all();
+  }
+
+  void run_refresher() {
+    std::unique_lock lock(refresher_mutex);
+    for (;;) {
+      refresher_wake.wait_for(lock, hooks.gauge_refresh_period,
+                              [this] { return refresher_stopping || refresh_requested; });
+      if (refresher_stopping) return;
+      refresh_requested = false;
+      lock.unlock();
+      refresh_gauges();
+      lock.lock();
+    }
+  }
+
+  // Reason codes, documented in the README; what lies behind them is logged where it is found.
   std::vector<std::string> readiness_problems() const {
     std::vector<std::string> problems;
     {
       std::lock_guard guard(credentials_mutex);
-      for (const auto& [platform, code] : credentials_refused) {
-        std::string problem = platform;
-        problem += ": the API refuses the bot's credentials (";
-        problem += code;
-        problem += ')';
-        problems.push_back(std::move(problem));
-      }
+      for (const auto& [platform, code] : credentials_refused) problems.push_back(platform + "_auth");
     }
-    if (!knowledge || !knowledge->engine()) problems.emplace_back("index: not loaded");
-    try {
-      if (store) store->schema_version();
-    } catch (const std::exception& error) {
-      problems.emplace_back(std::string("database: ") + error.what());
-    }
-    if (slack_socket && !slack_socket->connected()) problems.emplace_back("slack: socket mode is not connected");
-    if (telegram && config.telegram.mode == "polling") {
-      const auto since = std::chrono::steady_clock::now() - telegram->last_poll();
-      if (since > poll_stale_after()) {
-        problems.emplace_back("telegram: no successful getUpdates for " +
-                              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) + " s");
-      }
+    if (!knowledge || !knowledge->engine()) problems.emplace_back("index");
+    if (!state_db_ok) problems.emplace_back("state_db");
+    if (slack_socket && !slack_socket->connected()) problems.emplace_back("slack_socket");
+    if (telegram && config.telegram.mode == "polling" &&
+        std::chrono::steady_clock::now() - telegram->last_poll() > poll_stale_after()) {
+      problems.emplace_back("telegram_poll");
     }
     return problems;
   }
@@ -328,9 +384,10 @@ struct Service::Impl {
     if (path == "/healthz") return plain(200, "ok\n");
     if (path == "/readyz") {
       const auto problems = readiness_problems();
-      std::string body = problems.empty() ? "ready\n" : "not ready\n";
-      for (const auto& problem : problems) body += problem + "\n";
-      return plain(problems.empty() ? 200 : 503, std::move(body));
+      if (problems.empty()) return plain(200, "ready\n");
+      std::string body = "not ready: ";
+      for (std::size_t i = 0; i < problems.size(); ++i) body += (i == 0 ? "" : ", ") + problems[i];
+      return plain(503, body + "\n");
     }
     http::Response response = plain(200, bot::metrics().render());
     response.content_type = std::string(bot::k_metrics_content_type);
@@ -382,7 +439,8 @@ Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledg
   if (auto problems = config::check_runnable(config); !problems.empty()) throw config::ConfigError(std::move(problems));
   if (!knowledge) throw std::invalid_argument("Service needs a knowledge base");
   impl_->config = std::move(config);
-  impl_->knowledge = std::make_shared<MeasuredKnowledge>(std::move(knowledge));
+  impl_->knowledge =
+      std::make_shared<MeasuredKnowledge>(std::move(knowledge), [impl = impl_.get()] { impl->request_refresh(); });
   impl_->hooks = std::move(hooks);
 }
 
@@ -392,6 +450,10 @@ unsigned short Service::metrics_port() const {
 
 std::vector<std::string> Service::readiness_problems() const {
   return impl_->readiness_problems();
+}
+
+void Service::refresh_gauges() {
+  impl_->refresh_gauges();
 }
 
 std::size_t Service::run_due_digests() {
@@ -536,13 +598,16 @@ unsigned short Service::start() {
                          [&s] { return s.digests->channels().size(); }},
       conversation_options, [] { return bot::system_now_ms(); });
 
+  // Read from the refresher's cache (see refresh_gauges()); filled once here before anyone can
+  // scrape, then every gauge_refresh_period and after a reindex.
+  s.refresh_gauges();
+  s.refresher = std::thread([&s] { s.run_refresher(); });
   s.gauges.push_back(metrics.registry.gauge("roundup_outbox_backlog", "Messages waiting to be delivered", {},
-                                            [&s] { return static_cast<double>(s.store->outbox_backlog()); }));
+                                            [&s] { return s.cached_outbox_backlog.load(); }));
   s.gauges.push_back(metrics.registry.gauge("roundup_digests_posted", "Daily digests recorded in the state database",
-                                            {},
-                                            [&s] { return static_cast<double>(s.store->counter("digests_posted")); }));
+                                            {}, [&s] { return s.cached_digests_posted.load(); }));
   s.gauges.push_back(metrics.registry.gauge("roundup_index_size_bytes", "Size of the current index on disk", {},
-                                            [&s] { return static_cast<double>(s.knowledge->index_bytes()); }));
+                                            [&s] { return s.cached_index_bytes.load(); }));
   s.gauges.push_back(metrics.registry.gauge("roundup_ready", "1 when GET /readyz reports ready", {},
                                             [&s] { return s.readiness_problems().empty() ? 1.0 : 0.0; }));
 
@@ -589,6 +654,12 @@ void Service::stop() {
   }
   s.watchdog_wake.notify_all();
   if (s.watchdog.joinable()) s.watchdog.join();
+  {
+    std::lock_guard lock(s.refresher_mutex);
+    s.refresher_stopping = true;
+  }
+  s.refresher_wake.notify_all();
+  if (s.refresher.joinable()) s.refresher.join();
   // Order: no new requests, then no new answers, then no new deliveries.
   if (s.slack_socket) s.slack_socket->stop();
   if (s.telegram) s.telegram->stop();

@@ -34,6 +34,12 @@ struct ServiceHooks {
   // Readiness: a Telegram poll loop with no successful getUpdates for this long is not ready,
   // and after twice as long the watchdog restarts it. 0 = twice the poll timeout plus 10 s.
   std::chrono::milliseconds poll_stale_after{0};
+  // How often the refresher recomputes the /metrics gauges that cost a database query or a
+  // directory walk (outbox backlog, digests posted, index size) and checks the state database for
+  // /readyz. Scrapes read the cached values.
+  std::chrono::milliseconds gauge_refresh_period{15000};
+  // Called after each such refresh, on the refreshing thread (tests wait on it).
+  std::function<void()> on_gauges_refreshed;
 };
 
 class Service {
@@ -59,8 +65,13 @@ class Service {
 
   // The port of `metrics_listen` once started (0 when it is not set).
   unsigned short metrics_port() const;
-  // Readiness as GET /readyz reports it: empty when ready, else one line per failing check.
+  // Readiness as GET /readyz reports it: empty when ready, else one reason code per failing check
+  // ("index", "state_db", "slack_socket", "telegram_poll", "slack_auth", "telegram_auth"). The
+  // state database's check is the refresher's last (see gauge_refresh_period).
   std::vector<std::string> readiness_problems() const;
+  // Recomputes the cached gauges and the state database check now, on the calling thread (the
+  // service does it itself every gauge_refresh_period and after a reindex).
+  void refresh_gauges();
   // The digest scheduler's pass, for tests that pin the clock (the service also runs it itself).
   std::size_t run_due_digests();
 

@@ -506,8 +506,10 @@ TEST_CASE("slack service: a revoked bot token makes /readyz not ready until a de
   REQUIRE(f.attempts_seen(1));
   const auto problems = f.service->readiness_problems();
   REQUIRE(problems.size() == 1);
-  CHECK(problems[0] == "slack: the API refuses the bot's credentials (invalid_auth)");
-  CHECK(f.get("/readyz").status == 503);
+  CHECK(problems[0] == "slack_auth");
+  const auto not_ready = f.get("/readyz");
+  CHECK(not_ready.status == 503);
+  CHECK(not_ready.body == "not ready: slack_auth\n");
 
   // The token works again (fixed, or the app reinstalled): the next delivery clears it.
   CHECK(f.post_signed("/slack/events", mention_event("EvAuth2", "<@UBOT> Chinchilla")).status == 200);

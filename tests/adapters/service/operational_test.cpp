@@ -1,0 +1,217 @@
+// The service's operational surface: /metrics reads gauges a background refresher computes (a
+// scrape never queries the state database), /readyz answers with reason codes and keeps error
+// text for the log, and refused requests cannot flood the log.
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "adapters/http/client.h"
+#include "adapters/service/service.h"
+#include "tests/support/fake_api.h"
+#include "tests/support/log_watch.h"
+#include "tests/support/metrics_text.h"
+#include "tests/support/second_connection.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/webhook_rig.h"
+
+namespace {
+
+using roundup::adapters::http::ClientRequest;
+using roundup::adapters::http::ClientResponse;
+using roundup::adapters::http::HttpsClient;
+using roundup::testing::FakeApi;
+
+struct ServiceRig {
+  roundup::testing::TempDir data;
+  FakeApi api;
+  std::unique_ptr<roundup::app::Service> service;
+  unsigned short port = 0;
+  HttpsClient client{{}};
+  int refreshes = 0;  // under api.signal
+
+  explicit ServiceRig(const std::string& platform,
+                      std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge(),
+                      std::vector<std::string> admins = {}) {
+    roundup::testing::serve_platform_api(api, platform);
+    auto config = roundup::testing::webhook_config(data.path(), platform, api);
+    config.admins = std::move(admins);
+    roundup::app::ServiceHooks hooks;
+    hooks.tls_ca_only = true;
+    hooks.unix_seconds = [] { return roundup::testing::k_rig_now; };
+    // Never during a test: each refresh here is one the test asks for.
+    hooks.gauge_refresh_period = std::chrono::hours(1);
+    hooks.on_gauges_refreshed = [this] { api.signal.update([&] { ++refreshes; }); };
+    service = std::make_unique<roundup::app::Service>(config, std::move(knowledge), hooks);
+    port = service->start();
+  }
+
+  std::filesystem::path database() const { return data.path() / "state" / "bot.sqlite"; }
+
+  ClientResponse get(const std::string& path) {
+    ClientRequest request;
+    request.method = "GET";
+    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    return client.send(request);
+  }
+  ClientResponse post(const std::string& target, const std::string& body,
+                      std::vector<std::pair<std::string, std::string>> headers) {
+    ClientRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(port) + target;
+    request.body = body;
+    request.headers = std::move(headers);
+    return client.send(request);
+  }
+};
+
+// The bundled knowledge base, whose index "grows" by 1000 bytes at each reindex.
+class GrowingKnowledge final : public roundup::bot::Knowledge {
+ public:
+  roundup::bot::Answer answer(std::string_view input, const roundup::bot::CommandSpelling& commands) const override {
+    return inner_->answer(input, commands);
+  }
+  std::shared_ptr<const roundup::retrieval::SearchEngine> engine() const override { return inner_->engine(); }
+  ReindexOutcome reindex() override {
+    bytes_ += 1000;
+    return {true, "reindexed", false};
+  }
+  std::vector<std::string> stats_lines() const override { return inner_->stats_lines(); }
+  std::uintmax_t index_bytes() const override { return bytes_.load(); }
+
+ private:
+  std::shared_ptr<roundup::bot::Knowledge> inner_ = roundup::testing::bundled_knowledge();
+  std::atomic<std::uintmax_t> bytes_{1000};
+};
+
+// Lines of `text` containing `part`.
+std::size_t count_lines(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("service metrics: a scrape reads the refresher's cached gauges, not the state database" *
+          doctest::timeout(120)) {
+  ServiceRig rig("slack");
+  const auto before = rig.get("/metrics");
+  REQUIRE(before.status == 200);
+  CHECK(roundup::testing::sample_value(before.body, "roundup_digests_posted") == "0");
+
+  // Another process changes the database and then holds its write lock. A scrape still answers at
+  // once with the value the refresher last saw: it does not look at the database.
+  roundup::testing::exec_on(rig.database(),
+                            "INSERT INTO counters(name, value) VALUES ('digests_posted', 5) "
+                            "ON CONFLICT(name) DO UPDATE SET value = 5");
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(rig.database().c_str(), &other) == SQLITE_OK);
+  sqlite3_busy_timeout(other, 10000);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  const auto stale = rig.get("/metrics");
+  const auto ready = rig.get("/readyz");
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  CHECK(stale.status == 200);
+  CHECK(roundup::testing::sample_value(stale.body, "roundup_digests_posted") == "0");
+  CHECK(roundup::testing::sample_value(stale.body, "roundup_outbox_backlog") == "0");
+  CHECK(roundup::testing::sample_number(stale.body, "roundup_index_size_bytes") > 0);
+  CHECK(ready.status == 200);
+
+  // The next refresh picks the change up.
+  rig.service->refresh_gauges();
+  CHECK(roundup::testing::sample_value(rig.get("/metrics").body, "roundup_digests_posted") == "5");
+}
+
+TEST_CASE("service metrics: an admin's reindex refreshes the cached gauges" * doctest::timeout(120)) {
+  ServiceRig rig("telegram", std::make_shared<GrowingKnowledge>(), {"telegram:42"});
+  CHECK(roundup::testing::sample_value(rig.get("/metrics").body, "roundup_index_size_bytes") == "1000");
+  const int refreshes_before = rig.api.signal.read([&] { return rig.refreshes; });
+  const nlohmann::json update = {
+      {"update_id", 1},
+      {"message",
+       {{"message_id", 10},
+        {"from", {{"id", 42}, {"is_bot", false}, {"first_name", "Ada"}}},
+        {"chat", {{"id", 42}, {"type", "private"}}},
+        {"date", 1700000000},
+        {"text", "/reindex"},
+        {"entities", nlohmann::json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 8}}})}}}};
+  REQUIRE(rig.post("/telegram/webhook", update.dump(),
+                   {{"X-Telegram-Bot-Api-Secret-Token", roundup::testing::k_rig_tg_secret},
+                    {"Content-Type", "application/json"}})
+              .status == 200);
+  // The refresher runs after the reindex, not on its hour-long period.
+  REQUIRE(rig.api.signal.wait_for([&] { return rig.refreshes > refreshes_before; }));
+  CHECK(roundup::testing::sample_value(rig.get("/metrics").body, "roundup_index_size_bytes") == "2000");
+}
+
+TEST_CASE("service readiness: reason codes only - the database's error goes to the log, once" * doctest::timeout(120)) {
+  ServiceRig rig("slack");
+  roundup::testing::LogWatch log(rig.api.signal);
+  CHECK(rig.get("/readyz").body == "ready\n");
+
+  // The refresher's query fails (as it would on a damaged or vanished database).
+  roundup::testing::exec_on(rig.database(), "ALTER TABLE counters RENAME TO counters_moved");
+  rig.service->refresh_gauges();
+  rig.service->refresh_gauges();
+  const auto not_ready = rig.get("/readyz");
+  CHECK(not_ready.status == 503);
+  CHECK(not_ready.body == "not ready: state_db\n");
+  CHECK(rig.service->readiness_problems() == std::vector<std::string>{"state_db"});
+  CHECK(roundup::testing::sample_value(rig.get("/metrics").body, "roundup_ready") == "0");
+
+  roundup::testing::exec_on(rig.database(), "ALTER TABLE counters_moved RENAME TO counters");
+  rig.service->refresh_gauges();
+  CHECK(rig.get("/readyz").body == "ready\n");
+  rig.service->stop();
+  const std::string text = log.text();
+  // The operator sees what failed, once per outage, and when it recovered.
+  CHECK(count_lines(text, "the state database does not answer") == 1);
+  CHECK(text.find("no such table: counters") != std::string::npos);
+  CHECK(count_lines(text, "the state database answers again") == 1);
+}
+
+TEST_CASE("service: refused webhook requests are logged once per reason per interval, with the target cut" *
+          doctest::timeout(120)) {
+  const std::string long_query = "?" + std::string(4000, 'q');
+  SUBCASE("slack bad signatures") {
+    ServiceRig rig("slack");
+    roundup::testing::LogWatch log(rig.api.signal);
+    for (int i = 0; i < 40; ++i) {
+      const auto response = rig.post("/slack/events" + long_query, roundup::testing::mention_event("Ev1", "hi"),
+                                     {{"X-Slack-Request-Timestamp", std::to_string(roundup::testing::k_rig_now)},
+                                      {"X-Slack-Signature", "v0=00"},
+                                      {"Content-Type", "application/json"}});
+      CHECK(response.status == 401);
+    }
+    rig.service->stop();
+    const std::string text = log.text();
+    // At most one line per 10 s: 40 local requests take far less (2 allows for a slow machine
+    // crossing one boundary).
+    const auto lines = count_lines(text, "rejected an unauthenticated request");
+    CHECK(lines >= 1);
+    CHECK(lines <= 2);
+    CHECK(text.find(std::string(200, 'q')) == std::string::npos);
+  }
+  SUBCASE("telegram wrong secret token") {
+    ServiceRig rig("telegram");
+    roundup::testing::LogWatch log(rig.api.signal);
+    for (int i = 0; i < 40; ++i) {
+      const auto response =
+          rig.post("/telegram/webhook" + long_query, R"({"update_id":1})",
+                   {{"X-Telegram-Bot-Api-Secret-Token", "wrong"}, {"Content-Type", "application/json"}});
+      CHECK(response.status == 401);
+    }
+    rig.service->stop();
+    const std::string text = log.text();
+    const auto lines = count_lines(text, "missing or wrong secret token");
+    CHECK(lines >= 1);
+    CHECK(lines <= 2);
+    CHECK(text.find(std::string(200, 'q')) == std::string::npos);
+  }
+}
