@@ -151,7 +151,28 @@ std::optional<std::string> find_roundup_id(const std::string& folded, const Cata
   return std::nullopt;
 }
 
+// The first code points of the typed question (at most the typed limit), with invalid bytes
+// replaced; *longer tells whether more followed.
+std::u32string typed_prefix(std::string_view question, bool* longer) {
+  // A code point takes at most 4 bytes, so this many bytes hold the limit's worth and one more.
+  std::u32string cps = decode_utf8(question.substr(0, 4 * (k_max_typed_question_chars + 1)));
+  *longer = cps.size() > k_max_typed_question_chars;
+  if (*longer) cps.resize(k_max_typed_question_chars);
+  return cps;
+}
+
 }  // namespace
+
+bool question_within_limits(std::string_view question) {
+  bool longer = false;
+  const std::u32string typed = typed_prefix(question, &longer);
+  return !longer && utf8_length(nfkc(encode_utf8(typed))) <= k_max_question_chars;
+}
+
+std::string bounded_question(std::string_view question) {
+  bool longer = false;
+  return utf8_prefix(nfkc(encode_utf8(typed_prefix(question, &longer))), k_max_question_chars);
+}
 
 std::optional<std::string> find_month(std::string_view text, std::string* rest) {
   const std::string s = fold(text);
