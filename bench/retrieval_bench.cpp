@@ -4,8 +4,9 @@
 //   roundup-bench hostile --corpus DIR --data DIR --lexicon DIR --questions FILE.jsonl [--repeat N] [--case NAME]
 // Run them in separate processes so that each peak RSS belongs to one phase (bench/run.sh).
 // `hostile` answers (Responder::ask, as `roundup-bot ask` does) the ordinary questions and then
-// each crafted worst case, and prints the CPU time of each; --case runs one case alone, so that a
-// case that crashes the process does not hide the others.
+// each crafted worst case, and prints the CPU time of each; --case NAME runs one case alone (or
+// only the ordinary questions: --case ordinary), so that a case that crashes the process does not
+// hide the others.
 
 #include <sys/resource.h>
 #include <time.h>
@@ -112,6 +113,10 @@ int main(int argc, char** argv) {
     std::ifstream in(questions);
     for (std::string line; std::getline(in, line);)
       if (!line.empty()) qs.push_back(nlohmann::json::parse(line)["q"].get<std::string>());
+    if (qs.empty()) {
+      std::cerr << "no questions in " << questions << "\n";
+      return 2;
+    }
     // The cost of one answer: the least CPU time of `repeat` runs (the others add noise only).
     const auto cost = [&](const std::string& q) {
       double best = 0;
@@ -124,18 +129,19 @@ int main(int argc, char** argv) {
       return best;
     };
     out = {{"phase", "hostile"}};
-    if (only_case.empty()) {
+    const bool all = only_case.empty();
+    if (all || only_case == "ordinary") {
       for (std::size_t i = 0; i < std::min<std::size_t>(qs.size(), 10); ++i) responder.ask(qs[i]);  // warm-up
       std::vector<double> ms;
       for (const std::string& q : qs) ms.push_back(cost(q));
       out["ordinary"] = {
           {"questions", ms.size()}, {"p50_cpu_ms", percentile(ms, 0.50)}, {"max_cpu_ms", percentile(ms, 1.0)}};
     } else {
-      responder.ask(qs.empty() ? "warm-up" : qs.front());
+      responder.ask(qs.front());  // warm-up
     }
-    bool found = only_case.empty();
+    bool found = all || only_case == "ordinary";
     for (const auto& [name, q] : hostile_questions()) {
-      if (!only_case.empty() && name != only_case) continue;
+      if (!all && name != only_case) continue;
       found = true;
       out["cases"][name] = {{"bytes", q.size()}, {"cpu_ms", cost(q)}};
     }
