@@ -2,7 +2,9 @@
 // The commands every platform shares, with the person asking in view: admin commands (reindex,
 // stats, digest now) checked against the `admins` list and written to the audit log, and a
 // chat's own subscription to the daily digest. Everything else (questions, /help, /papers,
-// /search) goes to the knowledge base.
+// /search) goes to the knowledge base, unless it is longer than the question limit
+// (retrieval::question_within_limits: 2,000 characters after NFKC): that gets a polite reply
+// giving the limit, and the knowledge base never sees it.
 //
 // Platforms normalise their syntax first: Slack's "/roundup reindex" and Telegram's "/reindex"
 // both arrive here as "/reindex".

@@ -3,6 +3,7 @@
 #include <libstemmer.h>
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -89,6 +90,14 @@ double multiplier_of_han(std::u32string_view text, std::size_t pos, std::size_t*
   }
   *length = 0;
   return 0;
+}
+
+// The value of a number token ("540", "1.4"); 0, which makes no quantity, when it is out of a
+// double's range (std::stod threw std::out_of_range for "999...9 billion" in a question).
+double number_value(std::string_view digits) {
+  double value = 0;
+  const auto result = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  return result.ec == std::errc() ? value : 0;
 }
 
 std::string number_term(std::string_view digits) {
@@ -227,7 +236,7 @@ Analysis Analyzer::analyze(std::string_view text) const {
         mult = multiplier_of_word(encode_utf8(std::u32string_view(cps).substr(k, e - k)));
       }
       if (mult > 0) {
-        const std::string q = quantity_term(std::stod(token) * mult);
+        const std::string q = quantity_term(number_value(token) * mult);
         if (!q.empty()) out.native.push_back(q);
       }
       continue;
@@ -236,7 +245,7 @@ Analysis Analyzer::analyze(std::string_view text) const {
       const double mult = multiplier_of_word(std::string_view(token).substr(digits));
       if (mult > 0) {
         out.native.push_back(number_term(token.substr(0, digits)));
-        const std::string q = quantity_term(std::stod(token.substr(0, digits)) * mult);
+        const std::string q = quantity_term(number_value(std::string_view(token).substr(0, digits)) * mult);
         if (!q.empty()) out.native.push_back(q);
         continue;
       }

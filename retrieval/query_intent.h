@@ -3,6 +3,7 @@
 // a month or roundup ("February 2023 roundup", "2023年2月"), an author ("papers by Carlini"),
 // "which roundups covered Chinchilla?", "list the papers in ...".
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,10 +26,26 @@ struct QueryIntent {
   std::optional<std::string> author;      // as matched in the catalog
 };
 
+// Questions are bounded so that one message costs bounded memory and time. The limit people see
+// (README, "Limits") is k_max_question_chars code points after NFKC normalisation. The typed
+// question is bounded too, before it is normalised, because NFKC can turn one character into 18
+// (U+FDFA); composition can also shrink a question, hence the room above the limit.
+inline constexpr std::size_t k_max_question_chars = 2000;
+inline constexpr std::size_t k_max_typed_question_chars = 4 * k_max_question_chars;
+
+// Whether the question is within both limits. Linear in the question, and reads at most about
+// 4 * k_max_typed_question_chars bytes of it.
+bool question_within_limits(std::string_view question);
+
+// The question as retrieval reads it: valid UTF-8 (invalid bytes become U+FFFD), NFKC-normalised,
+// and cut to the limits above. A longer question is answered from its first part.
+std::string bounded_question(std::string_view question);
+
+// Reads bounded_question(question).
 QueryIntent understand_query(std::string_view question, const Catalog& catalog);
 
 // "2023-02", "February 2023", "Feb 2023", "2023年2月", "2023 年 2 月" -> "2023-02". The span of
-// the match is removed from *rest when given.
+// the match is removed from *rest when given. Reads bounded_question(text).
 std::optional<std::string> find_month(std::string_view text, std::string* rest = nullptr);
 
 }  // namespace roundup::retrieval

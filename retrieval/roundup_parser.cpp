@@ -6,13 +6,13 @@
 #include <exception>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "retrieval/links.h"
+#include "retrieval/pattern.h"
 #include "retrieval/text.h"
 
 // The parser works in two passes: every line is first classified on its own (heading, numbered
@@ -1087,20 +1087,19 @@ int english_month(std::string name) {
 
 // "2022 年 2 月", "2023年2月", "November 2021", "Nov. 2021", "2021-11" -> "YYYY-MM".
 std::string month_in_line(std::string_view line) {
-  static const std::regex k_chinese(R"((\d{4})\s*年\s*(\d{1,2})\s*月)");
-  static const std::regex k_english(
-      R"(\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(\d{4})\b)",
-      std::regex::icase);
-  static const std::regex k_iso(R"(\b(\d{4})-(\d{2})\b)");
+  static const Pattern k_chinese(R"((\d{4})\s*年\s*(\d{1,2})\s*月)");
+  static const Pattern k_english(
+      R"((?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(\d{4})\b)");
+  static const Pattern k_iso(R"(\b(\d{4})-(\d{2})\b)");
+  const auto number = [](std::string_view digits) { return std::stoi(std::string(digits)); };
   const std::string s = remove_urls(line.substr(0, std::min<std::size_t>(line.size(), 1000)));
-  std::smatch m;
-  if (std::regex_search(s, m, k_chinese)) {
-    if (auto month = format_month(std::stoi(m[1].str()), std::stoi(m[2].str())); !month.empty()) return month;
+  if (const auto m = first_match(s, k_chinese)) {
+    if (auto month = format_month(number((*m)[1]), number((*m)[2])); !month.empty()) return month;
   }
-  if (std::regex_search(s, m, k_english)) {
-    if (auto month = format_month(std::stoi(m[2].str()), english_month(m[1].str())); !month.empty()) return month;
+  if (const auto m = first_match(s, k_english)) {
+    if (auto month = format_month(number((*m)[2]), english_month(std::string((*m)[1]))); !month.empty()) return month;
   }
-  if (std::regex_search(s, m, k_iso)) return format_month(std::stoi(m[1].str()), std::stoi(m[2].str()));
+  if (const auto m = first_match(s, k_iso)) return format_month(number((*m)[1]), number((*m)[2]));
   return {};
 }
 

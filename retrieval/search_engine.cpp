@@ -114,7 +114,7 @@ bool SearchEngine::passes(const Paper& paper, std::size_t roundup_index, const S
 
 std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, std::string_view question,
                                                       std::size_t max_sentences) const {
-  return best_sentences(paper_index, query_terms(question), max_sentences);
+  return best_sentences(paper_index, query_terms(bounded_question(question)), max_sentences);
 }
 
 std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, const QueryTerms& q,
@@ -180,7 +180,9 @@ std::vector<SearchHit> SearchEngine::list_papers(const SearchFilter& filter, std
   return out;
 }
 
-std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFilter& filter, std::size_t top_k) const {
+std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const SearchFilter& filter,
+                                          std::size_t top_k) const {
+  const std::string topic = bounded_question(raw_topic);
   const QueryTerms q = query_terms(topic);
   if (q.terms.empty()) return filter.any() ? list_papers(filter, top_k) : std::vector<SearchHit>{};
   const auto& passages = kb_->passages();
@@ -223,7 +225,9 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view topic, const SearchFi
   return out;
 }
 
-SearchResponse SearchEngine::search(std::string_view question, std::size_t top_k) const {
+SearchResponse SearchEngine::search(std::string_view raw_question, std::size_t top_k) const {
+  // Bounded here too, for callers that did not check question_within_limits (the CLI's search).
+  const std::string question = bounded_question(raw_question);
   SearchResponse response;
   response.intent = understand_query(question, catalog());
   const QueryIntent& intent = response.intent;
@@ -238,7 +242,7 @@ SearchResponse SearchEngine::search(std::string_view question, std::size_t top_k
       break;
     case QueryIntent::Kind::which_roundups:
     case QueryIntent::Kind::topic:
-      response.hits = rank(intent.topic.empty() ? std::string(question) : intent.topic, filter, top_k);
+      response.hits = rank(intent.topic.empty() ? question : intent.topic, filter, top_k);
       break;
   }
   return response;

@@ -44,12 +44,13 @@ class SearchEngine {
   SearchEngine(std::shared_ptr<const KnowledgeBase> kb, std::shared_ptr<const Analyzer> analyzer,
                std::shared_ptr<const Embedder> embedder, FusionSettings fusion);
 
-  // Understands the question (month, roundup, author, "which roundups") and answers it.
+  // Understands the question (month, roundup, author, "which roundups") and answers it. Reads
+  // bounded_question(question): a longer question is answered from its first 2,000 characters.
   SearchResponse search(std::string_view question, std::size_t top_k) const;
-  // Ranks papers for a free-text topic within the filter.
+  // Ranks papers for a free-text topic within the filter; reads bounded_question(topic).
   std::vector<SearchHit> rank(std::string_view topic, const SearchFilter& filter, std::size_t top_k) const;
   // Up to max_sentences sentences of the paper's summary that best match the question, in text
-  // order (the first sentence when none matches).
+  // order (the first sentence when none matches). Reads bounded_question(question).
   std::vector<std::string> best_sentences(std::size_t paper_index, std::string_view question,
                                           std::size_t max_sentences) const;
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/bundled_knowledge.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -173,4 +174,49 @@ TEST_CASE("conversation: feedback names commands as the speaker's platform spell
   f.conversation.handle(slack_command_user, "/papers 2023-02");
   f.conversation.handle(telegram_admin, "what is PaLM?");
   CHECK(f.knowledge.spellings == std::vector<std::string>{"/roundup help", "/help"});
+}
+
+namespace {
+std::string repeated(std::string_view unit, std::size_t times) {
+  std::string out;
+  for (std::size_t i = 0; i < times; ++i) out += unit;
+  return out;
+}
+// Exactly 2,000 characters: the longest question the bot reads (README, "Limits").
+const std::string k_question_at_cap = "which paper had 540B parameters" + std::string(2000 - 32, ' ') + "?";
+}  // namespace
+
+TEST_CASE("conversation: a question over the cap gets a polite reply that gives the limit (issue 12)") {
+  Fixture f;
+  // A Slack message can be 40,000 characters; NFKC turns U+FDFA into 18 and U+FB03 into 3, so
+  // a question that looks short can be long once read. One U+FB03 in place of a space puts the
+  // question at the cap over it.
+  std::string just_over = k_question_at_cap;
+  just_over.replace(40, 1, "\uFB03");
+  for (const std::string& question :
+       {just_over, repeated("a", 40000), "papers by " + repeated("\uFDFA", 4000), "/search " + repeated("\uFDFA", 200),
+        "/ask " + repeated("abc ", 10000), "/papers " + repeated("\xff", 3000)}) {
+    const Answer a = f.conversation.handle(slack_user, question);
+    CHECK(a.kind == Answer::Kind::notice);
+    CHECK(a.heading == "That question is too long");
+    REQUIRE_FALSE(a.lines.empty());
+    CHECK(a.lines[0].find("up to 2,000 characters") != std::string::npos);
+  }
+  CHECK(f.knowledge.asked.empty());
+  CHECK(f.store.counter("questions_answered") == 0);
+}
+
+TEST_CASE("conversation: a question right at the cap is answered") {
+  Fixture f;
+  f.conversation.handle(slack_user, k_question_at_cap);
+  CHECK(f.knowledge.asked == std::vector<std::string>{k_question_at_cap});
+  CHECK(f.store.counter("questions_answered") == 1);
+
+  // End to end, by the bundled knowledge base: the padding does not hide the question.
+  Conversation bundled{f.store, *roundup::testing::bundled_knowledge(), DigestControl{}, ConversationOptions{},
+                       [] { return std::int64_t{1000}; }};
+  const Answer a = bundled.handle(slack_user, k_question_at_cap);
+  CHECK(a.kind == Answer::Kind::answer);
+  REQUIRE_FALSE(a.citations.empty());
+  CHECK(a.citations[0].title.find("PaLM") != std::string::npos);
 }

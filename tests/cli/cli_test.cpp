@@ -256,3 +256,30 @@ TEST_CASE("cli: digest --dry-run prints the next digest without writing state") 
   CHECK(corpus.run({"digest"}).exit_code == 2);  // --dry-run is required: posting is serve's job
   CHECK(corpus.run({"digest", "--dry-run", "--channel", "C1"}).exit_code == 2);
 }
+
+namespace {
+std::string repeated(std::string_view unit, std::size_t times) {
+  std::string out;
+  for (std::size_t i = 0; i < times; ++i) out += unit;
+  return out;
+}
+}  // namespace
+
+TEST_CASE("cli: hostile questions get a reply - not a crash (issue 12)") {
+  BundledCorpus corpus;
+  REQUIRE(corpus.run({"index"}).exit_code == 0);
+  // Each was a SIGSEGV (std::regex recursing over the whole question) or 12 s of CPU.
+  for (const std::string& question : {"papers by " + repeated("abc ", 10000), "papers by " + repeated("\uFDFA", 4000),
+                                      "的论文" + repeated("\uFB03", 4090)}) {
+    const auto r = corpus.run({"ask", question});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("No good match") != std::string::npos);
+    CHECK(r.out.find("2023-02") != std::string::npos);  // what the roundups cover
+  }
+  // `search` reads the first 2,000 characters of a longer query (README, "Limits").
+  const auto r = corpus.run({"search", "--json", "watermark for LLM outputs " + repeated("\uFDFA", 4000)});
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  REQUIRE_FALSE(j["results"].empty());
+  CHECK(j["results"][0]["arxiv_id"] == "2301.10226");
+}

@@ -74,3 +74,19 @@ TEST_CASE("analyzer: arXiv-like numbers stay one term") {
   Analyzer a(nullptr);
   CHECK(has(a.analyze("see 2203.15556 for details").native, "2203p15556"));
 }
+
+TEST_CASE("analyzer: numbers out of a double's range are terms - not exceptions") {
+  // std::stod threw std::out_of_range for these, out of every question that contained one.
+  Analyzer a(nullptr);
+  const std::string huge(400, '9');
+  const std::string tiny = "0." + std::string(400, '0') + "1";
+  for (const std::string& text :
+       {huge + " billion parameters", huge + "b", huge + "亿", tiny + " million", tiny + "m"}) {
+    roundup::retrieval::Analysis analysis;
+    CHECK_NOTHROW(analysis = a.analyze(text));
+    REQUIRE_FALSE(analysis.native.empty());
+    CHECK(analysis.native.front().size() >= 400);  // the number itself is still a term
+  }
+  // Within range, the quantity term stays.
+  CHECK(has(a.analyze("540 billion").native, "q540e9"));
+}

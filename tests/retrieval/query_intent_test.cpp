@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "retrieval/text.h"
+
 using namespace roundup::retrieval;
 
 namespace {
@@ -66,4 +68,94 @@ TEST_CASE("query intent: which roundups covered a topic") {
   i = understand_query("哪几期提到了扩散模型", c);
   CHECK(i.kind == QueryIntent::Kind::which_roundups);
   CHECK(i.topic.find("扩散模型") != std::string::npos);
+}
+
+namespace {
+std::string repeated(std::string_view unit, std::size_t times) {
+  std::string out;
+  for (std::size_t i = 0; i < times; ++i) out += unit;
+  return out;
+}
+const std::string k_fdfa = "\uFDFA";  // NFKC: 18 characters ("صلى الله عليه وسلم")
+const std::string k_ffi = "\uFB03";   // NFKC: "ffi"
+}  // namespace
+
+TEST_CASE("query intent: questions are bounded after NFKC - and before it") {
+  CHECK(k_max_question_chars == 2000);
+  CHECK(question_within_limits(repeated("a", k_max_question_chars)));
+  CHECK_FALSE(question_within_limits(repeated("a", k_max_question_chars + 1)));
+  // 112 typed characters, 2,016 after NFKC.
+  CHECK(question_within_limits(repeated(k_fdfa, 111)));
+  CHECK_FALSE(question_within_limits(repeated(k_fdfa, 112)));
+  CHECK_FALSE(question_within_limits(repeated(k_fdfa, 4000)));
+  CHECK_FALSE(question_within_limits(repeated("a", 40000)));
+  // Composition can shrink a question (e + U+0301 -> é): counted after NFKC, it fits.
+  CHECK(question_within_limits(repeated("e\u0301", 1500)));
+
+  const std::string bounded = bounded_question("papers by " + repeated(k_fdfa, 4000));
+  CHECK(utf8_length(bounded) == k_max_question_chars);
+  CHECK(bounded.rfind("papers by \u0635\u0644\u0649", 0) == 0);
+  const std::string mended = bounded_question("papers by \xff\xfe" + repeated("\xc3", 40000));
+  CHECK(is_valid_utf8(mended));
+  CHECK(mended.rfind("papers by \uFFFD\uFFFD\uFFFD", 0) == 0);
+  CHECK(utf8_length(mended) == k_max_question_chars);
+}
+
+TEST_CASE("query intent: pathological questions are understood - in bounded time and memory") {
+  const Catalog c = sample_catalog();
+  SUBCASE("40,000 characters after 'papers by' (issue 12: SIGSEGV in std::regex)") {
+    const auto i = understand_query("papers by " + repeated("abc ", 10000), c);
+    CHECK(i.kind == QueryIntent::Kind::topic);
+    CHECK_FALSE(i.author.has_value());
+    CHECK(i.topic.rfind("papers by abc abc", 0) == 0);
+    CHECK(utf8_length(i.topic) <= k_max_question_chars);
+  }
+  SUBCASE("a long run of one letter") {
+    auto i = understand_query("papers by " + repeated("a", 40000), c);
+    CHECK(i.kind == QueryIntent::Kind::topic);
+    CHECK_FALSE(i.author.has_value());
+    i = understand_query(repeated("a", 40000) + " which roundups covered chinchilla", c);
+    CHECK(i.kind == QueryIntent::Kind::topic);  // past the cap, so not read
+    i = understand_query("papers by Carlini about " + repeated("a", 1900), c);
+    CHECK(i.kind == QueryIntent::Kind::by_author);
+    CHECK(i.author == "Nicholas Carlini");
+    CHECK(i.topic.find(repeated("a", 1900)) != std::string::npos);
+  }
+  SUBCASE("U+FDFA, 18 characters each after NFKC (issue 12: SIGSEGV)") {
+    const auto i = understand_query("papers by " + repeated(k_fdfa, 4000), c);
+    CHECK(i.kind == QueryIntent::Kind::topic);
+    CHECK_FALSE(i.author.has_value());
+    CHECK(utf8_length(i.topic) <= k_max_question_chars);
+    CHECK(i.topic.find("\u0635\u0644\u0649 \u0627\u0644\u0644\u0647") != std::string::npos);
+  }
+  SUBCASE("U+FB03 after a Chinese author marker (issue 12: 12 s of quadratic matching)") {
+    auto i = understand_query("的论文" + repeated(k_ffi, 4090), c);
+    CHECK(i.kind == QueryIntent::Kind::topic);
+    CHECK_FALSE(i.author.has_value());
+    CHECK(utf8_length(i.topic) <= k_max_question_chars);
+    i = understand_query("Carlini的论文" + repeated(k_ffi, 600), c);
+    CHECK(i.kind == QueryIntent::Kind::by_author);
+    CHECK(i.author == "Nicholas Carlini");
+    CHECK(i.topic.find(repeated("ffi", 600)) != std::string::npos);
+  }
+  SUBCASE("invalid UTF-8") {
+    auto i = understand_query("papers by " + repeated("\xff", 40000), c);
+    CHECK(i.kind == QueryIntent::Kind::topic);
+    CHECK(is_valid_utf8(i.topic));
+    i = understand_query("\xff\xfe papers by Carlini", c);
+    CHECK(i.kind == QueryIntent::Kind::by_author);
+    CHECK(i.author == "Nicholas Carlini");
+    CHECK(i.topic.empty());  // U+FFFD is no topic word
+    CHECK(find_month("\xc3 2023-02 \xff") == "2023-02");
+  }
+  SUBCASE("frame words repeated, and a month") {
+    const auto i = understand_query("February 2023 " + repeated("论文", 10000), c);
+    CHECK(i.kind == QueryIntent::Kind::list_roundups);
+    CHECK(i.month == "2023-02");
+  }
+  SUBCASE("which roundups, repeated") {
+    const auto i = understand_query(repeated("which roundups ", 5000) + "chinchilla", c);
+    CHECK(i.kind == QueryIntent::Kind::which_roundups);
+    CHECK(i.topic.find("chinchilla") == std::string::npos);  // past the cap
+  }
 }

@@ -520,6 +520,43 @@ TEST_CASE("roundup parser: mutated real files never throw and yield well-formed 
   CHECK(parsed > 100);
 }
 
+TEST_CASE("roundup parser: a 4 MB roundup that is one long line neither crashes nor stalls it") {
+  // Roundup files are semi-trusted (anyone who can write corpus_dir); the loader's limit is
+  // 4 MiB a file. Each line below is one long line of a shape that reaches a different matcher:
+  // arXiv ids in links and text, month detection, numbered titles. (Brackets are left out: link
+  // scanning is bounded by k_max_bracket_span, linear but slow, about 5 s for 4 MB of "[[[".)
+  const std::string original = read_roundup("000_23e3586c227f749e.txt");
+  const Roundup baseline = parse_roundup("000", original);
+  REQUIRE(count_of(baseline, ItemKind::paper) == 10);
+  const std::size_t n = (4u << 20) - original.size() - 64;
+  const auto times = [](std::string_view unit, std::size_t count) {
+    std::string out;
+    out.reserve(unit.size() * count);
+    for (std::size_t i = 0; i < count; ++i) out += unit;
+    return out;
+  };
+  const std::vector<std::pair<std::string, std::string>> lines = {
+      {"arXiv: and spaces", "[x](arxiv:" + std::string(n, ' ') + "2203.15556)"},
+      {"an arXiv link with a long tail", "[T](https://arxiv.org/abs/2203.15556" + std::string(n, 'a') + ")"},
+      {"arXiv ids repeated", times("arxiv: 2203.1 ", n / 14)},
+      {"a month with spaces", "2023年" + std::string(n, ' ') + "2月"},
+      {"a numbered title", "1、" + times("abc ", n / 4)},
+  };
+  for (const auto& [shape, line] : lines) {
+    CAPTURE(shape);
+    for (const std::string& text : {line, original + "\n\n" + line + "\n"}) {
+      REQUIRE(text.size() <= (4u << 20));
+      Roundup r;
+      CHECK_NOTHROW(r = parse_roundup("000", text));
+      if (text.size() > line.size()) {
+        // The real roundup around the line still parses: its ten featured papers are all there.
+        for (const Item* paper : items_of(baseline, ItemKind::paper))
+          CHECK_MESSAGE(find_title(r, paper->title) != nullptr, paper->title);
+      }
+    }
+  }
+}
+
 // The default corpus is data: the five bundled files, byte for byte as ../shared/roundups has them
 // (when it is beside the project). A fuzzer run pointed at data/roundups once left its inputs
 // there, and the bot indexed them as roundups.
