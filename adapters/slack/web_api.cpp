@@ -29,9 +29,9 @@ bool contains(std::span<const std::string_view> list, std::string_view value) {
 
 // Slack's replies are read by type: a member of another type than documented (a proxy's or a
 // broken server's JSON) reads as absent, never as an exception from nlohmann.
-std::string string_member(const json& reply, const char* name, std::string fallback = {}) {
+std::string string_member(const json& reply, const char* name, std::string_view fallback = {}) {
   const auto found = reply.find(name);
-  return found != reply.end() && found->is_string() ? found->get<std::string>() : fallback;
+  return found != reply.end() && found->is_string() ? found->get<std::string>() : std::string(fallback);
 }
 
 bot::Delivery from_error(const ApiError& error) {
