@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/support/log_watch.h"
@@ -308,15 +309,26 @@ TEST_CASE("inbox: a handler over the timeout is logged once - counted - and repo
   InboxOptions options;
   options.handler_timeout = std::chrono::milliseconds(1);
   options.registry = &registry;
+  std::shared_future<void> released;  // outlives the inbox, whose handler waits on it
   Inbox inbox(store, outbox, options);
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
+  // Released at the latest when the test ends, so a failed REQUIRE does not leave the handler
+  // (and the inbox's stop()) waiting forever.
+  struct Release {
+    std::promise<void> promise;
+    bool done = false;
+    void operator()() {
+      if (!std::exchange(done, true)) promise.set_value();
+    }
+    ~Release() { (*this)(); }
+  };
   inbox.add_handler("fake", [&](const InboundItem& item) {
     released.wait();
     return echo(item);
   });
   Signal log_signal;
   roundup::testing::LogWatch log(log_signal);
+  Release release;  // after the inbox: destroyed, and so released, before the inbox stops
+  released = release.promise.get_future().share();
   outbox.start();
   inbox.start();
   CHECK(inbox.stuck_handlers() == 0);
@@ -325,7 +337,7 @@ TEST_CASE("inbox: a handler over the timeout is logged once - counted - and repo
   CHECK(inbox.stuck_handlers() == 1);
   CHECK(roundup::testing::sample_number(registry.render(),
                                         R"(roundup_inbound_handler_timeouts_total{platform="fake"})") == 1);
-  release.set_value();
+  release();
   REQUIRE(delivered.signal.wait_for([&] { return delivered.payloads.size() == 1; }));
   REQUIRE(inbox.wait_until_idle(std::chrono::seconds(30)));
   CHECK(inbox.stuck_handlers() == 0);
