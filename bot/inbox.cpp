@@ -1,6 +1,11 @@
 #include "bot/inbox.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <iterator>
 
@@ -13,12 +18,35 @@ namespace {
 // when a burst has queued thousands.
 constexpr std::size_t k_max_group = 256;
 
+using SteadyClock = std::chrono::steady_clock;
+
+// Makes the calling thread `increment` nicer. On Linux a thread has its own nice value, which
+// setpriority() on its thread id changes; raising it needs no privilege. A failure costs only the
+// priority of acks over answers, so it is logged (once per process) and the worker runs anyway.
+void lower_thread_priority(int increment) {
+  if (increment <= 0) return;
+  static std::atomic<bool> reported{false};
+  const auto tid = static_cast<id_t>(gettid());
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if ((current == -1 && errno != 0) || setpriority(PRIO_PROCESS, tid, std::min(current + increment, 19)) != 0) {
+    const int failure = errno;
+    if (!reported.exchange(true)) {
+      log::warn("inbox", "cannot lower the workers' scheduling priority; acks may wait behind answers",
+                {{"error", std::strerror(failure)}});
+    }
+  }
+}
+
 }  // namespace
 
 Inbox::Inbox(StateStore& store, Outbox& outbox, InboxOptions options, ClockMs clock)
     : store_(store), outbox_(outbox), options_(options), clock_(std::move(clock)) {
   options_.workers = std::max(1, options_.workers);
   options_.queue_limit = std::max<std::size_t>(1, options_.queue_limit);
+  options_.max_attempts = std::max(1, options_.max_attempts);
+  options_.min_retry_backoff = std::max(std::chrono::milliseconds(1), options_.min_retry_backoff);
+  options_.max_retry_backoff = std::max(options_.min_retry_backoff, options_.max_retry_backoff);
   committer_ = std::thread([this] { commit_loop(); });
 }
 
@@ -26,9 +54,17 @@ Inbox::~Inbox() {
   stop();
 }
 
-void Inbox::add_handler(const std::string& platform, InboundHandler handler) {
+void Inbox::add_handler(const std::string& platform, InboundHandler handler, ApologyBuilder apology) {
+  Registry& registry = options_.registry ? *options_.registry : metrics();
+  Platform entry{std::move(handler), std::move(apology), nullptr, nullptr};
+  entry.quarantined =
+      &registry.counter("roundup_inbound_quarantined_total",
+                        "Inbound items set aside after failing inbox.max_attempts times", {{"platform", platform}});
+  entry.timeouts =
+      &registry.counter("roundup_inbound_handler_timeouts_total",
+                        "Handler runs still going after inbox.handler_timeout_ms", {{"platform", platform}});
   std::lock_guard lock(mutex_);
-  handlers_[platform] = std::move(handler);
+  platforms_[platform] = std::move(entry);
 }
 
 Inbox::Submitted Inbox::submit(std::string_view key, std::string_view platform, std::string_view payload) {
@@ -144,6 +180,7 @@ void Inbox::start() {
   started_ = true;
   refill_from_store();
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { run(); });
+  watchdog_ = std::thread([this] { watch(); });
 }
 
 void Inbox::stop() {
@@ -152,10 +189,12 @@ void Inbox::stop() {
     stopping_ = true;
   }
   changed_.notify_all();
+  watch_changed_.notify_all();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
+  if (watchdog_.joinable()) watchdog_.join();
   {
     std::lock_guard lock(commit_mutex_);
     commit_stopping_ = true;
@@ -167,6 +206,22 @@ void Inbox::stop() {
 std::size_t Inbox::handled() const {
   std::lock_guard lock(mutex_);
   return handled_;
+}
+
+std::size_t Inbox::stuck_handlers() const {
+  const auto now = SteadyClock::now();
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(
+      std::count_if(running_.begin(), running_.end(), [&](const auto& entry) { return entry.second.deadline <= now; }));
+}
+
+bool Inbox::idle() const {
+  return queue_.empty() && retries_.empty() && queued_or_running_.empty() && !overflowed_;
+}
+
+bool Inbox::wait_until_idle(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, limit, [&] { return idle(); });
 }
 
 void Inbox::refill_from_store() {
@@ -188,55 +243,210 @@ void Inbox::refill_from_store() {
   }
 }
 
-void Inbox::run() {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    changed_.wait(lock, [&] { return stopping_ || !queue_.empty() || overflowed_; });
-    if (stopping_) return;
-    if (queue_.empty()) {
-      refill_from_store();
-      if (queue_.empty()) {
-        overflowed_ = false;
-        continue;
-      }
-    }
-    const InboundItem item = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    handle(item);
-    lock.lock();
-    queued_or_running_.erase(item.id);
-    ++handled_;
+void Inbox::promote_due_retries() {
+  const auto now = SteadyClock::now();
+  while (!retries_.empty() && retries_.begin()->first <= now) {
+    queue_.push_back(std::move(retries_.begin()->second));
+    retries_.erase(retries_.begin());
   }
 }
 
-void Inbox::handle(const InboundItem& item) {
-  InboundHandler handler;
-  {
-    std::lock_guard lock(mutex_);
-    const auto found = handlers_.find(item.platform);
-    if (found != handlers_.end()) handler = found->second;
+bool Inbox::may_start_front() const {
+  if (queue_.empty()) return false;
+  // A suspect running alone keeps the others waiting until it ends or is over time.
+  for (const auto& [id, running] : running_) {
+    if (running.alone && !running.over_time) return false;
   }
-  std::vector<OutgoingMessage> replies;
-  if (!handler) {
-    log::warn("inbox", "no handler for this platform; dropping the item", {{"platform", item.platform}});
-  } else {
-    try {
-      replies = handler(item);
-    } catch (const std::exception& error) {
-      log::error("inbox", "handler failed; dropping the item",
-                 {{"platform", item.platform}, {"key", item.key}, {"error", error.what()}});
-      replies.clear();
+  // A suspect (started before and never finished: maybe it crashed the process) waits until it can
+  // run alone. The queue keeps its order: nothing overtakes it meanwhile.
+  return queue_.front().attempts == 0 || running_.empty();
+}
+
+void Inbox::run() {
+  lower_thread_priority(options_.worker_nice_increment);
+  std::unique_lock lock(mutex_);
+  while (true) {
+    promote_due_retries();
+    const auto ready = [&] { return stopping_ || may_start_front() || (queue_.empty() && overflowed_); };
+    if (retries_.empty()) {
+      changed_.wait(lock, ready);
+    } else {
+      changed_.wait_until(lock, retries_.begin()->first, ready);
+    }
+    if (stopping_) return;
+    promote_due_retries();
+    if (queue_.empty()) {
+      if (overflowed_) refill_from_store();
+      if (queue_.empty() && idle()) changed_.notify_all();  // for wait_until_idle()
+      continue;
+    }
+    if (!may_start_front()) continue;
+    InboundItem item = std::move(queue_.front());
+    queue_.pop_front();
+    running_[item.id] = {item.key, item.platform, SteadyClock::now() + options_.handler_timeout, item.attempts > 0};
+    watch_changed_.notify_one();
+    lock.unlock();
+    const auto again = handle(item);
+    lock.lock();
+    const auto running = running_.find(item.id);
+    bool was_alone = false;
+    if (running != running_.end()) {
+      was_alone = running->second.alone;
+      running_.erase(running);
+    }
+    if (again && !stopping_) {
+      retries_.emplace(*again, std::move(item));
+    } else {
+      queued_or_running_.erase(item.id);
+      ++handled_;
+    }
+    // Workers held back by a suspect running alone, or waiting for the others to finish so that a
+    // suspect can run, and wait_until_idle(). Otherwise no one waits for this item to end: the
+    // queue's items were announced when they came.
+    if (was_alone || (!queue_.empty() && queue_.front().attempts > 0) || idle()) changed_.notify_all();
+  }
+}
+
+void Inbox::watch() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    const auto now = SteadyClock::now();
+    auto next = SteadyClock::time_point::max();
+    for (auto& [id, running] : running_) {
+      if (running.over_time) continue;
+      if (running.deadline > now) {
+        next = std::min(next, running.deadline);
+        continue;
+      }
+      running.over_time = true;
+      const auto found = platforms_.find(running.platform);
+      if (found != platforms_.end()) found->second.timeouts->inc();
+      log::warn("inbox", "handler still running after the handler timeout; its worker stays busy",
+                {{"key", running.key},
+                 {"platform", running.platform},
+                 {"timeout_ms", std::to_string(options_.handler_timeout.count())}});
+      // Others may start now beside a suspect that is over time.
+      if (running.alone) changed_.notify_all();
+    }
+    if (next == SteadyClock::time_point::max()) {
+      watch_changed_.wait(lock);
+    } else {
+      watch_changed_.wait_until(lock, next);
     }
   }
-  try {
-    store_.complete_inbound(item.id, replies, clock_());
-  } catch (const std::exception& error) {
-    // Left pending: handled again after a restart; idempotency keys prevent double replies.
-    log::error("inbox", "cannot record completed work", {{"key", item.key}, {"error", error.what()}});
-    return;
+}
+
+std::chrono::milliseconds Inbox::retry_backoff(int failures) const {
+  const auto doubled = options_.min_retry_backoff.count() * (std::int64_t{1} << std::clamp(failures - 1, 0, 20));
+  return std::chrono::milliseconds(std::min<std::int64_t>(doubled, options_.max_retry_backoff.count()));
+}
+
+bool Inbox::write_until_done(const InboundItem& item, std::string_view what, const std::function<void()>& write) {
+  for (int failures = 1;; ++failures) {
+    const auto wait = retry_backoff(failures);
+    try {
+      write();
+      if (failures > 1) log::info("inbox", "recorded after retrying", {{"key", item.key}, {"what", std::string(what)}});
+      return true;
+    } catch (const std::exception& error) {
+      log::error("inbox", "cannot record the outcome; keeping it in memory and retrying",
+                 {{"key", item.key},
+                  {"what", std::string(what)},
+                  {"error", error.what()},
+                  {"retry_in_ms", std::to_string(wait.count())}});
+    }
+    std::unique_lock lock(mutex_);
+    if (changed_.wait_for(lock, wait, [&] { return stopping_; })) {
+      log::warn("inbox", "stopping before the outcome was recorded; the item is handled again at the next start",
+                {{"key", item.key}});
+      return false;
+    }
   }
-  if (!replies.empty()) outbox_.wake();
+}
+
+void Inbox::quarantine(const InboundItem& item, const Platform* platform) {
+  std::vector<OutgoingMessage> apology;
+  if (platform && platform->apology) {
+    try {
+      apology = platform->apology(item);
+    } catch (const std::exception& error) {
+      log::warn("inbox", "cannot build the apology; quarantining without one",
+                {{"key", item.key}, {"error", error.what()}});
+    }
+  }
+  if (!write_until_done(item, "quarantine", [&] { store_.quarantine_inbound(item.id, apology, clock_()); })) return;
+  // The payload is the user's text: never logged.
+  log::error("inbox", "item quarantined: it failed every attempt; it will not be handled again",
+             {{"key", item.key}, {"platform", item.platform}, {"attempts", std::to_string(item.attempts)}});
+  if (platform) platform->quarantined->inc();
+  if (!apology.empty()) outbox_.wake();
+}
+
+std::optional<std::chrono::steady_clock::time_point> Inbox::handle(InboundItem& item) {
+  const Platform* platform = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = platforms_.find(item.platform);
+    if (found != platforms_.end()) platform = &found->second;
+  }
+  if (!platform) {
+    log::warn("inbox", "no handler for this platform; dropping the item", {{"platform", item.platform}});
+    write_until_done(item, "completion", [&] { store_.complete_inbound(item.id, {}, clock_()); });
+    return std::nullopt;
+  }
+  if (item.attempts >= options_.max_attempts) {
+    quarantine(item, platform);
+    return std::nullopt;
+  }
+  // Counted, and committed, before the handler runs: a run that takes the process down with it
+  // counts as well.
+  try {
+    const auto attempts = store_.start_inbound_attempt(item.id);
+    if (!attempts) return std::nullopt;  // finished meanwhile (another process on the same file)
+    item.attempts = *attempts;
+  } catch (const std::exception& error) {
+    const auto wait = retry_backoff(1);
+    log::error("inbox", "cannot count an attempt; the item waits",
+               {{"key", item.key}, {"error", error.what()}, {"retry_in_ms", std::to_string(wait.count())}});
+    return SteadyClock::now() + wait;
+  }
+  std::vector<OutgoingMessage> replies;
+  try {
+    replies = platform->handler(item);
+  } catch (const std::exception& error) {
+    if (item.attempts >= options_.max_attempts) {
+      log::error("inbox", "handler failed", {{"platform", item.platform}, {"key", item.key}, {"error", error.what()}});
+      quarantine(item, platform);
+      return std::nullopt;
+    }
+    const auto wait = retry_backoff(item.attempts);
+    log::error("inbox", "handler failed; will retry",
+               {{"platform", item.platform},
+                {"key", item.key},
+                {"error", error.what()},
+                {"attempt", std::to_string(item.attempts)},
+                {"retry_in_ms", std::to_string(wait.count())}});
+    return SteadyClock::now() + wait;
+  }
+  // The handler is done: a suspect no longer holds the others back while its outcome is written,
+  // and a write that waits for the database is not a handler over time.
+  bool was_alone = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto found = running_.find(item.id); found != running_.end()) {
+      was_alone = found->second.alone;
+      found->second.alone = false;
+      found->second.deadline = SteadyClock::time_point::max();
+    }
+  }
+  if (was_alone) changed_.notify_all();
+  // The replies stay in memory until recorded: handling the item again would redo the work, and
+  // their idempotency keys make a repeated write harmless.
+  if (write_until_done(item, "completion", [&] { store_.complete_inbound(item.id, replies, clock_()); }) &&
+      !replies.empty()) {
+    outbox_.wake();
+  }
+  return std::nullopt;
 }
 
 }  // namespace roundup::bot

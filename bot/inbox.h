@@ -7,8 +7,17 @@
 // into the replies to send; replies and "done" are committed together, then the outbox delivers them. Items not
 // finished when the process stopped or crashed are handled again at the next start, and their
 // replies' idempotency keys make that safe.
+//
+// Poison items: every handler run is counted in the database before it starts, so a run that
+// crashes the process, throws or hangs is counted too. An item whose runs failed max_attempts
+// times is quarantined (set aside, logged once, counted in roundup_inbound_quarantined_total, and
+// answered with the platform's apology where it has one) instead of being handled at every start.
+// An item that was started before and not finished (after a crash) runs alone, with no other
+// handler beside it, so a crash it causes is not counted against the items that happened to run
+// next to it.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -22,19 +31,41 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bot/metrics.h"
 #include "bot/outbox.h"
 #include "bot/state_store.h"
 
 namespace roundup::bot {
 
-// Turns one item into replies. May throw: the item is then logged and dropped rather than
-// retried forever; handlers should turn expected failures into an apology reply instead.
+// Turns one item into replies. May throw: the run then counts as a failed attempt and the item is
+// tried again after a backoff, up to InboxOptions::max_attempts; handlers should turn expected
+// failures into an apology reply instead.
 using InboundHandler = std::function<std::vector<OutgoingMessage>(const InboundItem& item)>;
+// The apology for an item being quarantined, addressed as its answer would be. Must not run the
+// work that failed (no retrieval): it reads only the item's addressing. May throw, or return
+// nothing, when the item cannot be answered; it is quarantined without an apology then.
+using ApologyBuilder = std::function<std::vector<OutgoingMessage>(const InboundItem& item)>;
 
 struct InboxOptions {
   int workers = 4;
   // Items beyond this wait in the database (not in memory) until a worker is free.
   std::size_t queue_limit = 1024;
+  // Handler runs (ended by a crash, an exception or a restart after a timeout) before an item is
+  // quarantined. 1 means no second run: an item that crashed the process is set aside at the next
+  // start, and so is one that was running beside it.
+  int max_attempts = 3;
+  // A handler still running after this is logged once and counted (stuck_handlers()); it keeps
+  // its worker, since a thread cannot be stopped from outside. Its attempt is already counted, so
+  // a restart by the operator or a supervisor counts against it.
+  std::chrono::milliseconds handler_timeout{60000};
+  // Wait before trying again after a handler threw or a database write failed; doubles each time.
+  std::chrono::milliseconds min_retry_backoff{1000};
+  std::chrono::milliseconds max_retry_backoff{60000};
+  // Workers run this much nicer than the threads that start the inbox (the I/O threads), so acks
+  // keep their share of the cores while every worker is answering. 0 leaves them as they are.
+  int worker_nice_increment = 10;
+  // Where the inbox's counters live; null means the process-wide metrics().
+  Registry* registry = nullptr;
 };
 
 class Inbox {
@@ -45,7 +76,8 @@ class Inbox {
   Inbox(const Inbox&) = delete;
   Inbox& operator=(const Inbox&) = delete;
 
-  void add_handler(const std::string& platform, InboundHandler handler);  // before start()
+  // Before start(). `apology` (optional) answers the items of this platform that get quarantined.
+  void add_handler(const std::string& platform, InboundHandler handler, ApologyBuilder apology = {});
 
   enum class Submitted { accepted, duplicate };
   // Records the item durably and queues it. Fast (one SQLite insert); safe on I/O threads.
@@ -72,13 +104,45 @@ class Inbox {
   void stop();
 
   std::size_t handled() const;
+  // Handlers running longer than handler_timeout now (for readiness: a worker may be wedged).
+  std::size_t stuck_handlers() const;
+  // Waits until nothing is queued, waiting for a retry, running or left in the database by an
+  // overflow; false when `limit` passed first. For tests and tools that run the inbox to the end.
+  bool wait_until_idle(std::chrono::milliseconds limit);
   // Transactions the committer has run (each holding one or more submit_async() items).
   std::size_t group_commits() const { return group_commits_.load(); }
 
  private:
+  struct Platform {
+    InboundHandler handler;
+    ApologyBuilder apology;
+    Counter* quarantined = nullptr;
+    Counter* timeouts = nullptr;
+  };
+  // A handler run in progress.
+  struct Running {
+    std::string key;
+    std::string platform;
+    std::chrono::steady_clock::time_point deadline;
+    bool alone = false;  // a suspect: nothing else starts while it runs (until it is over time)
+    bool over_time = false;
+  };
+
   void run();
-  void refill_from_store();  // with mutex_ held
-  void handle(const InboundItem& item);
+  void watch();                  // the timeout watchdog's thread
+  bool may_start_front() const;  // with mutex_ held
+  bool idle() const;             // with mutex_ held
+  void promote_due_retries();    // with mutex_ held
+  void refill_from_store();      // with mutex_ held
+  // Runs one item; returns when it should run again (after a thrown handler or a write that could
+  // not be made), nullopt when it is finished with: completed, quarantined, or left to the next
+  // start because the inbox is stopping.
+  std::optional<std::chrono::steady_clock::time_point> handle(InboundItem& item);
+  void quarantine(const InboundItem& item, const Platform* platform);
+  // Runs `write` until it succeeds, waiting with backoff between failures; false when the inbox
+  // stopped first (the item stays pending in the database).
+  bool write_until_done(const InboundItem& item, std::string_view what, const std::function<void()>& write);
+  std::chrono::milliseconds retry_backoff(int failures) const;
   // With mutex_ held. The item is queued whole, so a worker does not read it back from the store.
   void queue_accepted(InboundItem item);
 
@@ -95,17 +159,21 @@ class Inbox {
   Outbox& outbox_;
   InboxOptions options_;
   ClockMs clock_;
-  std::map<std::string, InboundHandler> handlers_;
+  std::map<std::string, Platform> platforms_;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
+  std::condition_variable watch_changed_;  // the watchdog's: a handler started, or stopping
   std::deque<InboundItem> queue_;
+  std::multimap<std::chrono::steady_clock::time_point, InboundItem> retries_;  // by due time
+  std::map<std::int64_t, Running> running_;
   std::unordered_set<std::int64_t> queued_or_running_;
   bool overflowed_ = false;  // some accepted items are only in the database
   bool stopping_ = false;
   bool started_ = false;
   std::size_t handled_ = 0;
   std::vector<std::thread> threads_;
+  std::thread watchdog_;
 
   // Group commit. Its own lock, so submitting never waits for a worker or for the database.
   std::mutex commit_mutex_;

@@ -67,6 +67,20 @@ void Outbox::stop() {
     if (thread.joinable()) thread.join();
   }
   threads_.clear();
+  // A last try for outcomes still unrecorded: what is lost here is sent again after a restart.
+  std::map<std::string, Unrecorded> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(unrecorded_);
+  }
+  for (const auto& [target, entry] : left) {
+    try {
+      apply(entry.item, entry.delivery, entry.at_ms);
+    } catch (const std::exception& error) {
+      log::error("outbox", "stopping with a delivery result unrecorded; the message may be sent again after a restart",
+                 {{"target", target}, {"error", error.what()}});
+    }
+  }
 }
 
 void Outbox::wake() {
@@ -199,8 +213,30 @@ void Outbox::apply(const OutboxItem& item, const Delivery& delivery, std::int64_
 void Outbox::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    // Outcomes the store refused before come first: their targets wait for them.
+    const auto steady_now = std::chrono::steady_clock::now();
+    auto due = std::find_if(unrecorded_.begin(), unrecorded_.end(), [&](const auto& entry) {
+      return !entry.second.writing && entry.second.retry_at <= steady_now;
+    });
+    if (due != unrecorded_.end()) {
+      due->second.writing = true;
+      const Unrecorded entry = due->second;
+      lock.unlock();
+      const bool recorded = record(entry.item, entry.delivery, entry.at_ms, entry.failures);
+      lock.lock();
+      if (recorded) {
+        unrecorded_.erase(entry.item.message.target);
+        release_target(entry.item.message.target);
+      }
+      continue;
+    }
     const std::int64_t now = clock_();
     std::int64_t wait_ms = k_max_idle_wait_ms;
+    for (const auto& [target, entry] : unrecorded_) {
+      if (entry.writing) continue;
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(entry.retry_at - steady_now).count();
+      wait_ms = std::min<std::int64_t>(wait_ms, std::max<std::int64_t>(1, left));
+    }
     std::optional<OutboxItem> chosen;
     Sender sender;
     rescan_requested_ = false;
@@ -254,27 +290,51 @@ void Outbox::run() {
     } catch (const std::exception& error) {
       delivery = Delivery::retry(std::string("sender error: ") + error.what());
     }
-    try {
-      apply(*chosen, delivery, clock_());
-    } catch (const std::exception& error) {
-      // The attempt stays pending in the store and is tried again.
-      log::error("outbox", "cannot record a delivery result", {{"error", error.what()}});
-    }
+    const bool recorded = record(*chosen, delivery, clock_(), 0);
     std::function<void(const OutboxItem&, const Delivery&)> observer;
     lock.lock();
     observer = observer_;
-    busy_.erase(target);
-    // Delivered or failed: the target's next message (if any) is its head now; rescheduled: the
-    // same head with its new time.
-    try {
-      reload_head(target);
-    } catch (const std::exception& error) {
-      log::error("outbox", "cannot read the outbox; retrying", {{"error", error.what()}});
-      next_full_read_ = {};
-    }
+    if (recorded) release_target(target);
     lock.unlock();
     if (observer) observer(*chosen, delivery);
     lock.lock();
+  }
+}
+
+bool Outbox::record(const OutboxItem& item, const Delivery& delivery, std::int64_t now_ms, int failures) {
+  try {
+    apply(item, delivery, now_ms);
+    if (failures > 0) {
+      log::info("outbox", "delivery result recorded after retrying",
+                {{"target", item.message.target}, {"failed_writes", std::to_string(failures)}});
+    }
+    return true;
+  } catch (const std::exception& error) {
+    // The platform has the message (or refused it): sending it again would be the wrong fix for a
+    // write that failed. Keep the outcome, hold the target, write it again later.
+    ++failures;
+    const auto wait = std::chrono::milliseconds(backoff_ms(failures - 1));
+    log::error("outbox", "cannot record a delivery result; keeping it in memory and retrying",
+               {{"target", item.message.target},
+                {"error", error.what()},
+                {"failed_writes", std::to_string(failures)},
+                {"retry_in_ms", std::to_string(wait.count())}});
+    std::lock_guard lock(mutex_);
+    unrecorded_[item.message.target] =
+        Unrecorded{item, delivery, now_ms, failures, std::chrono::steady_clock::now() + wait, false};
+    return false;
+  }
+}
+
+void Outbox::release_target(const std::string& target) {
+  busy_.erase(target);
+  // Delivered or failed: the target's next message (if any) is its head now; rescheduled: the
+  // same head with its new time.
+  try {
+    reload_head(target);
+  } catch (const std::exception& error) {
+    log::error("outbox", "cannot read the outbox; retrying", {{"error", error.what()}});
+    next_full_read_ = {};
   }
 }
 

@@ -10,6 +10,11 @@
 // and held the store's lock while doing it). The database stays the truth: new messages are found
 // by id since the last look, a target's next head is looked up when its head leaves, and the whole
 // set is reread now and then for changes made by another process sharing the file.
+//
+// An attempt's outcome that cannot be written (SQLITE_BUSY after the busy timeout, a full disk, an
+// I/O error) is kept in memory and written again with backoff until it succeeds; meanwhile that
+// message's target is not served, so a message that was sent is not sent again because a later
+// write failed. Only stopping the process with the write still failing loses that memory.
 
 #include <chrono>
 #include <condition_variable>
@@ -89,6 +94,11 @@ class Outbox {
   bool take_token(const std::string& target, std::int64_t now_ms, std::int64_t& wait_ms);
   void apply(const OutboxItem& item, const Delivery& delivery, std::int64_t now_ms);
   std::int64_t backoff_ms(int attempts);
+  // Writes an attempt's outcome, or keeps it in unrecorded_ (target still busy) when it fails.
+  // Without mutex_ held. True when it was written.
+  bool record(const OutboxItem& item, const Delivery& delivery, std::int64_t now_ms, int failures);
+  // After an outcome was written or given up on: frees the target and reads its head again.
+  void release_target(const std::string& target);  // with mutex_ held
 
   StateStore& store_;
   OutboxOptions options_;
@@ -112,7 +122,17 @@ class Outbox {
   std::unordered_map<std::string, std::int64_t> head_ids_;  // target -> its key in heads_
   std::int64_t scanned_id_ = 0;                             // messages up to this id have been seen
   std::chrono::steady_clock::time_point next_full_read_{};
-  std::unordered_set<std::string> busy_;    // targets with an attempt in flight
+  // An attempt's outcome that the store refused to record, by target, with when to write it again.
+  struct Unrecorded {
+    OutboxItem item;
+    Delivery delivery;
+    std::int64_t at_ms = 0;  // when the attempt ended
+    int failures = 0;        // writes that failed so far
+    std::chrono::steady_clock::time_point retry_at;
+    bool writing = false;  // a sender thread is trying it now
+  };
+  std::map<std::string, Unrecorded> unrecorded_;
+  std::unordered_set<std::string> busy_;    // targets with an attempt in flight or an unrecorded outcome
   std::unordered_set<std::string> parked_;  // targets whose platform has no sender
   std::unordered_map<std::string, Bucket> buckets_;
   std::vector<std::thread> threads_;

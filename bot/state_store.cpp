@@ -83,6 +83,28 @@ constexpr const char* k_migrations[] = {
     );
     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
     )sql",
+    // 3: poison items. Each inbound item counts the handler runs started on it (committed before
+    // each run, so a run that crashes the process is counted too), and one that failed too often
+    // is set aside as 'quarantined' instead of being handled at every start. SQLite cannot change
+    // a CHECK constraint in place, so the table is rebuilt.
+    R"sql(
+    CREATE TABLE inbound_v3 (
+      id INTEGER PRIMARY KEY,
+      key TEXT NOT NULL UNIQUE,
+      platform TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'quarantined')),
+      received_ms INTEGER NOT NULL,
+      done_ms INTEGER,
+      attempts INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO inbound_v3 (id, key, platform, payload, state, received_ms, done_ms)
+      SELECT id, key, platform, payload, state, received_ms, done_ms FROM inbound;
+    DROP TABLE inbound;
+    ALTER TABLE inbound_v3 RENAME TO inbound;
+    CREATE INDEX inbound_pending ON inbound (state, id);
+    CREATE INDEX audit_at ON audit (at_ms);
+    )sql",
 };
 static_assert(std::size(k_migrations) == StateStore::k_schema_version);
 
@@ -152,6 +174,18 @@ struct ResetOnExit {
 
 }  // namespace
 
+std::string clip_for_audit(std::string_view text) {
+  if (text.size() <= k_audit_text_bytes) return std::string(text);
+  constexpr std::string_view k_ellipsis = "\u2026";
+  std::size_t end = k_audit_text_bytes - k_ellipsis.size();
+  // Back up to the first byte of a character: never cut one in half. Continuation bytes are
+  // 10xxxxxx; valid UTF-8 has at most three in a row, so this also stops on invalid input.
+  for (int i = 0; i < 3 && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80; ++i) --end;
+  std::string clipped(text.substr(0, end));
+  clipped += k_ellipsis;
+  return clipped;
+}
+
 struct StateStore::Impl {
   sqlite3* db = nullptr;
   mutable std::mutex mutex;
@@ -162,7 +196,7 @@ struct StateStore::Impl {
   // Checkpoints stop, and statements are finalized, before the connection closes.
   ~Impl() {
     checkpointer.reset();
-    accept.reset(), pending.reset(), complete.reset(), enqueue.reset();
+    accept.reset(), pending.reset(), attempt.reset(), quarantine.reset(), complete.reset(), enqueue.reset();
     delivered.reset(), resched.reset(), failed.reset(), backlog.reset(), out_state.reset();
     remember.reset(), knows.reset(), get_value.reset(), put_value.reset();
     all_heads.reset(), head_of.reset(), pending_after.reset(), last_id.reset();
@@ -199,8 +233,8 @@ struct StateStore::Impl {
   }
 
   std::unique_ptr<WalCheckpointer> checkpointer;  // read-write stores only
-  std::unique_ptr<Statement> accept, pending, complete, enqueue, delivered, resched, failed, backlog, out_state,
-      remember, knows, get_value, put_value;
+  std::unique_ptr<Statement> accept, pending, attempt, quarantine, complete, enqueue, delivered, resched, failed,
+      backlog, out_state, remember, knows, get_value, put_value;
   // Outbox head lookups (see outbox_head()).
   std::unique_ptr<Statement> all_heads, head_of, pending_after, last_id;
 
@@ -210,7 +244,11 @@ struct StateStore::Impl {
                                     "INSERT INTO inbound (key, platform, payload, received_ms) VALUES (?1, ?2, ?3, ?4) "
                                     "ON CONFLICT (key) DO NOTHING RETURNING id");
     pending = std::make_unique<Statement>(
-        db, "SELECT id, key, platform, payload FROM inbound WHERE state = 'pending' ORDER BY id LIMIT ?1");
+        db, "SELECT id, key, platform, payload, attempts FROM inbound WHERE state = 'pending' ORDER BY id LIMIT ?1");
+    attempt = std::make_unique<Statement>(
+        db, "UPDATE inbound SET attempts = attempts + 1 WHERE id = ?1 AND state = 'pending' RETURNING attempts");
+    quarantine = std::make_unique<Statement>(
+        db, "UPDATE inbound SET state = 'quarantined', done_ms = ?2 WHERE id = ?1 AND state = 'pending'");
     complete =
         std::make_unique<Statement>(db, "UPDATE inbound SET state = 'done', done_ms = ?2, payload = '' WHERE id = ?1");
     enqueue = std::make_unique<Statement>(
@@ -358,9 +396,38 @@ std::vector<InboundItem> StateStore::pending_inbound(std::size_t limit) const {
   statement.bind(1, static_cast<std::int64_t>(limit));
   std::vector<InboundItem> items;
   while (statement.step()) {
-    items.push_back({statement.integer(0), statement.text(1), statement.text(2), statement.text(3)});
+    items.push_back({statement.integer(0), statement.text(1), statement.text(2), statement.text(3),
+                     static_cast<int>(statement.integer(4))});
   }
   return items;
+}
+
+std::optional<int> StateStore::start_inbound_attempt(std::int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  auto& statement = *impl_->attempt;
+  ResetOnExit reset{statement};
+  statement.bind(1, id);
+  if (!statement.step()) return std::nullopt;
+  const int attempts = static_cast<int>(statement.integer(0));
+  while (statement.step()) {
+  }
+  return attempts;
+}
+
+void StateStore::quarantine_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies, std::int64_t now_ms) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->transaction([&] {
+    for (const auto& reply : replies) impl_->enqueue_message(reply, now_ms);
+    impl_->quarantine->bind(1, id).bind(2, now_ms).run();
+  });
+}
+
+std::optional<std::string> StateStore::inbound_state(std::string_view key) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement statement(impl_->db, "SELECT state FROM inbound WHERE key = ?1");
+  statement.bind(1, key);
+  if (!statement.step()) return std::nullopt;
+  return statement.text(0);
 }
 
 void StateStore::complete_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies, std::int64_t now_ms) {
@@ -442,9 +509,11 @@ void StateStore::set_value(std::string_view key, std::string_view value) {
 void StateStore::prune(std::int64_t before_ms) {
   std::lock_guard lock(impl_->mutex);
   impl_->transaction([&] {
-    Statement(impl_->db, "DELETE FROM inbound WHERE state = 'done' AND done_ms < ?1").bind(1, before_ms).run();
+    // Quarantined items go too: kept for an operator to look at for as long as completed keys are.
+    Statement(impl_->db, "DELETE FROM inbound WHERE state != 'pending' AND done_ms < ?1").bind(1, before_ms).run();
     Statement(impl_->db, "DELETE FROM outbox WHERE state != 'pending' AND done_ms < ?1").bind(1, before_ms).run();
     Statement(impl_->db, "DELETE FROM threads WHERE last_ms < ?1").bind(1, before_ms).run();
+    Statement(impl_->db, "DELETE FROM audit WHERE at_ms < ?1").bind(1, before_ms).run();
   });
 }
 
@@ -541,9 +610,9 @@ void StateStore::audit(const AuditEntry& entry) {
       .bind(1, entry.at_ms)
       .bind(2, entry.platform)
       .bind(3, entry.user)
-      .bind(4, entry.command)
+      .bind(4, clip_for_audit(entry.command))
       .bind(5, std::int64_t{entry.allowed ? 1 : 0})
-      .bind(6, entry.outcome)
+      .bind(6, clip_for_audit(entry.outcome))
       .run();
 }
 

@@ -36,6 +36,7 @@ struct InboundItem {
   std::string key;
   std::string platform;
   std::string payload;  // JSON chosen by the platform adapter
+  int attempts = 0;     // handler runs started on it so far, including ones that crashed the process
 };
 
 // A message to deliver. `target` orders and paces delivery: messages to the same target go out
@@ -63,7 +64,15 @@ struct DigestRecord {
   bool started_over = false;  // every paper had been posted; the channel's history restarts here
 };
 
-// One attempt at an admin command, allowed or not.
+// Audited text (a command, an outcome) is stored at most this long, so that a user repeating
+// "/stats <4 KB>" cannot grow the database by 4 KB a time.
+inline constexpr std::size_t k_audit_text_bytes = 200;
+// `text` itself when it fits in k_audit_text_bytes; otherwise its longest prefix that ends on a
+// UTF-8 character boundary and, with an ellipsis ("…") added, still fits. For logs too.
+std::string clip_for_audit(std::string_view text);
+
+// One attempt at an admin command, allowed or not. StateStore::audit() clips `command` and
+// `outcome` with clip_for_audit().
 struct AuditEntry {
   std::int64_t at_ms = 0;
   std::string platform;
@@ -86,7 +95,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int k_schema_version = 2;
+  static constexpr int k_schema_version = 3;
   int schema_version() const;
 
   // --- Inbound work -----------------------------------------------------------------------
@@ -107,6 +116,15 @@ class StateStore {
                                                                 std::int64_t now_ms);
   // Work accepted but not completed, oldest first (after a crash or an overflowing queue).
   std::vector<InboundItem> pending_inbound(std::size_t limit) const;
+  // Counts one more handler run of a pending item and commits it before the run starts, so a run
+  // that takes the process down is counted too. Returns the new count; nullopt when the item is
+  // no longer pending (completed or quarantined meanwhile).
+  std::optional<int> start_inbound_attempt(std::int64_t id);
+  // Sets a pending item aside for good (it failed too often) and enqueues `replies` (an apology),
+  // atomically. The row stays, state 'quarantined', until prune() removes it.
+  void quarantine_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies, std::int64_t now_ms);
+  // "pending", "done" or "quarantined"; nullopt for a key never recorded (or pruned).
+  std::optional<std::string> inbound_state(std::string_view key) const;
   // Atomically marks the work done and enqueues its replies.
   void complete_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies, std::int64_t now_ms);
 
@@ -164,8 +182,9 @@ class StateStore {
   void add_to_counter(std::string_view name, std::int64_t delta);
   std::int64_t counter(std::string_view name) const;
 
-  // Forgets completed inbound keys, delivered or failed messages and idle threads older than
-  // `before_ms`. Inbound keys must outlive the platforms' retry windows (Slack: about an hour).
+  // Forgets completed or quarantined inbound keys, delivered or failed messages, idle threads and
+  // audit entries older than `before_ms`. Inbound keys must outlive the platforms' retry windows (Slack: about an
+  // hour).
   void prune(std::int64_t before_ms);
 
  private:

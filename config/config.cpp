@@ -49,6 +49,10 @@ constexpr std::array<std::string_view, 6> k_log_levels = {"trace", "debug", "inf
 constexpr std::array<std::string_view, 2> k_fusion_methods = {"rrf", "score"};
 constexpr int k_min_workers = 1;
 constexpr int k_max_workers = 64;
+constexpr int k_min_inbox_attempts = 1;
+constexpr int k_max_inbox_attempts = 100;
+constexpr int k_min_handler_timeout_ms = 100;
+constexpr int k_max_handler_timeout_ms = 3600000;
 constexpr std::array<std::string_view, 2> k_slack_modes = {"events", "socket"};
 constexpr std::array<std::string_view, 2> k_telegram_modes = {"polling", "webhook"};
 constexpr std::array<std::string_view, 2> k_log_formats = {"json", "logfmt"};
@@ -500,6 +504,18 @@ const SectionSpec<DigestConfig>& digest_spec() {
   return spec;
 }
 
+const SectionSpec<InboxConfig>& inbox_spec() {
+  static const SectionSpec<InboxConfig> spec{
+      {
+          integer_field("max_attempts", &InboxConfig::max_attempts, k_min_inbox_attempts, k_max_inbox_attempts),
+          integer_field("handler_timeout_ms", &InboxConfig::handler_timeout_ms, k_min_handler_timeout_ms,
+                        k_max_handler_timeout_ms),
+      },
+      {},
+  };
+  return spec;
+}
+
 const SectionSpec<Config>& root_spec() {
   static const SectionSpec<Config> spec{
       {
@@ -514,6 +530,7 @@ const SectionSpec<Config>& root_spec() {
                               &parse_user_id),
           section_field("digest", &Config::digest, &digest_spec),
           integer_field("workers", &Config::workers, k_min_workers, k_max_workers),
+          section_field("inbox", &Config::inbox, &inbox_spec),
           section_field("retrieval", &Config::retrieval, &retrieval_spec),
           section_field("tls", &Config::tls, &tls_spec),
           platform_field("slack", &Config::slack, &slack_spec),

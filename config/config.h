@@ -94,6 +94,15 @@ struct DigestConfig {
   bool operator==(const DigestConfig&) const = default;
 };
 
+// Inbound work that keeps failing: after `max_attempts` handler runs that ended in a crash, an
+// exception or a restart after a timeout, an item is quarantined (set aside, with an apology).
+struct InboxConfig {
+  int max_attempts = 3;            // 1..100
+  int handler_timeout_ms = 60000;  // 100..3600000: a handler running longer is logged and counted
+
+  bool operator==(const InboxConfig&) const = default;
+};
+
 // Relative paths are kept as written; the caller resolves them against the
 // working directory.
 struct Config {
@@ -106,6 +115,7 @@ struct Config {
   // interface); empty = only on `listen`.
   std::string metrics_listen;
   int workers = 4;  // threads answering questions (1..64)
+  InboxConfig inbox;
   // Who may run admin commands (reindex, stats, digest now): "slack:U0123", "telegram:42".
   std::vector<std::string> admins;
   DigestConfig digest;

@@ -508,6 +508,8 @@ unsigned short Service::start() {
       });
   bot::InboxOptions inbox_options;
   inbox_options.workers = config.workers;
+  inbox_options.max_attempts = config.inbox.max_attempts;
+  inbox_options.handler_timeout = std::chrono::milliseconds(config.inbox.handler_timeout_ms);
   s.inbox = std::make_unique<bot::Inbox>(*s.store, *s.outbox, inbox_options);
 
   // The platforms render digests; the conversation (admin commands, subscriptions) sits between
@@ -541,7 +543,8 @@ unsigned short Service::start() {
                                                               std::move(clock));
     s.slack->connect();
     auto* slack = s.slack.get();
-    s.inbox->add_handler(std::string(adapters::slack::k_platform), handler(slack, "slack"));
+    s.inbox->add_handler(std::string(adapters::slack::k_platform), handler(slack, "slack"),
+                         [slack](const bot::InboundItem& item) { return slack->apologize(item); });
     s.outbox->add_sender(std::string(adapters::slack::k_platform), [slack](const bot::OutboxItem& item) {
       log::RequestScope scope(item.message.idempotency_key);
       return slack->deliver(item);
@@ -571,7 +574,8 @@ unsigned short Service::start() {
                                                                        *s.store, *s.inbox, chat, timings);
     s.telegram->connect();
     auto* telegram = s.telegram.get();
-    s.inbox->add_handler(std::string(adapters::telegram::k_platform), handler(telegram, "telegram"));
+    s.inbox->add_handler(std::string(adapters::telegram::k_platform), handler(telegram, "telegram"),
+                         &adapters::telegram::TelegramService::apologize);
     s.outbox->add_sender(std::string(adapters::telegram::k_platform), [telegram](const bot::OutboxItem& item) {
       log::RequestScope scope(item.message.idempotency_key);
       return telegram->deliver(item);

@@ -315,7 +315,6 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   const std::string input = payload.value("input", std::string());
   const std::string channel = payload.value("channel", std::string());
   const std::string thread_ts = payload.value("thread_ts", std::string());
-  const std::string response_url = payload.value("response_url", std::string());
   // Commands are words after the app's one slash command: "/roundup papers", not "/papers".
   const bot::Speaker speaker{std::string(k_platform), payload.value("user", std::string()), channel, item.key,
                              bot::CommandSpelling{config_.command + " "}};
@@ -328,15 +327,8 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
     answer = apology();
   }
 
-  const auto messages = response_url.empty() ? render_messages(answer) : fit_response_url(render_messages(answer));
-  auto replies = outbox_messages(messages, channel, item.key, [&](json body) {
-    if (response_url.empty()) return chat_envelope(std::move(body), channel, thread_ts);
-    // Help goes to the asker only; answers are shared with the channel, as the issue asks.
-    body["response_type"] = answer.kind == bot::Answer::Kind::help ? "ephemeral" : "in_channel";
-    body["replace_original"] = false;
-    return json{{"via", "response_url"}, {"url", response_url}, {"body", std::move(body)}};
-  });
-  if (response_url.empty() && !thread_ts.empty()) {
+  auto replies = address_replies(payload, answer, item.key);
+  if (payload.value("response_url", std::string()).empty() && !thread_ts.empty()) {
     try {
       store_.remember_thread(k_platform, channel, thread_ts, bot::system_now_ms());
       std::lock_guard lock(answering_mutex_);
@@ -346,6 +338,30 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
     }
   }
   return replies;
+}
+
+std::vector<bot::OutgoingMessage> SlackService::apologize(const bot::InboundItem& item) const {
+  const json payload = json::parse(item.payload, nullptr, /*allow_exceptions=*/false);
+  if (!payload.is_object()) return {};
+  bot::Answer answer;
+  answer.kind = bot::Answer::Kind::notice;
+  answer.lines = {"Sorry, I could not answer that message: it failed every time I tried. Please ask in other words."};
+  return address_replies(payload, answer, item.key);
+}
+
+std::vector<bot::OutgoingMessage> SlackService::address_replies(const json& payload, const bot::Answer& answer,
+                                                                const std::string& key) {
+  const std::string channel = payload.value("channel", std::string());
+  const std::string thread_ts = payload.value("thread_ts", std::string());
+  const std::string response_url = payload.value("response_url", std::string());
+  const auto messages = response_url.empty() ? render_messages(answer) : fit_response_url(render_messages(answer));
+  return outbox_messages(messages, channel, key, [&](json body) {
+    if (response_url.empty()) return chat_envelope(std::move(body), channel, thread_ts);
+    // Help goes to the asker only; answers are shared with the channel, as the issue asks.
+    body["response_type"] = answer.kind == bot::Answer::Kind::help ? "ephemeral" : "in_channel";
+    body["replace_original"] = false;
+    return json{{"via", "response_url"}, {"url", response_url}, {"body", std::move(body)}};
+  });
 }
 
 bool SlackService::in_known_thread(const std::string& channel, const std::string& thread_ts) const {

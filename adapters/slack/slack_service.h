@@ -76,6 +76,9 @@ class SlackService {
 
   // Inbox handler: the answer to one recorded question, as outbox messages.
   std::vector<bot::OutgoingMessage> answer(const bot::InboundItem& item);
+  // Inbox apology for an item being quarantined: addressed as its answer would be, without
+  // answering it. Nothing when the payload is unreadable.
+  std::vector<bot::OutgoingMessage> apologize(const bot::InboundItem& item) const;
   // A message the bot starts itself (a daily digest) in channel `channel`, as outbox messages
   // keyed `key#0`, `key#1`, ...
   std::vector<bot::OutgoingMessage> render_post(const std::string& channel, const bot::Answer& answer,
@@ -90,6 +93,10 @@ class SlackService {
 
  private:
   bool response_url_allowed(const std::string& url) const;
+  // `answer` as outbox entries keyed key#0, key#1, ... for the recorded item `payload`: in its
+  // thread, or through its slash command's response_url.
+  static std::vector<bot::OutgoingMessage> address_replies(const nlohmann::json& payload, const bot::Answer& answer,
+                                                           const std::string& key);
   // A slash command decoded: a refusal (nothing to record; `ack` says why) or the inbox item to
   // record and the ephemeral ack to send once it is recorded.
   struct PreparedCommand {

@@ -350,7 +350,6 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   }
   const std::string input = payload.value("input", std::string());
   const std::int64_t chat_id = payload.value("chat_id", std::int64_t{0});
-  const std::int64_t message_id = payload.value("message_id", std::int64_t{0});
 
   const bot::Speaker speaker{std::string(k_platform), std::to_string(payload.value("user", std::int64_t{0})),
                              std::to_string(chat_id), item.key};
@@ -363,6 +362,22 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
     answer = apology();
   }
 
+  return address_replies(payload, answer, item.key);
+}
+
+std::vector<bot::OutgoingMessage> TelegramService::apologize(const bot::InboundItem& item) {
+  const json payload = json::parse(item.payload, nullptr, /*allow_exceptions=*/false);
+  if (!payload.is_object() || payload.value("chat_id", std::int64_t{0}) == 0) return {};
+  bot::Answer answer;
+  answer.kind = bot::Answer::Kind::notice;
+  answer.lines = {"Sorry, I could not answer that message: it failed every time I tried. Please ask in other words."};
+  return address_replies(payload, answer, item.key);
+}
+
+std::vector<bot::OutgoingMessage> TelegramService::address_replies(const json& payload, const bot::Answer& answer,
+                                                                   const std::string& key) {
+  const std::int64_t chat_id = payload.value("chat_id", std::int64_t{0});
+  const std::int64_t message_id = payload.value("message_id", std::int64_t{0});
   // Every chunk answers the question, so a reader of a busy group sees what it refers to; if the
   // question was deleted meanwhile the answer still goes out.
   json reply_to = json::object();
@@ -370,7 +385,7 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
     reply_to["reply_parameters"] = {{"message_id", message_id}, {"allow_sending_without_reply", true}};
   }
   if (payload.contains("message_thread_id")) reply_to["message_thread_id"] = payload["message_thread_id"];
-  return outbox_messages(answer, chat_id, std::to_string(chat_id), item.key, reply_to);
+  return outbox_messages(answer, chat_id, std::to_string(chat_id), key, reply_to);
 }
 
 std::vector<bot::OutgoingMessage> TelegramService::render_post(const std::string& chat, const bot::Answer& answer,

@@ -78,6 +78,9 @@ class TelegramService {
   bool accept_update(const nlohmann::json& update);
 
   std::vector<bot::OutgoingMessage> answer(const bot::InboundItem& item);
+  // Inbox apology for an item being quarantined: a reply to its message, without answering it.
+  // Nothing when the payload is unreadable or names no chat.
+  static std::vector<bot::OutgoingMessage> apologize(const bot::InboundItem& item);
   // A message the bot starts itself (a daily digest) in `chat` (a chat id, or "@channelname"), as
   // outbox messages keyed `key#0`, `key#1`, ...
   static std::vector<bot::OutgoingMessage> render_post(const std::string& chat, const bot::Answer& answer,
@@ -88,6 +91,10 @@ class TelegramService {
   static std::pair<double, double> pace(const std::string& target);
 
  private:
+  // `answer` as sendMessage outbox entries keyed key#0, key#1, ... replying to the recorded
+  // update `payload` (in its chat and forum topic).
+  static std::vector<bot::OutgoingMessage> address_replies(const nlohmann::json& payload, const bot::Answer& answer,
+                                                           const std::string& key);
   void poll_loop();
   // The inbox record for an update: false when the bot ignores it.
   bool record_of(const nlohmann::json& update, std::string& key, std::string& payload, std::int64_t& chat) const;

@@ -2,15 +2,24 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "tests/support/log_watch.h"
+#include "tests/support/metrics_text.h"
 #include "tests/support/second_connection.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -127,7 +136,11 @@ TEST_CASE("inbox: a throwing handler does not stop the workers") {
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
-  Inbox inbox(store, outbox, {});
+  roundup::bot::Registry registry;
+  InboxOptions options;
+  options.min_retry_backoff = std::chrono::milliseconds(1);
+  options.registry = &registry;
+  Inbox inbox(store, outbox, options);
   inbox.add_handler("fake", [](const InboundItem& item) -> std::vector<OutgoingMessage> {
     if (item.payload == "boom") throw std::runtime_error("handler bug");
     return echo(item);
@@ -137,10 +150,227 @@ TEST_CASE("inbox: a throwing handler does not stop the workers") {
   inbox.submit("k1", "fake", "boom");
   inbox.submit("k2", "fake", "fine");
   REQUIRE(delivered.signal.wait_for([&] { return delivered.payloads.size() == 1; }));
+  REQUIRE(inbox.wait_until_idle(std::chrono::seconds(30)));
   inbox.stop();
   outbox.stop();
   CHECK(delivered.payloads == std::vector<std::string>{"fine"});
   CHECK(store.pending_inbound(10).empty());
+}
+
+namespace {
+
+// The apology a test platform sends for a quarantined item: to the item's own target.
+std::vector<OutgoingMessage> apology(const InboundItem& item) {
+  return {{item.key + "#0", "fake", "fake:" + item.key, "sorry:" + item.key}};
+}
+
+double quarantined(const roundup::bot::Registry& registry) {
+  return roundup::testing::sample_number(registry.render(), R"(roundup_inbound_quarantined_total{platform="fake"})");
+}
+
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++count;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("inbox: a handler that keeps throwing is retried with backoff then quarantined with an apology") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  roundup::bot::Outbox outbox(store, {});
+  Delivered delivered;
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
+  roundup::bot::Registry registry;
+  InboxOptions options;
+  options.max_attempts = 3;
+  options.min_retry_backoff = std::chrono::milliseconds(1);
+  options.registry = &registry;
+  Inbox inbox(store, outbox, options);
+  std::atomic<int> runs{0};
+  inbox.add_handler(
+      "fake",
+      [&](const InboundItem& item) -> std::vector<OutgoingMessage> {
+        if (item.key != "poison") return echo(item);
+        ++runs;
+        throw std::runtime_error("handler bug");
+      },
+      apology);
+  Signal log_signal;
+  roundup::testing::LogWatch log(log_signal);
+  outbox.start();
+  inbox.start();
+  inbox.submit("poison", "fake", "private question text");
+  inbox.submit("next", "fake", "fine");
+  REQUIRE(delivered.signal.wait_for([&] { return delivered.payloads.size() == 2; }));
+  REQUIRE(inbox.wait_until_idle(std::chrono::seconds(30)));
+  inbox.stop();
+  outbox.stop();
+  CHECK(runs == 3);
+  CHECK(std::multiset<std::string>(delivered.payloads.begin(), delivered.payloads.end()) ==
+        std::multiset<std::string>{"fine", "sorry:poison"});
+  CHECK(store.inbound_state("poison") == "quarantined");
+  CHECK(store.inbound_state("next") == "done");
+  CHECK(quarantined(registry) == 1);
+  const std::string text = log.text();
+  CHECK(occurrences(text, "will retry") == 2);
+  CHECK(occurrences(text, "item quarantined") == 1);
+  const auto line_at = text.find("item quarantined");
+  REQUIRE(line_at != std::string::npos);
+  const std::string line = text.substr(line_at, text.find('\n', line_at) - line_at);
+  CHECK(line.find("key=poison") != std::string::npos);
+  CHECK(line.find("platform=fake") != std::string::npos);
+  CHECK(line.find("attempts=3") != std::string::npos);
+  CHECK(text.find("private question text") == std::string::npos);  // the payload is never logged
+}
+
+TEST_CASE("inbox: an item that already failed max_attempts times is quarantined at start without running") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  const auto id = store.accept_inbound("crashed", "fake", "x", 10);
+  REQUIRE(id);
+  store.accept_inbound("after", "fake", "y", 10);
+  for (int i = 0; i < 2; ++i) store.start_inbound_attempt(*id);  // two runs that took the process down
+  roundup::bot::Outbox outbox(store, {});
+  Delivered delivered;
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
+  roundup::bot::Registry registry;
+  InboxOptions options;
+  options.max_attempts = 2;
+  options.registry = &registry;
+  Inbox inbox(store, outbox, options);
+  std::atomic<int> crashed_runs{0};
+  inbox.add_handler(
+      "fake",
+      [&](const InboundItem& item) {
+        if (item.key == "crashed") ++crashed_runs;
+        return echo(item);
+      },
+      apology);
+  outbox.start();
+  inbox.start();
+  REQUIRE(delivered.signal.wait_for([&] { return delivered.payloads.size() == 2; }));
+  REQUIRE(inbox.wait_until_idle(std::chrono::seconds(30)));
+  inbox.stop();
+  outbox.stop();
+  CHECK(crashed_runs == 0);
+  CHECK(std::multiset<std::string>(delivered.payloads.begin(), delivered.payloads.end()) ==
+        std::multiset<std::string>{"y", "sorry:crashed"});
+  CHECK(store.inbound_state("crashed") == "quarantined");
+  CHECK(quarantined(registry) == 1);
+}
+
+TEST_CASE("inbox: a failed completion write keeps the replies in memory and retries - the handler runs once") {
+  TempDir dir;
+  const auto file = dir / "bot.sqlite";
+  StateStore store(file);
+  roundup::bot::Outbox outbox(store, {});
+  Delivered delivered;
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
+  InboxOptions options;
+  options.min_retry_backoff = std::chrono::milliseconds(1);
+  options.max_retry_backoff = std::chrono::milliseconds(20);
+  Inbox inbox(store, outbox, options);
+  std::atomic<int> runs{0};
+  inbox.add_handler("fake", [&](const InboundItem& item) {
+    ++runs;
+    return echo(item);
+  });
+  // Marking the item done fails (SQLITE_BUSY after the busy timeout, a full disk): before the fix
+  // it stayed pending, unanswered, until the next restart.
+  exec_on(file,
+          "CREATE TRIGGER refuse BEFORE UPDATE ON inbound WHEN NEW.state = 'done' "
+          "BEGIN SELECT RAISE(ABORT, 'injected write failure'); END");
+  Signal log_signal;
+  roundup::testing::LogWatch log(log_signal);
+  outbox.start();
+  inbox.start();
+  inbox.submit("k1", "fake", "a");
+  REQUIRE(log_signal.wait_for([&] { return occurrences(log.buffer.seen, "cannot record the outcome") >= 3; }));
+  CHECK(store.inbound_state("k1") == "pending");
+  exec_on(file, "DROP TRIGGER refuse");
+  REQUIRE(delivered.signal.wait_for([&] { return delivered.payloads.size() == 1; }));
+  REQUIRE(inbox.wait_until_idle(std::chrono::seconds(30)));
+  inbox.stop();
+  outbox.stop();
+  CHECK(runs == 1);
+  CHECK(delivered.payloads == std::vector<std::string>{"a"});
+  CHECK(store.inbound_state("k1") == "done");
+}
+
+TEST_CASE("inbox: a handler over the timeout is logged once - counted - and reported as stuck until it ends") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  roundup::bot::Outbox outbox(store, {});
+  Delivered delivered;
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
+  roundup::bot::Registry registry;
+  InboxOptions options;
+  options.handler_timeout = std::chrono::milliseconds(1);
+  options.registry = &registry;
+  std::shared_future<void> released;  // outlives the inbox, whose handler waits on it
+  Inbox inbox(store, outbox, options);
+  // Released at the latest when the test ends, so a failed REQUIRE does not leave the handler
+  // (and the inbox's stop()) waiting forever.
+  struct Release {
+    std::promise<void> promise;
+    bool done = false;
+    void operator()() {
+      if (!std::exchange(done, true)) promise.set_value();
+    }
+    ~Release() { (*this)(); }
+  };
+  inbox.add_handler("fake", [&](const InboundItem& item) {
+    released.wait();
+    return echo(item);
+  });
+  Signal log_signal;
+  roundup::testing::LogWatch log(log_signal);
+  Release release;  // after the inbox: destroyed, and so released, before the inbox stops
+  released = release.promise.get_future().share();
+  outbox.start();
+  inbox.start();
+  CHECK(inbox.stuck_handlers() == 0);
+  inbox.submit("slow", "fake", "a");
+  REQUIRE(log.wait_for("handler still running after the handler timeout"));
+  CHECK(inbox.stuck_handlers() == 1);
+  CHECK(roundup::testing::sample_number(registry.render(),
+                                        R"(roundup_inbound_handler_timeouts_total{platform="fake"})") == 1);
+  release();
+  REQUIRE(delivered.signal.wait_for([&] { return delivered.payloads.size() == 1; }));
+  REQUIRE(inbox.wait_until_idle(std::chrono::seconds(30)));
+  CHECK(inbox.stuck_handlers() == 0);
+  inbox.stop();
+  outbox.stop();
+  CHECK(occurrences(log.text(), "handler still running") == 1);
+  CHECK(store.inbound_state("slow") == "done");
+}
+
+TEST_CASE("inbox: workers run at a lower scheduling priority than the thread that started them") {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  roundup::bot::Outbox outbox(store, {});
+  Inbox inbox(store, outbox, {});
+  Signal signal;
+  std::optional<int> worker_nice;
+  inbox.add_handler("fake", [&](const InboundItem&) {
+    errno = 0;
+    const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    const int failure = errno;
+    signal.update([&] { worker_nice = failure == 0 ? nice : 1000; });
+    return std::vector<OutgoingMessage>{};
+  });
+  inbox.start();
+  inbox.submit("k", "fake", "x");
+  REQUIRE(signal.wait_for([&] { return worker_nice.has_value(); }));
+  inbox.stop();
+  errno = 0;
+  const int mine = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  REQUIRE(errno == 0);
+  REQUIRE(*worker_nice != 1000);
+  CHECK(*worker_nice == std::min(mine + 10, 19));
+  if (mine < 19) CHECK(*worker_nice > mine);
 }
 
 // --- Group commit (submit_async) ---------------------------------------------------------------

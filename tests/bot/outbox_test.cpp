@@ -2,11 +2,14 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <string>
 #include <vector>
 
+#include "tests/support/log_watch.h"
+#include "tests/support/second_connection.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -17,6 +20,8 @@ using roundup::bot::OutboxItem;
 using roundup::bot::OutboxOptions;
 using roundup::bot::OutgoingMessage;
 using roundup::bot::StateStore;
+using roundup::testing::exec_on;
+using roundup::testing::LogWatch;
 using roundup::testing::Signal;
 using roundup::testing::TempDir;
 
@@ -236,4 +241,53 @@ TEST_CASE("outbox: messages of a platform without a sender stay pending") {
   REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 1; }));
   outbox.stop();
   CHECK(store.outbox_state("t") == "pending");
+}
+
+namespace {
+
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++count;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("outbox: a message is not sent again when recording its delivery fails - the write is retried") {
+  TempDir dir;
+  const auto file = dir / "bot.sqlite";
+  StateStore store(file);
+  ScriptedSender sender;
+  OutboxOptions options;
+  options.min_backoff = std::chrono::milliseconds(1);  // write retries come quickly
+  options.max_backoff = std::chrono::milliseconds(20);
+  options.per_target_rate = 1000;  // pacing never holds a second send back
+  options.per_target_burst = 10;
+  roundup::bot::Outbox outbox(store, options);
+  outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+  // SQLite refuses to mark "m" delivered, as with SQLITE_BUSY after the busy timeout or a full disk.
+  exec_on(file,
+          "CREATE TRIGGER refuse BEFORE UPDATE ON outbox WHEN OLD.idempotency_key = 'm' "
+          "BEGIN SELECT RAISE(ABORT, 'injected write failure'); END");
+  store.enqueue(message("m", "fake:A"), 0);
+  store.enqueue(message("m-next", "fake:A"), 0);  // behind it: waits until m's outcome is recorded
+  store.enqueue(message("other", "fake:B"), 0);   // another target keeps flowing meanwhile
+  Signal log_signal;
+  LogWatch log(log_signal);
+  outbox.start();
+  // Three failed writes of m's outcome: before the fix, each one was followed by sending m again.
+  REQUIRE(log_signal.wait_for([&] { return occurrences(log.buffer.seen, "cannot record a delivery result") >= 3; }));
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() >= 2; }));  // "other" went out
+  CHECK(sender.signal.read([&] { return std::count(sender.attempts.begin(), sender.attempts.end(), "m"); }) == 1);
+  CHECK(sender.signal.read([&] { return std::count(sender.attempts.begin(), sender.attempts.end(), "m-next"); }) == 0);
+
+  exec_on(file, "DROP TRIGGER refuse");
+  REQUIRE(log.wait_for("delivery result recorded after retrying"));
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() == 3; }));
+  outbox.stop();
+  CHECK(sender.attempts.size() == 3);
+  CHECK(std::count(sender.attempts.begin(), sender.attempts.end(), "m") == 1);
+  CHECK(store.outbox_state("m") == "delivered");
+  CHECK(store.outbox_state("m-next") == "delivered");
+  CHECK(store.outbox_state("other") == "delivered");
 }
