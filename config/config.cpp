@@ -53,6 +53,8 @@ constexpr int k_min_inbox_attempts = 1;
 constexpr int k_max_inbox_attempts = 100;
 constexpr int k_min_handler_timeout_ms = 100;
 constexpr int k_max_handler_timeout_ms = 3600000;
+constexpr int k_min_max_connections = 16;
+constexpr int k_max_max_connections = 1000000;
 constexpr std::array<std::string_view, 2> k_slack_modes = {"events", "socket"};
 constexpr std::array<std::string_view, 2> k_telegram_modes = {"polling", "webhook"};
 constexpr std::array<std::string_view, 2> k_log_formats = {"json", "logfmt"};
@@ -516,6 +518,17 @@ const SectionSpec<InboxConfig>& inbox_spec() {
   return spec;
 }
 
+const SectionSpec<HttpConfig>& http_spec() {
+  static const SectionSpec<HttpConfig> spec{
+      {
+          integer_field("max_connections", &HttpConfig::max_connections, k_min_max_connections, k_max_max_connections),
+          integer_field("max_connections_per_peer", &HttpConfig::max_connections_per_peer, 1, k_max_max_connections),
+      },
+      {},
+  };
+  return spec;
+}
+
 const SectionSpec<Config>& root_spec() {
   static const SectionSpec<Config> spec{
       {
@@ -526,6 +539,7 @@ const SectionSpec<Config>& root_spec() {
           checked_string_field("listen", &Config::listen, "string \"host:port\"", &listen_problem),
           checked_string_field("metrics_listen", &Config::metrics_listen, "string \"host:port\"",
                                &optional_listen_problem),
+          section_field("http", &Config::http, &http_spec),
           qualified_ids_field("admins", &Config::admins, "\"slack:U0123\" or \"telegram:42\" (a user id)",
                               &parse_user_id),
           section_field("digest", &Config::digest, &digest_spec),

@@ -103,6 +103,15 @@ struct InboxConfig {
   bool operator==(const InboxConfig&) const = default;
 };
 
+// Inbound connections on `listen`. Each holds a file descriptor; the service fits
+// max_connections under its descriptor limit (see adapters/service/descriptor_limit.h).
+struct HttpConfig {
+  int max_connections = 1000;          // 16..1000000, open at once in all
+  int max_connections_per_peer = 256;  // 1..1000000, open at once from one address (a proxy is one)
+
+  bool operator==(const HttpConfig&) const = default;
+};
+
 // Relative paths are kept as written; the caller resolves them against the
 // working directory.
 struct Config {
@@ -114,6 +123,7 @@ struct Config {
   // Serve /healthz, /readyz and /metrics on this separate "host:port" too (e.g. an internal
   // interface); empty = only on `listen`.
   std::string metrics_listen;
+  HttpConfig http;
   int workers = 4;  // threads answering questions (1..64)
   InboxConfig inbox;
   // Who may run admin commands (reindex, stats, digest now): "slack:U0123", "telegram:42".

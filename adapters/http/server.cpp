@@ -18,6 +18,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -122,6 +123,32 @@ WireResponse to_wire(const Response& response, unsigned version, bool keep_alive
   // HEAD: keep the Content-Length the GET would have, but send no body.
   if (head_request) wire.body().clear();
   return wire;
+}
+
+// RFC 9112 section 6.3: a request is read safely only when its body length is unambiguous. We
+// implement no transfer coding but chunked, so Transfer-Encoding must be exactly "chunked" (in one
+// field or several), and never beside Content-Length: an intermediary that reads the framing
+// differently would see a different next request (request smuggling).
+bool unambiguous_framing(const bhttp::request_parser<bhttp::string_body>::value_type& header) {
+  if (header.count(bhttp::field::transfer_encoding) == 0) return true;
+  if (header.count(bhttp::field::content_length) != 0) return false;
+  std::size_t codings = 0;
+  bool only_chunked = true;
+  for (const auto& field : header) {
+    if (field.name() != bhttp::field::transfer_encoding) continue;
+    std::string_view value = field.value();
+    while (!value.empty()) {
+      const auto comma = value.find(',');
+      std::string_view coding = value.substr(0, comma);
+      value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+      if (coding.empty()) continue;  // empty list elements are allowed and ignored
+      ++codings;
+      if (!beast::iequals(coding, "chunked")) only_chunked = false;
+    }
+  }
+  return codings == 1 && only_chunked;
 }
 
 Response plain_error(int status, std::string body) {
@@ -259,7 +286,11 @@ struct Server::Impl {
   template <class Stream>
   net::awaitable<void> close_after_last_response(Connection& connection, Stream& stream);
 
-  void register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection);
+  // Registers a just-accepted connection unless it would exceed a cap of ServerOptions; says
+  // which cap otherwise. Check and registration are one step, so concurrent accepts cannot
+  // overshoot.
+  std::optional<ConnectionRefusal> register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection,
+                                                       const std::string& peer);
   void unregister_connection(std::uint64_t id);
   // Runs `action` on every open connection's strand.
   void for_each_connection(const std::function<void(Connection&)>& action);
@@ -277,8 +308,14 @@ struct Server::Impl {
   // still suspended, and a session's clean-up touches these.
   mutable std::mutex connections_mutex_;
   std::condition_variable connections_changed_;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  struct Registered {
+    std::weak_ptr<Connection> connection;
+    std::string peer;  // address without port: what max_connections_per_peer counts
+  };
+  std::unordered_map<std::uint64_t, Registered> connections_;
+  std::unordered_map<std::string, std::size_t> per_peer_;  // open connections by peer address
   std::atomic<std::size_t> active_{0};
+  std::atomic<std::uint64_t> refused_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> abandon_{false};      // stop()'s drain is over: responses still due are given up
   std::uint64_t next_connection_id_ = 0;  // accept strand only
@@ -303,10 +340,26 @@ net::awaitable<void> Server::Impl::accept_loop() {
       co_await backoff.async_wait(k_use_tuple);
       continue;
     }
+    beast::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) continue;  // already reset by the peer: the socket just closes
     auto connection = std::make_shared<Connection>(std::move(socket), tls_context_ ? &*tls_context_ : nullptr);
     const auto id = next_connection_id_++;
     // Registered before the session starts so stop() always sees it.
-    register_connection(id, connection);
+    if (const auto refusal = register_connection(id, connection, peer.address().to_string())) {
+      // Closed before reading a byte: an idle flood then costs a descriptor for an instant, and
+      // health checks and outbound work keep theirs.
+      connection->stream.close();
+      refused_.fetch_add(1);
+      if (options_.on_refused) {
+        try {
+          options_.on_refused(*refusal);
+        } catch (...) {
+          // A reporting failure must not end the accept loop, which would end the service.
+        }
+      }
+      continue;
+    }
     auto executor = connection->stream.get_executor();
     net::co_spawn(executor, session(std::move(connection)), [this, id](const std::exception_ptr& error) {
       if (error) log_line("session ended with an unexpected exception");
@@ -331,7 +384,7 @@ net::awaitable<void> Server::Impl::discard_and_close(Connection& connection, Str
   // read past (application data after our close_notify is a fatal error), so there the client
   // learns it from "Connection: close" and we send close_notify only after the discarding.
   if constexpr (!k_is_tls<Stream>) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  connection.stream.expires_after(options_.read_timeout);
+  connection.stream.expires_after(options_.body_timeout);
   std::size_t discarded = buffer.size();
   char scratch[4096];
   while (!ec && discarded < k_max_discard_bytes) {
@@ -372,9 +425,9 @@ net::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> connectio
 
   try {
     if (connection->tls) {
-      // Like reading a request: bounded by read_timeout, and closed at once by stop().
+      // Like waiting for a request: bounded by header_timeout, and closed at once by stop().
       connection->reading = true;
-      stream.expires_after(options_.read_timeout);
+      stream.expires_after(options_.header_timeout);
       auto [handshake_ec] = co_await connection->tls->async_handshake(ssl::stream_base::server, k_use_tuple);
       connection->reading = false;
       // A failed handshake (scanner, plain HTTP on a TLS port, untrusted client) just closes:
@@ -401,9 +454,23 @@ net::awaitable<void> Server::Impl::serve(Connection& connection, Stream& stream,
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(options_.body_limit);
     connection.reading = true;
-    connection.stream.expires_after(options_.read_timeout);
-    auto [read_ec, read_bytes] = co_await bhttp::async_read(stream, buffer, parser, k_use_tuple);
-    (void)read_bytes;
+    connection.stream.expires_after(options_.header_timeout);
+    auto [read_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, k_use_tuple);
+    (void)header_bytes;
+    if (!read_ec && !unambiguous_framing(parser.get())) {
+      connection.reading = false;
+      auto reply = to_wire(plain_error(400, "bad request: ambiguous message framing\n"), 11, false, false);
+      if (co_await write_response(connection, stream, std::move(reply))) {
+        co_await discard_and_close(connection, stream, buffer);
+      }
+      break;
+    }
+    if (!read_ec) {
+      connection.stream.expires_after(options_.body_timeout);
+      auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, k_use_tuple);
+      (void)body_bytes;
+      read_ec = body_ec;
+    }
     connection.reading = false;
 
     if (read_ec) {
@@ -502,25 +569,41 @@ net::awaitable<AsyncOutcome> Server::Impl::call_async(Connection& connection,
   co_return outcome;
 }
 
-void Server::Impl::register_connection(std::uint64_t id, const std::shared_ptr<Connection>& connection) {
+std::optional<ConnectionRefusal> Server::Impl::register_connection(std::uint64_t id,
+                                                                   const std::shared_ptr<Connection>& connection,
+                                                                   const std::string& peer) {
   std::lock_guard lock(connections_mutex_);
-  connections_.emplace(id, connection);
+  if (options_.max_connections != 0 && connections_.size() >= options_.max_connections) {
+    return ConnectionRefusal::server_full;
+  }
+  auto& from_peer = per_peer_[peer];
+  if (options_.max_connections_per_peer != 0 && from_peer >= options_.max_connections_per_peer) {
+    return ConnectionRefusal::peer_full;
+  }
+  ++from_peer;
+  connections_.emplace(id, Registered{connection, peer});
   active_.fetch_add(1);
+  return std::nullopt;
 }
 
 void Server::Impl::unregister_connection(std::uint64_t id) {
   {
     std::lock_guard lock(connections_mutex_);
-    connections_.erase(id);
-    active_.fetch_sub(1);
+    const auto it = connections_.find(id);
+    if (it != connections_.end()) {
+      const auto peer = per_peer_.find(it->second.peer);
+      if (peer != per_peer_.end() && --peer->second == 0) per_peer_.erase(peer);
+      connections_.erase(it);
+      active_.fetch_sub(1);
+    }
   }
   connections_changed_.notify_all();
 }
 
 void Server::Impl::for_each_connection(const std::function<void(Connection&)>& action) {
   std::lock_guard lock(connections_mutex_);
-  for (const auto& [id, weak] : connections_) {
-    if (auto connection = weak.lock()) {
+  for (const auto& [id, registered] : connections_) {
+    if (auto connection = registered.connection.lock()) {
       auto executor = connection->stream.get_executor();
       net::post(executor, [connection, action] { action(*connection); });
     }
@@ -635,6 +718,10 @@ void Server::stop() {
 
 std::size_t Server::active_connections() const {
   return impl_->active_.load();
+}
+
+std::uint64_t Server::refused_connections() const {
+  return impl_->refused_.load();
 }
 
 }  // namespace roundup::adapters::http

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,20 +59,38 @@ using Respond = std::function<void(Response)>;
 // request in flight, then closes those connections without an answer.
 using AsyncHandler = std::function<void(const Request& request, Respond respond)>;
 
+// Why a connection was closed at accept.
+enum class ConnectionRefusal { server_full, peer_full };
+
 struct ServerOptions {
   std::string address = "127.0.0.1";  // numeric IPv4 or IPv6 address to bind
   unsigned short port = 8080;         // 0 = ephemeral; start() returns the real port
-  std::size_t body_limit = 1 << 20;   // bytes; a larger body gets 413 and the connection closes
-  // read_timeout bounds reading one whole request, including the idle wait on a keep-alive
-  // connection; write_timeout bounds writing one response; drain_timeout bounds how long stop()
-  // waits for in-flight requests.
-  std::chrono::milliseconds read_timeout{10000};
+  // Bytes; a larger body gets 413 and the connection closes. A request whose body framing is
+  // ambiguous (a Transfer-Encoding other than exactly "chunked", or one beside Content-Length)
+  // gets 400 and the connection closes, since where the next request starts is unknown
+  // (RFC 9112 section 6.3).
+  std::size_t body_limit = 1 << 20;
+  // header_timeout bounds the wait for a request and the reading of its header (the idle wait on
+  // a keep-alive connection and the TLS handshake included), so an idle or trickling peer is shed
+  // quickly; body_timeout then bounds reading that request's body; write_timeout bounds writing
+  // one response; drain_timeout bounds how long stop() waits for in-flight requests.
+  std::chrono::milliseconds header_timeout{5000};
+  std::chrono::milliseconds body_timeout{10000};
   std::chrono::milliseconds write_timeout{10000};
   std::chrono::milliseconds drain_timeout{5000};
+  // Connections open at once, in all and from one peer address (the TCP peer: behind a reverse
+  // proxy that is the proxy). A connection over either cap is closed as soon as it is accepted,
+  // before anything is read, and reported to on_refused. 0 = no cap.
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_peer = 0;
+  // Called on an I/O thread for each connection closed at accept (must be quick and must not
+  // throw): for a counter and a rate-limited log line. The server itself logs nothing per refusal,
+  // so a flood cannot fill the log.
+  std::function<void(ConnectionRefusal)> on_refused;
   int threads = 2;  // I/O threads; values below 1 mean 1
   // TLS: the certificate chain (leaf first) and its private key as PEM text, not file names.
   // Both empty = plain HTTP; both set = every connection starts with a TLS handshake (TLS 1.2 or
-  // later), bounded by read_timeout, and a failed handshake just closes the connection. Limits,
+  // later), bounded by header_timeout, and a failed handshake just closes the connection. Limits,
   // keep-alive and stop() behave the same either way. Setting only one of them, or PEM that does
   // not parse or whose key does not match the certificate, makes the constructor throw
   // std::invalid_argument.
@@ -105,6 +124,8 @@ class Server {
 
   // Connections currently open (accepted and not yet closed).
   std::size_t active_connections() const;
+  // Connections closed at accept because a cap in ServerOptions was reached, since start().
+  std::uint64_t refused_connections() const;
 
  private:
   struct Impl;

@@ -21,6 +21,7 @@
 
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
+#include "adapters/service/descriptor_limit.h"
 #include "adapters/slack/slack_service.h"
 #include "adapters/slack/socket_mode.h"
 #include "adapters/telegram/telegram_service.h"
@@ -50,6 +51,9 @@ std::string path_of(const std::string& target) {
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+// Connections the metrics_listen server holds at once: probes and a scraper or two.
+constexpr std::size_t k_metrics_connections = 64;
 
 // The route labels of requests: the known paths, everything else "other" (the last), so a
 // scanner probing random URLs cannot blow up the number of series.
@@ -117,6 +121,11 @@ struct ServiceMetrics {
   bot::Counter& retry(const std::string& platform) {
     return registry.counter("roundup_delivery_retries_total", "Delivery attempts that will be retried",
                             {{"platform", platform}});
+  }
+  bot::Counter& refused_connection(http::ConnectionRefusal why) {
+    return registry.counter("roundup_http_connections_refused_total",
+                            "Connections closed at accept because a connection cap was reached",
+                            {{"reason", why == http::ConnectionRefusal::server_full ? "server_full" : "peer_full"}});
   }
   bot::Counter& api_error(const std::string& platform, const std::string& code) {
     return registry.counter("roundup_platform_api_errors_total", "Failed platform API deliveries, by error code",
@@ -224,6 +233,18 @@ struct Service::Impl {
   std::unique_ptr<http::Server> metrics_server;  // metrics_listen, when set
   unsigned short metrics_port = 0;
   std::vector<bot::GaugeRegistration> gauges;
+  log::RateLimiter connection_refusal_log;
+
+  // On an I/O thread, for a connection closed at accept: counted always, logged at most once per
+  // reason per interval (a flood of connections must not become a flood of lines).
+  void connection_refused(http::ConnectionRefusal why) {
+    service_metrics().refused_connection(why).inc();
+    const std::string reason = why == http::ConnectionRefusal::server_full ? "server_full" : "peer_full";
+    if (const auto suppressed = connection_refusal_log.admit(reason)) {
+      log::warn("service", "closed connections over a connection cap (http.max_connections*)",
+                {{"reason", reason}, {"suppressed", std::to_string(*suppressed)}});
+    }
+  }
   bool started = false;
 
   // Watchdog: restarts a Telegram poll loop that stopped making progress.
@@ -318,6 +339,11 @@ struct Service::Impl {
     }
     if (!knowledge || !knowledge->engine()) problems.emplace_back("index");
     if (!state_db_ok) problems.emplace_back("state_db");
+    // One handler over time leaves the others answering; when every worker is held, nothing is
+    // answered until a handler returns or the process restarts (which counts the attempt).
+    if (inbox && inbox->stuck_handlers() >= static_cast<std::size_t>(std::max(1, config.workers))) {
+      problems.emplace_back("workers_stuck");
+    }
     if (slack_socket && !slack_socket->connected()) problems.emplace_back("slack_socket");
     if (telegram && config.telegram.mode == "polling" &&
         std::chrono::steady_clock::now() - telegram->last_poll() > poll_stale_after()) {
@@ -625,6 +651,19 @@ unsigned short Service::start() {
   http::ServerOptions server_options;
   server_options.address = listen->host;
   server_options.port = listen->port;
+  // systemd gives a unit 1,024 descriptors unless LimitNOFILE says otherwise; take what the hard
+  // limit allows, and keep the connection cap below it so outbound work always has descriptors.
+  const auto descriptor_limit = raise_descriptor_limit();
+  server_options.max_connections =
+      connection_cap(static_cast<std::size_t>(config.http.max_connections), descriptor_limit);
+  server_options.max_connections_per_peer =
+      std::min(server_options.max_connections, static_cast<std::size_t>(config.http.max_connections_per_peer));
+  server_options.on_refused = [&s](http::ConnectionRefusal why) { s.connection_refused(why); };
+  if (server_options.max_connections < static_cast<std::size_t>(config.http.max_connections)) {
+    log::warn("service", "http.max_connections lowered to fit the descriptor limit",
+              {{"max_connections", std::to_string(server_options.max_connections)},
+               {"descriptor_limit", std::to_string(descriptor_limit)}});
+  }
   s.server = std::make_unique<http::Server>(server_options, [&s](const http::Request& request, http::Respond respond) {
     s.route_async(request, std::move(respond));
   });
@@ -635,6 +674,10 @@ unsigned short Service::start() {
     metrics_options.address = metrics_listen->host;
     metrics_options.port = metrics_listen->port;
     metrics_options.threads = 1;
+    // Scrapers and probes are few; a cap of their own keeps a flood on `listen` from reaching
+    // them, and them from taking descriptors from the webhooks.
+    metrics_options.max_connections = k_metrics_connections;
+    metrics_options.on_refused = server_options.on_refused;
     s.metrics_server = std::make_unique<http::Server>(metrics_options, [&s](const http::Request& request) {
       auto response = s.operational(request, /*internal_listener=*/true);
       return response ? *response : plain(404, "not found\n");

@@ -38,7 +38,8 @@ http::ServerOptions server_options(bool tls = true) {
   http::ServerOptions options;
   options.address = "127.0.0.1";
   options.port = 0;
-  options.read_timeout = std::chrono::milliseconds(10000);
+  options.header_timeout = std::chrono::milliseconds(10000);
+  options.body_timeout = std::chrono::milliseconds(10000);
   options.write_timeout = std::chrono::milliseconds(10000);
   options.drain_timeout = std::chrono::milliseconds(2000);
   options.threads = 2;

@@ -11,8 +11,10 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -46,11 +48,21 @@ std::string lower(std::string text) {
 
 class Client {
  public:
-  // Connects to 127.0.0.1:port; check connected() (a refused connect is a valid outcome).
-  explicit Client(unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  // Connects to 127.0.0.1:port, from `source` (another loopback address is another peer);
+  // check connected() (a refused connect is a valid outcome).
+  explicit Client(unsigned short port, const char* source = nullptr) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     if (fd_ < 0) throw std::runtime_error("socket() failed");
     timeval timeout{k_client_recv_timeout_seconds, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (source != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, source, &local.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+        ::close(fd_);
+        throw std::runtime_error("cannot bind the client to its source address");
+      }
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -183,7 +195,8 @@ http::ServerOptions test_options() {
   options.address = "127.0.0.1";
   options.port = 0;
   options.body_limit = 1024 * 1024;
-  options.read_timeout = std::chrono::milliseconds(5000);
+  options.header_timeout = std::chrono::milliseconds(5000);
+  options.body_timeout = std::chrono::milliseconds(5000);
   options.write_timeout = std::chrono::milliseconds(5000);
   options.drain_timeout = std::chrono::milliseconds(2000);
   options.threads = 2;
@@ -386,7 +399,7 @@ TEST_CASE("http server: stop() closes an idle keep-alive connection and refuses 
   auto options = test_options();
   // Short enough that a regression which waited for them would keep this test short, long enough
   // that a loaded run does not time the idle connection out before stop() is what closes it.
-  options.read_timeout = std::chrono::milliseconds(5000);
+  options.header_timeout = std::chrono::milliseconds(5000);
   options.drain_timeout = std::chrono::milliseconds(500);
   http::Server server(options, recorder.handler());
   const auto port = server.start();
@@ -577,7 +590,7 @@ TEST_CASE("http server tls: stop() closes a connection stuck before its TLS hand
   auto options = tls_options();
   // Long, so that only stop() closing the handshake (not a deadline) ends this promptly; a
   // regression shows up as a test that takes this long.
-  options.read_timeout = std::chrono::milliseconds(30000);
+  options.header_timeout = std::chrono::milliseconds(30000);
   options.drain_timeout = std::chrono::milliseconds(30000);
   http::Server server(options, recorder.handler());
   const auto port = server.start();
@@ -782,4 +795,156 @@ TEST_CASE("http server async: a response that never comes does not hold stop() p
   }
   // Answering after stop() and after the server is gone is ignored, not a crash.
   kept(text("too late"));
+}
+
+namespace {
+
+// Waits (bounded by the test's timeout) until the server has registered or closed connections.
+void wait_for_active(const http::Server& server, std::size_t count) {
+  while (server.active_connections() != count) std::this_thread::yield();
+}
+
+// Counts the connections the server reported closing at accept, by reason.
+struct RefusalRecorder {
+  std::mutex mutex;
+  std::map<http::ConnectionRefusal, int> seen;
+  std::function<void(http::ConnectionRefusal)> callback() {
+    return [this](http::ConnectionRefusal why) {
+      std::lock_guard lock(mutex);
+      ++seen[why];
+    };
+  }
+  int count(http::ConnectionRefusal why) {
+    std::lock_guard lock(mutex);
+    return seen[why];
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "http server: a Transfer-Encoding other than exactly chunked, or beside Content-Length, gets 400 and "
+    "closes - the bytes after it are never served") {
+  RecordingHandler recorder;
+  http::Server server(test_options(), recorder.handler());
+  const auto port = server.start();
+  for (const std::string framing :
+       {"Transfer-Encoding: chunked, identity", "Transfer-Encoding: identity", "Transfer-Encoding: gzip, chunked",
+        "Transfer-Encoding: chunked\r\nContent-Length: 5", "Content-Length: 5\r\nTransfer-Encoding: chunked",
+        "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked"}) {
+    CAPTURE(framing);
+    Client client(port);
+    REQUIRE(client.connected());
+    // A smuggling attempt: if the first request were read as having an empty body, the second
+    // would be served as a request of its own.
+    client.send("POST /first HTTP/1.1\r\nHost: test\r\n" + framing + "\r\n\r\n" + get_request("/smuggled"));
+    const auto response = client.read_response();
+    REQUIRE(response);
+    CHECK(response->status == 400);
+    CHECK(response->headers.at("connection") == "close");
+    CHECK(client.drained_until_closed());
+  }
+  CHECK(recorder.count() == 0);
+
+  // Plain chunked framing, whatever its case, still works.
+  Client client(port);
+  client.send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  const auto response = client.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body == "hello");
+}
+
+TEST_CASE("http server: a peer over max_connections_per_peer is closed at accept while other peers are served") {
+  RecordingHandler recorder;
+  RefusalRecorder refusals;
+  auto options = test_options();
+  options.max_connections_per_peer = 2;
+  options.on_refused = refusals.callback();
+  http::Server server(options, recorder.handler());
+  const auto port = server.start();
+
+  auto first = std::make_unique<Client>(port);
+  Client second(port);
+  for (Client* client : {first.get(), &second}) {
+    client->send(get_request("/hold"));
+    REQUIRE(client->read_response());  // served, and held open (keep-alive)
+  }
+  Client third(port);  // the kernel completes the handshake; the server closes it unread
+  REQUIRE(third.connected());
+  CHECK(third.drained_until_closed());
+  CHECK(server.refused_connections() == 1);
+  CHECK(refusals.count(http::ConnectionRefusal::peer_full) == 1);
+
+  Client other_peer(port, "127.0.0.2");
+  REQUIRE(other_peer.connected());
+  other_peer.send(get_request("/other"));
+  const auto served = other_peer.read_response();
+  REQUIRE(served);
+  CHECK(served->status == 200);
+
+  // A slot freed by the peer is its again.
+  first.reset();
+  wait_for_active(server, 2);
+  Client again(port);
+  again.send(get_request("/again"));
+  const auto again_served = again.read_response();
+  REQUIRE(again_served);
+  CHECK(again_served->status == 200);
+  CHECK(server.refused_connections() == 1);
+}
+
+TEST_CASE("http server: connections over max_connections are closed at accept until one closes") {
+  RecordingHandler recorder;
+  RefusalRecorder refusals;
+  auto options = test_options();
+  options.max_connections = 2;
+  options.on_refused = refusals.callback();
+  http::Server server(options, recorder.handler());
+  const auto port = server.start();
+
+  auto first = std::make_unique<Client>(port, "127.0.0.3");
+  Client second(port, "127.0.0.4");
+  for (Client* client : {first.get(), &second}) {
+    client->send(get_request("/hold"));
+    REQUIRE(client->read_response());
+  }
+  Client third(port, "127.0.0.5");
+  REQUIRE(third.connected());
+  CHECK(third.drained_until_closed());
+  CHECK(refusals.count(http::ConnectionRefusal::server_full) == 1);
+  CHECK(refusals.count(http::ConnectionRefusal::peer_full) == 0);
+
+  first.reset();
+  wait_for_active(server, 1);
+  Client fourth(port, "127.0.0.5");
+  fourth.send(get_request("/fourth"));
+  const auto served = fourth.read_response();
+  REQUIRE(served);
+  CHECK(served->status == 200);
+  CHECK(server.refused_connections() == 1);
+}
+
+TEST_CASE("http server: the header has a short deadline of its own and the body the longer one") {
+  RecordingHandler recorder;
+  auto options = test_options();
+  options.header_timeout = std::chrono::milliseconds(300);
+  options.body_timeout = std::chrono::milliseconds(30000);
+  http::Server server(options, recorder.handler());
+  const auto port = server.start();
+
+  // The header arrives at once; the body comes late.
+  Client slow_body(port);
+  slow_body.send("POST /slow HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\n");
+  // Connected after that header was sent, and never sending one: the server closing it shows that
+  // a whole header_timeout has passed for the other connection too, which is in its body by then.
+  Client idle(port);
+  REQUIRE(idle.connected());
+  CHECK(idle.drained_until_closed());
+
+  slow_body.send("hello");
+  const auto response = slow_body.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body == "hello");
 }

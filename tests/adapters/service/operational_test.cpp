@@ -2,14 +2,24 @@
 // scrape never queries the state database), /readyz answers with reason codes and keeps error
 // text for the log, and refused requests cannot flood the log.
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "adapters/http/client.h"
 #include "adapters/service/service.h"
@@ -37,10 +47,12 @@ struct ServiceRig {
 
   explicit ServiceRig(const std::string& platform,
                       std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge(),
-                      std::vector<std::string> admins = {}) {
+                      std::vector<std::string> admins = {},
+                      const std::function<void(roundup::config::Config&)>& adjust = {}) {
     roundup::testing::serve_platform_api(api, platform);
     auto config = roundup::testing::webhook_config(data.path(), platform, api);
     config.admins = std::move(admins);
+    if (adjust) adjust(config);
     roundup::app::ServiceHooks hooks;
     hooks.tls_ca_only = true;
     hooks.unix_seconds = [] { return roundup::testing::k_rig_now; };
@@ -176,6 +188,72 @@ TEST_CASE("service readiness: reason codes only - the database's error goes to t
   CHECK(count_lines(text, "the state database answers again") == 1);
 }
 
+// Answers wait until the test releases them: a handler that runs past inbox.handler_timeout_ms.
+class HeldKnowledge final : public roundup::bot::Knowledge {
+ public:
+  roundup::bot::Answer answer(std::string_view input, const roundup::bot::CommandSpelling& commands) const override {
+    std::unique_lock lock(mutex_);
+    released_changed_.wait(lock, [&] { return released_; });
+    return inner_->answer(input, commands);
+  }
+  std::shared_ptr<const roundup::retrieval::SearchEngine> engine() const override { return inner_->engine(); }
+  ReindexOutcome reindex() override { return inner_->reindex(); }
+  std::vector<std::string> stats_lines() const override { return inner_->stats_lines(); }
+  std::uintmax_t index_bytes() const override { return inner_->index_bytes(); }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    released_changed_.notify_all();
+  }
+
+ private:
+  std::shared_ptr<roundup::bot::Knowledge> inner_ = roundup::testing::bundled_knowledge();
+  mutable std::mutex mutex_;
+  mutable std::condition_variable released_changed_;
+  bool released_ = false;
+};
+
+TEST_CASE("service readiness: workers_stuck while every worker's question is past inbox.handler_timeout_ms" *
+          doctest::timeout(120)) {
+  auto knowledge = std::make_shared<HeldKnowledge>();
+  ServiceRig rig("telegram", knowledge, {}, [](roundup::config::Config& config) {
+    config.workers = 1;
+    config.inbox.handler_timeout_ms = 100;
+  });
+  // Released however the test ends, so stop() never waits on a held answer.
+  struct Release {
+    HeldKnowledge& knowledge;
+    ~Release() { knowledge.release(); }
+  } release{*knowledge};
+  roundup::testing::LogWatch log(rig.api.signal);
+  CHECK(rig.get("/readyz").body == "ready\n");
+  const nlohmann::json update = {{"update_id", 1},
+                                 {"message",
+                                  {{"message_id", 10},
+                                   {"from", {{"id", 42}, {"is_bot", false}, {"first_name", "Ada"}}},
+                                   {"chat", {{"id", 42}, {"type", "private"}}},
+                                   {"date", 1700000000},
+                                   {"text", "which paper is about chinchilla?"}}}};
+  REQUIRE(rig.post("/telegram/webhook", update.dump(),
+                   {{"X-Telegram-Bot-Api-Secret-Token", roundup::testing::k_rig_tg_secret},
+                    {"Content-Type", "application/json"}})
+              .status == 200);
+  REQUIRE(log.wait_for("handler still running after the handler timeout"));
+  const auto held = rig.get("/readyz");
+  CHECK(held.status == 503);
+  CHECK(held.body == "not ready: workers_stuck\n");
+
+  knowledge->release();
+  REQUIRE(rig.api.wait_for(roundup::testing::k_rig_tg_bot + "/sendMessage", 1));
+  // The worker lets go of the item just after recording it done, which can be just after the
+  // reply went out: ask again until it has (each GET is a round trip; bounded).
+  bool ready = false;
+  for (int i = 0; i < 10000 && !ready; ++i) ready = rig.get("/readyz").body == "ready\n";
+  CHECK(ready);
+}
+
 TEST_CASE("service: refused webhook requests are logged once per reason per interval, with the target cut" *
           doctest::timeout(120)) {
   const std::string long_query = "?" + std::string(4000, 'q');
@@ -213,5 +291,111 @@ TEST_CASE("service: refused webhook requests are logged once per reason per inte
     CHECK(lines >= 1);
     CHECK(lines <= 2);
     CHECK(text.find(std::string(200, 'q')) == std::string::npos);
+  }
+}
+
+namespace {
+
+// A TCP connection from a chosen loopback address that sends nothing: one unit of an idle flood.
+class IdleSocket {
+ public:
+  IdleSocket(const char* source, unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (fd_ < 0) throw std::runtime_error("socket() failed");
+    timeval timeout{20, 0};  // turns a server bug into a failed test, never a hung one
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &local.sin_addr);
+    sockaddr_in remote{};
+    remote.sin_family = AF_INET;
+    remote.sin_port = htons(port);
+    remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0 ||
+        ::connect(fd_, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) != 0) {
+      ::close(fd_);
+      throw std::runtime_error("cannot connect from the flood's address");
+    }
+  }
+  ~IdleSocket() { ::close(fd_); }
+  IdleSocket(const IdleSocket&) = delete;
+  IdleSocket& operator=(const IdleSocket&) = delete;
+
+  // One request and the whole reply (the request asks the server to close after it).
+  std::string exchange(const std::string& request) const {
+    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) return {};
+    std::string reply;
+    char chunk[4096];
+    for (ssize_t n; (n = ::recv(fd_, chunk, sizeof chunk, 0)) > 0;) reply.append(chunk, static_cast<std::size_t>(n));
+    return reply;
+  }
+
+ private:
+  int fd_;
+};
+
+double refused_connections(ServiceRig& rig, const std::string& reason, unsigned short port) {
+  ClientRequest request;
+  request.method = "GET";
+  request.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  const auto text = rig.client.send(request).body;
+  if (text.find("roundup_http_connections_refused_total{reason=\"" + reason + "\"}") == std::string::npos) return 0;
+  return roundup::testing::sample_number(text, "roundup_http_connections_refused_total{reason=\"" + reason + "\"}");
+}
+
+constexpr int k_flood = 300;
+
+}  // namespace
+
+TEST_CASE("service: under an idle-connection flood, health checks and deliveries keep working" *
+          doctest::timeout(120)) {
+  SUBCASE("one peer holds its share and no more") {
+    ServiceRig rig("telegram", roundup::testing::bundled_knowledge(), {},
+                   [](roundup::config::Config& config) { config.http.max_connections_per_peer = 16; });
+    std::vector<std::unique_ptr<IdleSocket>> flood;
+    for (int i = 0; i < k_flood; ++i) flood.push_back(std::make_unique<IdleSocket>("127.0.0.10", rig.port));
+    // All but the first 16 are closed at accept; wait until the server has seen most of them.
+    double refused = 0;
+    for (int i = 0; i < 10000 && refused < k_flood / 2; ++i) refused = refused_connections(rig, "peer_full", rig.port);
+    CHECK(refused >= k_flood / 2);
+    CHECK(refused <= k_flood - 16);
+
+    // Another peer: health checks and readiness are answered.
+    CHECK(rig.get("/healthz").status == 200);
+    CHECK(rig.get("/readyz").body == "ready\n");
+    // And a question is answered: the webhook's ack, then the outbound delivery.
+    const nlohmann::json update = {{"update_id", 7},
+                                   {"message",
+                                    {{"message_id", 11},
+                                     {"from", {{"id", 42}, {"is_bot", false}, {"first_name", "Ada"}}},
+                                     {"chat", {{"id", 42}, {"type", "private"}}},
+                                     {"date", 1700000000},
+                                     {"text", "which paper is about chinchilla?"}}}};
+    CHECK(rig.post("/telegram/webhook", update.dump(),
+                   {{"X-Telegram-Bot-Api-Secret-Token", roundup::testing::k_rig_tg_secret},
+                    {"Content-Type", "application/json"}})
+              .status == 200);
+    CHECK(rig.api.wait_for(roundup::testing::k_rig_tg_bot + "/sendMessage", 1));
+  }
+  SUBCASE("many peers fill the server: metrics_listen keeps health checks apart") {
+    ServiceRig rig("telegram", roundup::testing::bundled_knowledge(), {}, [](roundup::config::Config& config) {
+      config.http.max_connections = 16;
+      config.metrics_listen = "127.0.0.1:0";
+    });
+    const auto metrics_port = rig.service->metrics_port();
+    std::vector<std::unique_ptr<IdleSocket>> flood;
+    for (int i = 0; i < k_flood; ++i) {
+      const std::string source = "127.0.1." + std::to_string(1 + i % 200);
+      flood.push_back(std::make_unique<IdleSocket>(source.c_str(), rig.port));
+    }
+    double refused = 0;
+    for (int i = 0; i < 10000 && refused < k_flood / 2; ++i) {
+      refused = refused_connections(rig, "server_full", metrics_port);
+    }
+    CHECK(refused >= k_flood / 2);
+    // The webhook listener is full; the internal one answers.
+    IdleSocket probe("127.0.0.2", metrics_port);
+    const auto reply = probe.exchange("GET /readyz HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n");
+    CHECK(reply.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(reply.find("\r\n\r\nready\n") != std::string::npos);
   }
 }
