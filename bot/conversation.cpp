@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "bot/log.h"
+#include "bot/responder.h"
 #include "retrieval/query_intent.h"
 #include "retrieval/text.h"
 
@@ -31,22 +32,6 @@ std::pair<std::string, std::string> split_command(const std::string& text) {
 
 bool is_admin_command(const std::string& command) {
   return command == "reindex" || command == "stats" || command == "digest";
-}
-
-// "2,000".
-std::string with_thousands(std::size_t n) {
-  std::string digits = std::to_string(n);
-  for (auto at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3)
-    digits.insert(static_cast<std::size_t>(at), ",");
-  return digits;
-}
-
-// Questions are capped (README, "Limits") so that one message costs bounded memory and time.
-Answer question_too_long() {
-  return notice("That question is too long",
-                {"I read questions of up to " + with_thousands(retrieval::k_max_question_chars) +
-                 " characters (counted after Unicode normalisation). Please ask a shorter one: one topic, paper "
-                 "or author at a time works best."});
 }
 
 }  // namespace
@@ -83,6 +68,7 @@ Answer Conversation::handle(const Speaker& speaker, std::string_view input) {
     if (command == "subscribe") return subscription(speaker, true);
     if (command == "unsubscribe") return subscription(speaker, false);
   }
+  // Checked here too, so that a refused question never reaches the knowledge base or the counter.
   if (!retrieval::question_within_limits(text)) return question_too_long();
   Answer answer = knowledge_.answer(text, speaker.commands);
   store_.add_to_counter("questions_answered", 1);

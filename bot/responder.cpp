@@ -3,12 +3,35 @@
 #include <algorithm>
 
 #include "bot/citation.h"
+#include "retrieval/query_intent.h"
 #include "retrieval/text.h"
 
 namespace roundup::bot {
 
 using retrieval::QueryIntent;
 using retrieval::SearchHit;
+
+namespace {
+
+// "2,000".
+std::string with_thousands(std::size_t n) {
+  std::string digits = std::to_string(n);
+  for (auto at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3)
+    digits.insert(static_cast<std::size_t>(at), ",");
+  return digits;
+}
+
+}  // namespace
+
+Answer question_too_long() {
+  Answer a;
+  a.kind = Answer::Kind::notice;
+  a.heading = "That question is too long";
+  a.lines = {"I read questions of up to " + with_thousands(retrieval::k_max_question_chars) +
+             " characters (counted after Unicode normalisation). Please ask a shorter one: one topic, paper or "
+             "author at a time works best."};
+  return a;
+}
 
 std::string short_authors(const std::vector<std::string>& authors) {
   if (authors.empty()) return {};
@@ -103,6 +126,7 @@ Answer Responder::search(std::string_view query) const {
 }
 
 Answer Responder::ask(std::string_view question, const CommandSpelling& commands) const {
+  if (!retrieval::question_within_limits(question)) return question_too_long();
   const std::string q = retrieval::trim(question);
   if (q.empty()) return help(commands);
   const retrieval::SearchResponse response = engine_->search(q, settings_.top_k);
@@ -156,6 +180,7 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
 }
 
 Answer Responder::handle(std::string_view input, const CommandSpelling& commands) const {
+  if (!retrieval::question_within_limits(input)) return question_too_long();
   const std::string text = retrieval::trim(input);
   if (text.empty() || text[0] != '/') return ask(text, commands);
   const std::size_t space = text.find(' ');

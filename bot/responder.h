@@ -20,7 +20,8 @@ class Responder {
   Responder(std::shared_ptr<const retrieval::SearchEngine> engine, ResponderSettings settings);
 
   // "/help", "/papers [month]", "/search <q>", "/ask <q>", or a plain question. Help and
-  // command feedback name commands as `commands` spells them.
+  // command feedback name commands as `commands` spells them. Input over the question limit gets
+  // question_too_long(), here and in ask().
   Answer handle(std::string_view input, const CommandSpelling& commands = {}) const;
 
   Answer ask(std::string_view question, const CommandSpelling& commands = {}) const;
@@ -36,6 +37,11 @@ class Responder {
   std::shared_ptr<const retrieval::SearchEngine> engine_;
   ResponderSettings settings_;
 };
+
+// The reply to a question over the limit (retrieval::question_within_limits; README, "Limits"):
+// one message costs bounded memory and time, so a longer one is refused on every surface (chat
+// platforms, `ask`, `chat`) rather than answered from a part the asker did not choose.
+Answer question_too_long();
 
 // "A, B et al." from a full author list.
 std::string short_authors(const std::vector<std::string>& authors);

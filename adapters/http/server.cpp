@@ -347,9 +347,7 @@ net::awaitable<void> Server::Impl::accept_loop() {
     const auto id = next_connection_id_++;
     // Registered before the session starts so stop() always sees it.
     if (const auto refusal = register_connection(id, connection, peer.address().to_string())) {
-      // Closed before reading a byte: an idle flood then costs a descriptor for an instant, and
-      // health checks and outbound work keep theirs.
-      connection->stream.close();
+      // Reported first, so that whoever sees the close also sees it counted.
       refused_.fetch_add(1);
       if (options_.on_refused) {
         try {
@@ -358,6 +356,9 @@ net::awaitable<void> Server::Impl::accept_loop() {
           // A reporting failure must not end the accept loop, which would end the service.
         }
       }
+      // Closed before reading a byte: an idle flood then costs a descriptor for an instant, and
+      // health checks and outbound work keep theirs.
+      connection->stream.close();
       continue;
     }
     auto executor = connection->stream.get_executor();

@@ -273,9 +273,16 @@ TEST_CASE("cli: hostile questions get a reply - not a crash (issue 12)") {
                                       "的论文" + repeated("\uFB03", 4090)}) {
     const auto r = corpus.run({"ask", question});
     CHECK(r.exit_code == 0);
-    CHECK(r.out.find("No good match") != std::string::npos);
-    CHECK(r.out.find("2023-02") != std::string::npos);  // what the roundups cover
+    // Over the limit: said so, as in the chat platforms, rather than answered from a part of it.
+    CHECK(r.out.find("That question is too long") != std::string::npos);
+    CHECK(r.out.find("up to 2,000 characters") != std::string::npos);
   }
+  // `chat` reads line by line: a long line is refused and the next one answered.
+  const auto chat =
+      corpus.run({"chat"}, "papers by " + repeated("\uFDFA", 4000) + "\nwhich roundups covered Chinchilla?\n");
+  CHECK(chat.exit_code == 0);
+  CHECK(chat.out.find("That question is too long") != std::string::npos);
+  CHECK(chat.out.find("2 roundups") != std::string::npos);  // the next line was answered
   // `search` reads the first 2,000 characters of a longer query (README, "Limits").
   const auto r = corpus.run({"search", "--json", "watermark for LLM outputs " + repeated("\uFDFA", 4000)});
   REQUIRE(r.exit_code == 0);
