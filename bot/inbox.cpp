@@ -271,7 +271,10 @@ void Inbox::run() {
     if (retries_.empty()) {
       changed_.wait(lock, ready);
     } else {
-      changed_.wait_until(lock, retries_.begin()->first, ready);
+      // A copy: wait_until reads its deadline again after each wake-up, and another worker may
+      // have taken that retry (freeing the map node) by then.
+      const auto next_retry = retries_.begin()->first;
+      changed_.wait_until(lock, next_retry, ready);
     }
     if (stopping_) return;
     promote_due_retries();
