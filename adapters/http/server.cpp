@@ -717,6 +717,10 @@ void Server::stop() {
   impl.threads_.clear();
 }
 
+const char* to_string(ConnectionRefusal why) {
+  return why == ConnectionRefusal::server_full ? "server_full" : "peer_full";
+}
+
 std::size_t Server::active_connections() const {
   return impl_->active_.load();
 }

@@ -61,6 +61,8 @@ using AsyncHandler = std::function<void(const Request& request, Respond respond)
 
 // Why a connection was closed at accept.
 enum class ConnectionRefusal { server_full, peer_full };
+// "server_full" / "peer_full": for a metric label or a log field.
+const char* to_string(ConnectionRefusal why);
 
 struct ServerOptions {
   std::string address = "127.0.0.1";  // numeric IPv4 or IPv6 address to bind

@@ -122,10 +122,16 @@ struct ServiceMetrics {
     return registry.counter("roundup_delivery_retries_total", "Delivery attempts that will be retried",
                             {{"platform", platform}});
   }
+  // Looked up once: a connection flood calls these for every refused connection.
+  bot::Counter& refused_server_full = refused_counter(http::ConnectionRefusal::server_full);
+  bot::Counter& refused_peer_full = refused_counter(http::ConnectionRefusal::peer_full);
   bot::Counter& refused_connection(http::ConnectionRefusal why) {
+    return why == http::ConnectionRefusal::server_full ? refused_server_full : refused_peer_full;
+  }
+  bot::Counter& refused_counter(http::ConnectionRefusal why) {
     return registry.counter("roundup_http_connections_refused_total",
                             "Connections closed at accept because a connection cap was reached",
-                            {{"reason", why == http::ConnectionRefusal::server_full ? "server_full" : "peer_full"}});
+                            {{"reason", http::to_string(why)}});
   }
   bot::Counter& api_error(const std::string& platform, const std::string& code) {
     return registry.counter("roundup_platform_api_errors_total", "Failed platform API deliveries, by error code",
@@ -239,7 +245,7 @@ struct Service::Impl {
   // reason per interval (a flood of connections must not become a flood of lines).
   void connection_refused(http::ConnectionRefusal why) {
     service_metrics().refused_connection(why).inc();
-    const std::string reason = why == http::ConnectionRefusal::server_full ? "server_full" : "peer_full";
+    const std::string reason = http::to_string(why);
     if (const auto suppressed = connection_refusal_log.admit(reason)) {
       log::warn("service", "closed connections over a connection cap (http.max_connections*)",
                 {{"reason", reason}, {"suppressed", std::to_string(*suppressed)}});

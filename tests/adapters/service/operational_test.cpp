@@ -71,6 +71,20 @@ struct ServiceRig {
     request.url = "http://127.0.0.1:" + std::to_string(port) + path;
     return client.send(request);
   }
+  // A private-chat question from Telegram user 42, through the webhook; the ack's status.
+  int ask_on_telegram(int update_id, const std::string& text) {
+    const nlohmann::json update = {{"update_id", update_id},
+                                   {"message",
+                                    {{"message_id", 10 + update_id},
+                                     {"from", {{"id", 42}, {"is_bot", false}, {"first_name", "Ada"}}},
+                                     {"chat", {{"id", 42}, {"type", "private"}}},
+                                     {"date", 1700000000},
+                                     {"text", text}}}};
+    return post("/telegram/webhook", update.dump(),
+                {{"X-Telegram-Bot-Api-Secret-Token", roundup::testing::k_rig_tg_secret},
+                 {"Content-Type", "application/json"}})
+        .status;
+  }
   ClientResponse post(const std::string& target, const std::string& body,
                       std::vector<std::pair<std::string, std::string>> headers) {
     ClientRequest request;
@@ -229,17 +243,7 @@ TEST_CASE("service readiness: workers_stuck while every worker's question is pas
   } release{*knowledge};
   roundup::testing::LogWatch log(rig.api.signal);
   CHECK(rig.get("/readyz").body == "ready\n");
-  const nlohmann::json update = {{"update_id", 1},
-                                 {"message",
-                                  {{"message_id", 10},
-                                   {"from", {{"id", 42}, {"is_bot", false}, {"first_name", "Ada"}}},
-                                   {"chat", {{"id", 42}, {"type", "private"}}},
-                                   {"date", 1700000000},
-                                   {"text", "which paper is about chinchilla?"}}}};
-  REQUIRE(rig.post("/telegram/webhook", update.dump(),
-                   {{"X-Telegram-Bot-Api-Secret-Token", roundup::testing::k_rig_tg_secret},
-                    {"Content-Type", "application/json"}})
-              .status == 200);
+  REQUIRE(rig.ask_on_telegram(1, "which paper is about chinchilla?") == 200);
   REQUIRE(log.wait_for("handler still running after the handler timeout"));
   const auto held = rig.get("/readyz");
   CHECK(held.status == 503);
@@ -363,17 +367,7 @@ TEST_CASE("service: under an idle-connection flood, health checks and deliveries
     CHECK(rig.get("/healthz").status == 200);
     CHECK(rig.get("/readyz").body == "ready\n");
     // And a question is answered: the webhook's ack, then the outbound delivery.
-    const nlohmann::json update = {{"update_id", 7},
-                                   {"message",
-                                    {{"message_id", 11},
-                                     {"from", {{"id", 42}, {"is_bot", false}, {"first_name", "Ada"}}},
-                                     {"chat", {{"id", 42}, {"type", "private"}}},
-                                     {"date", 1700000000},
-                                     {"text", "which paper is about chinchilla?"}}}};
-    CHECK(rig.post("/telegram/webhook", update.dump(),
-                   {{"X-Telegram-Bot-Api-Secret-Token", roundup::testing::k_rig_tg_secret},
-                    {"Content-Type", "application/json"}})
-              .status == 200);
+    CHECK(rig.ask_on_telegram(7, "which paper is about chinchilla?") == 200);
     CHECK(rig.api.wait_for(roundup::testing::k_rig_tg_bot + "/sendMessage", 1));
   }
   SUBCASE("many peers fill the server: metrics_listen keeps health checks apart") {
