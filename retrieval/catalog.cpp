@@ -12,6 +12,7 @@ const char* to_string(ItemKind kind) {
     case ItemKind::listed_paper: return "listed_paper";
     case ItemKind::news: return "news";
     case ItemKind::tool: return "tool";
+    case ItemKind::passage: return "passage";
   }
   return "paper";
 }
@@ -20,6 +21,8 @@ const char* to_string(MonthSource source) {
   switch (source) {
     case MonthSource::text: return "text";
     case MonthSource::arxiv_ids: return "arxiv_ids";
+    case MonthSource::metadata: return "metadata";
+    case MonthSource::page: return "page";
     case MonthSource::unknown: return "unknown";
   }
   return "unknown";

@@ -122,7 +122,8 @@ json to_json(const Roundup& r) {
                      {"links", it.links},
                      {"arxiv_id", it.arxiv_id ? json(*it.arxiv_id) : json(nullptr)},
                      {"summary", it.summary},
-                     {"ordinal", it.ordinal}});
+                     {"ordinal", it.ordinal},
+                     {"lines", {it.first_line, it.last_line}}});
   }
   return {{"id", r.id},
           {"title", r.title},
@@ -130,6 +131,7 @@ json to_json(const Roundup& r) {
           {"month_source", to_string(r.month_source)},
           {"source_url", r.source_url},
           {"author", r.author},
+          {"language", r.language},
           {"items", std::move(items)}};
 }
 
@@ -137,6 +139,7 @@ ItemKind kind_from(const std::string& s) {
   if (s == "listed_paper") return ItemKind::listed_paper;
   if (s == "news") return ItemKind::news;
   if (s == "tool") return ItemKind::tool;
+  if (s == "passage") return ItemKind::passage;
   return ItemKind::paper;
 }
 
@@ -146,9 +149,13 @@ Roundup roundup_from(const json& j) {
   r.title = j.at("title").get<std::string>();
   r.month = j.at("month").get<std::string>();
   const std::string ms = j.at("month_source").get<std::string>();
-  r.month_source = ms == "text" ? MonthSource::text : ms == "arxiv_ids" ? MonthSource::arxiv_ids : MonthSource::unknown;
+  r.month_source = MonthSource::unknown;
+  for (MonthSource source :
+       {MonthSource::text, MonthSource::arxiv_ids, MonthSource::metadata, MonthSource::page, MonthSource::unknown})
+    if (ms == to_string(source)) r.month_source = source;
   r.source_url = j.at("source_url").get<std::string>();
   r.author = j.at("author").get<std::string>();
+  r.language = j.at("language").get<std::string>();
   for (const json& ji : j.at("items")) {
     Item it;
     it.kind = kind_from(ji.at("kind").get<std::string>());
@@ -159,6 +166,8 @@ Roundup roundup_from(const json& j) {
     if (!ji.at("arxiv_id").is_null()) it.arxiv_id = ji.at("arxiv_id").get<std::string>();
     it.summary = ji.at("summary").get<std::string>();
     it.ordinal = ji.at("ordinal").get<int>();
+    it.first_line = ji.at("lines").at(0).get<int>();
+    it.last_line = ji.at("lines").at(1).get<int>();
     r.items.push_back(std::move(it));
   }
   return r;
@@ -469,6 +478,7 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
 
   LoadedCorpus corpus = load_corpus(settings.corpus_dir, settings.max_file_bytes);
   report.warnings = std::move(corpus.warnings);
+  report.summaries = corpus.summaries;
   if (corpus.roundups.empty())
     throw IndexError("no usable roundup files in " + settings.corpus_dir.string() + "; the current index is kept");
 

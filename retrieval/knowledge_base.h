@@ -27,7 +27,7 @@ struct Index;
 
 namespace roundup::retrieval {
 
-inline constexpr int k_index_format_version = 1;
+inline constexpr int k_index_format_version = 2;
 
 // The index is missing, unreadable, or built by another embedder / format.
 class IndexError : public std::runtime_error {
@@ -48,6 +48,7 @@ struct BuildReport {
   std::size_t files = 0, files_added = 0, files_changed = 0, files_removed = 0, files_unchanged = 0;
   std::size_t roundups = 0, papers = 0, items = 0, passages = 0, passages_embedded = 0;
   std::vector<std::string> added, changed, removed;  // file names
+  std::vector<FileSummary> summaries;                // what was read from each file
   std::vector<std::string> warnings;
   std::string previous_index_note;  // why the previous index was not reused, if it was not
   std::string vector_index;         // "flat", or "ivf<nlist>" for large corpora

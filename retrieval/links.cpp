@@ -6,7 +6,8 @@ namespace roundup::retrieval {
 
 std::optional<std::string> arxiv_id_from_text(std::string_view text) {
   // New-style ids after an arxiv host or an "arXiv:" prefix; versions and ".pdf" are dropped.
-  static const Pattern k_new(R"((?i)(?:arxiv\.org/(?:abs|pdf|html)/|arxiv:\s*)(\d{4}\.\d{4,5})(?:v\d+)?)");
+  static const Pattern k_new(
+      R"((?i)(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|arxiv:\s*)(\d{4}\.\d{4,5})(?:v\d+)?)");
   static const Pattern k_old(R"((?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)");
   for (const Pattern* p : {&k_new, &k_old})
     if (const auto m = first_match(text, *p)) return std::string((*m)[1]);

@@ -12,6 +12,9 @@ namespace roundup::retrieval {
 
 namespace {
 
+// How much an unstructured passage's fused score counts against a recognised item's.
+constexpr double k_passage_weight = 0.6;
+
 // Question words that carry no topic: Han bigrams of "which paper", "what is", ...
 bool is_question_term(const std::string& term) {
   static const std::unordered_set<std::string> k_terms = {
@@ -210,9 +213,15 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const Sear
     }
     return ranked;
   };
-  const std::vector<FusedEntry> fused =
+  std::vector<FusedEntry> fused =
       fuse({to_papers(lexical, fusion_.lexical_weight), to_papers(dense, fusion_.dense_weight)}, fusion_.method,
            fusion_.rrf_k);
+  // Unstructured passages (text no paper, news or tool took) are the fallback: a recognised item
+  // that matches as well is the better answer.
+  for (FusedEntry& entry : fused)
+    if (papers[entry.key].kind == ItemKind::passage) entry.score *= k_passage_weight;
+  std::stable_sort(fused.begin(), fused.end(),
+                   [](const FusedEntry& a, const FusedEntry& b) { return a.score > b.score; });
 
   std::vector<SearchHit> out;
   for (const FusedEntry& entry : fused) {

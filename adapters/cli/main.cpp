@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "adapters/cli/inspect.h"
 #include "adapters/cli/json_output.h"
 #include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
@@ -53,6 +54,11 @@ void print_report(const retrieval::BuildReport& r, std::ostream& out) {
   for (const auto& f : r.added) out << "  + " << f << "\n";
   for (const auto& f : r.changed) out << "  ~ " << f << "\n";
   for (const auto& f : r.removed) out << "  - " << f << "\n";
+  for (const retrieval::FileSummary& s : r.summaries) {
+    out << "  " << s.name << ": " << s.papers << " papers, " << s.listed_papers << " listed, " << s.news_and_tools
+        << " news/tools, " << s.passages << " unstructured passages; month "
+        << (s.month.empty() ? "unknown" : s.month + " (" + retrieval::to_string(s.month_source) + ")") << "\n";
+  }
   out << "roundups: " << r.roundups << "\npapers: " << r.papers << "\nitems: " << r.items
       << "\npassages: " << r.passages << " (" << r.passages_embedded << " embedded, "
       << (r.passages - r.passages_embedded) << " reused)\n";
@@ -122,6 +128,12 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   auto* index_cmd = app.add_subcommand("index", "Build or refresh the index from corpus_dir");
+  std::string inspect_file;
+  bool inspect_as_json = false;
+  auto* inspect_cmd =
+      app.add_subcommand("inspect", "Show what the parser reads from one roundup file (papers, items, skipped lines)");
+  inspect_cmd->add_option("file", inspect_file, "A roundup file (.txt, .md, .html)")->required();
+  inspect_cmd->add_flag("--json", inspect_as_json, "JSON output");
   bool papers_as_json = false;
   auto* papers_cmd = app.add_subcommand("papers", "List the papers the bot knows");
   papers_cmd->add_flag("--json", papers_as_json, "JSON output");
@@ -159,6 +171,18 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) block_shutdown_signals();
   try {
     if (config_check_cmd->parsed()) return check_config(config_file, std::cout);
+    if (inspect_cmd->parsed()) {
+      const config::Config config = load(config_file);
+      const auto read =
+          app::read_roundup_file(inspect_file, static_cast<std::uintmax_t>(config.retrieval.max_file_bytes));
+      const std::string name = std::filesystem::path(inspect_file).filename().string();
+      if (inspect_as_json) {
+        std::cout << app::inspection_json(name, read).dump(2) << "\n";
+      } else {
+        app::print_inspection(name, read, std::cout);
+      }
+      return 0;
+    }
     app::Runtime runtime(load(config_file));
     for (const std::string& w : runtime.warnings()) std::cerr << "warning: " << w << "\n";
 

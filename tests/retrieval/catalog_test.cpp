@@ -17,11 +17,11 @@ Item make_item(ItemKind kind, std::string title, std::optional<std::string> arxi
 }  // namespace
 
 TEST_CASE("catalog: the same paper in two roundups is one paper listing both") {
-  Roundup a{"a", "Roundup A", "2022-04", MonthSource::text, "", "", {}};
+  Roundup a{"a", "Roundup A", "2022-04", MonthSource::text, "", "", "", {}};
   a.items.push_back(
       make_item(ItemKind::paper, "训练计算优化的大型语言模型", "2203.15556", "https://arxiv.org/abs/2203.15556"));
   a.items.push_back(make_item(ItemKind::paper, "Same Title, Different Case", std::nullopt));
-  Roundup b{"b", "Roundup B", "2022-05", MonthSource::text, "", "", {}};
+  Roundup b{"b", "Roundup B", "2022-05", MonthSource::text, "", "", "", {}};
   b.items.push_back(make_item(ItemKind::paper, "Training Compute-Optimal Large Language Models", "2203.15556"));
   b.items.push_back(make_item(ItemKind::listed_paper, "same title different case", std::nullopt));
   b.items.push_back(make_item(ItemKind::news, "Same Title, Different Case", std::nullopt));
@@ -46,7 +46,7 @@ TEST_CASE("catalog: the same paper in two roundups is one paper listing both") {
 }
 
 TEST_CASE("catalog: every paper gets a link") {
-  Roundup a{"a", "A", "", MonthSource::unknown, "https://example.com/a", "", {}};
+  Roundup a{"a", "A", "", MonthSource::unknown, "https://example.com/a", "", "", {}};
   a.items.push_back(make_item(ItemKind::paper, "No Link Paper", std::nullopt));
   a.items.push_back(make_item(ItemKind::paper, "Own Link", std::nullopt, "https://example.com/own"));
   Catalog c({a});

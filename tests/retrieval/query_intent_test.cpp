@@ -8,13 +8,13 @@ using namespace roundup::retrieval;
 
 namespace {
 Catalog sample_catalog() {
-  Roundup a{"004_feb", "2023年2月的十篇深度学习论文推荐", "2023-02", MonthSource::text, "", "", {}};
+  Roundup a{"004_feb", "2023年2月的十篇深度学习论文推荐", "2023-02", MonthSource::text, "", "", "", {}};
   Item it;
   it.title = "Extracting Training Data from Diffusion Models";
   it.authors = {"Nicholas Carlini", "Jamie Hayes"};
   it.summary = "扩散模型";
   a.items.push_back(it);
-  Roundup b{"001_apr", "人工智能趋势—2022 年 4 月", "2022-04", MonthSource::text, "", "", {}};
+  Roundup b{"001_apr", "人工智能趋势—2022 年 4 月", "2022-04", MonthSource::text, "", "", "", {}};
   Item chin;
   chin.title = "Training Compute-Optimal Large Language Models";
   chin.authors = {"Jordan Hoffmann"};
