@@ -57,6 +57,11 @@ std::vector<std::string> Responder::coverage_lines() const {
   return out;
 }
 
+namespace {
+// The share of a question's weighted terms an unstructured passage must hold to be an answer.
+constexpr double k_passage_min_coverage = 0.5;
+}  // namespace
+
 Answer Responder::no_match(std::string_view why) const {
   Answer a;
   a.kind = Answer::Kind::no_match;
@@ -129,8 +134,14 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
   if (!retrieval::question_within_limits(question)) return question_too_long();
   const std::string q = retrieval::trim(question);
   if (q.empty()) return help(commands);
-  const retrieval::SearchResponse response = engine_->search(q, settings_.top_k);
+  retrieval::SearchResponse response = engine_->search(q, settings_.top_k);
   const QueryIntent& intent = response.intent;
+  // Unstructured passages (roundup text that is no paper, news or tool) answer only with strong
+  // evidence: a loose match to an intro paragraph is not worth citing.
+  std::erase_if(response.hits, [this](const SearchHit& hit) {
+    return engine_->catalog().papers()[hit.paper].kind == retrieval::ItemKind::passage &&
+           hit.coverage < k_passage_min_coverage;
+  });
   const auto& hits = response.hits;
 
   if (intent.kind == QueryIntent::Kind::list_roundups) {

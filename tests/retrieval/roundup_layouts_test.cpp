@@ -38,7 +38,7 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-TEST_CASE("roundup layouts: >= 95% of gold papers with author, link and month; no furniture papers" *
+TEST_CASE("roundup layouts: >= 95% of gold papers with author, link and month and no furniture papers" *
           doctest::timeout(120)) {
   const json gold = read_json(k_layouts / "gold.json")["files"];
   REQUIRE(gold.size() >= 8);

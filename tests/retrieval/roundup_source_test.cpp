@@ -28,7 +28,7 @@ void write(const std::filesystem::path& file, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("roundup source: front matter overrides title, month, source and language; line numbers stay") {
+TEST_CASE("roundup source: front matter overrides title, month, source and language with line numbers kept") {
   const std::string text = std::string(
                                "---\ntitle: Reading group picks\nmonth: 2023-07\nsource: https://example.org/rg\n"
                                "language: en\n---\n\n") +
@@ -46,14 +46,14 @@ TEST_CASE("roundup source: front matter overrides title, month, source and langu
   CHECK(r.items.front().first_line == 8);  // the front matter's 6 lines and a blank line precede it
 }
 
-TEST_CASE("roundup source: without metadata the month comes from the arXiv ids; a '---' opening is no front matter") {
+TEST_CASE("roundup source: without metadata the month comes from the arXiv ids and a --- opening is no front matter") {
   const auto read = read_roundup("x", "x.md", std::string("---\n\n") + k_paper_block, std::nullopt);
   CHECK(read.parse.roundup.month == "2024-01");
   CHECK(read.parse.roundup.month_source == MonthSource::arxiv_ids);
   CHECK(read.warnings.empty());
 }
 
-TEST_CASE("roundup source: the sidecar wins over the front matter; bad values are warned about, not used") {
+TEST_CASE("roundup source: the sidecar wins over the front matter and bad values are warned about, not used") {
   const std::string text = std::string("---\nmonth: 2023-07\n---\n") + k_paper_block;
   const auto read = read_roundup("x", "x.md", text, std::string(R"({"month": "2024-05", "language": "zh"})"));
   CHECK(read.parse.roundup.month == "2024-05");
