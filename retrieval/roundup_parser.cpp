@@ -34,6 +34,8 @@ constexpr std::size_t k_short_title_cp = 40;
 constexpr std::size_t k_extra_link_text_cp = 12;
 // Section headings ("新闻", "🔬研究", "Code") are short; longer headings are subtitles.
 constexpr std::size_t k_section_heading_cp = 12;
+// Below every markdown heading level, so a section named in bold nests under real headings.
+constexpr int k_bold_heading_level = 7;
 
 // ---------------------------------------------------------------------------------------------
 // Small string predicates (byte level; UTF-8 sequences are matched whole).
@@ -1216,6 +1218,21 @@ bool is_separator(std::string_view raw) {
          std::all_of(cps.begin(), cps.end(), [&cps](char32_t cp) { return cp == cps[0]; });
 }
 
+// "**Text**" or "__Text__" and nothing else on the line: its text.
+std::optional<std::string_view> bold_only(std::string_view raw) {
+  for (std::string_view mark : {std::string_view("**"), std::string_view("__")}) {
+    if (raw.size() > 2 * mark.size() && raw.starts_with(mark) && raw.ends_with(mark)) {
+      const std::string_view inner = raw.substr(mark.size(), raw.size() - 2 * mark.size());
+      if (inner.find(mark) == std::string_view::npos) return inner;
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_news_or_tools(SectionKind kind) {
+  return kind == SectionKind::news || kind == SectionKind::tool;
+}
+
 Line classify_text_line(std::string text) {
   Line line;
   line.plain = to_plain(text);
@@ -1251,6 +1268,11 @@ Line classify_text_line(std::string text) {
   } else if (auto urls = link_line_urls(line.text); !urls.empty()) {
     line.urls = std::move(urls);
     line.kind = LineKind::link;
+  } else if (auto inner = bold_only(line.text); inner && is_news_or_tools(classify_section(to_plain(*inner)))) {
+    // "**开源项目速递**": posts without markdown headings name their sections in bold.
+    line.level = k_bold_heading_level;
+    line.body = std::string(*inner);
+    line.kind = LineKind::heading;
   } else {
     line.kind = LineKind::text;
   }
@@ -2118,13 +2140,22 @@ class RoundupBuilder {
     std::set<std::string> paper_titles;
     for (const Draft& d : drafts_)
       if (d.item.kind == ItemKind::paper) paper_titles.insert(title_key(d.item.title));
+    // A contents entry names a paper below, often by the head of its title ("4. VideoPoet" for
+    // "VideoPoet: A Large Language Model for ...").
+    const auto names_a_paper = [&](std::string_view entry) {
+      const std::string key = title_key(entry);
+      if (utf8_length(key) < 3) return false;
+      const auto next = paper_titles.lower_bound(key);
+      return next != paper_titles.end() && next->starts_with(key);
+    };
     for (auto it = preamble_.rbegin(); it != preamble_.rend(); ++it) {
       const std::string& text = it->text;
-      if (paper_titles.contains(title_key(text))) {
+      const std::string entry = strip_number_prefix(text);
+      if (names_a_paper(entry)) {
         use_[it->line] = LineUse::structure;  // the table of contents
         continue;
       }
-      if (title_line_ == it->line || utf8_length(text) < 10 || !has_sentence_punctuation(text) || is_overview(text))
+      if (title_line_ == it->line || utf8_length(entry) < 10 || !has_sentence_punctuation(entry) || is_overview(text))
         continue;
       const std::size_t before = drafts_.size();
       add_news_like(ItemKind::news, lines_[it->line].text, it->line);

@@ -63,6 +63,10 @@ std::vector<std::string> SearchEngine::selective_terms(const QueryTerms& q) cons
   for (std::size_t i : order) {
     if (out.size() >= k_max_lexical_terms || q.weights[i] < k_min_lexical_idf) break;
     const double df = kb_->document_frequency(q.terms[i]);
+    // A term no passage holds matches no row, yet has the highest IDF: without this, the Han
+    // bigrams of a Chinese question over English summaries would fill every slot and leave out
+    // the English gloss terms that do match.
+    if (df == 0) continue;
     if (rows + df > k_lexical_row_budget) {
       if (out.empty() && kb_->passage_count() <= k_lexical_row_budget) out.push_back(q.terms[i]);
       break;

@@ -261,6 +261,39 @@ TEST_CASE("roundup parser: 论文 N blocks with a table of contents") {
   CHECK(r.month_source == MonthSource::arxiv_ids);
 }
 
+TEST_CASE(
+    "roundup parser: a numbered contents list naming papers by the head of their titles, a section named in bold") {
+  const std::string text =
+      "# 本月必读的 2 篇论文\n"
+      "\n"
+      "**本期目录**\n"
+      "\n"
+      "1. Widgets\n"
+      "2. Gadget networks at scale\n"
+      "\n"
+      "---\n"
+      "\n"
+      "**论文标题：**Widgets: Sparse Parts for Dense Machines\n"
+      "**作者：**Ada Lovelace\n"
+      "**论文地址：**https://arxiv.org/abs/2312.00001\n"
+      "**推荐理由：**部件是稀疏的。\n"
+      "\n"
+      "**论文标题：**Gadget Networks at Scale: A Study\n"
+      "**作者：**Grace Hopper\n"
+      "**论文地址：**https://arxiv.org/abs/2312.00002\n"
+      "**推荐理由：**小工具是稠密的。\n"
+      "\n"
+      "**开源项目速递**\n"
+      "\n"
+      "- **Sprocket**：一个开源的推理框架。项目地址：https://github.com/example/sprocket\n";
+  const Roundup r = parse_roundup("contents", text);
+  REQUIRE(structured_count(r) == 3);  // the contents entries are neither news nor papers
+  CHECK(r.items[0].title == "Widgets: Sparse Parts for Dense Machines");
+  CHECK(r.items[1].title == "Gadget Networks at Scale: A Study");
+  CHECK(r.items[2].kind == ItemKind::tool);
+  CHECK(r.items[2].title == "Sprocket");
+}
+
 TEST_CASE("roundup parser: title lists with (from ...) authors") {
   const std::string text =
       "Weekly list\n"
