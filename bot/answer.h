@@ -49,6 +49,11 @@ struct Answer {
   std::vector<PaperCitation> citations;
   std::vector<PaperCitation> related;
   std::vector<std::string> suggestions;
+  // How sure the bot is that the answer is right (0..1) and why; set for answers to questions
+  // and for their refusals, 1 for listings chosen by metadata.
+  double confidence = 0;
+  std::string reason;
+  bool closest_match = false;  // a plausible but weak match, worded as such
 };
 
 // The conversation core as a platform adapter sees it: one input (a question or a "/command")

@@ -1,8 +1,10 @@
 #include "bot/responder.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "bot/citation.h"
+#include "retrieval/confidence.h"
 #include "retrieval/query_intent.h"
 #include "retrieval/text.h"
 
@@ -19,6 +21,30 @@ std::string with_thousands(std::size_t n) {
   for (auto at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > 0; at -= 3)
     digits.insert(static_cast<std::size_t>(at), ",");
   return digits;
+}
+
+// The word of text (Latin letters and digits) whose analyzer term is term; term itself if none.
+std::string surface_word(std::string_view text, const std::string& term) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t j = i;
+    while (j < text.size() && std::isalnum(static_cast<unsigned char>(text[j]))) ++j;
+    if (j > i && retrieval::Analyzer::stem(retrieval::fold(text.substr(i, j - i))) == term)
+      return std::string(text.substr(i, j - i));
+    i = j + 1;
+  }
+  return term;
+}
+
+// "Reading "chinchila" as "Chinchilla"." for the spelling corrections the search made: the
+// asker's word, and the cited paper's where it uses the corrected one.
+std::string spelling_note(const std::vector<retrieval::SpellingCorrection>& corrections, std::string_view question,
+                          const PaperCitation& cited) {
+  std::string note;
+  const std::string cited_text = cited.title + " " + cited.summary;
+  for (const retrieval::SpellingCorrection& c : corrections)
+    note += (note.empty() ? "Reading \"" : ", \"") + surface_word(question, c.typed) + "\" as \"" +
+            surface_word(cited_text, c.corrected) + "\"";
+  return note.empty() ? note : note + ".";
 }
 
 }  // namespace
@@ -69,6 +95,20 @@ Answer Responder::no_match(std::string_view why) const {
   a.lines.emplace_back(why);
   a.lines.emplace_back("The roundups I know cover:");
   a.suggestions = coverage_lines();
+  return a;
+}
+
+Answer Responder::not_answered(std::string_view why, const SearchHit* best, const CommandSpelling& commands) const {
+  Answer a = no_match(why);
+  // Before "The roundups I know cover:", which the list of roundups follows.
+  a.lines.insert(a.lines.begin() + 1, "Browse with " + commands("papers") + " [month], or look things up with " +
+                                          commands("search") + " <words>.");
+  if (best) {
+    a.confidence = best->confidence;
+    a.reason = retrieval::confidence_reason(best->evidence);
+  } else {
+    a.reason = "no paper matched any word of the question";
+  }
   return a;
 }
 
@@ -154,36 +194,45 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
     for (const auto& r : a.citations.front().roundups) a.lines.push_back(r.title);
     return a;
   }
-  if (hits.empty() || hits.front().coverage < settings_.min_confidence) {
+  if (hits.empty() || hits.front().confidence < settings_.min_confidence) {
     if (intent.kind == QueryIntent::Kind::by_author && hits.empty())
       return no_match("I found no papers by " + intent.author.value_or("that author") + ".");
-    return no_match("I could not find anything in the roundups that answers that well.");
+    return not_answered("I don't know: nothing in the roundups answers that well.",
+                        hits.empty() ? nullptr : &hits.front(), commands);
   }
   Answer a;
+  const SearchHit& best = hits.front();
+  a.confidence = best.confidence;
+  a.reason = retrieval::confidence_reason(best.evidence);
   if (intent.kind == QueryIntent::Kind::by_author && intent.topic.empty()) {
     a.kind = Answer::Kind::listing;
     a.heading = "Papers by " + *intent.author;
     for (const SearchHit& hit : hits) a.citations.push_back(cite(hit));
     return a;
   }
-  const PaperCitation top = cite(hits.front());
+  const PaperCitation top = cite(best);
+  a.closest_match = best.confidence < settings_.sure_confidence;
   if (intent.kind == QueryIntent::Kind::which_roundups) {
     a.kind = Answer::Kind::roundups;
-    a.heading = top.title;
+    a.heading = a.closest_match ? "Closest match: " + top.title : top.title;
     std::string line = top.roundups.size() == 1 ? "Covered in 1 roundup:"
                                                 : "Covered in " + std::to_string(top.roundups.size()) + " roundups:";
     a.lines.push_back(line);
     for (const auto& r : top.roundups) a.lines.push_back(r.title + (r.month.empty() ? "" : " (" + r.month + ")"));
   } else {
     a.kind = Answer::Kind::answer;
-    a.heading = top.title;
-    a.lines = engine_->best_sentences(hits.front().paper, intent.topic.empty() ? q : intent.topic, 3);
+    a.heading = a.closest_match ? "Closest match: " + top.title : top.title;
+    a.lines = engine_->best_sentences(best.paper, intent.topic.empty() ? q : intent.topic, 3, intent.asks_quantity);
   }
+  if (a.closest_match)
+    a.lines.insert(a.lines.begin(),
+                   "I am not sure this answers your question; it is the nearest thing in the roundups.");
+  if (const std::string read_as = spelling_note(response.corrections, q, top); !read_as.empty())
+    a.lines.insert(a.lines.begin(), read_as);
   a.citations.push_back(top);
   // Related papers must be nearly as relevant as the answer, not merely above the floor.
-  const SearchHit& best = hits.front();
-  for (std::size_t i = 1; i < hits.size() && a.related.size() < 3; ++i) {
-    if (hits[i].coverage >= std::max(settings_.min_confidence, 0.6 * best.coverage) &&
+  for (std::size_t i = 1; !a.closest_match && i < hits.size() && a.related.size() < 3; ++i) {
+    if (hits[i].confidence >= std::max(settings_.min_confidence, 0.8 * best.confidence) &&
         hits[i].score >= 0.5 * best.score)
       a.related.push_back(cite(hits[i]));
   }

@@ -12,7 +12,10 @@ namespace roundup::bot {
 
 struct ResponderSettings {
   std::size_t top_k = 5;
-  double min_confidence = 0.10;  // best paper's question coverage below this: "no good match"
+  // The best hit's confidence (retrieval/confidence.h) below min_confidence: "no good match";
+  // below sure_confidence: offered as the closest match, not as the answer.
+  double min_confidence = 0.3;
+  double sure_confidence = 0.6;
 };
 
 class Responder {
@@ -32,6 +35,7 @@ class Responder {
  private:
   PaperCitation cite(const retrieval::SearchHit& hit) const;
   Answer no_match(std::string_view why) const;
+  Answer not_answered(std::string_view why, const retrieval::SearchHit* best, const CommandSpelling& commands) const;
   std::vector<std::string> coverage_lines() const;
 
   std::shared_ptr<const retrieval::SearchEngine> engine_;

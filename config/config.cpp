@@ -447,13 +447,18 @@ const SectionSpec<RetrievalConfig>& retrieval_spec() {
       {
           integer_field("top_k", &RetrievalConfig::top_k, k_min_top_k, k_max_top_k),
           number_field("min_confidence", &RetrievalConfig::min_confidence, k_min_confidence, k_max_confidence),
+          number_field("sure_confidence", &RetrievalConfig::sure_confidence, k_min_confidence, k_max_confidence),
           integer_field("chunk_chars", &RetrievalConfig::chunk_chars, k_min_chunk_chars, k_max_chunk_chars),
           integer_field("max_file_bytes", &RetrievalConfig::max_file_bytes, k_min_file_bytes, k_max_file_bytes),
           path_field("lexicon_dir", &RetrievalConfig::lexicon_dir),
           section_field("fusion", &RetrievalConfig::fusion, &fusion_spec),
           section_field("embedder", &RetrievalConfig::embedder, &embedder_spec),
       },
-      {},
+      // Between the two the bot offers a closest match; the other way round it never would.
+      [](const RetrievalConfig& retrieval, const std::string& path, Problems& problems) {
+        if (retrieval.sure_confidence < retrieval.min_confidence)
+          problems.add(join_path(path, "sure_confidence"), "must be at least min_confidence");
+      },
   };
   return spec;
 }

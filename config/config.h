@@ -33,7 +33,8 @@ struct EmbedderConfig {
 
 struct RetrievalConfig {
   int top_k = 5;                                  // results returned by search/ask (1..50)
-  double min_confidence = 0.10;                   // below this an answer says "nothing matches well" (0..1)
+  double min_confidence = 0.3;                    // the best hit's confidence below this: "I don't know" (0..1)
+  double sure_confidence = 0.6;                   // below this (and above min_confidence): "closest match" (0..1)
   int chunk_chars = 700;                          // passage size in characters (200..5000)
   std::int64_t max_file_bytes = 4 * 1024 * 1024;  // larger roundup files are skipped (1 KiB..256 MiB)
   std::filesystem::path lexicon_dir = "data/lexicon";

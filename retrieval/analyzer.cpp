@@ -2,6 +2,7 @@
 
 #include <libstemmer.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -18,19 +19,19 @@ namespace {
 
 const std::unordered_set<std::string_view>& stopwords() {
   static const std::unordered_set<std::string_view> k_words = {
-      "a",      "about", "above",     "after",   "again", "against", "all",   "also",   "am",      "an",     "and",
-      "any",    "are",   "as",        "at",      "be",    "because", "been",  "before", "being",   "below",  "between",
-      "both",   "but",   "by",        "can",     "could", "did",     "do",    "does",   "doing",   "down",   "during",
-      "each",   "etc",   "few",       "for",     "from",  "further", "had",   "has",    "have",    "having", "he",
-      "her",    "here",  "hers",      "him",     "his",   "how",     "i",     "if",     "in",      "into",   "is",
-      "it",     "its",   "itself",    "just",    "me",    "more",    "most",  "my",     "no",      "nor",    "not",
-      "of",     "off",   "on",        "once",    "only",  "or",      "other", "our",    "ours",    "out",    "over",
-      "own",    "same",  "she",       "should",  "so",    "some",    "such",  "than",   "that",    "the",    "their",
-      "theirs", "them",  "then",      "there",   "these", "they",    "this",  "those",  "through", "to",     "too",
-      "under",  "until", "up",        "very",    "was",   "we",      "were",  "what",   "when",    "where",  "which",
-      "while",  "who",   "whom",      "why",     "will",  "with",    "would", "you",    "your",    "yours",  "one's",
-      "sb",     "sth",   "something", "someone", "used",  "use",     "e.g",   "eg",     "ie",      "et",     "al",
-      "via",    "using", "paper",     "papers",  "tell",  "me",      "show",  "find",   "s",       "t"};
+      "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+      "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do",
+      "does", "doing", "down", "during", "each", "etc", "few", "for", "from", "further", "had", "has", "have", "having",
+      "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just",
+      "me", "more", "most", "my", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "our", "ours",
+      "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs",
+      "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very",
+      "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would",
+      "you", "your", "yours", "one's", "sb", "sth", "something", "someone", "used", "use", "e.g", "eg", "ie", "et",
+      "al", "via", "using", "paper", "papers", "tell", "me", "show", "find", "s", "t",
+      // Chat discourse: greetings and the frame of a question, not its topic.
+      "hey", "hi", "hello", "please", "thanks", "thank", "anything", "anyone", "anybody", "everything", "remind",
+      "remember", "recall", "wonder", "wondering", "guys", "folks", "btw", "ok", "okay"};
   return k_words;
 }
 
@@ -100,6 +101,26 @@ double number_value(std::string_view digits) {
   return result.ec == std::errc() ? value : 0;
 }
 
+// Greek letters inside Latin words are written with their names, so that "μTransfer" and
+// "muTransfer", "β-VAE" and "beta-VAE" are one term.
+std::string latin_token(std::u32string_view cps) {
+  static constexpr std::u32string_view k_greek = U"αβγδεζηθικλμνξοπρσςτυφχψω";
+  static constexpr std::string_view k_names[] = {"alpha",   "beta", "gamma", "delta",  "epsilon", "zeta", "eta",
+                                                 "theta",   "iota", "kappa", "lambda", "mu",      "nu",   "xi",
+                                                 "omicron", "pi",   "rho",   "sigma",  "sigma",   "tau",  "upsilon",
+                                                 "phi",     "chi",  "psi",   "omega"};
+  std::string out;
+  for (char32_t cp : cps) {
+    const std::size_t greek = k_greek.find(cp == U'µ' ? U'μ' : cp);
+    if (greek != std::u32string_view::npos) {
+      out += k_names[greek];
+    } else {
+      append_utf8(out, cp);
+    }
+  }
+  return out;
+}
+
 std::string number_term(std::string_view digits) {
   std::string out;
   for (char c : digits) out.push_back(c == '.' ? 'p' : c);
@@ -159,37 +180,104 @@ void Analyzer::add_gloss_terms(const Lexicon::Entry& entry, std::vector<std::str
   gloss_cache_.emplace(&entry, std::move(terms));
 }
 
-void Analyzer::analyze_han_run(std::u32string_view run, Analysis& out, bool with_gloss) const {
-  if (run.size() == 1) {
-    out.native.push_back(encode_utf8(run));
+namespace {
+
+// The Han terms of run[begin, end): its bigrams, or the character itself when it stands alone.
+std::vector<std::string> han_terms(std::u32string_view run, std::size_t begin, std::size_t end) {
+  std::vector<std::string> out;
+  if (end - begin == 1) {
+    out.push_back(encode_utf8(run.substr(begin, 1)));
   } else {
-    for (std::size_t i = 0; i + 1 < run.size(); ++i) out.native.push_back(encode_utf8(run.substr(i, 2)));
+    for (std::size_t i = begin; i + 1 < end; ++i) out.push_back(encode_utf8(run.substr(i, 2)));
   }
-  if (!with_gloss) return;
+  return out;
+}
+
+}  // namespace
+
+void Analyzer::analyze_han_run(std::u32string_view run, Analysis& out, bool with_gloss, bool with_concepts) const {
+  const std::vector<std::string> all = han_terms(run, 0, run.size());
+  out.native.insert(out.native.end(), all.begin(), all.end());
+  // Without a lexicon the run is one concept. With one, only lexicon words make concepts:
+  // characters no word covers are mostly grammar ("讲了", "的是"), which would read as content
+  // the corpus lacks.
+  if (!with_gloss) {
+    if (with_concepts) out.concepts.push_back({all, {}, false});
+    return;
+  }
   // Forward maximum matching against the lexicon. Single characters from CC-CEDICT carry many
   // unrelated senses; only glossary single characters are trusted.
   std::size_t pos = 0;
   while (pos < run.size()) {
     const Lexicon::Entry* entry = nullptr;
     const std::size_t len = lexicon_->longest_match(run, pos, &entry);
-    if (len == 0) {
+    const bool trusted = len > 0 && (entry->source == Lexicon::Source::glossary || len > 1);
+    if (!trusted) {
       ++pos;
       continue;
     }
-    if (entry->source == Lexicon::Source::glossary) {
-      const std::size_t before = out.gloss.size();
-      add_gloss_terms(*entry, out.gloss);
+    const std::size_t before = out.gloss.size();
+    add_gloss_terms(*entry, out.gloss);
+    const bool domain = entry->source == Lexicon::Source::glossary;
+    if (domain)
       out.domain_gloss.insert(out.domain_gloss.end(), out.gloss.begin() + static_cast<std::ptrdiff_t>(before),
                               out.gloss.end());
-    } else if (len > 1) {
-      add_gloss_terms(*entry, out.gloss);
-    }
+    // A word whose glosses are all stop words ("什么": what) is grammar too.
+    if (with_concepts && out.gloss.size() > before)
+      out.concepts.push_back({han_terms(run, pos, pos + len),
+                              {out.gloss.begin() + static_cast<std::ptrdiff_t>(before), out.gloss.end()},
+                              domain});
     pos += len;
   }
 }
 
+double Analyzer::generality(const std::string& term) const {
+  if (!lexicon_) return 0;
+  std::call_once(general_use_once_, [this] {
+    // Count words per entry first and stem each distinct word once: ~30k stems, not ~500k.
+    std::unordered_map<std::string, std::uint32_t> by_word;
+    std::unordered_set<std::string> in_entry;
+    lexicon_->for_each_entry([&](std::string_view, const Lexicon::Entry& entry) {
+      if (entry.source != Lexicon::Source::cedict) return;
+      general_entries_ += 1;
+      in_entry.clear();
+      const std::string folded = fold(entry.glosses);
+      std::size_t i = 0;
+      while (i < folded.size()) {
+        while (i < folded.size() && !std::isalpha(static_cast<unsigned char>(folded[i]))) ++i;
+        std::size_t j = i;
+        while (j < folded.size() && std::isalpha(static_cast<unsigned char>(folded[j]))) ++j;
+        if (j > i) in_entry.insert(folded.substr(i, j - i));
+        i = j;
+      }
+      for (const std::string& w : in_entry) ++by_word[w];
+    });
+    for (const auto& [word, count] : by_word) general_use_[Analyzer::stem(word)] += count;
+  });
+  const auto it = general_use_.find(term);
+  if (it == general_use_.end() || general_entries_ == 0) return 0;
+  // An inverse document frequency over the dictionary, turned around and scaled to 0..1.
+  const double idf = std::log(general_entries_ / (1.0 + it->second));
+  return std::clamp(1.0 - idf / std::log(general_entries_), 0.0, 1.0);
+}
+
 Analysis Analyzer::analyze(std::string_view text) const {
+  return analyze(text, false);
+}
+
+Analysis Analyzer::analyze_question(std::string_view text) const {
+  return analyze(text, true);
+}
+
+Analysis Analyzer::analyze(std::string_view text, bool with_concepts) const {
   Analysis out;
+  // Each Latin word or number is one concept: the terms it added to out.native.
+  std::size_t native_before = 0;
+  const auto latin_concept = [&] {
+    if (with_concepts && out.native.size() > native_before)
+      out.concepts.push_back(
+          {{out.native.begin() + static_cast<std::ptrdiff_t>(native_before), out.native.end()}, {}, false});
+  };
   const std::u32string cps = decode_utf8(fold(text));
   std::size_t i = 0;
   while (i < cps.size()) {
@@ -197,7 +285,7 @@ Analysis Analyzer::analyze(std::string_view text) const {
     if (is_han(cp)) {
       std::size_t j = i;
       while (j < cps.size() && is_han(cps[j])) ++j;
-      analyze_han_run(std::u32string_view(cps).substr(i, j - i), out, lexicon_ != nullptr);
+      analyze_han_run(std::u32string_view(cps).substr(i, j - i), out, lexicon_ != nullptr, with_concepts);
       i = j;
       continue;
     }
@@ -213,9 +301,10 @@ Analysis Analyzer::analyze(std::string_view text) const {
       if (!is_latin_word_cp(cps[j]) && !number_separator) break;
       ++j;
     }
-    std::string token = encode_utf8(std::u32string_view(cps).substr(i, j - i));
+    std::string token = latin_token(std::u32string_view(cps).substr(i, j - i));
     std::erase(token, ',');
     i = j;
+    native_before = out.native.size();
 
     // Split a number from a unit suffix: "540b" -> "540" + "b", "13b", "70m", "1.4t".
     std::size_t digits = 0;
@@ -239,6 +328,7 @@ Analysis Analyzer::analyze(std::string_view text) const {
         const std::string q = quantity_term(number_value(token) * mult);
         if (!q.empty()) out.native.push_back(q);
       }
+      latin_concept();
       continue;
     }
     if (digits > 0 && token[digits - 1] != '.') {
@@ -247,11 +337,13 @@ Analysis Analyzer::analyze(std::string_view text) const {
         out.native.push_back(number_term(token.substr(0, digits)));
         const std::string q = quantity_term(number_value(std::string_view(token).substr(0, digits)) * mult);
         if (!q.empty()) out.native.push_back(q);
+        latin_concept();
         continue;
       }
     }
     if (is_stopword(token)) continue;
     out.native.push_back(stem(token));
+    latin_concept();
   }
   return out;
 }

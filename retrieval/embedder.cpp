@@ -11,7 +11,7 @@ namespace roundup::retrieval {
 namespace {
 constexpr double k_gloss_weight = 0.6;
 constexpr double k_trigram_weight = 0.25;
-constexpr int k_feature_version = 2;
+constexpr int k_feature_version = 3;
 // About the norm of a 200-character passage's features.
 constexpr double k_norm_pivot = 16.0;
 

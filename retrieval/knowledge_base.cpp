@@ -400,6 +400,14 @@ std::vector<ScoredPassage> KnowledgeBase::dense_search(const float* query, std::
   return out;
 }
 
+void KnowledgeBase::for_each_term(char first, char last,
+                                  const std::function<void(std::string_view, double)>& visit) const {
+  std::lock_guard lock(db_mutex_);
+  Statement st(db_, "SELECT term, doc FROM passage_vocab WHERE term >= ? AND term < ? ORDER BY term");
+  st.bind(1, std::string(1, first)).bind(2, std::string(1, static_cast<char>(last + 1)));
+  while (st.step()) visit(st.text(0), static_cast<double>(st.int64(1)));
+}
+
 double KnowledgeBase::document_frequency(const std::string& term) const {
   std::lock_guard lock(db_mutex_);
   if (auto it = df_cache_.find(term); it != df_cache_.end()) return it->second;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -27,7 +28,7 @@ struct Index;
 
 namespace roundup::retrieval {
 
-inline constexpr int k_index_format_version = 2;
+inline constexpr int k_index_format_version = 3;
 
 // The index is missing, unreadable, or built by another embedder / format.
 class IndexError : public std::runtime_error {
@@ -102,6 +103,9 @@ class KnowledgeBase {
   // Number of passages containing the term.
   double document_frequency(const std::string& term) const;
   std::size_t passage_count() const { return passages_.size(); }
+  // Calls visit(term, document frequency) for every indexed term whose first byte is in
+  // [first, last] (e.g. 'a'..'z': the Latin words), in term order.
+  void for_each_term(char first, char last, const std::function<void(std::string_view, double)>& visit) const;
   // Throws IndexError when the stored analysis is missing or damaged.
   PaperAnalysis paper_analysis(std::size_t paper_index) const;
 

@@ -36,6 +36,11 @@ class Lexicon {
   std::size_t longest_match(std::u32string_view text, std::size_t pos, const Entry** entry) const;
 
   std::size_t size() const { return entries_.size(); }
+  // Calls visit for every entry, in no particular order.
+  template <typename Visit>
+  void for_each_entry(Visit&& visit) const {
+    for (const auto& [word, entry] : entries_) visit(word, entry);
+  }
   // Identifies the content, so an index built with another lexicon is detected.
   std::string fingerprint() const { return fingerprint_; }
 

@@ -216,6 +216,9 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
         R"(\b(?:covered|cover|covers|mention|mentioned|mentions|featured|feature|discuss|discussed|included|include|talk about|talked about|had|have|has)\b|提到|介绍|讨论|收录|报道|推荐|了|过)");
     replace_all(&rest, k_verbs, " ");
   }
+  static const Pattern k_quantity(
+      R"(\bhow\s+(?:many|much|big|large|long|fast|far|old|heavy|often)\b|\bby\s+how\b|\bwhat\s+(?:share|percentage|fraction|proportion|number|size|rate)\b|多少|几个|几块|几篇|几倍|几年|几次|多大|多长|多久|多重|多快|百分之几)");
+  intent.asks_quantity = first_match(rest, k_quantity).has_value();
   if (auto author = find_author(rest, catalog, &rest)) {
     intent.author = *author;
     if (intent.kind == QueryIntent::Kind::topic) intent.kind = QueryIntent::Kind::by_author;

@@ -24,6 +24,9 @@ struct QueryIntent {
   std::optional<std::string> month;       // "YYYY-MM"
   std::optional<std::string> roundup_id;  // a roundup named by id
   std::optional<std::string> author;      // as matched in the catalog
+  // "how many ...", "how big ...", "多少", "几个": the answer is a number, so the sentence that
+  // states one comes first.
+  bool asks_quantity = false;
 };
 
 // Questions are bounded so that one message costs bounded memory and time. The limit people see

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "retrieval/confidence.h"
 #include "retrieval/text.h"
 
 namespace roundup::retrieval {
@@ -32,7 +33,7 @@ SearchEngine::SearchEngine(std::shared_ptr<const KnowledgeBase> kb, std::shared_
     : kb_(std::move(kb)), analyzer_(std::move(analyzer)), embedder_(std::move(embedder)), fusion_(fusion) {}
 
 SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const {
-  const Analysis a = analyzer_->analyze(text);
+  Analysis a = analyzer_->analyze_question(text);
   QueryTerms q;
   std::unordered_set<std::string> seen;
   for (const auto* list : {&a.native, &a.gloss}) {
@@ -42,7 +43,67 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const 
       q.weights.push_back(kb_->idf(t));
     }
   }
+  // A concept weighs what its most informative term found in the corpus weighs; one that the
+  // corpus holds in no form weighs as much as an unseen term, for the question asks about
+  // something the roundups do not hold.
+  std::set<std::vector<std::string>> seen_concepts;
+  for (Concept& c : a.concepts) {
+    std::erase_if(c.native, is_question_term);
+    if (c.native.empty() || !seen_concepts.insert(c.native).second) continue;
+    double weight = -1;
+    for (const auto* list : {&c.native, &c.gloss})
+      for (const std::string& t : *list)
+        if (kb_->document_frequency(t) > 0) weight = std::max(weight, kb_->idf(t));
+    // A word no passage holds may be a misspelling of one that some passage does.
+    if (weight < 0 && c.native.size() == 1 && c.gloss.empty()) {
+      if (auto fixed = spelling().correct(c.native.front())) {
+        q.corrections.push_back({c.native.front(), *fixed});
+        if (seen.insert(*fixed).second) {
+          q.terms.push_back(*fixed);
+          q.weights.push_back(kb_->idf(*fixed));
+        }
+        weight = kb_->idf(*fixed);
+        c.native.push_back(std::move(*fixed));
+        c.corrected = true;
+      }
+    }
+    q.concept_weights.push_back((weight < 0 ? kb_->idf(c.native.front()) : weight) * specificity(c));
+    q.concept_known.push_back(weight >= 0);
+    q.concepts.push_back(std::move(c));
+  }
   return q;
+}
+
+double SearchEngine::specificity(const Concept& c) const {
+  // A small corpus cannot tell a general word from a specific one by its own frequencies (a
+  // word in 3 of 100 passages looks rare): everyday English ("world", "today", "paper") is
+  // discounted by how general a background dictionary says it is. Bare numbers ("2022") are
+  // half-weight; quantities ("540B") and Han words without glosses count fully.
+  double best = -1;
+  for (const auto* list : {&c.native, &c.gloss}) {
+    for (const std::string& t : *list) {
+      if (t.empty()) continue;
+      if (std::isdigit(static_cast<unsigned char>(t.front()))) {
+        best = std::max(best, k_number_specificity);
+      } else if (std::isalpha(static_cast<unsigned char>(t.front())) &&
+                 !(t.front() == 'q' && std::isdigit(static_cast<unsigned char>(t.size() > 1 ? t[1] : 'x')))) {
+        const double general = analyzer_->generality(t);
+        best = std::max(best, (1 - general) * (1 - general));
+      }
+    }
+  }
+  return best < 0 ? 1.0 : best;
+}
+
+const SpellingIndex& SearchEngine::spelling() const {
+  std::call_once(spelling_once_, [this] {
+    std::vector<SpellingIndex::Word> words;
+    kb_->for_each_term('a', 'z', [&words](std::string_view term, double df) {
+      if (SpellingIndex::correctable(term)) words.push_back({std::string(term), df});
+    });
+    spelling_ = std::make_unique<const SpellingIndex>(std::move(words));
+  });
+  return *spelling_;
 }
 
 std::vector<std::string> SearchEngine::selective_terms(const QueryTerms& q) const {
@@ -90,21 +151,47 @@ std::shared_ptr<const PaperAnalysis> SearchEngine::paper_text(std::size_t paper_
   return text;
 }
 
-double SearchEngine::coverage(const QueryTerms& q, std::size_t paper_index) const {
-  if (q.terms.empty()) return 0;
+Evidence SearchEngine::evidence(const QueryTerms& q, std::size_t paper_index) const {
+  Evidence e;
+  if (q.concepts.empty()) return e;
   const auto text = paper_text(paper_index);
-  double found = 0, total = 0;
-  for (std::size_t i = 0; i < q.terms.size(); ++i) {
-    total += q.weights[i];
-    if (text->native_terms.count(q.terms[i])) {
-      found += q.weights[i];
-    } else if (text->domain_terms.count(q.terms[i])) {
-      found += k_domain_gloss_evidence * q.weights[i];
-    } else if (text->gloss_terms.count(q.terms[i])) {
-      found += k_gloss_evidence * q.weights[i];
+  const auto any_in = [](const std::vector<std::string>& terms, const std::unordered_set<std::string>& set) {
+    return std::any_of(terms.begin(), terms.end(), [&set](const std::string& t) { return set.count(t) > 0; });
+  };
+  const double unseen = kb_->idf(std::string());  // the IDF of a term no passage holds
+  double found = 0, total = 0, unknown = 0;
+  for (std::size_t i = 0; i < q.concepts.size(); ++i) {
+    const Concept& c = q.concepts[i];
+    // How surely the paper holds the concept: in its own words; through the glosses of the
+    // question's Chinese word (a Chinese question, an English summary); or only through the
+    // glosses of the paper's Chinese words (an English question, a Chinese summary).
+    double held = 0;
+    if (c.corrected && !text->native_terms.count(c.native.front()) && text->native_terms.count(c.native.back())) {
+      held = k_corrected_evidence;
+    } else if (any_in(c.native, text->native_terms)) {
+      held = 1;
+    } else if (any_in(c.gloss, text->native_terms)) {
+      held = c.domain ? k_domain_gloss_evidence : k_question_gloss_evidence;
+    } else if (any_in(c.native, text->domain_terms)) {
+      held = k_domain_gloss_evidence;
+    } else if (any_in(c.native, text->gloss_terms) || any_in(c.gloss, text->gloss_terms)) {
+      held = k_gloss_evidence;
+    }
+    const double w = q.concept_weights[i];
+    total += w;
+    found += held * w;
+    if (!q.concept_known[i]) unknown += w;
+    const double specificity = std::min(1.0, w / unseen);
+    if (held >= k_gloss_evidence) {
+      e.best_matched = std::max(e.best_matched, specificity);
+      ++e.matched_concepts;
+    } else {
+      e.best_missing = std::max(e.best_missing, specificity);
     }
   }
-  return total > 0 ? found / total : 0;
+  e.coverage = total > 0 ? found / total : 0;
+  e.unknown_share = total > 0 ? unknown / total : 0;
+  return e;
 }
 
 bool SearchEngine::passes(const Paper& paper, std::size_t roundup_index, const SearchFilter& filter) const {
@@ -120,12 +207,12 @@ bool SearchEngine::passes(const Paper& paper, std::size_t roundup_index, const S
 }
 
 std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, std::string_view question,
-                                                      std::size_t max_sentences) const {
-  return best_sentences(paper_index, query_terms(bounded_question(question)), max_sentences);
+                                                      std::size_t max_sentences, bool lead_with_number) const {
+  return best_sentences(paper_index, query_terms(bounded_question(question)), max_sentences, lead_with_number);
 }
 
 std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, const QueryTerms& q,
-                                                      std::size_t max_sentences) const {
+                                                      std::size_t max_sentences, bool lead_with_number) const {
   const auto text = paper_text(paper_index);
   const auto& sentences = text->sentences;
   if (sentences.empty()) return {};
@@ -148,9 +235,22 @@ std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, c
   }
   if (scored.front().first <= 0) chosen = {0};
   std::sort(chosen.begin(), chosen.end());
+  // A question about a quantity is answered first by the best-matching sentence that states one
+  // (a summary may state the number without repeating the question's words: "a 137B model").
+  std::optional<std::size_t> lead;
+  if (lead_with_number) {
+    for (const auto& [score, index] : scored) {
+      if (std::any_of(sentences[index].begin(), sentences[index].end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        lead = index;
+        break;
+      }
+    }
+  }
   std::vector<std::string> out;
-  out.reserve(chosen.size());
-  for (std::size_t i : chosen) out.push_back(sentences[i]);
+  out.reserve(chosen.size() + 1);
+  if (lead) out.push_back(sentences[*lead]);
+  for (std::size_t i : chosen)
+    if (i != lead && out.size() < max_sentences) out.push_back(sentences[i]);
   return out;
 }
 
@@ -159,7 +259,7 @@ SearchHit SearchEngine::hit_for(std::size_t paper_index, double score, const Que
   hit.paper = paper_index;
   hit.score = score;
   std::string snippet;
-  for (const std::string& s : best_sentences(paper_index, q, 2)) {
+  for (const std::string& s : best_sentences(paper_index, q, 2, false)) {
     if (!snippet.empty()) snippet += " ";
     snippet += s;
   }
@@ -182,15 +282,19 @@ std::vector<SearchHit> SearchEngine::list_papers(const SearchFilter& filter, std
     if (out.size() >= limit) break;
     SearchHit hit = hit_for(p, 1.0, QueryTerms{});
     hit.coverage = 1.0;
+    hit.confidence = 1.0;  // chosen by metadata (month, roundup, author), not by matching text
     out.push_back(std::move(hit));
   }
   return out;
 }
 
-std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const SearchFilter& filter,
-                                          std::size_t top_k) const {
-  const std::string topic = bounded_question(raw_topic);
+std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const SearchFilter& filter, std::size_t top_k,
+                                          std::vector<SpellingCorrection>* corrections) const {
+  std::string topic = bounded_question(raw_topic);
   const QueryTerms q = query_terms(topic);
+  if (corrections) corrections->insert(corrections->end(), q.corrections.begin(), q.corrections.end());
+  // The dense side reads text: the corrected words join the question.
+  for (const SpellingCorrection& c : q.corrections) topic += " " + c.corrected;
   if (q.terms.empty()) return filter.any() ? list_papers(filter, top_k) : std::vector<SearchHit>{};
   const auto& passages = kb_->passages();
   const auto& papers = catalog().papers();
@@ -217,9 +321,14 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const Sear
     }
     return ranked;
   };
-  std::vector<FusedEntry> fused =
-      fuse({to_papers(lexical, fusion_.lexical_weight), to_papers(dense, fusion_.dense_weight)}, fusion_.method,
-           fusion_.rrf_k);
+  const RankedList lexical_papers = to_papers(lexical, fusion_.lexical_weight);
+  const RankedList dense_papers = to_papers(dense, fusion_.dense_weight);
+  const auto rank_in = [](const RankedList& list, std::size_t paper) {
+    for (std::size_t i = 0; i < list.entries.size(); ++i)
+      if (list.entries[i].first == paper) return static_cast<int>(i);
+    return -1;
+  };
+  std::vector<FusedEntry> fused = fuse({lexical_papers, dense_papers}, fusion_.method, fusion_.rrf_k);
   // Unstructured passages (text no paper, news or tool took) are the fallback: a recognised item
   // that matches as well is the better answer.
   for (FusedEntry& entry : fused)
@@ -228,11 +337,19 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const Sear
                    [](const FusedEntry& a, const FusedEntry& b) { return a.score > b.score; });
 
   std::vector<SearchHit> out;
-  for (const FusedEntry& entry : fused) {
-    if (out.size() >= top_k) break;
+  for (std::size_t i = 0; i < fused.size() && out.size() < top_k; ++i) {
+    const FusedEntry& entry = fused[i];
     SearchHit hit = hit_for(entry.key, entry.score, q);
     hit.passage = best_passage[entry.key];
-    hit.coverage = coverage(q, entry.key);
+    hit.evidence = evidence(q, entry.key);
+    hit.evidence.lexical_rank = rank_in(lexical_papers, entry.key);
+    hit.evidence.dense_rank = rank_in(dense_papers, entry.key);
+    hit.evidence.score = entry.score;
+    hit.evidence.margin = entry.score - (i + 1 < fused.size() ? fused[i + 1].score : 0.0);
+    hit.evidence.coverage_margin =
+        hit.evidence.coverage - (i + 1 < fused.size() ? evidence(q, fused[i + 1].key).coverage : 0.0);
+    hit.coverage = hit.evidence.coverage;
+    hit.confidence = answer_confidence(hit.evidence);
     out.push_back(std::move(hit));
   }
   return out;
@@ -251,11 +368,11 @@ SearchResponse SearchEngine::search(std::string_view raw_question, std::size_t t
       break;
     case QueryIntent::Kind::by_author:
       response.hits = intent.topic.empty() ? list_papers(filter, std::max<std::size_t>(top_k, 200))
-                                           : rank(intent.topic, filter, top_k);
+                                           : rank(intent.topic, filter, top_k, &response.corrections);
       break;
     case QueryIntent::Kind::which_roundups:
     case QueryIntent::Kind::topic:
-      response.hits = rank(intent.topic.empty() ? question : intent.topic, filter, top_k);
+      response.hits = rank(intent.topic.empty() ? question : intent.topic, filter, top_k, &response.corrections);
       break;
   }
   return response;

@@ -16,6 +16,7 @@
 #include "retrieval/fusion.h"
 #include "retrieval/knowledge_base.h"
 #include "retrieval/query_intent.h"
+#include "retrieval/spelling.h"
 
 namespace roundup::retrieval {
 
@@ -26,17 +27,49 @@ struct SearchFilter {
   bool any() const { return month || roundup_id || author; }
 };
 
+// What the ranking saw for one paper: the inputs of the confidence that it answers the question.
+struct Evidence {
+  // Share of the question's informative content (IDF-weighted concepts, in either language)
+  // that the paper holds, 0..1.
+  double coverage = 0;
+  // How distinctive the most distinctive concept the paper holds is: its IDF over that of a
+  // term no passage holds, 0..1. Generic words ("model", "2022") score low, names and rare
+  // terms high.
+  double best_matched = 0;
+  // The same for the most distinctive concept of the question that the paper lacks.
+  double best_missing = 0;
+  // Share of the question's concept weight that no passage of the corpus holds in any form:
+  // words of another topic ("sourdough", "睡眠").
+  double unknown_share = 0;
+  int matched_concepts = 0;  // concepts the paper holds
+  // The paper's rank (0 = first) in the lexical and the dense list; -1 when absent.
+  int lexical_rank = -1;
+  int dense_rank = -1;
+  double score = 0;            // fused score, 0..1
+  double margin = 0;           // over the next paper's fused score
+  double coverage_margin = 0;  // over the next paper's coverage
+};
+
 struct SearchHit {
-  std::size_t paper = 0;    // index into the catalog's papers
-  double score = 0;         // fused, 0..1
-  double coverage = 0;      // share of the question's weight found in the paper, 0..1
+  std::size_t paper = 0;  // index into the catalog's papers
+  double score = 0;       // fused, 0..1
+  double coverage = 0;    // share of the question's weight found in the paper, 0..1
+  double confidence = 0;  // that the paper answers the question, 0..1 (see confidence.h)
+  Evidence evidence;
   std::size_t passage = 0;  // the passage that matched best
   std::string snippet;      // the sentences that best answer the question
+};
+
+// A question word no passage holds, read as an indexed word near it in spelling.
+struct SpellingCorrection {
+  std::string typed;      // analyzer term of the question's word ("chinchila")
+  std::string corrected;  // the indexed term it was read as ("chinchilla")
 };
 
 struct SearchResponse {
   QueryIntent intent;
   std::vector<SearchHit> hits;
+  std::vector<SpellingCorrection> corrections;
 };
 
 class SearchEngine {
@@ -48,11 +81,14 @@ class SearchEngine {
   // bounded_question(question): a longer question is answered from its first 2,000 characters.
   SearchResponse search(std::string_view question, std::size_t top_k) const;
   // Ranks papers for a free-text topic within the filter; reads bounded_question(topic).
-  std::vector<SearchHit> rank(std::string_view topic, const SearchFilter& filter, std::size_t top_k) const;
+  // Spelling corrections it made are appended to corrections when given.
+  std::vector<SearchHit> rank(std::string_view topic, const SearchFilter& filter, std::size_t top_k,
+                              std::vector<SpellingCorrection>* corrections = nullptr) const;
   // Up to max_sentences sentences of the paper's summary that best match the question, in text
-  // order (the first sentence when none matches). Reads bounded_question(question).
-  std::vector<std::string> best_sentences(std::size_t paper_index, std::string_view question,
-                                          std::size_t max_sentences) const;
+  // order (the first sentence when none matches); with lead_with_number, the best-matching
+  // sentence that holds a number comes first. Reads bounded_question(question).
+  std::vector<std::string> best_sentences(std::size_t paper_index, std::string_view question, std::size_t max_sentences,
+                                          bool lead_with_number = false) const;
 
   const KnowledgeBase& knowledge_base() const { return *kb_; }
   const Catalog& catalog() const { return kb_->catalog(); }
@@ -61,13 +97,21 @@ class SearchEngine {
   struct QueryTerms {
     std::vector<std::string> terms;  // native and gloss terms, deduplicated
     std::vector<double> weights;     // idf of each
+    std::vector<Concept> concepts;   // the question's informative concepts
+    std::vector<double> concept_weights;
+    std::vector<bool> concept_known;  // some form of it is in the corpus
+    std::vector<SpellingCorrection> corrections;
   };
   static constexpr std::size_t k_paper_text_cache_size = 4096;
   static constexpr std::size_t k_max_lexical_terms = 24;
   // A question term found only through a gloss is weaker evidence than the word itself; a sense
   // from the general dictionary (CC-CEDICT) is weaker still than one from the ML glossary.
   static constexpr double k_domain_gloss_evidence = 0.75;
-  static constexpr double k_gloss_evidence = 0.2;
+  static constexpr double k_gloss_evidence = 0.4;
+  // A sense from the general dictionary of the question's own Chinese word, found in the paper.
+  static constexpr double k_question_gloss_evidence = 0.6;
+  // A question word held only in its spelling correction.
+  static constexpr double k_corrected_evidence = 0.8;
   static constexpr double k_min_lexical_idf = 0.3;      // about: found in over 70% of passages
   static constexpr double k_lexical_row_budget = 4000;  // rows FTS5 may score for one query
 
@@ -75,9 +119,13 @@ class SearchEngine {
 
   QueryTerms query_terms(std::string_view text) const;
   std::shared_ptr<const PaperAnalysis> paper_text(std::size_t paper_index) const;
-  double coverage(const QueryTerms& q, std::size_t paper_index) const;
-  std::vector<std::string> best_sentences(std::size_t paper_index, const QueryTerms& q,
-                                          std::size_t max_sentences) const;
+  const SpellingIndex& spelling() const;
+  // How much a concept's corpus IDF counts as evidence, 0..1 (see the definition).
+  double specificity(const Concept& c) const;
+  static constexpr double k_number_specificity = 0.5;
+  Evidence evidence(const QueryTerms& q, std::size_t paper_index) const;
+  std::vector<std::string> best_sentences(std::size_t paper_index, const QueryTerms& q, std::size_t max_sentences,
+                                          bool lead_with_number) const;
   bool passes(const Paper& paper, std::size_t roundup_index, const SearchFilter& filter) const;
   std::vector<SearchHit> list_papers(const SearchFilter& filter, std::size_t limit) const;
   SearchHit hit_for(std::size_t paper, double score, const QueryTerms& q) const;
@@ -86,6 +134,8 @@ class SearchEngine {
   std::shared_ptr<const Analyzer> analyzer_;
   std::shared_ptr<const Embedder> embedder_;
   FusionSettings fusion_;
+  mutable std::once_flag spelling_once_;
+  mutable std::unique_ptr<const SpellingIndex> spelling_;  // built on first use
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<std::size_t, std::shared_ptr<const PaperAnalysis>> paper_text_cache_;
 };

@@ -1,5 +1,7 @@
 #include "adapters/cli/json_output.h"
 
+#include "bot/render_text.h"
+
 namespace roundup::app {
 
 using nlohmann::json;
@@ -39,6 +41,12 @@ json papers_json(const retrieval::Catalog& catalog) {
   return out;
 }
 
+namespace {
+double rounded(double x) {
+  return std::round(x * 10000.0) / 10000.0;
+}
+}  // namespace
+
 json search_json(std::string_view query, const retrieval::SearchResponse& response, const retrieval::Catalog& catalog) {
   json results = json::array();
   int rank = 0;
@@ -46,10 +54,47 @@ json search_json(std::string_view query, const retrieval::SearchResponse& respon
     json r = paper_fields(catalog.papers()[hit.paper], catalog);
     r["rank"] = ++rank;
     r["snippet"] = hit.snippet;
-    r["score"] = std::round(hit.score * 10000.0) / 10000.0;
+    r["score"] = rounded(hit.score);
+    r["confidence"] = rounded(hit.confidence);
+    r["evidence"] = {{"coverage", rounded(hit.evidence.coverage)},
+                     {"best_matched", rounded(hit.evidence.best_matched)},
+                     {"best_missing", rounded(hit.evidence.best_missing)},
+                     {"unknown_share", rounded(hit.evidence.unknown_share)},
+                     {"matched_concepts", hit.evidence.matched_concepts},
+                     {"margin", rounded(hit.evidence.margin)},
+                     {"coverage_margin", rounded(hit.evidence.coverage_margin)},
+                     {"lexical_rank", hit.evidence.lexical_rank},
+                     {"dense_rank", hit.evidence.dense_rank}};
     results.push_back(std::move(r));
   }
   return {{"query", query}, {"results", std::move(results)}};
+}
+
+json ask_json(std::string_view question, const bot::Answer& answer) {
+  static const char* const k_kinds[] = {"answer", "listing", "roundups", "no_match", "help", "notice"};
+  json citations = json::array();
+  for (const bot::PaperCitation& c : answer.citations) {
+    json roundups = json::array();
+    for (const bot::RoundupCitation& r : c.roundups)
+      roundups.push_back(
+          {{"id", r.id}, {"title", r.title}, {"month", r.month.empty() ? json(nullptr) : json(r.month)}});
+    citations.push_back({{"id", c.paper_id},
+                         {"kind", c.kind},
+                         {"title", c.title},
+                         {"url", c.url},
+                         {"arxiv_id", c.arxiv_id ? json(*c.arxiv_id) : json(nullptr)},
+                         {"roundups", std::move(roundups)}});
+  }
+  const bool answered = answer.kind != bot::Answer::Kind::no_match && answer.kind != bot::Answer::Kind::notice &&
+                        answer.kind != bot::Answer::Kind::help;
+  return {{"question", question},
+          {"answered", answered},
+          {"kind", k_kinds[static_cast<int>(answer.kind)]},
+          {"closest_match", answer.closest_match},
+          {"confidence", rounded(answer.confidence)},
+          {"reason", answer.reason},
+          {"text", bot::render_text(answer)},
+          {"citations", std::move(citations)}};
 }
 
 }  // namespace roundup::app

@@ -25,6 +25,11 @@ namespace {
 
 using namespace roundup;
 
+// Text from files and arguments may hold invalid UTF-8: it is printed replaced, not refused.
+void print_json(const nlohmann::json& value) {
+  std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
 std::string join_words(const std::vector<std::string>& words) {
   std::string out;
   for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
@@ -146,6 +151,8 @@ int main(int argc, char** argv) {
   search_cmd->add_option("query", query_words, "What to search for")->required();
   std::vector<std::string> question_words;
   auto* ask_cmd = app.add_subcommand("ask", "Answer one question, as the bot would reply");
+  bool ask_as_json = false;
+  ask_cmd->add_flag("--json", ask_as_json, "JSON output: answered, confidence, reason, text, citations");
   ask_cmd->add_option("question", question_words, "The question")->required();
   auto* chat_cmd = app.add_subcommand("chat", "Talk to the bot in the terminal");
   auto* serve_cmd = app.add_subcommand("serve", "Run the bot service (webhooks, Socket Mode, health) until SIGTERM");
@@ -177,7 +184,7 @@ int main(int argc, char** argv) {
           app::read_roundup_file(inspect_file, static_cast<std::uintmax_t>(config.retrieval.max_file_bytes));
       const std::string name = std::filesystem::path(inspect_file).filename().string();
       if (inspect_as_json) {
-        std::cout << app::inspection_json(name, read).dump(2) << "\n";
+        print_json(app::inspection_json(name, read));
       } else {
         app::print_inspection(name, read, std::cout);
       }
@@ -194,7 +201,7 @@ int main(int argc, char** argv) {
       const auto engine = runtime.engine(std::cerr);
       const auto papers = app::papers_json(engine->catalog());
       if (papers_as_json) {
-        std::cout << papers.dump(2) << "\n";
+        print_json(papers);
       } else {
         for (const auto& p : papers) {
           std::cout << p["title"].get<std::string>() << "\n  " << p["url"].get<std::string>() << "\n";
@@ -209,7 +216,7 @@ int main(int argc, char** argv) {
           top_k > 0 ? static_cast<std::size_t>(top_k) : static_cast<std::size_t>(runtime.config().retrieval.top_k);
       const retrieval::SearchResponse response = engine->search(query, k);
       if (search_as_json) {
-        std::cout << app::search_json(query, response, engine->catalog()).dump(2) << "\n";
+        print_json(app::search_json(query, response, engine->catalog()));
       } else {
         bot::Responder responder(engine, {k, runtime.config().retrieval.min_confidence});
         std::cout << bot::render_text(responder.search(query));
@@ -218,7 +225,13 @@ int main(int argc, char** argv) {
     }
     if (ask_cmd->parsed()) {
       const bot::Responder responder = runtime.responder(std::cerr);
-      std::cout << bot::render_text(responder.ask(join_words(question_words)));
+      const std::string question = join_words(question_words);
+      const bot::Answer answer = responder.ask(question);
+      if (ask_as_json) {
+        print_json(app::ask_json(question, answer));
+      } else {
+        std::cout << bot::render_text(answer);
+      }
       return 0;
     }
     if (serve_cmd->parsed()) {

@@ -59,6 +59,7 @@ bot::ResponderSettings Runtime::responder_settings() const {
   bot::ResponderSettings settings;
   settings.top_k = static_cast<std::size_t>(config_.retrieval.top_k);
   settings.min_confidence = config_.retrieval.min_confidence;
+  settings.sure_confidence = config_.retrieval.sure_confidence;
   return settings;
 }
 

@@ -116,9 +116,10 @@ TEST_CASE("cli: index - papers --json - search --json and ask on the bundled cor
     CHECK(j["query"] == "watermark for LLM outputs");
     REQUIRE(j["results"].size() == 3);
     const json& top = j["results"][0];
-    for (const char* key :
-         {"rank", "id", "kind", "title", "authors", "arxiv_id", "url", "roundups", "snippet", "score"})
+    for (const char* key : {"rank", "id", "kind", "title", "authors", "arxiv_id", "url", "roundups", "snippet", "score",
+                            "confidence", "evidence"})
       CHECK_MESSAGE(top.contains(key), key);
+    CHECK(top["confidence"].get<double>() > j["results"][2]["confidence"].get<double>());
     CHECK(top["rank"] == 1);
     CHECK(top["arxiv_id"] == "2301.10226");
     CHECK(top["roundups"][0]["month"] == "2023-02");
@@ -134,6 +135,35 @@ TEST_CASE("cli: index - papers --json - search --json and ask on the bundled cor
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("MusicLM") != std::string::npos);
     CHECK(r.out.find("PADL") != std::string::npos);
+  }
+  SUBCASE("ask --json: an answer with its confidence, reason, text and citations") {
+    const auto r = corpus.run({"ask", "--json", "how many TPU chips trained PaLM?"});
+    REQUIRE(r.exit_code == 0);
+    const json j = json::parse(r.out);
+    CHECK(j["answered"] == true);
+    CHECK(j["kind"] == "answer");
+    CHECK(j["confidence"].get<double>() >= 0.5);
+    CHECK_FALSE(j["reason"].get<std::string>().empty());
+    CHECK(j["text"].get<std::string>().find("6144") != std::string::npos);
+    REQUIRE(j["citations"].size() >= 1);
+    CHECK(j["citations"][0]["title"].get<std::string>().find("PaLM") != std::string::npos);
+    for (const char* key : {"id", "title", "url", "roundups"}) CHECK_MESSAGE(j["citations"][0].contains(key), key);
+  }
+  SUBCASE("ask --json: a declined question is not answered and cites nothing") {
+    const auto r = corpus.run({"ask", "--json", "Who won the 2022 World Cup?"});
+    REQUIRE(r.exit_code == 0);
+    const json j = json::parse(r.out);
+    CHECK(j["answered"] == false);
+    CHECK(j["kind"] == "no_match");
+    CHECK(j["citations"].empty());
+    CHECK(j["confidence"].get<double>() < 0.5);
+    CHECK(j["text"].get<std::string>().find("/papers") != std::string::npos);
+  }
+  SUBCASE("ask reads a misspelt name as the indexed one and says so") {
+    const auto r = corpus.run({"ask", "what is Kubirc?"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("Reading \"Kubirc\" as \"Kubric\"") != std::string::npos);
+    CHECK(r.out.find("2203.03570") != std::string::npos);
   }
   SUBCASE("ask says so when nothing matches") {
     const auto r = corpus.run({"ask", "best pizza recipes for cats"});

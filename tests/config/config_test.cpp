@@ -87,7 +87,8 @@ TEST_CASE("empty object yields the defaults") {
   CHECK(config.data_dir == fs::path("var"));
   CHECK(config.log_level == "info");
   CHECK(config.retrieval.top_k == 5);
-  CHECK(config.retrieval.min_confidence == doctest::Approx(0.10));
+  CHECK(config.retrieval.min_confidence == doctest::Approx(0.3));
+  CHECK(config.retrieval.sure_confidence == doctest::Approx(0.6));
   CHECK(config.retrieval.chunk_chars == 700);
   CHECK(config.retrieval.max_file_bytes == 4 * 1024 * 1024);
   CHECK(config.retrieval.lexicon_dir == fs::path("data/lexicon"));
@@ -141,6 +142,13 @@ TEST_CASE("partial sections keep the defaults of missing keys") {
   CHECK(config.log_level == "info");
 }
 
+TEST_CASE("sure_confidence below min_confidence is a problem naming the key") {
+  const auto problems = parse_problems(json{{"retrieval", {{"min_confidence", 0.6}, {"sure_confidence", 0.4}}}});
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].path == "retrieval.sure_confidence");
+  CHECK(problems[0].message.find("min_confidence") != std::string::npos);
+}
+
 TEST_CASE("range bounds are inclusive") {
   const Config low = parse_config(
       json{{"retrieval", {{"top_k", 1}, {"min_confidence", 0}, {"chunk_chars", 200}, {"max_file_bytes", 1024}}}});
@@ -149,9 +157,12 @@ TEST_CASE("range bounds are inclusive") {
   CHECK(low.retrieval.chunk_chars == 200);
   CHECK(low.retrieval.max_file_bytes == 1024);
 
-  const Config high = parse_config(
-      json{{"retrieval",
-            {{"top_k", 50}, {"min_confidence", 1.0}, {"chunk_chars", 5000}, {"max_file_bytes", 256LL * 1024 * 1024}}}});
+  const Config high = parse_config(json{{"retrieval",
+                                         {{"top_k", 50},
+                                          {"min_confidence", 1.0},
+                                          {"sure_confidence", 1.0},
+                                          {"chunk_chars", 5000},
+                                          {"max_file_bytes", 256LL * 1024 * 1024}}}});
   CHECK(high.retrieval.top_k == 50);
   CHECK(high.retrieval.min_confidence == 1.0);
   CHECK(high.retrieval.chunk_chars == 5000);

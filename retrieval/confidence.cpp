@@ -1,0 +1,74 @@
+#include "retrieval/confidence.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+
+#include "retrieval/search_engine.h"
+
+namespace roundup::retrieval {
+
+namespace {
+
+constexpr std::size_t k_features = 13;
+
+// The features, in the order of scripts/fit-confidence.py `features`.
+std::array<double, k_features> confidence_features(const Evidence& e) {
+  const double lexical = e.lexical_rank >= 0 ? e.lexical_rank : 200;
+  const double dense = e.dense_rank >= 0 ? e.dense_rank : 200;
+  return {e.coverage,
+          e.best_matched,
+          e.best_missing,
+          e.unknown_share,
+          std::log1p(e.matched_concepts),
+          std::log1p(lexical),
+          std::log1p(dense),
+          e.score,
+          e.margin,
+          e.coverage_margin,
+          e.coverage * e.best_matched,
+          e.matched_concepts >= 2 ? 1.0 : 0.0,
+          e.coverage * e.coverage};
+}
+
+// A logistic regression fitted by scripts/fit-confidence.py on the project's question sets
+// (tests/data: 243 in-scope, 275 off-topic questions); bench/RESULTS.md, "Answer quality
+// (issue 13)", has the cross-validated figures. Refit when the evidence changes.
+constexpr std::array<double, k_features> k_weights = {
+    +1.1219,  // coverage
+    +0.0911,  // best_matched
+    -0.1309,  // best_missing
+    -1.0444,  // unknown_share
+    +2.5880,  // log_matched_concepts
+    +0.2962,  // log_lexical_rank
+    +0.0114,  // log_dense_rank
+    +1.5362,  // score
+    +0.9598,  // margin
+    -0.9453,  // coverage_margin
+    +1.8225,  // coverage_x_best_matched
+    -0.3935,  // two_or_more_matched
+    +2.6287,  // coverage_squared
+};
+constexpr double k_bias = -6.4490;
+
+}  // namespace
+
+double answer_confidence(const Evidence& e) {
+  if (e.matched_concepts == 0) return 0;  // nothing of the question is in the paper
+  const auto x = confidence_features(e);
+  double z = k_bias;
+  for (std::size_t i = 0; i < k_features; ++i) z += k_weights[i] * x[i];
+  return 1 / (1 + std::exp(-z));
+}
+
+std::string confidence_reason(const Evidence& e) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf,
+                "holds %d of the question's concepts, %.0f%% of its weight; %.0f%% of the question is unknown to "
+                "the roundups; most specific match %.2f, most specific miss %.2f",
+                e.matched_concepts, 100 * e.coverage, 100 * e.unknown_share, e.best_matched, e.best_missing);
+  return buf;
+}
+
+}  // namespace roundup::retrieval
