@@ -77,16 +77,17 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const 
 double SearchEngine::specificity(const Concept& c) const {
   // A small corpus cannot tell a general word from a specific one by its own frequencies (a
   // word in 3 of 100 passages looks rare): everyday English ("world", "today", "paper") is
-  // discounted by how general a background dictionary says it is. Bare numbers ("2022") are
-  // half-weight; quantities ("540B") and Han words without glosses count fully.
+  // discounted by how general a background dictionary says it is. Numbers ("2022", "540B") are
+  // half-weight; Han words without glosses count fully.
+  const auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
   double best = -1;
   for (const auto* list : {&c.native, &c.gloss}) {
     for (const std::string& t : *list) {
-      if (t.empty()) continue;
-      if (std::isdigit(static_cast<unsigned char>(t.front()))) {
+      if (t.empty() || !std::isalnum(static_cast<unsigned char>(t.front()))) continue;  // Han
+      const bool quantity = t.size() > 1 && t.front() == 'q' && is_digit(t[1]);         // "q5p4e11"
+      if (is_digit(t.front())) {
         best = std::max(best, k_number_specificity);
-      } else if (std::isalpha(static_cast<unsigned char>(t.front())) &&
-                 !(t.front() == 'q' && std::isdigit(static_cast<unsigned char>(t.size() > 1 ? t[1] : 'x')))) {
+      } else if (!quantity) {
         const double general = analyzer_->generality(t);
         best = std::max(best, (1 - general) * (1 - general));
       }
