@@ -338,17 +338,20 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const Sear
                    [](const FusedEntry& a, const FusedEntry& b) { return a.score > b.score; });
 
   std::vector<SearchHit> out;
+  // Each hit's evidence is compared with the next paper's: computed once, carried forward.
+  std::optional<Evidence> next;
   for (std::size_t i = 0; i < fused.size() && out.size() < top_k; ++i) {
     const FusedEntry& entry = fused[i];
     SearchHit hit = hit_for(entry.key, entry.score, q);
     hit.passage = best_passage[entry.key];
-    hit.evidence = evidence(q, entry.key);
+    hit.evidence = next ? *next : evidence(q, entry.key);
+    next.reset();
+    if (i + 1 < fused.size()) next = evidence(q, fused[i + 1].key);
     hit.evidence.lexical_rank = rank_in(lexical_papers, entry.key);
     hit.evidence.dense_rank = rank_in(dense_papers, entry.key);
     hit.evidence.score = entry.score;
     hit.evidence.margin = entry.score - (i + 1 < fused.size() ? fused[i + 1].score : 0.0);
-    hit.evidence.coverage_margin =
-        hit.evidence.coverage - (i + 1 < fused.size() ? evidence(q, fused[i + 1].key).coverage : 0.0);
+    hit.evidence.coverage_margin = hit.evidence.coverage - (next ? next->coverage : 0.0);
     hit.coverage = hit.evidence.coverage;
     hit.confidence = answer_confidence(hit.evidence);
     out.push_back(std::move(hit));
