@@ -180,7 +180,7 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
   // evidence: a loose match to an intro paragraph is not worth citing.
   std::erase_if(response.hits, [this](const SearchHit& hit) {
     return engine_->catalog().papers()[hit.paper].kind == retrieval::ItemKind::passage &&
-           hit.coverage < k_passage_min_coverage;
+           hit.evidence.coverage < k_passage_min_coverage;
   });
   const auto& hits = response.hits;
 

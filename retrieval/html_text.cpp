@@ -212,34 +212,29 @@ const GumboNode* first_element(const GumboNode* from, Headers headers, Predicate
   return found;
 }
 
-// The text a reader sees in an element, on one line.
-std::string text_of(const GumboNode* element) {
+// The text under node, markup ignored, with <br> as line_break.
+std::string collected_text(const GumboNode* node, char line_break) {
   std::string text;
-  walk(element, [&text](const GumboNode* node) {
-    if (is_text(node)) {
-      text += node->v.text.text;
+  walk(node, [&text, line_break](const GumboNode* n) {
+    if (is_text(n)) {
+      text += n->v.text.text;
       return Visit::skip;
     }
-    if (!is_element(node) || is_never_content(node)) return Visit::skip;
-    if (is_html(node, GUMBO_TAG_BR)) text.push_back(' ');
+    if (!is_element(n) || is_never_content(n)) return Visit::skip;
+    if (is_html(n, GUMBO_TAG_BR)) text.push_back(line_break);
     return Visit::descend;
   });
-  return squash(text);
+  return text;
+}
+
+// The text a reader sees in an element, on one line.
+std::string text_of(const GumboNode* element) {
+  return squash(collected_text(element, ' '));
 }
 
 // A <pre>'s text as written: line breaks and indentation kept, markup ignored.
 std::string verbatim_text(const GumboNode* pre) {
-  std::string text;
-  walk(pre, [&text](const GumboNode* node) {
-    if (is_text(node)) {
-      text += node->v.text.text;
-      return Visit::skip;
-    }
-    if (!is_element(node) || is_never_content(node)) return Visit::skip;
-    if (is_html(node, GUMBO_TAG_BR)) text.push_back('\n');
-    return Visit::descend;
-  });
-  return text;
+  return collected_text(pre, '\n');
 }
 
 // The article: the first <article>, else <main>, else <body>. Outside it nothing is converted.

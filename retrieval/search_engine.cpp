@@ -282,7 +282,7 @@ std::vector<SearchHit> SearchEngine::list_papers(const SearchFilter& filter, std
   for (const auto& [kind, p] : order) {
     if (out.size() >= limit) break;
     SearchHit hit = hit_for(p, 1.0, QueryTerms{});
-    hit.coverage = 1.0;
+    hit.evidence.coverage = 1.0;
     hit.confidence = 1.0;  // chosen by metadata (month, roundup, author), not by matching text
     out.push_back(std::move(hit));
   }
@@ -352,7 +352,6 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const Sear
     hit.evidence.score = entry.score;
     hit.evidence.margin = entry.score - (i + 1 < fused.size() ? fused[i + 1].score : 0.0);
     hit.evidence.coverage_margin = hit.evidence.coverage - (next ? next->coverage : 0.0);
-    hit.coverage = hit.evidence.coverage;
     hit.confidence = answer_confidence(hit.evidence);
     out.push_back(std::move(hit));
   }

@@ -53,7 +53,6 @@ struct Evidence {
 struct SearchHit {
   std::size_t paper = 0;  // index into the catalog's papers
   double score = 0;       // fused, 0..1
-  double coverage = 0;    // share of the question's weight found in the paper, 0..1
   double confidence = 0;  // that the paper answers the question, 0..1 (see confidence.h)
   Evidence evidence;
   std::size_t passage = 0;  // the passage that matched best

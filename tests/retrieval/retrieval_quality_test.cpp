@@ -5,9 +5,8 @@
 //   and fact-questions.jsonl;
 // - off-topic-questions.jsonl: chit-chat, general knowledge, how-to, ML the roundups do not
 //   hold, and near misses that share words with them.
-// Search results are scored exactly like ../shared/eval: a result matches when an expected key is
-// a substring of its arxiv_id, url or title (and, with expect_roundup, of its snippet, for a
-// result listing that roundup). Figures: bench/RESULTS.md, "Answer quality (issue 13)".
+// Search results are scored exactly like ../shared/eval (tests/support/question_match.h). Figures: bench/RESULTS.md,
+// "Answer quality (issue 13)".
 
 #include <doctest/doctest.h>
 
@@ -19,6 +18,7 @@
 #include "adapters/cli/json_output.h"
 #include "adapters/cli/runtime.h"
 #include "bot/responder.h"
+#include "tests/support/question_match.h"
 #include "tests/support/temp_dir.h"
 
 using nlohmann::json;
@@ -30,26 +30,6 @@ const std::string k_root = ROUNDUP_SOURCE_DIR;
 const std::vector<std::string> k_in_scope = {"/tests/data/retrieval-questions.jsonl",
                                              "/tests/data/in-scope-natural-questions.jsonl",
                                              "/tests/data/fact-questions.jsonl"};
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool matches(const json& result, const json& question) {
-  std::string hay = result["arxiv_id"].is_null() ? "" : result["arxiv_id"].get<std::string>();
-  hay += " " + result["url"].get<std::string>() + " " + result["title"].get<std::string>();
-  if (question.contains("expect_roundup")) {
-    hay += " " + result["snippet"].get<std::string>();
-    bool listed = false;
-    for (const json& r : result["roundups"]) listed = listed || r["id"] == question["expect_roundup"];
-    if (!listed) return false;
-  }
-  hay = lower(hay);
-  for (const json& key : question["expect"])
-    if (hay.find(lower(key.get<std::string>())) != std::string::npos) return true;
-  return false;
-}
 
 std::vector<json> read_questions(const std::string& file) {
   std::ifstream in(k_root + file);
@@ -100,9 +80,7 @@ TEST_CASE("retrieval quality: recall@1 >= 0.85 and recall@5 >= 0.95 on the in-sc
     for (const json& q : read_questions(file)) {
       const std::string text = q["q"].get<std::string>();
       const json results = roundup::app::search_json(text, engine->search(text, 5), engine->catalog())["results"];
-      std::optional<std::size_t> rank;
-      for (std::size_t i = 0; i < results.size() && i < 5 && !rank; ++i)
-        if (matches(results[i], q)) rank = i;
+      const std::optional<std::size_t> rank = roundup::testing::rank_of_answer(results, q);
       n += 1;
       auto& kind = by_kind[q.value("kind", q.contains("number") ? "fact" : "other")];
       ++kind.second;

@@ -16,6 +16,7 @@
 #include "adapters/cli/json_output.h"
 #include "adapters/cli/runtime.h"
 #include "retrieval/catalog.h"
+#include "tests/support/question_match.h"
 #include "tests/support/temp_dir.h"
 
 using nlohmann::json;
@@ -29,11 +30,6 @@ json read_json(const std::filesystem::path& file) {
   std::ifstream in(file);
   REQUIRE(in);
   return json::parse(in);
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace
@@ -132,19 +128,7 @@ TEST_CASE("roundup layouts: questions in English and Chinese find the new roundu
     const json q = json::parse(line);
     const json results = roundup::app::search_json(
         q["q"].get<std::string>(), engine->search(q["q"].get<std::string>(), 5), engine->catalog())["results"];
-    std::optional<std::size_t> rank;
-    for (std::size_t i = 0; i < results.size() && !rank; ++i) {
-      std::string hay = results[i]["arxiv_id"].is_null() ? "" : results[i]["arxiv_id"].get<std::string>();
-      hay += " " + results[i]["url"].get<std::string>() + " " + results[i]["title"].get<std::string>();
-      if (q.contains("expect_roundup")) {
-        bool listed = false;
-        for (const json& r : results[i]["roundups"]) listed = listed || r["id"] == q["expect_roundup"];
-        if (!listed) continue;
-        hay += " " + results[i]["snippet"].get<std::string>();
-      }
-      for (const json& key : q["expect"])
-        if (lower(hay).find(lower(key.get<std::string>())) != std::string::npos) rank = i;
-    }
+    const std::optional<std::size_t> rank = roundup::testing::rank_of_answer(results, q);
     n += 1;
     auto& lang = by_lang[q.value("lang", "?")];
     ++lang.second;
