@@ -939,10 +939,10 @@ Config parse_config(const json& doc) {
 
 namespace {
 
-// The file's configuration and every problem found reading it; throws ConfigError only when
-// there is no document to read keys from (missing file, invalid JSON, not an object).
-Config read_config_file(const std::filesystem::path& file, Problems& problems) {
-  const std::string content = read_file(file);
+// A document's configuration and every problem found reading it; throws ConfigError only when
+// there is no document to read keys from (invalid JSON, not an object). `origin` names the
+// document in messages: the quoted file name.
+Config read_config_text(std::string_view content, const std::string& origin, Problems& problems) {
   DuplicateKeyTracker duplicates(problems);
   json doc;
   try {
@@ -954,15 +954,22 @@ Config read_config_file(const std::filesystem::path& file, Problems& problems) {
         /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const json::parse_error& error) {
     const TextPosition position = position_of(content, error.byte);
-    throw_single("invalid JSON in " + quoted(file) + " at line " + std::to_string(position.line) + ", column " +
+    throw_single("invalid JSON in " + origin + " at line " + std::to_string(position.line) + ", column " +
                  std::to_string(position.column) + ": " + parse_error_detail(error));
+  } catch (const json::out_of_range&) {
+    // A number beyond a double ("1e999"): nlohmann reports it apart from syntax errors, without a
+    // position, and its message quotes the number.
+    throw_single("invalid JSON in " + origin + ": a number is too large");
   }
 
   if (!doc.is_object()) {
-    throw_single("config file " + quoted(file) + " must contain a JSON object at the top level, got " +
-                 describe_type(doc));
+    throw_single("config file " + origin + " must contain a JSON object at the top level, got " + describe_type(doc));
   }
   return parse_into(doc, problems);
+}
+
+Config read_config_file(const std::filesystem::path& file, Problems& problems) {
+  return read_config_text(read_file(file), quoted(file), problems);
 }
 
 }  // namespace
@@ -970,6 +977,13 @@ Config read_config_file(const std::filesystem::path& file, Problems& problems) {
 Config load_config(const std::filesystem::path& file) {
   Problems problems;
   Config config = read_config_file(file, problems);
+  if (!problems.empty()) throw ConfigError(std::move(problems.list()));
+  return config;
+}
+
+Config load_config_text(std::string_view text, std::string_view origin) {
+  Problems problems;
+  Config config = read_config_text(text, quoted(std::filesystem::path(origin)), problems);
   if (!problems.empty()) throw ConfigError(std::move(problems.list()));
   return config;
 }

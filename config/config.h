@@ -173,6 +173,8 @@ Config parse_config(const nlohmann::json& doc);
 // value that is not an object and duplicate keys raise ConfigError.
 // `//` and `/* */` comments are allowed so operators can annotate the file.
 Config load_config(const std::filesystem::path& file);
+// load_config for a document already read; `origin` stands for the file name in messages.
+Config load_config_text(std::string_view text, std::string_view origin);
 
 // Reads the secrets operators may keep out of the file: ROUNDUP_SLACK_SIGNING_SECRET,
 // ROUNDUP_SLACK_BOT_TOKEN, ROUNDUP_SLACK_APP_TOKEN, ROUNDUP_TELEGRAM_BOT_TOKEN and

@@ -14,7 +14,9 @@ sanitize=${SANITIZE:-0}
 packages=(build-essential cmake ninja-build ccache pkg-config git clang-format nodejs npm openssl python3
   libboost1.81-dev libssl-dev nlohmann-json3-dev libfaiss-dev libopenblas0-pthread doctest-dev
   libsqlite3-dev libcli11-dev libutf8proc-dev libre2-dev libstemmer-dev libhowardhinnant-date-dev tzdata libspdlog-dev
-  libgumbo-dev systemd)
+  libgumbo-dev systemd
+  # The fuzz build (scripts/fuzz.sh): clang, its libFuzzer and sanitizer runtimes, llvm-symbolizer.
+  clang libclang-rt-dev llvm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 # retrieval-quality bars and, when ../shared/eval is beside the project, the shared dev set.
 # An ASan+UBSan build of the tests runs first; the last line printed is ctest's summary.
 #   SKIP_SANITIZERS=1 scripts/test.sh   only the release build
+#   SKIP_FUZZ=1 scripts/test.sh         without the fuzz targets' timed runs (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +12,5 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --no-tests=error --output-on-failure -j "$(nproc)" -E shared_eval_dev_questions
 fi
+[ "${SKIP_FUZZ:-0}" = 1 ] || scripts/fuzz.sh
 ctest --test-dir build --no-tests=error --output-on-failure -j "$(nproc)"

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/_experimental/test/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -380,11 +381,14 @@ net::awaitable<bool> Server::Impl::write_response(Connection& connection, Stream
 template <class Stream>
 net::awaitable<void> Server::Impl::discard_and_close(Connection& connection, Stream& stream,
                                                      beast::flat_buffer& buffer) {
-  beast::error_code ec;
   // Plain TCP: a FIN tells the client we are done. TLS has no half-close that OpenSSL lets us
   // read past (application data after our close_notify is a fatal error), so there the client
   // learns it from "Connection: close" and we send close_notify only after the discarding.
-  if constexpr (!k_is_tls<Stream>) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if constexpr (!k_is_tls<Stream>) {
+    beast::error_code shutdown_ec;  // a peer already gone shows in the reads below
+    connection.stream.socket().shutdown(tcp::socket::shutdown_send, shutdown_ec);
+  }
+  beast::error_code ec;
   connection.stream.expires_after(options_.body_timeout);
   std::size_t discarded = buffer.size();
   char scratch[4096];
@@ -414,7 +418,7 @@ net::awaitable<void> Server::Impl::close_after_last_response(Connection& connect
     (void)ec;
   } else {
     beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 }
 
@@ -715,6 +719,31 @@ void Server::stop() {
   impl.io_context_.stop();
   for (auto& thread : impl.threads_) thread.join();
   impl.threads_.clear();
+}
+
+std::string serve_connection_bytes(const ServerOptions& options, AsyncHandler handler, std::string_view input) {
+  if (!handler) throw std::invalid_argument("serve_connection_bytes needs a handler");
+  ServerOptions plain = options;
+  plain.tls_cert_pem.clear();
+  plain.tls_key_pem.clear();
+  Server::Impl impl(std::move(plain), nullptr, std::move(handler));
+  auto& io = impl.io_context_;
+  // Beast's in-memory stream pair: the server reads `input` from its end, then end of stream;
+  // what it writes lands in the peer's end. The Connection's socket is never opened: its timers
+  // are set but, with no operation on it, never started.
+  beast::test::stream server_end(io);
+  beast::test::stream peer_end(io);
+  server_end.connect(peer_end);
+  server_end.append(input);
+  server_end.close_remote();
+  Connection connection(tcp::socket(io), nullptr);
+  const std::string remote = "memory";  // outlives the coroutine, which holds a reference to it
+  std::exception_ptr failure;
+  net::co_spawn(io, impl.serve(connection, server_end, remote),
+                [&failure](const std::exception_ptr& error) { failure = error; });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return std::string(peer_end.str());
 }
 
 const char* to_string(ConnectionRefusal why) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -132,6 +133,16 @@ class Server {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  friend std::string serve_connection_bytes(const ServerOptions& options, AsyncHandler handler, std::string_view input);
 };
+
+// The server's request loop run on one connection's bytes held in memory: `input` is everything
+// the peer sends before it half-closes, the result everything the server writes back until it
+// closes. The parsing, body_limit, framing checks, error replies, handler calls (answered by
+// `handler`, which must respond before it returns), keep-alive and pipelining are the server's
+// own; deadlines, TLS, connection caps and stop() are not involved (TLS options are ignored). An
+// exception that would end the connection in the server propagates. No socket or thread: for the
+// fuzz target fuzz/http_server_fuzz.cpp.
+std::string serve_connection_bytes(const ServerOptions& options, AsyncHandler handler, std::string_view input);
 
 }  // namespace roundup::adapters::http

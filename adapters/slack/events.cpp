@@ -228,6 +228,15 @@ std::map<std::string, std::string> parse_form(std::string_view body) {
   return fields;
 }
 
+std::map<std::string, std::string> command_fields(const json& payload) {
+  std::map<std::string, std::string> fields;
+  if (!payload.is_object()) return fields;
+  for (const auto& [key, value] : payload.items()) {
+    if (value.is_string()) fields[key] = value.get<std::string>();
+  }
+  return fields;
+}
+
 CommandDecision interpret_command(const std::map<std::string, std::string>& fields, std::string_view expected_command) {
   CommandDecision decision;
   const auto field = [&](const char* key) {

@@ -50,6 +50,10 @@ struct CommandDecision {
   std::string error;  // !valid: why
 };
 
+// A slash command's payload in Socket Mode as the fields the HTTP form would have: its string
+// members (others are dropped). Empty when the payload is not an object.
+std::map<std::string, std::string> command_fields(const nlohmann::json& payload);
+
 // A slash command's fields (from the form over HTTP, or the payload object in Socket Mode).
 CommandDecision interpret_command(const std::map<std::string, std::string>& fields, std::string_view expected_command);
 

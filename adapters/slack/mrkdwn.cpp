@@ -1,6 +1,7 @@
 #include "adapters/slack/mrkdwn.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace roundup::adapters::slack {
 
@@ -73,6 +74,17 @@ EscapedText escape_with_units(std::string_view raw) {
   return out;
 }
 
+// "http://" or "https://" (any case) and more.
+bool web_url(std::string_view url) {
+  const auto has_scheme = [url](std::string_view scheme) {
+    if (url.size() <= scheme.size()) return false;
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(url[i])) != scheme[i]) return false;
+    return true;
+  };
+  return has_scheme("http://") || has_scheme("https://");
+}
+
 }  // namespace
 
 std::string escape_mrkdwn(std::string_view raw) {
@@ -90,7 +102,7 @@ std::string link(std::string_view url, std::string_view label) {
     else
       clean_label += c;
   }
-  if (url.empty()) return escape_mrkdwn(clean_label);
+  if (!web_url(url)) return escape_mrkdwn(clean_label);
 
   static constexpr char k_hex[] = "0123456789ABCDEF";
   std::string out = "<";

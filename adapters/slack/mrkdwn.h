@@ -20,8 +20,9 @@ std::string escape_mrkdwn(std::string_view raw);
 // <url|label>. The label is escaped, its '|' becomes U+2758 (a look-alike that cannot end the
 // URL part) and line breaks become spaces. In the URL, '|', '<', '>', spaces, control bytes and
 // non-ASCII bytes are percent-encoded and '&' becomes &amp; (Slack decodes it), so neither part
-// can break out of the link. An empty url yields just the escaped label; an empty label yields
-// <url>.
+// can break out of the link. Only http(s) URLs are linked: anything else in the URL part is
+// Slack markup (<!channel>, <!here>, <@U123>, <#C123>), so another url, or an empty one, yields
+// just the escaped label. An empty label yields <url>.
 std::string link(std::string_view url, std::string_view label);
 
 // The escaped text split into chunks of at most `max_bytes` bytes each (max_bytes >= 16). Every

@@ -240,14 +240,7 @@ std::optional<json> SlackService::accept_envelope(const std::string& type, const
     accept_event(payload);
     return std::nullopt;
   }
-  if (type == "slash_commands" && payload.is_object()) {
-    // The same fields as the HTTP form, as a JSON object of strings.
-    std::map<std::string, std::string> fields;
-    for (const auto& [key, value] : payload.items()) {
-      if (value.is_string()) fields[key] = value.get<std::string>();
-    }
-    return accept_command(fields);
-  }
+  if (type == "slash_commands" && payload.is_object()) return accept_command(command_fields(payload));
   log::debug("slack", "socket envelope ignored", {{"type", type}});
   return std::nullopt;
 }

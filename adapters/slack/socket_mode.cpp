@@ -459,55 +459,79 @@ net::awaitable<SessionEnd> SocketModeClient::Impl::serve(Connection& connection,
   }
 }
 
-Step SocketModeClient::Impl::on_message(Connection& connection, const std::string& text) {
-  const json message = json::parse(text, nullptr, false);
-  if (message.is_discarded() || !message.is_object()) {
-    log::warn(k_component, "ignoring a Socket Mode frame that is not a JSON object",
-              {{"host", connection.host}, {"bytes", std::to_string(text.size())}});
-    return {};
-  }
-  const std::string type = string_field(message, "type");
-
-  if (type == "hello") {
-    if (!connection.hello) {
-      connection.hello = true;
-      connection.hello_timer.cancel();
-      failures_ = 0;
-      connected_.store(true);
-      ++connections_;
-      std::string num_connections;
-      if (const auto found = message.find("num_connections"); found != message.end() && found->is_number_integer()) {
-        num_connections = std::to_string(found->get<long long>());
-      }
-      log::info(k_component, "Socket Mode connected",
-                {{"host", connection.host}, {"num_connections", num_connections}});
-      if (replaced_) {
-        log::info(k_component, "closing the replaced Socket Mode connection", {{"host", replaced_->host}});
-        close_politely(std::exchange(replaced_, nullptr), websocket::close_code::normal);
-      }
+SocketMessage decode_socket_message(std::string_view text) {
+  SocketMessage decoded;
+  json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded() || !message.is_object()) return decoded;
+  decoded.kind = SocketMessage::Kind::ignored;
+  decoded.type = string_field(message, "type");
+  if (decoded.type == "hello") {
+    decoded.kind = SocketMessage::Kind::hello;
+    if (const auto found = message.find("num_connections"); found != message.end() && found->is_number_integer()) {
+      decoded.num_connections = found->is_number_unsigned() ? std::to_string(found->get<std::uint64_t>())
+                                                            : std::to_string(found->get<std::int64_t>());
     }
-    return {};
+    return decoded;
   }
-
-  if (type == "disconnect") {
-    const std::string reason = string_field(message, "reason");
-    if (reason == "link_disabled") return {std::nullopt, SessionEnd::link_disabled};
-    log::info(k_component, "Slack asked to reconnect", {{"host", connection.host}, {"reason", reason}});
-    return {std::nullopt, SessionEnd::refresh};
+  if (decoded.type == "disconnect") {
+    decoded.kind = SocketMessage::Kind::disconnect;
+    decoded.reason = string_field(message, "reason");
+    return decoded;
   }
-
-  const std::string envelope_id = string_field(message, "envelope_id");
-  if (envelope_id.empty()) {
-    log::debug(k_component, "ignoring a Socket Mode message without envelope_id", {{"type", type}});
-    return {};
-  }
-  json ack = {{"envelope_id", envelope_id}};
-  if (type == "events_api" || type == "slash_commands" || type == "interactive") {
+  decoded.envelope_id = string_field(message, "envelope_id");
+  if (decoded.envelope_id.empty()) return decoded;
+  decoded.kind = SocketMessage::Kind::envelope;
+  decoded.dispatch = decoded.type == "events_api" || decoded.type == "slash_commands" || decoded.type == "interactive";
+  if (decoded.dispatch) {
     const auto payload = message.find("payload");
-    static const json k_empty_payload = json::object();
+    decoded.payload = payload != message.end() ? std::move(*payload) : json::object();
+  }
+  return decoded;
+}
+
+std::string socket_ack(const std::string& envelope_id, std::optional<json> reply) {
+  json ack = {{"envelope_id", envelope_id}};
+  if (reply) ack["payload"] = std::move(*reply);
+  return ack.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Step SocketModeClient::Impl::on_message(Connection& connection, const std::string& text) {
+  const SocketMessage message = decode_socket_message(text);
+  switch (message.kind) {
+    case SocketMessage::Kind::not_json:
+      log::warn(k_component, "ignoring a Socket Mode frame that is not a JSON object",
+                {{"host", connection.host}, {"bytes", std::to_string(text.size())}});
+      return {};
+    case SocketMessage::Kind::ignored:
+      log::debug(k_component, "ignoring a Socket Mode message without envelope_id", {{"type", message.type}});
+      return {};
+    case SocketMessage::Kind::hello:
+      if (!connection.hello) {
+        connection.hello = true;
+        connection.hello_timer.cancel();
+        failures_ = 0;
+        connected_.store(true);
+        ++connections_;
+        log::info(k_component, "Socket Mode connected",
+                  {{"host", connection.host}, {"num_connections", message.num_connections}});
+        if (replaced_) {
+          log::info(k_component, "closing the replaced Socket Mode connection", {{"host", replaced_->host}});
+          close_politely(std::exchange(replaced_, nullptr), websocket::close_code::normal);
+        }
+      }
+      return {};
+    case SocketMessage::Kind::disconnect:
+      if (message.reason == "link_disabled") return {std::nullopt, SessionEnd::link_disabled};
+      log::info(k_component, "Slack asked to reconnect", {{"host", connection.host}, {"reason", message.reason}});
+      return {std::nullopt, SessionEnd::refresh};
+    case SocketMessage::Kind::envelope: break;
+  }
+  const std::string& envelope_id = message.envelope_id;
+  const std::string& type = message.type;
+  std::optional<json> reply;
+  if (message.dispatch) {
     try {
-      auto reply = handler_(type, payload != message.end() ? *payload : k_empty_payload);
-      if (reply) ack["payload"] = std::move(*reply);
+      reply = handler_(type, message.payload);
     } catch (const std::exception& error) {
       log::warn(k_component, "Socket Mode envelope not accepted; not acked, Slack will redeliver it",
                 {{"envelope_id", envelope_id}, {"type", type}, {"error", error.what()}});
@@ -522,7 +546,7 @@ Step SocketModeClient::Impl::on_message(Connection& connection, const std::strin
     log::warn(k_component, "unsupported Socket Mode envelope type; acked and ignored",
               {{"envelope_id", envelope_id}, {"type", type}});
   }
-  return {ack.dump(-1, ' ', false, json::error_handler_t::replace), std::nullopt};
+  return {socket_ack(envelope_id, std::move(reply)), std::nullopt};
 }
 
 net::awaitable<void> SocketModeClient::Impl::serve_replaced(std::shared_ptr<Connection> connection) {

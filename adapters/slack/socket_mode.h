@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace roundup::adapters::slack {
 
@@ -64,6 +65,32 @@ using UrlSource = std::function<std::string()>;
 // Envelopes of other types are acked without calling it.
 using EnvelopeHandler =
     std::function<std::optional<nlohmann::json>(const std::string& type, const nlohmann::json& payload)>;
+
+// One websocket message from Slack, decoded. Pure (no I/O, never throws on any text): the client
+// acts on it, and fuzz/slack_socket_mode_fuzz.cpp feeds it arbitrary frames.
+struct SocketMessage {
+  enum class Kind {
+    not_json,    // not a JSON object: nothing to do or ack
+    ignored,     // no envelope_id: nothing to do or ack
+    hello,       // the connection is usable; num_connections as Slack sent it ("" when absent)
+    disconnect,  // Slack asks for a new connection, `reason` says why
+    envelope,    // to ack with envelope_id; `dispatch` when the handler sees the payload first
+  };
+  Kind kind = Kind::not_json;
+  std::string type;  // the message's "type" ("" when it has none)
+  std::string envelope_id;
+  std::string reason;
+  std::string num_connections;
+  // Envelopes of type "events_api", "slash_commands" or "interactive": the handler gets `payload`
+  // (an empty object when the envelope has none). Other types are acked without it.
+  bool dispatch = false;
+  nlohmann::json payload;
+};
+SocketMessage decode_socket_message(std::string_view text);
+
+// The ack of envelope `envelope_id`: {"envelope_id": ..., "payload": ...} with the handler's
+// reply as payload when there is one. Strings that are not UTF-8 are replaced, never thrown on.
+std::string socket_ack(const std::string& envelope_id, std::optional<nlohmann::json> reply);
 
 class SocketModeClient {
  public:

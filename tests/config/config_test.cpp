@@ -637,6 +637,19 @@ TEST_CASE("invalid JSON names the line and column, never the text it stopped in"
     std::string what;
     check_no_leak(problems_of([&] { (void)load_config(file); }, &what), what);
   }
+  // Found by fuzz/config_fuzz.cpp: nlohmann throws out_of_range, not parse_error, for a number
+  // beyond a double, and `config check` exited 1 quoting it.
+  SUBCASE("a number too large for a double") {
+    const fs::path file = dir.write("huge.json", "{\"workers\": 1e999}");
+    std::string what;
+    const auto problems = problems_of([&] { (void)load_config(file); }, &what);
+    REQUIRE(problems.size() == 1);
+    CHECK(contains(problems[0].message, "huge.json"));
+    CHECK(contains(problems[0].message, "a number is too large"));
+    CHECK_FALSE(contains(what, "1e999"));
+    CHECK(roundup::config::check_config(file, &no_environment) == problems);
+    CHECK_THROWS_AS((void)roundup::config::load_config_text("[-1e400]", "doc"), ConfigError);
+  }
 }
 
 TEST_CASE("type, range and format problems name the key, not the value") {

@@ -187,6 +187,20 @@ TEST_CASE("block kit: a 10 -000-character line is cut at most 3 -000 per section
   CHECK(all_block_text(messages).find("\xE2\x80\xA6") != std::string::npos);  // cuts are marked
 }
 
+// Found by fuzz/slack_render_fuzz.cpp (see mrkdwn_test.cpp, "only web URLs are linked").
+TEST_CASE("block kit: a paper URL that is Slack markup pings nobody") {
+  Answer answer;
+  answer.kind = Answer::Kind::listing;
+  answer.citations = {paper("Chinchilla", "!channel"), paper("PaLM", "@U0123")};
+  answer.related = {paper("Gopher", "!here")};
+  for (const json& message : render_messages(answer)) {
+    for (const std::string& text : block_texts(message)) {
+      CHECK(text.find("<!") == std::string::npos);
+      CHECK(text.find("<@") == std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("block kit: huge fields stay within limits") {
   Answer answer;
   answer.kind = Answer::Kind::listing;

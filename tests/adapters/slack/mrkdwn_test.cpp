@@ -78,6 +78,19 @@ TEST_CASE("link: empty url or label") {
   CHECK(link("https://x.org/", "") == "<https://x.org/>");
 }
 
+// Found by fuzz/slack_render_fuzz.cpp: a roundup's link "[Title](!channel)" became
+// "<!channel|Title>", which Slack reads as @channel.
+TEST_CASE("link: only web URLs are linked - Slack markup in a URL is not") {
+  CHECK(link("!channel", "Title") == "Title");
+  CHECK(link("!here", "") == "");
+  CHECK(link("@U0123", "a <b>") == "a &lt;b&gt;");
+  CHECK(link("#C0123|general", "t") == "t");
+  CHECK(link("javascript:alert(1)", "t") == "t");
+  CHECK(link("https://", "t") == "t");
+  CHECK(link("HTTPS://X.ORG/", "t") == "<HTTPS://X.ORG/|t>");
+  CHECK(link("http://x.org/", "t") == "<http://x.org/|t>");
+}
+
 TEST_CASE("escape_mrkdwn_split: bounded chunks - nothing lost - no split entity or code point") {
   std::string raw;
   for (int i = 0; i < 400; ++i) raw += "word&<é🚀 ";
