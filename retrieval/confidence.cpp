@@ -11,7 +11,7 @@ namespace roundup::retrieval {
 
 namespace {
 
-constexpr std::size_t k_features = 13;
+constexpr std::size_t k_features = 14;
 
 // The features, in the order of scripts/fit-confidence.py `features`.
 std::array<double, k_features> confidence_features(const Evidence& e) {
@@ -29,28 +29,30 @@ std::array<double, k_features> confidence_features(const Evidence& e) {
           e.coverage_margin,
           e.coverage * e.best_matched,
           e.matched_concepts >= 2 ? 1.0 : 0.0,
-          e.coverage * e.coverage};
+          e.coverage * e.coverage,
+          e.missing_names > 0 ? 1.0 : 0.0};
 }
 
 // A logistic regression fitted by scripts/fit-confidence.py on the project's question sets
 // (tests/data: 243 in-scope, 275 off-topic questions); bench/RESULTS.md, "Answer quality
 // (issue 13)", has the cross-validated figures. Refit when the evidence changes.
 constexpr std::array<double, k_features> k_weights = {
-    +1.1219,  // coverage
-    +0.0911,  // best_matched
-    -0.1309,  // best_missing
-    -1.0444,  // unknown_share
-    +2.5880,  // log_matched_concepts
-    +0.2962,  // log_lexical_rank
-    +0.0114,  // log_dense_rank
-    +1.5362,  // score
-    +0.9598,  // margin
-    -0.9453,  // coverage_margin
-    +1.8225,  // coverage_x_best_matched
-    -0.3935,  // two_or_more_matched
-    +2.6287,  // coverage_squared
+    +1.1015,  // coverage
+    -0.7082,  // best_matched
+    -0.7215,  // best_missing
+    -0.2714,  // unknown_share
+    +3.1416,  // log_matched_concepts
+    -0.3599,  // log_lexical_rank
+    -0.0547,  // log_dense_rank
+    +1.1211,  // score
+    +1.0108,  // margin
+    +2.4894,  // coverage_margin
+    +1.6959,  // coverage_x_best_matched
+    +0.2542,  // two_or_more_matched
+    +1.0278,  // coverage_squared
+    -3.8812,  // misses_a_name
 };
-constexpr double k_bias = -6.4490;
+constexpr double k_bias = -7.0364;
 
 }  // namespace
 

@@ -1,12 +1,15 @@
 #include "retrieval/search_engine.h"
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "retrieval/confidence.h"
+#include "retrieval/names.h"
 #include "retrieval/text.h"
 
 namespace roundup::retrieval {
@@ -35,6 +38,7 @@ SearchEngine::SearchEngine(std::shared_ptr<const KnowledgeBase> kb, std::shared_
 SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const {
   Analysis a = analyzer_->analyze_question(text);
   QueryTerms q;
+  q.names = versioned_names(text);
   std::unordered_set<std::string> seen;
   for (const auto* list : {&a.native, &a.gloss}) {
     for (const std::string& t : *list) {
@@ -72,6 +76,16 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const 
     q.concepts.push_back(std::move(c));
   }
   return q;
+}
+
+bool SearchEngine::is_acronym_like(const Concept& c) const {
+  // A short Latin word that no dictionary knows ("llm", "rlhf"), not a word that happens to be
+  // short ("cat" would match the initials of "conditional adversarial training").
+  if (c.native.size() != 1 || c.corrected) return false;
+  const std::string& t = c.native.front();
+  return t.size() >= 2 && t.size() <= 5 &&
+         std::all_of(t.begin(), t.end(), [](char ch) { return ch >= 'a' && ch <= 'z'; }) &&
+         analyzer_->generality(t) == 0;
 }
 
 double SearchEngine::specificity(const Concept& c) const {
@@ -159,6 +173,19 @@ Evidence SearchEngine::evidence(const QueryTerms& q, std::size_t paper_index) co
   const auto any_in = [](const std::vector<std::string>& terms, const std::unordered_set<std::string>& set) {
     return std::any_of(terms.begin(), terms.end(), [&set](const std::string& t) { return set.count(t) > 0; });
   };
+  // The paper's own writing, for names and acronyms; read only when the question needs it.
+  std::optional<NameMentions> mentions;
+  const auto paper_mentions = [&]() -> const NameMentions& {
+    if (!mentions) {
+      std::string all;
+      for (const ItemRef& ref : catalog().papers()[paper_index].occurrences) {
+        const Item& item = catalog().item(ref);
+        all += item.title + "\n" + item.summary + "\n";
+      }
+      mentions.emplace(all);
+    }
+    return *mentions;
+  };
   const double unseen = kb_->idf(std::string());  // the IDF of a term no passage holds
   double found = 0, total = 0, unknown = 0;
   for (std::size_t i = 0; i < q.concepts.size(); ++i) {
@@ -177,6 +204,8 @@ Evidence SearchEngine::evidence(const QueryTerms& q, std::size_t paper_index) co
       held = k_domain_gloss_evidence;
     } else if (any_in(c.native, text->gloss_terms) || any_in(c.gloss, text->gloss_terms)) {
       held = k_gloss_evidence;
+    } else if (is_acronym_like(c) && paper_mentions().abbreviates(c.native.front())) {
+      held = k_acronym_evidence;  // "LLM" for "large language models"
     }
     const double w = q.concept_weights[i];
     total += w;
@@ -192,6 +221,18 @@ Evidence SearchEngine::evidence(const QueryTerms& q, std::size_t paper_index) co
   }
   e.coverage = total > 0 ? found / total : 0;
   e.unknown_share = total > 0 ? unknown / total : 0;
+  if (!q.names.empty()) {
+    // A misspelt name ("StyelGAN-T") counts as mentioned when its corrected spelling is.
+    const auto mentioned = [&](const std::string& name) {
+      if (paper_mentions().mentions(name)) return true;
+      return std::any_of(q.corrections.begin(), q.corrections.end(), [&](const SpellingCorrection& c) {
+        std::string fixed = name;
+        const std::size_t at = fixed.find(c.typed);
+        return at != std::string::npos && paper_mentions().mentions(fixed.replace(at, c.typed.size(), c.corrected));
+      });
+    };
+    e.missing_names = static_cast<int>(std::count_if(q.names.begin(), q.names.end(), std::not_fn(mentioned)));
+  }
   return e;
 }
 
@@ -300,12 +341,12 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const Sear
   const auto& passages = kb_->passages();
   const auto& papers = catalog().papers();
 
-  const std::size_t candidates = fusion_.candidates * (filter.any() ? 4 : 1);
-  const std::vector<ScoredPassage> lexical = kb_->lexical_search(selective_terms(q), candidates);
+  const std::size_t pool = fusion_.candidates * (filter.any() ? 4 : 1);
+  const std::vector<ScoredPassage> lexical = kb_->lexical_search(selective_terms(q), pool);
   std::vector<float> qvec(static_cast<std::size_t>(embedder_->dimension()));
   embedder_->embed_query(
       topic, [this](const std::string& t) { return kb_->idf(t); }, qvec.data());
-  const std::vector<ScoredPassage> dense = kb_->dense_search(qvec.data(), candidates);
+  const std::vector<ScoredPassage> dense = kb_->dense_search(qvec.data(), pool);
 
   // Passages -> papers: a paper's rank in each list is that of its best passage.
   std::unordered_map<std::size_t, std::size_t> best_passage;
@@ -337,22 +378,52 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const Sear
   std::stable_sort(fused.begin(), fused.end(),
                    [](const FusedEntry& a, const FusedEntry& b) { return a.score > b.score; });
 
+  // The fused order ranks by shared words; the evidence says how much of the question each paper
+  // holds. The first few candidates are reordered by the confidence their evidence gives, so a
+  // paper that holds the whole question ("StyleGAN-T 生成一张图要几步") is not left below one
+  // that the dense side likes for a common word.
+  struct Candidate {
+    std::size_t paper;
+    Evidence evidence;
+    double confidence = 0;
+  };
+  std::vector<Candidate> candidates;
+  const std::size_t depth = std::min(fused.size(), std::max(top_k, k_rerank_depth));
+  for (std::size_t i = 0; i < depth; ++i) {
+    Candidate c{fused[i].key, evidence(q, fused[i].key)};
+    c.evidence.lexical_rank = rank_in(lexical_papers, c.paper);
+    c.evidence.dense_rank = rank_in(dense_papers, c.paper);
+    c.evidence.score = fused[i].score;
+    candidates.push_back(std::move(c));
+  }
+  // Margins are over the best other candidate, so a candidate's confidence does not depend on
+  // the order it is being sorted into. An unstructured passage does not compete with an item:
+  // it is often a contents line that names every paper of the month.
+  const auto is_passage = [&papers](const Candidate& c) { return papers[c.paper].kind == ItemKind::passage; };
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    double best_score = 0, best_coverage = 0;
+    for (std::size_t j = 0; j < candidates.size(); ++j) {
+      if (j == i || (is_passage(candidates[j]) && !is_passage(candidates[i]))) continue;
+      best_score = std::max(best_score, candidates[j].evidence.score);
+      best_coverage = std::max(best_coverage, candidates[j].evidence.coverage);
+    }
+    Evidence& e = candidates[i].evidence;
+    e.margin = e.score - best_score;
+    e.coverage_margin = e.coverage - best_coverage;
+    candidates[i].confidence = answer_confidence(e);
+  }
+  // Unstructured passages stay behind recognised items that are as sure.
+  const auto rerank_key = [&](const Candidate& c) { return c.confidence * (is_passage(c) ? k_passage_weight : 1.0); };
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](const Candidate& a, const Candidate& b) { return rerank_key(a) > rerank_key(b); });
+
   std::vector<SearchHit> out;
-  // Each hit's evidence is compared with the next paper's: computed once, carried forward.
-  std::optional<Evidence> next;
-  for (std::size_t i = 0; i < fused.size() && out.size() < top_k; ++i) {
-    const FusedEntry& entry = fused[i];
-    SearchHit hit = hit_for(entry.key, entry.score, q);
-    hit.passage = best_passage[entry.key];
-    hit.evidence = next ? *next : evidence(q, entry.key);
-    next.reset();
-    if (i + 1 < fused.size()) next = evidence(q, fused[i + 1].key);
-    hit.evidence.lexical_rank = rank_in(lexical_papers, entry.key);
-    hit.evidence.dense_rank = rank_in(dense_papers, entry.key);
-    hit.evidence.score = entry.score;
-    hit.evidence.margin = entry.score - (i + 1 < fused.size() ? fused[i + 1].score : 0.0);
-    hit.evidence.coverage_margin = hit.evidence.coverage - (next ? next->coverage : 0.0);
-    hit.confidence = answer_confidence(hit.evidence);
+  for (std::size_t i = 0; i < candidates.size() && out.size() < top_k; ++i) {
+    const Candidate& c = candidates[i];
+    SearchHit hit = hit_for(c.paper, c.evidence.score, q);
+    hit.passage = best_passage[c.paper];
+    hit.evidence = c.evidence;
+    hit.confidence = c.confidence;
     out.push_back(std::move(hit));
   }
   return out;

@@ -46,8 +46,11 @@ struct Evidence {
   int lexical_rank = -1;
   int dense_rank = -1;
   double score = 0;            // fused score, 0..1
-  double margin = 0;           // over the next paper's fused score
-  double coverage_margin = 0;  // over the next paper's coverage
+  double margin = 0;           // over the best other candidate's fused score
+  double coverage_margin = 0;  // over the best other candidate's coverage
+  // Versioned names of the question ("GPT-4", "PaLM 2") that the paper never mentions: it is
+  // about a sibling at best.
+  int missing_names = 0;
 };
 
 struct SearchHit {
@@ -97,12 +100,14 @@ class SearchEngine {
     std::vector<std::string> terms;  // native and gloss terms, deduplicated
     std::vector<double> weights;     // idf of each
     std::vector<Concept> concepts;   // the question's informative concepts
+    std::vector<std::string> names;  // its versioned names (see names.h)
     std::vector<double> concept_weights;
     std::vector<bool> concept_known;  // some form of it is in the corpus
     std::vector<SpellingCorrection> corrections;
   };
   static constexpr std::size_t k_paper_text_cache_size = 4096;
   static constexpr std::size_t k_max_lexical_terms = 24;
+  static constexpr std::size_t k_rerank_depth = 8;  // candidates reordered by their evidence
   // A question term found only through a gloss is weaker evidence than the word itself; a sense
   // from the general dictionary (CC-CEDICT) is weaker still than one from the ML glossary.
   static constexpr double k_domain_gloss_evidence = 0.75;
@@ -111,6 +116,8 @@ class SearchEngine {
   static constexpr double k_question_gloss_evidence = 0.6;
   // A question word held only in its spelling correction.
   static constexpr double k_corrected_evidence = 0.8;
+  // An acronym of the question spelt out in the paper ("LLM", "large language models").
+  static constexpr double k_acronym_evidence = 0.8;
   static constexpr double k_min_lexical_idf = 0.3;      // about: found in over 70% of passages
   static constexpr double k_lexical_row_budget = 4000;  // rows FTS5 may score for one query
 
@@ -121,6 +128,7 @@ class SearchEngine {
   const SpellingIndex& spelling() const;
   // How much a concept's corpus IDF counts as evidence, 0..1 (see the definition).
   double specificity(const Concept& c) const;
+  bool is_acronym_like(const Concept& c) const;
   static constexpr double k_number_specificity = 0.5;
   Evidence evidence(const QueryTerms& q, std::size_t paper_index) const;
   std::vector<std::string> best_sentences(std::size_t paper_index, const QueryTerms& q, std::size_t max_sentences,

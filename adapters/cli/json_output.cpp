@@ -63,6 +63,7 @@ json search_json(std::string_view query, const retrieval::SearchResponse& respon
                      {"matched_concepts", hit.evidence.matched_concepts},
                      {"margin", rounded(hit.evidence.margin)},
                      {"coverage_margin", rounded(hit.evidence.coverage_margin)},
+                     {"missing_names", hit.evidence.missing_names},
                      {"lexical_rank", hit.evidence.lexical_rank},
                      {"dense_rank", hit.evidence.dense_rank}};
     results.push_back(std::move(r));

@@ -105,7 +105,7 @@ TEST_CASE("retrieval quality: recall@1 >= 0.85 and recall@5 >= 0.95 on the in-sc
 
 // The issue's targets are 90% and 3%; the evidence and model measured 80% and 6.6% (5-fold
 // cross-validated: 79% and 7.4%). This guards what was reached until the gap is closed.
-TEST_CASE("answer quality: >= 75% of off-topic questions are declined and <= 8% of in-scope ones" *
+TEST_CASE("answer quality: >= 80% of off-topic questions are declined and <= 6% of in-scope ones" *
           doctest::timeout(600)) {
   const BundledBot bot;
   const roundup::bot::Responder& responder = bot.responder;
@@ -143,8 +143,8 @@ TEST_CASE("answer quality: >= 75% of off-topic questions are declined and <= 8% 
                                 << ", refusal precision " << static_cast<double>(off_declined) / declined
                                 << "); in-scope declined " << in_declined << "/" << in_total
                                 << "; closest-match replies: off-topic " << off_closest << ", in-scope " << in_closest);
-  CHECK(static_cast<double>(off_declined) >= 0.75 * static_cast<double>(off_total));
-  CHECK(static_cast<double>(in_declined) <= 0.08 * static_cast<double>(in_total));
+  CHECK(static_cast<double>(off_declined) >= 0.80 * static_cast<double>(off_total));
+  CHECK(static_cast<double>(in_declined) <= 0.06 * static_cast<double>(in_total));
   // Off-topic questions that are not near misses (chit-chat, general knowledge, how-to, ML the
   // roundups lack) are the easy part: measured 154/162.
   std::size_t easy_declined = 0, easy_total = 0;

@@ -1,0 +1,55 @@
+#include "retrieval/names.h"
+
+#include <doctest/doctest.h>
+
+using roundup::retrieval::NameMentions;
+using roundup::retrieval::versioned_names;
+using Names = std::vector<std::string>;
+
+TEST_CASE("names: versioned names in a question, in any writing") {
+  CHECK(versioned_names("how many parameters does GPT-4 have?") == Names{"gpt4"});
+  CHECK(versioned_names("how many parameters does gpt-4 have?") == Names{"gpt4"});
+  CHECK(versioned_names("谷歌 2023 年发布的 PaLM 2 比第一代 PaLM 参数更少吗") == Names{"palm2"});
+  CHECK(versioned_names("ConvNeXt V2 用了什么") == Names{"convnextv2"});
+  CHECK(versioned_names("DALL·E 3 和 Midjourney") == Names{"dalle3"});
+  CHECK(versioned_names("bbtv2 from tianxiang sun, vs the B200") == Names{"bbtv2", "b200"});
+  CHECK(versioned_names("alex nichol's point-e") == Names{"pointe"});
+  CHECK(versioned_names("in P-Tuning v2, what ratio") == Names{"ptuningv2"});
+  CHECK(versioned_names("GPT-3.5 or GPT-4") == Names{"gpt3.5", "gpt4"});
+  CHECK(versioned_names("ＳｔｙｌｅＧＡＮ－Ｔ 生成一张图要几步") == Names{"stylegant"});
+  CHECK(versioned_names("Tensor Programs VI") == Names{"programsvi"});
+}
+
+TEST_CASE("names: ordinary words, numbers and quantities are not names") {
+  CHECK(versioned_names("which paper trained on 1.4T tokens in 2022?").empty());
+  CHECK(versioned_names("a 540B model with 6144 chips").empty());
+  CHECK(versioned_names("step 2 of the text-to-image pipeline, p-tuning, self-instruct").empty());
+  CHECK(versioned_names("see table 2 and section 3.5").empty());
+  CHECK(versioned_names("").empty());
+  CHECK(versioned_names("\xff\xfe v2 - 3").empty());
+}
+
+TEST_CASE("names: a text mentions a name in any spacing, but not its sibling") {
+  const NameMentions summary("我们训练了 GPT-3 (175B) 和 PaLM 540B；P-Tuning v2 也在其中。DALL·E 2 和 BBTv2。");
+  CHECK(summary.mentions("gpt3"));
+  CHECK(summary.mentions("ptuningv2"));
+  CHECK(summary.mentions("dalle2"));
+  CHECK(summary.mentions("bbtv2"));
+  CHECK_FALSE(summary.mentions("gpt4"));
+  CHECK_FALSE(summary.mentions("palm2"));
+  CHECK_FALSE(summary.mentions("dalle3"));
+  // Han characters separate: "PaLM 在 2 个" does not mention "PaLM 2".
+  CHECK_FALSE(NameMentions("PaLM在2个数据中心").mentions("palm2"));
+}
+
+TEST_CASE("names: a text abbreviates the runs of words it writes out") {
+  const NameMentions summary(
+      "A Watermark for Large Language Models. 基于人类反馈的强化学习 (reinforcement learning from human feedback)");
+  CHECK(summary.abbreviates("llm"));
+  CHECK(summary.abbreviates("lm"));
+  CHECK(summary.abbreviates("rlhf"));
+  CHECK(summary.abbreviates("rlfhf"));
+  CHECK(NameMentions("chain of thought prompting").abbreviates("cot"));
+  CHECK_FALSE(summary.abbreviates("gan"));
+  CHECK_FALSE(summary.abbreviates("l"));
+}
