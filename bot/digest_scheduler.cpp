@@ -134,24 +134,29 @@ void DigestScheduler::stop() {
 
 void DigestScheduler::run() {
   while (true) {
+    // The next wake-up is planned from the time the pass began. Planned from its end instead, a
+    // pass that began just before the due time (nothing due yet) and ended just after it found
+    // today's due time past and slept until the next minute's check: the digest went out late.
+    const auto began = clock_();
     try {
       run_due();
     } catch (const std::exception& error) {
       // The channel list itself could not be read (a database hiccup): try again next round.
       log::error("digest", "digest pass failed", {{"error", error.what()}});
     }
-    const auto now = clock_();
-    auto next = now + std::chrono::minutes(1);
+    auto next = began + std::chrono::minutes(1);
     try {
-      next = std::min(next, next_due_after(now, settings_.schedule));
+      next = std::min(next, next_due_after(began, settings_.schedule));
     } catch (const std::exception& error) {
       log::error("digest", "cannot compute the next digest time", {{"error", error.what()}});
     }
     std::unique_lock lock(mutex_);
     // The wall clock decides when a digest is due, but waiting uses the steady clock so a clock
-    // change cannot stall the loop for longer than a minute.
+    // change cannot stall the loop for longer than a minute. Rounded up, so the wait does not end
+    // before the due time; if it still does (the clocks drift apart), the pass finds nothing due
+    // and the next one comes 50 ms later.
     const auto wait =
-        std::max(std::chrono::milliseconds(50), std::chrono::duration_cast<std::chrono::milliseconds>(next - now));
+        std::max(std::chrono::milliseconds(50), std::chrono::ceil<std::chrono::milliseconds>(next - clock_()));
     if (changed_.wait_for(lock, wait, [this] { return stopping_; })) return;
   }
 }

@@ -1,6 +1,7 @@
 #include "adapters/service/service.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -152,6 +153,18 @@ ServiceMetrics& service_metrics() {
   return metrics;
 }
 
+// A reindex builds the new index while the old one still answers, then frees the old one. It runs
+// on whichever worker is free, and glibc keeps what each thread frees in that thread's arena for
+// reuse: with reindexes every few seconds the process's RSS kept growing (the soak test, docs/
+// RELIABILITY.md) while the memory in use did not. malloc_trim returns the free pages of every
+// arena to the system, once per reindex (milliseconds; the next build faults its pages in again).
+// An answer still holding the old index frees it a little later; the next reindex returns that.
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 // The knowledge base as the conversation uses it, with retrieval and reindex timings recorded.
 class MeasuredKnowledge final : public bot::Knowledge {
  public:
@@ -169,6 +182,7 @@ class MeasuredKnowledge final : public bot::Knowledge {
     const auto start = std::chrono::steady_clock::now();
     ReindexOutcome outcome = inner_->reindex();
     service_metrics().reindex_seconds.observe(seconds_since(start));
+    release_free_memory();
     reindexed_();
     return outcome;
   }

@@ -4,9 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -184,6 +187,38 @@ TEST_CASE("digest scheduler: post_now posts through the outbox once per request 
   h.now = utc(2026, 11, 22, 1, 0);
   CHECK(h.scheduler.run_due() == 1);  // the scheduled one still goes out, with the next paper
   CHECK(store.digested_papers("slack:C1").size() == 3);
+}
+
+// Found by the soak test (scripts/soak.sh): a pass that began just before the due time (nothing
+// due yet) and ended just after it planned its next wake-up from the later time, which was then
+// past today's due time, so it slept a whole minute and the digest went out a minute late.
+TEST_CASE("digest scheduler: a pass that straddles the due time does not put the digest off a minute" *
+          doctest::timeout(60)) {
+  TempDir dir;
+  StateStore store(dir / "bot.sqlite");
+  const auto due = utc(2026, 11, 22, 1, 0);  // 09:00 in Shanghai
+  // The first read of the clock is 1 ms before the due time, every later one 1 ms after it: the
+  // scheduler's first pass straddles the due instant.
+  std::atomic<int> reads{0};
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool enqueued = false;
+  DigestScheduler scheduler(
+      store, [] { return bundled_catalog(); }, {{"slack", recording_renderer("slack")}}, shanghai_nine({"slack:C1"}),
+      [&] {
+        std::lock_guard lock(mutex);
+        enqueued = true;
+        changed.notify_all();
+      },
+      [&] { return reads++ == 0 ? due - std::chrono::milliseconds(1) : due + std::chrono::milliseconds(1); });
+  scheduler.start();
+  {
+    std::unique_lock lock(mutex);
+    // Well under the minute the bug waited; generous for a loaded machine.
+    CHECK(changed.wait_for(lock, std::chrono::seconds(20), [&] { return enqueued; }));
+  }
+  scheduler.stop();
+  CHECK(store.last_digest_date("slack:C1") == "2026-11-22");
 }
 
 TEST_CASE("digest scheduler: two processes on one database post each channel's digest once") {
