@@ -1,8 +1,9 @@
 #pragma once
 // An Answer built from fuzz input, for the renderer targets (Slack Block Kit, Telegram HTML). Its
 // strings stand for corpus and user text: any bytes, invalid UTF-8 included. A string may be
-// repeated up to 128 times, so that the splitters see texts far over the platforms' limits without
-// the fuzzer having to grow inputs of that size.
+// repeated up to 32 times, so that the splitters see texts over the platforms' limits (4,096
+// UTF-16 units, 3,000-byte sections) without the fuzzer having to grow inputs of that size; more
+// would only slow each run down.
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -16,7 +17,7 @@ namespace roundup::fuzz {
 
 inline std::string fuzzed_text(FuzzedDataProvider& input) {
   const std::string piece = input.ConsumeRandomLengthString(512);
-  const int copies = 1 << input.ConsumeIntegralInRange(0, 7);
+  const int copies = 1 << input.ConsumeIntegralInRange(0, 5);
   std::string out;
   out.reserve(piece.size() * static_cast<std::size_t>(copies));
   for (int i = 0; i < copies; ++i) out += piece;
@@ -59,7 +60,8 @@ inline bot::Answer fuzzed_answer(FuzzedDataProvider& input) {
   answer.kind = static_cast<bot::Answer::Kind>(input.ConsumeIntegralInRange(0, 5));
   answer.heading = fuzzed_text(input);
   answer.lines = fuzzed_lines(input, 8);
-  const int citations = input.ConsumeIntegralInRange(0, 12);
+  // Over 25 papers (two blocks each) a Slack message is full.
+  const int citations = input.ConsumeIntegralInRange(0, 30);
   for (int i = 0; i < citations; ++i) answer.citations.push_back(fuzzed_citation(input));
   const int related = input.ConsumeIntegralInRange(0, 6);
   for (int i = 0; i < related; ++i) answer.related.push_back(fuzzed_citation(input));

@@ -103,14 +103,24 @@ Request to_request(const bhttp::request<bhttp::string_body>& message, const std:
 
 using WireResponse = bhttp::response<bhttp::string_body>;
 
+// Fields the server sets itself: a handler's own would contradict them, and the framing ones
+// (Content-Length, Transfer-Encoding, Connection) would make the client misread where the
+// response ends.
+bool is_server_field(std::string_view name) {
+  return beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
+         beast::iequals(name, "connection") || beast::iequals(name, "content-type");
+}
+
 WireResponse to_wire(const Response& response, unsigned version, bool keep_alive, bool head_request) {
   WireResponse wire;
   wire.version(version);
-  const bool valid_status = response.status >= 100 && response.status <= 599;
-  wire.result(static_cast<unsigned>(valid_status ? response.status : 500));
+  // A handler gives the final response: a 1xx is not one (the client would wait for another).
+  const bool valid_status = response.status >= 200 && response.status <= 599;
+  const int status = valid_status ? response.status : 500;
+  wire.result(static_cast<unsigned>(status));
   wire.set(bhttp::field::server, k_server_name);
   for (const auto& [name, value] : response.headers) {
-    if (!is_token(name) || !is_safe_header_text(value)) {
+    if (!is_token(name) || !is_safe_header_text(value) || is_server_field(name)) {
       log_line("dropped unsafe response header '" + name + "'");
       continue;
     }
@@ -118,8 +128,11 @@ WireResponse to_wire(const Response& response, unsigned version, bool keep_alive
   }
   const auto& content_type = is_safe_header_text(response.content_type) ? response.content_type : std::string();
   if (!content_type.empty()) wire.set(bhttp::field::content_type, content_type);
-  wire.body() = valid_status ? response.body : std::string("internal error\n");
   wire.keep_alive(keep_alive);
+  // 204 and 304 have no body (RFC 9110 section 6.4.1): one sent anyway would be read as the start
+  // of the next response. Nor do they carry a Content-Length (section 8.6).
+  if (status == 204 || status == 304) return wire;
+  wire.body() = valid_status ? response.body : std::string("internal error\n");
   wire.prepare_payload();
   // HEAD: keep the Content-Length the GET would have, but send no body.
   if (head_request) wire.body().clear();

@@ -31,9 +31,10 @@ struct Request {
   std::string remote;
 };
 
-// `status` must be 100..599 (anything else is sent as 500). `headers` are extra fields; a field
-// whose name or value contains CR, LF or NUL is dropped rather than allowed to split the header.
-// Content-Length, Connection and Content-Type are set by the server.
+// `status` must be 200..599 (anything else, a 1xx included, is sent as 500); a 204 or 304 is sent
+// without a body. `headers` are extra fields; a field whose name or value contains CR, LF or NUL
+// is dropped rather than allowed to split the header. Content-Length, Transfer-Encoding,
+// Connection and Content-Type are set by the server: a handler's own are dropped.
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";

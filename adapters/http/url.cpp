@@ -47,12 +47,18 @@ Url parse_url(std::string_view text, std::string_view secure_scheme, std::string
   url.target = std::move(target);
 
   if (authority.find('@') != std::string_view::npos) return fail("user info is not supported");
+  for (const char c : authority) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return fail("control character or space in the host");
+  }
   std::string_view host;
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) return fail("unterminated IPv6 literal");
     host = authority.substr(1, close - 1);
+    // Asio would take anything after '%' as a zone id, and it would end up in the Host field.
+    if (host.find('%') != std::string_view::npos) return fail("zone id in IPv6 literal is not supported");
     const auto rest = authority.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':') return fail("junk after IPv6 literal");

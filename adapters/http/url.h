@@ -18,8 +18,8 @@ struct Url {
 };
 
 // `secure_scheme` means TLS ("https", "wss"), `plain_scheme` not ("http", "ws"). A #fragment is
-// dropped; user info, control characters and bad ports are refused. Throws std::invalid_argument
-// "bad <what>: <reason>", never quoting the URL (it may carry a token or a ticket).
+// dropped; user info, control characters and spaces, IPv6 zone ids and bad ports are refused. Throws
+// std::invalid_argument "bad <what>: <reason>", never quoting the URL (it may carry a token or a ticket).
 Url parse_url(std::string_view text, std::string_view secure_scheme, std::string_view plain_scheme,
               std::string_view what);
 

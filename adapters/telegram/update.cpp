@@ -71,6 +71,13 @@ bool same_username(std::string_view a, std::string_view b) {
   return !a.empty() && lower(a) == lower(b);
 }
 
+// Telegram's command names: 1-32 of A-Z a-z 0-9 and '_'.
+bool command_name(std::string_view name) {
+  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 struct Entity {
   std::string_view type;
   ByteRange bytes;
@@ -179,13 +186,13 @@ Incoming interpret(const json& update, const BotIdentity& me) {
     std::string_view name = text.substr(0, entity.bytes.length);
     if (name.size() < 2 || name.front() != '/') break;
     name.remove_prefix(1);
-    if (const auto at = name.find('@'); at != std::string_view::npos) {
-      const std::string_view target = name.substr(at + 1);
-      if (!same_username(target, me.username))
-        return ignored(in, "command for another bot (@" + std::string(target) + ")");
-      name = name.substr(0, at);
-    }
-    if (name.empty()) break;
+    const auto at = name.find('@');
+    const std::string_view target = at == std::string_view::npos ? std::string_view() : name.substr(at + 1);
+    name = name.substr(0, at);
+    // An entity over more than a command's name is not a command (Telegram never sends one).
+    if (!command_name(name)) break;
+    if (at != std::string_view::npos && !same_username(target, me.username))
+      return ignored(in, "command for another bot (@" + std::string(target) + ")");
     in.command = lower(name);
     body_begin = entity.bytes.length;
     addressed = true;  // a bare command counts as addressed to every bot in the group

@@ -41,9 +41,10 @@ struct Incoming {
 //
 // Only `message` updates with text are handled; edits (`edited_message`), channel posts, messages
 // from bots (from.is_bot), automatic forwards from a linked channel and all other update types are
-// ignored. A command is a `bot_command` entity at offset 0. A command addressed to another bot
-// ("/ask@OtherBot") is ignored in every chat; "/cmd" and "/cmd@OwnBot" (username compared
-// case-insensitively) are ours.
+// ignored. A command is a `bot_command` entity at offset 0 that spans "/name" or "/name@bot", the
+// name being 1-32 of A-Z a-z 0-9 '_' (an entity over anything else is no command). A command
+// addressed to another bot ("/ask@OtherBot") is ignored in every chat; "/cmd" and "/cmd@OwnBot"
+// (username compared case-insensitively) are ours.
 //
 // In private chats every other text is a question. In groups and supergroups the bot answers only
 // its commands, messages that mention it (a `mention` entity "@OwnBot" or a `text_mention` of its

@@ -637,8 +637,9 @@ TEST_CASE("invalid JSON names the line and column, never the text it stopped in"
     std::string what;
     check_no_leak(problems_of([&] { (void)load_config(file); }, &what), what);
   }
-  // Found by fuzz/config_fuzz.cpp: nlohmann throws out_of_range, not parse_error, for a number
-  // beyond a double, and `config check` exited 1 quoting it.
+  // Found writing fuzz/config_fuzz.cpp (its seed number_overflow.json): nlohmann throws
+  // out_of_range, not parse_error, for a number beyond a double, and `config check` exited 1
+  // quoting it.
   SUBCASE("a number too large for a double") {
     const fs::path file = dir.write("huge.json", "{\"workers\": 1e999}");
     std::string what;

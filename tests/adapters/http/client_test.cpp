@@ -605,7 +605,9 @@ TEST_CASE("http client: malformed requests and options are rejected up front") {
   http::HttpsClient client(client_options());
   for (const std::string url :
        {"ftp://127.0.0.1/", "127.0.0.1/path", "https:///path", "https://user@host/", "https://host:99999/",
-        "https://host:0/", "https://host:x/", "https://host/a b", "https://[::1/", "https://bad_host!/"}) {
+        "https://host:0/", "https://host:x/", "https://host/a b", "https://[::1/", "https://bad_host!/",
+        // Found by fuzz/slack_form_fuzz.cpp: an IPv6 zone id carried CR LF into the Host field.
+        "https://[::1%\r\nInjected: yes]/", "https://[::1%eth0]:8443/", "https://[::1]\t:443/"}) {
     CAPTURE(url);
     CHECK_THROWS_AS(client.send(get(url)), std::invalid_argument);
   }

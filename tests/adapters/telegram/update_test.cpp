@@ -124,6 +124,29 @@ TEST_CASE("interpret_update: commands in groups") {
   CHECK(in.kind == Incoming::Kind::ignore);
 }
 
+// Found by fuzz/telegram_update_fuzz.cpp: a bot_command entity over the whole text made all of it
+// the command's "name" ("end+roundupbot /*ich paper?"), '/' and spaces included.
+TEST_CASE("interpret_update: an entity over more than a command name is no command") {
+  const std::string text = "/end+RoundupBot /*ich paper?";
+  const json whole = json::array({entity("bot_command", 0, 30)});
+  Incoming in = interpret_update(message_update(text, "supergroup", whole), k_me);
+  CHECK(in.kind == Incoming::Kind::ignore);
+  CHECK(in.command == "");
+
+  in = interpret_update(message_update(text, "private", whole), k_me);
+  CHECK(in.kind == Incoming::Kind::question);
+  CHECK(in.command == "");
+  CHECK(in.text == text);
+
+  // A name over 32 characters, or with characters Telegram does not allow, is no command either.
+  in = interpret_update(command_update("/" + std::string(33, 'a')), k_me);
+  CHECK(in.kind == Incoming::Kind::question);
+  in = interpret_update(command_update("/ask_v2@RoundupBot x", "group"), k_me);
+  CHECK(in.kind == Incoming::Kind::command);
+  CHECK(in.command == "ask_v2");
+  CHECK(in.text == "x");
+}
+
 TEST_CASE("interpret_update: groups need a mention - a command or a reply") {
   Incoming in = interpret_update(message_update("what is RLHF?", "group"), k_me);
   CHECK(in.kind == Incoming::Kind::ignore);
