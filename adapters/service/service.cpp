@@ -153,12 +153,13 @@ ServiceMetrics& service_metrics() {
   return metrics;
 }
 
-// A reindex builds the new index while the old one still answers, then frees the old one. It runs
-// on whichever worker is free, and glibc keeps what each thread frees in that thread's arena for
-// reuse: with reindexes every few seconds the process's RSS kept growing (the soak test, docs/
-// RELIABILITY.md) while the memory in use did not. malloc_trim returns the free pages of every
-// arena to the system, once per reindex (milliseconds; the next build faults its pages in again).
-// An answer still holding the old index frees it a little later; the next reindex returns that.
+// A reindex builds the new index while the old one still answers, then frees the old one (or the
+// last answer still holding it does, a little later). It runs on whichever worker is free, and
+// glibc keeps what each thread frees in that thread's arena for reuse: with reindexes every few
+// seconds the process's RSS kept growing (the soak test, docs/RELIABILITY.md) while the memory in
+// use did not. malloc_trim returns the free pages of every arena to the system. It takes a few
+// milliseconds, holding each arena's lock in turn, so the refresher calls it only after a
+// reindex: right after, and at its next period (for an old index an answer freed late).
 void release_free_memory() {
 #if defined(__GLIBC__)
   malloc_trim(0);
@@ -182,7 +183,6 @@ class MeasuredKnowledge final : public bot::Knowledge {
     const auto start = std::chrono::steady_clock::now();
     ReindexOutcome outcome = inner_->reindex();
     service_metrics().reindex_seconds.observe(seconds_since(start));
-    release_free_memory();
     reindexed_();
     return outcome;
   }
@@ -303,6 +303,8 @@ struct Service::Impl {
   std::atomic<double> cached_digests_posted{0};
   std::atomic<double> cached_index_bytes{0};
   std::atomic<bool> state_db_ok{true};
+  // Refreshes that still return free memory to the system after a reindex (release_free_memory).
+  std::atomic<int> trims_due{0};
 
   std::mutex refresher_mutex;
   std::condition_variable refresher_wake;
@@ -325,6 +327,10 @@ struct Service::Impl {
         log::error("service", "the state database does not answer; not ready",
                    {{"error", error.what()}, {"ready_reason", "state_db"}});
       }
+    }
+    if (trims_due > 0) {
+      --trims_due;
+      release_free_memory();
     }
     if (hooks.on_gauges_refreshed) hooks.on_gauges_refreshed();
   }
@@ -485,8 +491,10 @@ Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledg
   if (auto problems = config::check_runnable(config); !problems.empty()) throw config::ConfigError(std::move(problems));
   if (!knowledge) throw std::invalid_argument("Service needs a knowledge base");
   impl_->config = std::move(config);
-  impl_->knowledge =
-      std::make_shared<MeasuredKnowledge>(std::move(knowledge), [impl = impl_.get()] { impl->request_refresh(); });
+  impl_->knowledge = std::make_shared<MeasuredKnowledge>(std::move(knowledge), [impl = impl_.get()] {
+    impl->trims_due = 2;
+    impl->request_refresh();
+  });
   impl_->hooks = std::move(hooks);
 }
 

@@ -36,7 +36,8 @@ struct ServiceHooks {
   std::chrono::milliseconds poll_stale_after{0};
   // How often the refresher recomputes the /metrics gauges that cost a database query or a
   // directory walk (outbox backlog, digests posted, index size) and checks the state database for
-  // /readyz. Scrapes read the cached values.
+  // /readyz. Scrapes read the cached values. The two refreshes after a reindex also return the
+  // allocator's free pages to the system (malloc_trim), so RSS follows the memory in use.
   std::chrono::milliseconds gauge_refresh_period{15000};
   // Called after each such refresh, on the refreshing thread (tests wait on it).
   std::function<void()> on_gauges_refreshed;

@@ -840,10 +840,11 @@ int run(const Options& options) {
   fakes.add_telegram_bot(k_tg_token_a, "A");
   fakes.add_telegram_bot(k_tg_token_b, "B");
 
-  // The daily digest falls due at a minute boundary at least 40 s from now: after the bots have
-  // started and the chats below have subscribed, during the load (or, for a short run, its drain).
+  // The daily digest falls due at the first minute boundary at least 20 s from now: after the bots
+  // have started and the chats below have subscribed, and at most 80 s from now, so during the
+  // load or, for a 60 s run, early enough in the drain to be delivered through a fault or two.
   const auto due_wall = [] {
-    const auto at = std::chrono::system_clock::now() + 40s;
+    const auto at = std::chrono::system_clock::now() + 20s;
     return std::chrono::ceil<std::chrono::minutes>(at);
   }();
   const std::string due_time = roundup::soak::utc_text(due_wall, "%H:%M");
