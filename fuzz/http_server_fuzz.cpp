@@ -7,7 +7,7 @@
 // Properties: every request the handler sees is within the documented shape (lower-case header
 // names, body within body_limit); the output parses as a sequence of HTTP responses with nothing
 // left over, one per handled request plus at most one error reply (400, 413, 431) that ends the
-// connection; each carries the status the handler chose (500 for an invalid one) and only the
+// connection; each carries the status the handler chose (500 for one outside 200-599) and only the
 // header fields the handler or the server set, so no request byte can split a header; a 204 or
 // 304 has neither a body nor a Content-Length.
 
@@ -15,8 +15,6 @@
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -1,5 +1,6 @@
 #include "adapters/http/client.h"
 
+#include "adapters/http/fields.h"
 #include "adapters/http/tls_client.h"
 
 #include "adapters/http/url.h"
@@ -67,19 +68,6 @@ std::string to_lower(std::string_view text) {
   return out;
 }
 
-bool is_token(std::string_view name) {
-  if (name.empty()) return false;
-  constexpr std::string_view k_token_punct = "!#$%&'*+-.^_`|~";
-  return std::all_of(name.begin(), name.end(), [&](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return std::isalnum(u) != 0 || k_token_punct.find(c) != std::string_view::npos;
-  });
-}
-
-bool is_safe_header_value(std::string_view text) {
-  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
 Url parse_request_url(std::string_view text) {
   return parse_url(text, "https", "http", "request URL");
 }
@@ -102,8 +90,7 @@ WireRequest to_wire(const ClientRequest& request, const Url& url, const std::str
   bool has_user_agent = false;
   for (const auto& [name, value] : request.headers) {
     // The name, not the value: values carry tokens.
-    if (!is_token(name) || !is_safe_header_value(value))
-      throw std::invalid_argument("bad request header '" + name + "'");
+    if (!is_token(name) || !is_field_value(value)) throw std::invalid_argument("bad request header '" + name + "'");
     const auto lower = to_lower(name);
     if (lower == "host" || lower == "content-length" || lower == "transfer-encoding" || lower == "connection") continue;
     has_user_agent = has_user_agent || lower == "user-agent";

@@ -1,5 +1,7 @@
 #include "adapters/http/server.h"
 
+#include "adapters/http/fields.h"
+
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -72,19 +74,6 @@ std::string to_lower(std::string_view text) {
   return out;
 }
 
-bool is_safe_header_text(std::string_view text) {
-  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-bool is_token(std::string_view name) {
-  if (name.empty()) return false;
-  constexpr std::string_view k_token_punct = "!#$%&'*+-.^_`|~";
-  return std::all_of(name.begin(), name.end(), [&](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return std::isalnum(u) != 0 || k_token_punct.find(c) != std::string_view::npos;
-  });
-}
-
 Request to_request(const bhttp::request<bhttp::string_body>& message, const std::string& remote) {
   Request request;
   request.method = std::string(message.method_string());
@@ -120,13 +109,13 @@ WireResponse to_wire(const Response& response, unsigned version, bool keep_alive
   wire.result(static_cast<unsigned>(status));
   wire.set(bhttp::field::server, k_server_name);
   for (const auto& [name, value] : response.headers) {
-    if (!is_token(name) || !is_safe_header_text(value) || is_server_field(name)) {
+    if (!is_token(name) || !is_field_value(value) || is_server_field(name)) {
       log_line("dropped unsafe response header '" + name + "'");
       continue;
     }
     wire.insert(name, value);
   }
-  const auto& content_type = is_safe_header_text(response.content_type) ? response.content_type : std::string();
+  const auto& content_type = is_field_value(response.content_type) ? response.content_type : std::string();
   if (!content_type.empty()) wire.set(bhttp::field::content_type, content_type);
   wire.keep_alive(keep_alive);
   // 204 and 304 have no body (RFC 9110 section 6.4.1): one sent anyway would be read as the start

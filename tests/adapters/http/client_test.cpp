@@ -614,6 +614,8 @@ TEST_CASE("http client: malformed requests and options are rejected up front") {
   auto bad_header = get("https://127.0.0.1:1/");
   bad_header.headers = {{"X-Token", "a\r\nInjected: yes"}};
   CHECK_THROWS_AS(client.send(bad_header), std::invalid_argument);
+  bad_header.headers = {{"X-Token", std::string("a\x01b")}};  // a parser rejects the whole request
+  CHECK_THROWS_AS(client.send(bad_header), std::invalid_argument);
   bad_header.headers = {{"Bad Name", "v"}};
   CHECK_THROWS_AS(client.send(bad_header), std::invalid_argument);
   auto bad_method = get("https://127.0.0.1:1/");

@@ -436,6 +436,27 @@ TEST_CASE("http server: a handler's 1xx becomes 500 - 204 and 304 carry no body 
   CHECK(ok.find("Content-Length: 1\r\n") == std::string::npos);
 }
 
+// Found by fuzz/http_server_fuzz.cpp in CI: a handler's header value holding a control byte
+// (0x01) went out as it was, and a client's parser rejects the whole response ("bad value").
+// RFC 9110 section 5.5 allows only visible characters, obs-text, space and tab in a field value.
+TEST_CASE("http server: a handler's field with a control character is dropped, the response stays readable") {
+  const std::string out = http::serve_connection_bytes(
+      test_options(),
+      [](const http::Request&, const http::Respond& respond) {
+        http::Response response;
+        response.body = "ok";
+        response.headers = {
+            {"X-Ctl", std::string("a\x01b")}, {"X-Del", "a\x7f"}, {"X-Tab", "a\tb"}, {"X-Obs", "caf\xc3\xa9"}};
+        respond(response);
+      },
+      get_request("/first", false));
+  CHECK(out.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(out.find("X-Ctl") == std::string::npos);
+  CHECK(out.find("X-Del") == std::string::npos);
+  CHECK(out.find("X-Tab: a\tb\r\n") != std::string::npos);
+  CHECK(out.find("X-Obs: caf\xc3\xa9\r\n") != std::string::npos);
+}
+
 TEST_CASE("http server: stop() closes an idle keep-alive connection and refuses new ones") {
   RecordingHandler recorder;
   auto options = test_options();
