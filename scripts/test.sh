@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit and integration tests (doctest via ctest), the project's own
 # retrieval-quality bars and, when ../shared/eval is beside the project, the shared dev set.
-# An ASan+UBSan build of the tests runs first; the last line printed is ctest's summary.
-#   SKIP_SANITIZERS=1 scripts/test.sh   only the release build
-#   SKIP_FUZZ=1 scripts/test.sh         without the fuzz targets' timed runs (scripts/fuzz.sh)
+# An ASan+UBSan build of the tests runs first, then every fuzz target for 30 s (scripts/fuzz.sh) and
+# a 60 s soak of the service under faults (scripts/soak.sh); the last line printed is ctest's
+# summary of the release build.
+#   SKIP_SANITIZERS=1 scripts/test.sh   without the ASan+UBSan build
+#   SKIP_FUZZ=1 scripts/test.sh         without the fuzz targets' timed runs
+#   SKIP_SOAK=1 scripts/test.sh         without the soak
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,4 +16,5 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     ctest --test-dir build-asan --no-tests=error --output-on-failure -j "$(nproc)" -E shared_eval_dev_questions
 fi
 [ "${SKIP_FUZZ:-0}" = 1 ] || scripts/fuzz.sh
+[ "${SKIP_SOAK:-0}" = 1 ] || scripts/soak.sh 60
 ctest --test-dir build --no-tests=error --output-on-failure -j "$(nproc)"

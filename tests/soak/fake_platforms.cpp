@@ -136,11 +136,11 @@ void FakePlatforms::on_slack(const Request& request, Respond respond) {
     const std::string channel = body.contains("channel") ? string_of(body["channel"]) : "";
     const std::string reply_key =
         body.contains("thread_ts") ? "se:" + channel + ":" + string_of(body["thread_ts"]) : "post:A:slack:" + channel;
-    return on_message("A", path, reply_key, body, false, std::move(respond));
+    return on_message("A", path, reply_key, body, false, channel == k_refusing_slack_channel, std::move(respond));
   }
   constexpr std::string_view k_respond = "/commands/respond/";
   if (path.rfind(k_respond, 0) == 0 && body.is_object()) {
-    return on_message("A", path, "sc:" + path.substr(k_respond.size()), body, false, std::move(respond));
+    return on_message("A", path, "sc:" + path.substr(k_respond.size()), body, false, false, std::move(respond));
   }
   respond(json_reply(R"({"ok":false,"error":"unknown_method"})", 404));
 }
@@ -181,7 +181,8 @@ void FakePlatforms::on_telegram(const Request& request, Respond respond) {
     const std::string reply_key = reply != params.end() && reply->is_object() && reply->contains("message_id")
                                       ? "tg" + instance + ":" + chat + ":" + string_of((*reply)["message_id"])
                                       : "post:" + instance + ":telegram:" + chat;
-    return on_message(instance, path, reply_key, params, true, std::move(respond));
+    return on_message(instance, path, reply_key, params, true, chat == std::to_string(k_refusing_telegram_chat),
+                      std::move(respond));
   }
   if (method == "setMyCommands" || method == "setWebhook" || method == "deleteWebhook") {
     return respond(json_reply(R"({"ok":true,"result":true})"));
@@ -190,7 +191,7 @@ void FakePlatforms::on_telegram(const Request& request, Respond respond) {
 }
 
 void FakePlatforms::on_message(const std::string& instance, const std::string& path, const std::string& reply_key,
-                               const json& body, bool telegram, Respond respond) {
+                               const json& body, bool telegram, bool refusing, Respond respond) {
   const std::uint64_t hash = message_hash(path, body);
   Response response;
   {
@@ -223,7 +224,14 @@ void FakePlatforms::on_message(const std::string& instance, const std::string& p
       changed_.notify_all();
       return;
     }
-    if (plan_.rate_limit_every > 0 && call % static_cast<std::uint64_t>(plan_.rate_limit_every) == 0) {
+    if (refusing) {
+      ++receipt.refused;
+      ++faults_.refusals;
+      response = telegram ? json_reply(R"({"ok":false,"error_code":403,)"
+                                       R"("description":"Forbidden: bot was blocked by the user"})",
+                                       403)
+                          : json_reply(R"({"ok":false,"error":"is_archived"})");
+    } else if (plan_.rate_limit_every > 0 && call % static_cast<std::uint64_t>(plan_.rate_limit_every) == 0) {
       ++receipt.faults;
       ++faults_.rate_limited;
       receipt.last_rate_limited = now;

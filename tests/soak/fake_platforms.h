@@ -34,6 +34,12 @@ using Clock = std::chrono::steady_clock;
 // A posted message's identity: FNV-1a of the path and the body's canonical JSON (sorted keys).
 std::uint64_t message_hash(std::string_view path, const nlohmann::json& body);
 
+// Chats that refuse the bot for good: an archived Slack channel (chat.postMessage answers
+// is_archived) and a Telegram chat that blocked the bot (sendMessage answers 403). A reply to them
+// can never be delivered: the bot must set it aside after the first refusal, never retry it.
+inline constexpr std::string_view k_refusing_slack_channel = "CARCHIVED";
+inline constexpr std::int64_t k_refusing_telegram_chat = 900001;
+
 // Which calls fail, and how. Counters run over all message calls of both fakes together.
 struct FaultPlan {
   int rate_limit_every = 29;                     // every Nth message call: 429, Retry-After: 1
@@ -49,6 +55,7 @@ struct Receipt {
   std::string digest_date;  // "YYYY-MM-DD" for a daily digest post
   int delivered = 0;        // answered with success
   int faults = 0;           // answered 429 / 5xx, stalled or held
+  int refused = 0;          // refused for good (a refusing chat)
   Clock::time_point last_rate_limited{};
   double min_gap_after_429_ms = std::numeric_limits<double>::infinity();
   Clock::time_point first_delivered{};
@@ -61,6 +68,7 @@ struct FaultCounts {
   std::uint64_t held = 0;          // held at the deliberate kill, never answered
   std::uint64_t poll_faults = 0;   // getUpdates answered 502 / 429
   std::uint64_t start_faults = 0;  // auth.test / getMe refused once per process start
+  std::uint64_t refusals = 0;      // messages to a refusing chat, refused for good
 };
 
 // Reply keys, as the driver gives each question: "se:<channel>:<thread_ts>" (Slack event),
@@ -133,7 +141,7 @@ class FakePlatforms {
   void on_slack(const adapters::http::Request& request, adapters::http::Respond respond);
   void on_telegram(const adapters::http::Request& request, adapters::http::Respond respond);
   void on_message(const std::string& instance, const std::string& path, const std::string& reply_key,
-                  const nlohmann::json& body, bool telegram, adapters::http::Respond respond);
+                  const nlohmann::json& body, bool telegram, bool refusing, adapters::http::Respond respond);
   void on_get_updates(TelegramBot& bot, const nlohmann::json& params, adapters::http::Respond respond);
   // With mutex_ held: confirms ids below `offset` and returns the next batch (may be empty).
   nlohmann::json take_batch(TelegramBot& bot, std::int64_t offset);

@@ -8,6 +8,7 @@
 //   - signed Slack requests and the Telegram secret header, from the generated configuration;
 //     unauthenticated ones besides (bad or missing signature, stale timestamp, wrong or missing
 //     secret) and poison questions (40,000 characters, U+FDFA x 3000, invalid UTF-8);
+//   - questions from chats that refuse every reply (archived, blocked): set aside, never retried;
 //   - an admin /reindex every few seconds; digests due mid-run (configured channels and chats
 //     that /subscribe at the start), and one /digest now;
 //   - faults in the fakes (429 with Retry-After, 5xx, calls never answered, a failed first
@@ -105,7 +106,8 @@ const char* route_name(Route route) {
   return "?";
 }
 
-enum class Kind { question, admin, subscribe, digest_now, poison };
+// `refused`: a question from a chat that refuses the bot's replies for good (fake_platforms.h).
+enum class Kind { question, admin, subscribe, digest_now, poison, refused };
 
 std::string random_token(std::size_t length, std::string_view alphabet) {
   std::random_device device;
@@ -315,8 +317,10 @@ class Load {
     const std::string n = std::to_string(q->seq);
     switch (route) {
       case Route::slack_event: {
-        const bool dm = q->seq % 5 == 0;
-        const std::string channel = dm ? "DE" + std::to_string(q->seq % 32) : "CE" + std::to_string(q->seq % 64);
+        const bool dm = q->seq % 5 == 0 && kind != Kind::refused;
+        const std::string channel = kind == Kind::refused ? std::string(roundup::soak::k_refusing_slack_channel)
+                                    : dm                  ? "DE" + std::to_string(q->seq % 32)
+                                                          : "CE" + std::to_string(q->seq % 64);
         const std::string ts = std::to_string(1800000000 + q->seq) + ".000100";
         const std::string event_id = "EvSOAK" + n;
         q->reply_key = "se:" + channel + ":" + ts;
@@ -358,7 +362,8 @@ class Load {
       case Route::tg_poll: {
         const bool webhook = route == Route::tg_webhook;
         const std::int64_t update_id = webhook ? ++updates_a_ : ++updates_b_;
-        const std::int64_t chat = kind == Kind::admin ? k_tg_admin
+        const std::int64_t chat = kind == Kind::admin     ? k_tg_admin
+                                  : kind == Kind::refused ? roundup::soak::k_refusing_telegram_chat
                                   : kind == Kind::subscribe
                                       ? (webhook ? 5000 : 6000) + static_cast<std::int64_t>(q->seq % 1000)
                                       : (webhook ? 100000 : 200000) + static_cast<std::int64_t>(q->seq % 128);
@@ -523,6 +528,7 @@ class Load {
     std::size_t route_seq[k_routes] = {};
     std::size_t slot = 0;
     std::size_t poison = 0;
+    std::size_t refused = 0;
     std::size_t probes = 0;
     auto next_admin = start_ + std::chrono::milliseconds(static_cast<long>(options_.reindex_every * 1000 / 2));
     std::size_t admins = 0;
@@ -561,6 +567,12 @@ class Load {
           q.poison = which;
           emit(q, 1);
           ++poison;
+        } else if (i % 97 == 83) {
+          // A chat that refuses the reply for good, through each route whose reply goes to a chat.
+          static const Route k_refused_routes[] = {Route::slack_event, Route::tg_webhook, Route::tg_poll};
+          const std::string& text = texts_.questions[(refused * 7) % texts_.questions.size()];
+          emit(add_question(k_refused_routes[refused % 3], Kind::refused, text), 1);
+          ++refused;
         } else {
           emit(add_pool_question(route, slot++), seq);
         }
@@ -754,6 +766,23 @@ std::uint64_t outbox_message_hash(const std::string& payload, const std::string&
     return roundup::soak::message_hash(path_at == std::string::npos ? "/" : url.substr(path_at), envelope["body"]);
   }
   return roundup::soak::message_hash("/api/chat.postMessage", envelope["body"]);
+}
+
+// Whether an outbox payload goes to one of the chats that refuse the bot (fake_platforms.h).
+bool to_refusing_chat(const std::string& payload) {
+  const json envelope = json::parse(payload, nullptr, false);
+  if (!envelope.is_object()) return false;
+  const auto params = envelope.find("params");
+  if (params != envelope.end() && params->is_object()) {
+    const auto chat = params->find("chat_id");
+    return chat != params->end() && chat->is_number_integer() &&
+           chat->get<std::int64_t>() == roundup::soak::k_refusing_telegram_chat;
+  }
+  const auto body = envelope.find("body");
+  if (body == envelope.end() || !body->is_object() || envelope.value("via", "") == "response_url") return false;
+  const auto channel = body->find("channel");
+  return channel != body->end() && channel->is_string() &&
+         channel->get<std::string>() == roundup::soak::k_refusing_slack_channel;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1058,7 +1087,7 @@ int run(const Options& options) {
     bool all = true;
     load.visit([&](auto& questions, auto&) {
       for (auto& q : questions) {
-        if (q->accepted && replied.count(q->reply_key) == 0) all = false;
+        if (q->accepted && q->kind != Kind::refused && replied.count(q->reply_key) == 0) all = false;
       }
     });
     if (!all) return waiting("answers");
@@ -1116,10 +1145,11 @@ int run(const Options& options) {
   // Questions by route.
   struct RouteFigures {
     std::size_t sent = 0, accepted = 0, answered = 0, given_up = 0;
+    std::size_t refusing = 0;  // accepted from a refusing chat: no answer can arrive
   };
   std::map<int, RouteFigures> by_route;
   std::size_t sent = 0, accepted = 0, answered = 0, duplicates_chosen = 0, poison_sent = 0, poison_answered = 0,
-              admin_sent = 0, admin_answered = 0;
+              admin_sent = 0, admin_answered = 0, refused_sent = 0, refused_accepted = 0;
   std::vector<double> answer_ms;
   std::vector<const Question*> unanswered;
   std::vector<std::string> probe_failures;
@@ -1136,11 +1166,17 @@ int run(const Options& options) {
       duplicates_chosen += q->duplicate ? 1 : 0;
       if (q->kind == Kind::poison) ++poison_sent;
       if (q->kind == Kind::admin) ++admin_sent;
+      if (q->kind == Kind::refused) ++refused_sent;
       if (q->given_up) ++f.given_up;
       if (!q->accepted) continue;
       ++f.accepted;
       ++accepted;
       accepted_inbound[q->instance].push_back(q->inbound_key);
+      if (q->kind == Kind::refused) {
+        ++f.refusing;
+        ++refused_accepted;  // its reply cannot be delivered: the outbox must set it aside
+        continue;
+      }
       const auto found = replied.find(q->reply_key);
       if (found == replied.end()) {
         unanswered.push_back(q.get());
@@ -1168,7 +1204,8 @@ int run(const Options& options) {
 
   // Every outbox row of every bot against what the fakes received.
   std::size_t outbox_rows = 0, outbox_delivered_once = 0, outbox_not_delivered = 0, outbox_never_received = 0,
-              duplicate_messages = 0, quarantined = 0, inbound_missing = 0, probe_state = 0, out_of_order = 0;
+              duplicate_messages = 0, quarantined = 0, inbound_missing = 0, probe_state = 0, out_of_order = 0,
+              refusing_rows = 0, refusing_set_aside = 0, refusals_seen = 0;
   std::set<std::uint64_t> known_hashes;
   std::map<std::string, int> reindex_counts;
   std::map<std::string, int> digest_rows;  // "inst:channel" with local_date == due_date
@@ -1184,6 +1221,19 @@ int run(const Options& options) {
         known_hashes.insert(hash);
         const auto found = receipts.find(hash);
         const int delivered = found == receipts.end() ? 0 : found->second.delivered;
+        if (to_refusing_chat(row[2])) {
+          // Set aside ('failed') after at most one refusal, never delivered, never retried.
+          ++refusing_rows;
+          const int refused = found == receipts.end() ? 0 : found->second.refused;
+          refusals_seen += static_cast<std::size_t>(refused);
+          if (row[1] == "failed" && delivered == 0 && refused <= 1) {
+            ++refusing_set_aside;
+          } else if (db_problems.size() < 10) {
+            db_problems.push_back(inst.name + " outbox " + row[0] + " to a refusing chat is " + row[1] + ", refused " +
+                                  std::to_string(refused) + "x");
+          }
+          continue;
+        }
         if (delivered > 0) {
           auto& last = last_by_target[row[3]];
           if (found->second.first_delivered < last) {
@@ -1316,10 +1366,11 @@ int run(const Options& options) {
   for (int r = 0; r < k_routes; ++r) {
     const RouteFigures& f = by_route[r];
     rows.push_back({std::string("  ") + route_name(static_cast<Route>(r)) + ": sent / accepted / answered",
-                    with_commas(f.sent) + " / " + with_commas(f.accepted) + " / " + with_commas(f.answered),
-                    check(f.accepted == f.sent && f.answered == f.accepted,
+                    with_commas(f.sent) + " / " + with_commas(f.accepted) + " / " + with_commas(f.answered) +
+                        (f.refusing ? " (+" + with_commas(f.refusing) + " from refusing chats)" : ""),
+                    check(f.accepted == f.sent && f.answered + f.refusing == f.accepted,
                           std::to_string(f.sent - f.accepted) + " not accepted, " +
-                              std::to_string(f.accepted - f.answered) + " unanswered")});
+                              std::to_string(f.accepted - f.answered - f.refusing) + " unanswered")});
   }
   rows.push_back(
       {"questions sent / accepted", with_commas(sent) + " / " + with_commas(accepted),
@@ -1332,8 +1383,10 @@ int run(const Options& options) {
                   ""});
   rows.push_back(
       {"redeliveries after a failed delivery (bot down, 503)", with_commas(load.retries_after_failure()), ""});
-  rows.push_back({"answers delivered (questions with a reply)", with_commas(answered) + " of " + with_commas(accepted),
-                  check(answered == accepted, std::to_string(accepted - answered) + " missing")});
+  rows.push_back({"answers delivered (questions with a reply; not counting refusing chats)",
+                  with_commas(answered) + " of " + with_commas(accepted - refused_accepted),
+                  check(answered == accepted - refused_accepted,
+                        std::to_string(accepted - refused_accepted - answered) + " missing")});
   rows.push_back({"answer latency p50 / p99 (sent -> first reply)",
                   fixed(percentile(answer_ms, 0.5), 0) + " / " + fixed(percentile(answer_ms, 0.99), 0) + " ms", ""});
   rows.push_back({"webhook ack p50 / p99 / max",
@@ -1370,6 +1423,12 @@ int run(const Options& options) {
   rows.push_back({"poison questions sent / answered once (40k chars, U+FDFA x3000, invalid UTF-8)",
                   with_commas(poison_sent) + " / " + with_commas(poison_answered),
                   check(poison_answered == poison_sent, "unanswered poison")});
+  rows.push_back({"questions from chats that refuse replies (archived, blocked) / replies set aside",
+                  with_commas(refused_sent) + " / " + with_commas(refusing_set_aside) + " of " +
+                      with_commas(refusing_rows) + " (" + with_commas(refusals_seen) + " refusals, none retried)",
+                  check(refused_sent > 0 && refused_accepted == refused_sent && refusing_rows >= refused_accepted &&
+                            refusing_set_aside == refusing_rows,
+                        "a refused reply was not set aside")});
   rows.push_back(
       {"items quarantined (handler failed 3 times)", with_commas(quarantined), check(quarantined == 0, "quarantined")});
   {
