@@ -124,7 +124,7 @@ LoadedCorpus load_corpus(const std::filesystem::path& dir, std::uintmax_t max_fi
     const std::string id = path.stem().string();
     const std::optional<std::string> sidecar = read_small_file(path.parent_path() / sidecar_name(name));
     RoundupRead read = read_roundup(id, name, bytes, sidecar);
-    for (std::string& w : read.warnings) corpus.warnings.push_back(name + ": " + w);
+    for (std::string& w : read.warnings) corpus.warnings.push_back(name + ": " + std::move(w));
     if (read.parse.roundup.items.empty()) {
       skip("nothing in it could be indexed (only page furniture)");
       continue;

@@ -394,7 +394,7 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const Sear
     c.evidence.lexical_rank = rank_in(lexical_papers, c.paper);
     c.evidence.dense_rank = rank_in(dense_papers, c.paper);
     c.evidence.score = fused[i].score;
-    candidates.push_back(std::move(c));
+    candidates.push_back(c);
   }
   // Margins are over the best other candidate, so a candidate's confidence does not depend on
   // the order it is being sorted into. An unstructured passage does not compete with an item:

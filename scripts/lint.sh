@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # clang-format (check only) and clang-tidy over the project's sources, using build/'s
-# compile_commands.json. Exit non-zero on any finding.
+# compile_commands.json (scripts/setup.sh configures build/). Exit non-zero on any finding.
+# scripts/test.sh runs it first; about 5 minutes on 2 cores (bench/RESULTS.md, CI time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files '*.cpp' '*.h')

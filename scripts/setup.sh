@@ -11,7 +11,7 @@ build_dir=${BUILD_DIR:-build}
 build_type=${BUILD_TYPE:-RelWithDebInfo}
 sanitize=${SANITIZE:-0}
 
-packages=(build-essential cmake ninja-build ccache pkg-config git clang-format nodejs npm openssl python3
+packages=(build-essential cmake ninja-build ccache pkg-config git clang-format clang-tidy nodejs npm openssl python3
   libboost1.81-dev libssl-dev nlohmann-json3-dev libfaiss-dev libopenblas0-pthread doctest-dev
   libsqlite3-dev libcli11-dev libutf8proc-dev libre2-dev libstemmer-dev libhowardhinnant-date-dev tzdata libspdlog-dev
   libgumbo-dev systemd
