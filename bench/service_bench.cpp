@@ -600,7 +600,8 @@ struct Rig {
   std::unique_ptr<roundup::app::Service> service;
   unsigned short port = 0;
 
-  Rig(const std::string& platform, roundup::bot::Answerer answerer, const std::function<void(const json&)>& on_reply) {
+  Rig(const std::string& platform, roundup::testing::ScriptedAnswers answerer,
+      const std::function<void(const json&)>& on_reply) {
     roundup::testing::serve_platform_api(api, platform, on_reply);
     const auto config = roundup::testing::webhook_config(data.path(), platform, api);
     roundup::app::ServiceHooks hooks;
@@ -698,7 +699,7 @@ int run(const Options& o) {
   // rest wait in the database, as they would in a burst).
   {
     Gate gate;
-    const roundup::bot::Answerer parked = [&gate](std::string_view) {
+    const roundup::testing::ScriptedAnswers parked = [&gate](std::string_view) {
       gate.wait();
       return notice_answer();
     };
@@ -727,7 +728,7 @@ int run(const Options& o) {
   // when answers cannot leave as fast as questions come in.
   if (o.alongside) {
     std::atomic<std::size_t> answered{0};
-    const roundup::bot::Answerer notice = [&answered](std::string_view) {
+    const roundup::testing::ScriptedAnswers notice = [&answered](std::string_view) {
       ++answered;
       return notice_answer();
     };
@@ -751,7 +752,7 @@ int run(const Options& o) {
     auto knowledge = roundup::testing::bundled_knowledge();  // opened before the clock starts
     knowledge->answer("warm up");
     AnswerTimes answer_times;
-    const roundup::bot::Answerer answerer = [knowledge, &answer_times](std::string_view input) {
+    const roundup::testing::ScriptedAnswers answerer = [knowledge, &answer_times](std::string_view input) {
       const auto start = Clock::now();
       auto answer = knowledge->answer(input);
       answer_times.add(std::chrono::duration<double, std::milli>(Clock::now() - start).count());

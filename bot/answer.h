@@ -1,7 +1,6 @@
 #pragma once
 // The platform-neutral answer model: what the bot says, before any platform renders it.
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,9 +54,5 @@ struct Answer {
   std::string reason;
   bool closest_match = false;  // a plausible but weak match, worded as such
 };
-
-// The conversation core as a platform adapter sees it: one input (a question or a "/command")
-// in, one Answer out. Must be thread-safe; adapters call it from worker threads.
-using Answerer = std::function<Answer(std::string_view input)>;
 
 }  // namespace roundup::bot

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "bot/channel_address.h"
 #include "bot/log.h"
 #include "config/config.h"
 
@@ -53,7 +54,7 @@ std::vector<std::string> DigestScheduler::channels() const {
     if (std::find(all.begin(), all.end(), channel) == all.end()) all.push_back(std::move(channel));
   }
   std::erase_if(all, [this](const std::string& channel) {
-    const auto id = config::parse_qualified_id(channel);
+    const auto id = parse_channel_address(channel);
     return !id || renderers_.count(id->platform) == 0;
   });
   return all;
@@ -76,8 +77,8 @@ std::size_t DigestScheduler::run_due() {
       const auto due = digest_due(now, settings_.schedule, store_.last_digest_date(channel).value_or(""));
       if (!due) continue;
       const Choice choice = choose(channel, *due);
-      if (choice.selection.papers.empty()) continue;        // an empty corpus has nothing to post
-      const auto id = config::parse_qualified_id(channel);  // channels() kept only well-formed ones
+      if (choice.selection.papers.empty()) continue;   // an empty corpus has nothing to post
+      const auto id = parse_channel_address(channel);  // channels() kept only well-formed ones
       const auto messages = renderers_.at(id->platform)(id->id, choice.answer, "digest:" + channel + ":" + *due);
       if (store_.record_digest({channel, *due, paper_ids(choice.selection), choice.selection.started_over}, messages,
                                to_ms(now))) {
@@ -100,7 +101,7 @@ Answer DigestScheduler::preview(const std::string& channel) const {
 
 std::optional<std::size_t> DigestScheduler::post_now(const std::string& channel, const std::string& request) {
   const std::string key = "digest-now:" + channel + ":" + request;
-  const auto id = config::parse_qualified_id(channel);
+  const auto id = parse_channel_address(channel);
   const auto renderer = id ? renderers_.find(id->platform) : renderers_.end();
   if (renderer == renderers_.end()) throw std::invalid_argument("no digests for " + channel);
   const Choice choice = choose(channel, local_date(clock_(), settings_.schedule));

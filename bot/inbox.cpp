@@ -203,11 +203,6 @@ void Inbox::stop() {
   if (committer_.joinable()) committer_.join();
 }
 
-std::size_t Inbox::handled() const {
-  std::lock_guard lock(mutex_);
-  return handled_;
-}
-
 std::size_t Inbox::stuck_handlers() const {
   const auto now = SteadyClock::now();
   std::lock_guard lock(mutex_);
@@ -301,7 +296,6 @@ void Inbox::run() {
       retries_.emplace(*again, std::move(item));
     } else {
       queued_or_running_.erase(item.id);
-      ++handled_;
     }
     // Workers held back by a suspect running alone, or waiting for the others to finish so that a
     // suspect can run, and wait_until_idle(). Otherwise no one waits for this item to end: the

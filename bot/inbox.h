@@ -103,7 +103,6 @@ class Inbox {
   // Commits what submit_async() has queued and completes its callbacks before it returns.
   void stop();
 
-  std::size_t handled() const;
   // Handlers running longer than handler_timeout now (for readiness: a worker may be wedged).
   std::size_t stuck_handlers() const;
   // Waits until nothing is queued, waiting for a retry, running or left in the database by an
@@ -171,7 +170,6 @@ class Inbox {
   bool overflowed_ = false;  // some accepted items are only in the database
   bool stopping_ = false;
   bool started_ = false;
-  std::size_t handled_ = 0;
   std::vector<std::thread> threads_;
   std::thread watchdog_;
 

@@ -288,7 +288,7 @@ void Outbox::run() {
     try {
       delivery = sender(*chosen);
     } catch (const std::exception& error) {
-      delivery = Delivery::retry(std::string("sender error: ") + error.what());
+      delivery = Delivery::transient("sender_error", std::string("sender error: ") + error.what());
     }
     const bool recorded = record(*chosen, delivery, clock_(), 0);
     std::function<void(const OutboxItem&, const Delivery&)> observer;

@@ -33,19 +33,37 @@
 
 namespace roundup::bot {
 
-// What a sender reports for one attempt.
+// What a sender reports for one attempt, typed by the platform's adapter: the outbox retries
+// or sets aside by the outcome, the service counts by `code` and marks a platform not ready while
+// it refuses the bot's credentials.
 struct Delivery {
   enum class Outcome { delivered, retry, failed };
+  enum class Problem {
+    none,          // delivered
+    rate_limited,  // retry, after retry_after (the platform's wait)
+    transient,     // retry: 5xx, a timeout, a reset; retry_after 0 = our backoff
+    auth_revoked,  // failed: the platform refuses the bot's credentials (a revoked token)
+    refused,       // failed: this message can never be delivered (an archived channel, a blocked bot)
+  };
   Outcome outcome = Outcome::delivered;
-  std::chrono::milliseconds retry_after{0};  // retry: the platform's requested wait; 0 = our backoff
-  std::string error;                         // retry / failed: one line for the log, never a secret
+  Problem problem = Problem::none;
+  std::chrono::milliseconds retry_after{0};
+  std::string code;   // the platform's error code, few distinct values (a metrics label): "ratelimited", "http_502"
+  std::string error;  // one line for the log, never a secret
 
   static Delivery ok() { return {}; }
-  static Delivery retry(std::string error, std::chrono::milliseconds after = std::chrono::milliseconds{0}) {
-    return {Outcome::retry, after, std::move(error)};
+  static Delivery rate_limited(std::string code, std::string error, std::chrono::milliseconds after) {
+    return {Outcome::retry, Problem::rate_limited, after, std::move(code), std::move(error)};
   }
-  static Delivery failed(std::string error) {
-    return {Outcome::failed, std::chrono::milliseconds{0}, std::move(error)};
+  static Delivery transient(std::string code, std::string error,
+                            std::chrono::milliseconds after = std::chrono::milliseconds{0}) {
+    return {Outcome::retry, Problem::transient, after, std::move(code), std::move(error)};
+  }
+  static Delivery auth_revoked(std::string code, std::string error) {
+    return {Outcome::failed, Problem::auth_revoked, std::chrono::milliseconds{0}, std::move(code), std::move(error)};
+  }
+  static Delivery refused(std::string code, std::string error) {
+    return {Outcome::failed, Problem::refused, std::chrono::milliseconds{0}, std::move(code), std::move(error)};
   }
 };
 

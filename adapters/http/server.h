@@ -18,29 +18,21 @@
 #include <utility>
 #include <vector>
 
+#include "bot/web_message.h"
+
 namespace roundup::adapters::http {
 
-// One complete request. `headers` keys are lower-cased; repeated header fields are joined with
-// ", " in arrival order. `body` holds at most ServerOptions::body_limit bytes. `remote` is the
-// peer as "address:port" (the TCP peer, not any X-Forwarded-For).
-struct Request {
-  std::string method;
-  std::string target;
-  std::map<std::string, std::string> headers;
-  std::string body;
-  std::string remote;
-};
+// One complete request (bot/web_message.h). `headers` keys are lower-cased; repeated header
+// fields are joined with ", " in arrival order. `body` holds at most ServerOptions::body_limit
+// bytes. `remote` is the peer as "address:port" (the TCP peer, not any X-Forwarded-For).
+using Request = bot::WebRequest;
 
 // `status` must be 200..599 (anything else, a 1xx included, is sent as 500); a 204 or 304 is sent
-// without a body. `headers` are extra fields; a field whose name or value contains CR, LF or NUL
-// is dropped rather than allowed to split the header. Content-Length, Transfer-Encoding,
-// Connection and Content-Type are set by the server: a handler's own are dropped.
-struct Response {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
+// without a body. `headers` are extra fields; a field whose name or value is not valid field
+// syntax (fields.h: a control character, say) is dropped rather than sent. Content-Length,
+// Transfer-Encoding, Connection and Content-Type are set by the server: a handler's own are
+// dropped.
+using Response = bot::WebResponse;
 
 // Called on an I/O thread, once per request, possibly concurrently for different connections:
 // it must be thread-safe and fast (ack, then hand heavy work to another thread). An exception
@@ -49,7 +41,7 @@ using Handler = std::function<Response(const Request&)>;
 
 // Answers one request of an AsyncHandler. Call it once, from any thread, during the handler call
 // or later; calls after the first are ignored. Copyable, so it can travel with the work.
-using Respond = std::function<void(Response)>;
+using Respond = bot::WebRespond;
 
 // For a handler whose answer depends on slow work (a webhook acked only once its record is
 // committed): it starts the work and returns, and whoever finishes the work calls `respond`. The

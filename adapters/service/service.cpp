@@ -23,9 +23,7 @@
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
 #include "adapters/service/descriptor_limit.h"
-#include "adapters/slack/slack_service.h"
-#include "adapters/slack/socket_mode.h"
-#include "adapters/telegram/telegram_service.h"
+#include "bot/channel_address.h"
 #include "bot/conversation.h"
 #include "bot/digest_scheduler.h"
 #include "bot/inbox.h"
@@ -56,35 +54,20 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // Connections the metrics_listen server holds at once: probes and a scraper or two.
 constexpr std::size_t k_metrics_connections = 64;
 
-// The route labels of requests: the known paths, everything else "other" (the last), so a
-// scanner probing random URLs cannot blow up the number of series.
-constexpr std::array<const char*, 7> k_routes = {"/healthz",        "/readyz",           "/metrics", "/slack/events",
-                                                 "/slack/commands", "/telegram/webhook", "other"};
+// The operational paths; with every platform's webhook paths they are the route labels of
+// requests, everything else "other", so a scanner probing random URLs cannot blow up the number
+// of series.
+constexpr std::array<std::string_view, 3> k_operational_paths = {"/healthz", "/readyz", "/metrics"};
+constexpr std::string_view k_other_route = "other";
 
-std::size_t route_index(const std::string& path) {
-  for (std::size_t i = 0; i + 1 < k_routes.size(); ++i)
-    if (path == k_routes[i]) return i;
-  return k_routes.size() - 1;
-}
-
-// A platform error's code for the metrics label: "http_429" for an HTTP status ("sendMessage: HTTP
-// 429 Too Many Requests"), else Slack's own error code ("channel_not_found"), else "other";
-// bounded so the label stays low-cardinality.
-std::string error_code(std::string_view error) {
-  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  constexpr std::string_view k_http = "HTTP ";
-  for (auto at = error.find(k_http); at != std::string_view::npos; at = error.find(k_http, at + 1)) {
-    const std::string_view status = error.substr(at + k_http.size(), 3);
-    if (status.size() == 3 && std::all_of(status.begin(), status.end(), is_digit)) {
-      return "http_" + std::string(status);
-    }
-  }
-  std::string code;
-  for (const char c : error) {
-    if (!((c >= 'a' && c <= 'z') || c == '_')) break;
-    code += c;
-  }
-  return code.empty() || code.size() > 40 ? "other" : code;
+// A delivery's error code as a metrics label: the platform chose it (Slack's "error" member is
+// any string its server sends), so anything but a short lower-case word becomes "other" and the
+// number of series stays bounded.
+std::string code_label(std::string_view code) {
+  const bool word = !code.empty() && code.size() <= 40 && std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  return word ? std::string(code) : "other";
 }
 
 // The service's metrics, registered once in the process-wide registry (GET /metrics).
@@ -97,20 +80,6 @@ struct ServiceMetrics {
   bot::Histogram& reindex_seconds = registry.histogram(
       "roundup_reindex_seconds", "Duration of admin-requested reindexes", {}, {0.1, 0.5, 1, 5, 15, 60, 300, 1200});
 
-  // Every response passes here (on the ack path), so each (route, status) counter is looked up in
-  // the registry once and then read from this table without a lock.
-  bot::Counter& request(std::size_t route, int status) {
-    const auto code = static_cast<std::size_t>(std::clamp(status, 100, 599) - 100);
-    std::atomic<bot::Counter*>& slot = requests[route][code];
-    bot::Counter* counter = slot.load(std::memory_order_acquire);
-    if (counter == nullptr) {
-      counter = &registry.counter("roundup_http_requests_total", "HTTP requests served, by route and status",
-                                  {{"route", k_routes[route]}, {"status", std::to_string(code + 100)}});
-      slot.store(counter, std::memory_order_release);
-    }
-    return *counter;
-  }
-  std::array<std::array<std::atomic<bot::Counter*>, 500>, k_routes.size()> requests{};
   bot::Counter& inbound(const std::string& platform) {
     return registry.counter("roundup_inbound_events_total", "Accepted platform events (questions and commands)",
                             {{"platform", platform}});
@@ -142,16 +111,38 @@ struct ServiceMetrics {
 
 using DigestClock = std::function<std::chrono::system_clock::time_point()>;
 
-// Error codes meaning the platform no longer accepts the bot's token.
-bool rejects_credentials(const std::string& code) {
-  return code == "invalid_auth" || code == "not_authed" || code == "account_inactive" || code == "token_revoked" ||
-         code == "http_401";
-}
-
 ServiceMetrics& service_metrics() {
   static ServiceMetrics metrics;
   return metrics;
 }
+
+// The HTTP request counters by route and status. Every response passes here (on the ack path),
+// so each (route, status) counter is looked up in the registry once and then read from this
+// table without a lock. The routes are fixed when the service starts.
+class RequestCounters {
+ public:
+  explicit RequestCounters(std::vector<std::string> routes) : routes_(std::move(routes)), slots_(routes_.size() + 1) {}
+
+  bot::Counter& count(const std::string& path, int status) {
+    const auto found = std::find(routes_.begin(), routes_.end(), path);
+    const auto route = static_cast<std::size_t>(found - routes_.begin());  // routes_.size(): "other"
+    const auto code = static_cast<std::size_t>(std::clamp(status, 100, 599) - 100);
+    std::atomic<bot::Counter*>& slot = slots_[route][code];
+    bot::Counter* counter = slot.load(std::memory_order_acquire);
+    if (counter == nullptr) {
+      const std::string label = route < routes_.size() ? routes_[route] : std::string(k_other_route);
+      counter = &service_metrics().registry.counter("roundup_http_requests_total",
+                                                    "HTTP requests served, by route and status",
+                                                    {{"route", label}, {"status", std::to_string(code + 100)}});
+      slot.store(counter, std::memory_order_release);
+    }
+    return *counter;
+  }
+
+ private:
+  std::vector<std::string> routes_;
+  std::vector<std::array<std::atomic<bot::Counter*>, 500>> slots_;  // per route, then "other"
+};
 
 // A reindex builds the new index while the old one still answers, then frees the old one (or the
 // last answer still holding it does, a little later). It runs on whichever worker is free, and
@@ -239,14 +230,15 @@ struct Service::Impl {
   // Declared before the state it guards, so it is released only after all of it is gone.
   std::unique_ptr<DataDirLock> lock;
 
+  std::vector<PlatformEntry> registry;  // the platforms this service may run
+
   std::unique_ptr<bot::StateStore> store;
   std::unique_ptr<http::HttpsClient> client;
-  std::unique_ptr<http::HttpsClient> poll_client;  // Telegram long polling only
   std::unique_ptr<bot::Outbox> outbox;
   std::unique_ptr<bot::Inbox> inbox;
-  std::unique_ptr<adapters::slack::SlackService> slack;
-  std::unique_ptr<adapters::slack::SocketModeClient> slack_socket;
-  std::unique_ptr<adapters::telegram::TelegramService> telegram;
+  // The enabled platforms, in registry order; filled by start() before anything runs.
+  std::vector<std::unique_ptr<bot::ChatPlatform>> platforms;
+  std::unique_ptr<RequestCounters> requests;
   std::unique_ptr<bot::DigestScheduler> digests;
   std::unique_ptr<bot::Conversation> conversation;
   std::unique_ptr<http::Server> server;
@@ -273,9 +265,26 @@ struct Service::Impl {
   bool watchdog_stopping = false;
   std::thread watchdog;
 
-  std::chrono::milliseconds poll_stale_after() const {
-    if (hooks.poll_stale_after.count() > 0) return hooks.poll_stale_after;
-    return std::chrono::seconds(2 * hooks.telegram_poll_timeout_seconds + 10);
+  // How often the watchdog looks: half of the time a stuck poll loop is tolerated.
+  std::chrono::milliseconds watchdog_interval() const {
+    const std::chrono::milliseconds stale = hooks.poll_stale_after.count() > 0
+                                                ? hooks.poll_stale_after
+                                                : std::chrono::seconds(2 * hooks.telegram_poll_timeout_seconds + 10);
+    return std::max(std::chrono::milliseconds(50), stale / 2);
+  }
+
+  bot::ChatPlatform* platform(std::string_view name) const {
+    for (const auto& p : platforms)
+      if (p->name() == name) return p.get();
+    return nullptr;
+  }
+  // The platform with webhook path `path`, or nullptr.
+  bot::ChatPlatform* webhook_owner(const std::string& path) const {
+    for (const auto& p : platforms) {
+      const auto paths = p->webhook_paths();
+      if (std::find(paths.begin(), paths.end(), path) != paths.end()) return p.get();
+    }
+    return nullptr;
   }
 
   // A platform whose API refuses the bot's credentials (a revoked token) cannot deliver anything,
@@ -370,16 +379,14 @@ struct Service::Impl {
     if (inbox && inbox->stuck_handlers() >= static_cast<std::size_t>(std::max(1, config.workers))) {
       problems.emplace_back("workers_stuck");
     }
-    if (slack_socket && !slack_socket->connected()) problems.emplace_back("slack_socket");
-    if (telegram && config.telegram.mode == "polling" &&
-        std::chrono::steady_clock::now() - telegram->last_poll() > poll_stale_after()) {
-      problems.emplace_back("telegram_poll");
+    for (const auto& p : platforms) {
+      for (auto& problem : p->readiness_problems()) problems.push_back(std::move(problem));
     }
     return problems;
   }
 
   void run_watchdog() {
-    const auto interval = std::max(std::chrono::milliseconds(50), poll_stale_after() / 2);
+    const auto interval = watchdog_interval();
     std::unique_lock lock(watchdog_mutex);
     // start() pruned already. A prune waits out another writer's lock (up to the busy timeout),
     // which would hold up the stall check below, so it is rare.
@@ -389,22 +396,7 @@ struct Service::Impl {
         last_prune = std::chrono::steady_clock::now();
         prune_state();
       }
-      if (!telegram || config.telegram.mode != "polling") continue;
-      // A loop that fails (an outage, a 409) still begins a round after each backoff and is left
-      // to retry; this is for one stuck inside a round beyond every deadline.
-      const auto since = std::chrono::steady_clock::now() - telegram->last_round();
-      if (since <= 2 * poll_stale_after()) continue;
-      log::warn("service", "telegram polling stalled; restarting it",
-                {{"stalled_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count())}});
-      try {
-        // A fresh client, because the stuck one is shut down to unblock the loop. The old one is
-        // unused once restart_polling() has joined the old loop.
-        auto fresh = std::make_unique<http::HttpsClient>(client_options());
-        telegram->restart_polling(*fresh);
-        poll_client = std::move(fresh);
-      } catch (const std::exception& error) {
-        log::error("service", "cannot restart telegram polling", {{"error", error.what()}});
-      }
+      for (const auto& p : platforms) p->check_progress();
     }
   }
 
@@ -448,17 +440,9 @@ struct Service::Impl {
 
   http::Response route(const http::Request& request) {
     if (auto response = operational(request, /*internal_listener=*/false)) return *response;
-    const std::string path = path_of(request.target);
-    // A POST to /slack/events, /slack/commands or /telegram/webhook in their mode went to
-    // route_async() already.
-    if (path == "/slack/events" || path == "/slack/commands") {
-      if (!slack || config.slack.mode != "events") return plain(404, "not found\n");
-      return plain(405, "method not allowed\n");
-    }
-    if (path == "/telegram/webhook") {
-      if (!telegram || config.telegram.mode != "webhook") return plain(404, "not found\n");
-      return plain(405, "method not allowed\n");
-    }
+    // A POST to a webhook path of a platform receiving by webhook went to route_async() already.
+    const bot::ChatPlatform* owner = webhook_owner(path_of(request.target));
+    if (owner && owner->receives_webhooks()) return plain(405, "method not allowed\n");
     return plain(404, "not found\n");
   }
 
@@ -466,27 +450,21 @@ struct Service::Impl {
   // holding an I/O thread meanwhile; everything else answers at once through route().
   void route_async(const http::Request& request, http::Respond respond) {
     // Counts every response by route and status on its way out.
-    respond = [respond = std::move(respond), route = route_index(path_of(request.target))](http::Response response) {
-      service_metrics().request(route, response.status).inc();
+    const std::string path = path_of(request.target);
+    respond = [respond = std::move(respond), &counters = *requests, path](http::Response response) {
+      counters.count(path, response.status).inc();
       respond(std::move(response));
     };
     if (request.method == "POST") {
-      const std::string path = path_of(request.target);
-      if (path == "/slack/events" && slack && config.slack.mode == "events") {
-        return slack->on_events_async(request, std::move(respond));
-      }
-      if (path == "/slack/commands" && slack && config.slack.mode == "events") {
-        return slack->on_command_async(request, std::move(respond));
-      }
-      if (path == "/telegram/webhook" && telegram && config.telegram.mode == "webhook") {
-        return telegram->on_webhook_async(request, std::move(respond));
-      }
+      bot::ChatPlatform* owner = webhook_owner(path);
+      if (owner && owner->receives_webhooks()) return owner->on_webhook(request, std::move(respond));
     }
     respond(route(request));
   }
 };
 
-Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledge, ServiceHooks hooks)
+Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledge, ServiceHooks hooks,
+                 std::vector<PlatformEntry> platforms)
     : impl_(std::make_unique<Impl>()) {
   if (auto problems = config::check_runnable(config); !problems.empty()) throw config::ConfigError(std::move(problems));
   if (!knowledge) throw std::invalid_argument("Service needs a knowledge base");
@@ -496,6 +474,7 @@ Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledg
     impl->request_refresh();
   });
   impl_->hooks = std::move(hooks);
+  impl_->registry = std::move(platforms);
 }
 
 unsigned short Service::metrics_port() const {
@@ -534,9 +513,11 @@ unsigned short Service::start() {
   const http::ClientOptions client_options = s.client_options();
   s.client = std::make_unique<http::HttpsClient>(client_options);
   bot::OutboxOptions outbox_options;
-  outbox_options.pace = [](const std::string& target) -> std::pair<double, double> {
-    if (target.rfind("telegram:", 0) == 0) return adapters::telegram::TelegramService::pace(target);
-    return {1.0, 3.0};  // Slack: about one message per second per channel, short bursts
+  // Read only once the outbox runs, after every platform is built.
+  outbox_options.pace = [&s](const std::string& target) -> std::pair<double, double> {
+    const auto address = bot::parse_channel_address(target);
+    const bot::ChatPlatform* owner = address ? s.platform(address->platform) : nullptr;
+    return owner ? owner->pace(target) : std::pair<double, double>{1.0, 3.0};
   };
   s.outbox = std::make_unique<bot::Outbox>(*s.store, outbox_options);
   s.outbox->on_attempt(
@@ -549,14 +530,12 @@ unsigned short Service::start() {
             break;
           case bot::Delivery::Outcome::retry:
             metrics.retry(platform).inc();
-            metrics.api_error(platform, error_code(delivery.error)).inc();
+            metrics.api_error(platform, code_label(delivery.code)).inc();
             break;
-          case bot::Delivery::Outcome::failed: {
-            const std::string code = error_code(delivery.error);
-            metrics.api_error(platform, code).inc();
-            if (rejects_credentials(code)) s.note_credentials(platform, code);
+          case bot::Delivery::Outcome::failed:
+            metrics.api_error(platform, code_label(delivery.code)).inc();
+            if (delivery.problem == bot::Delivery::Problem::auth_revoked) s.note_credentials(platform, delivery.code);
             break;
-          }
         }
         if (hook) hook();
       });
@@ -576,67 +555,41 @@ unsigned short Service::start() {
   };
   // Every accepted event goes through here on an inbox worker: counted, timed, and its log lines
   // tagged with its key.
-  const auto handler = [&metrics](auto* platform, const std::string& name) {
+  const auto handler = [&metrics](bot::ChatPlatform* platform) {
     // Looked up once here: a registry lookup takes its lock and allocates.
-    return [platform, &inbound = metrics.inbound(name), &metrics](const bot::InboundItem& item) {
-      log::RequestScope scope(item.key);
-      inbound.inc();
-      const auto start = std::chrono::steady_clock::now();
-      auto replies = platform->answer(item);
-      metrics.answer_seconds.observe(seconds_since(start));
-      return replies;
-    };
+    return
+        [platform, &inbound = metrics.inbound(std::string(platform->name())), &metrics](const bot::InboundItem& item) {
+          log::RequestScope scope(item.key);
+          inbound.inc();
+          const auto start = std::chrono::steady_clock::now();
+          auto replies = platform->answer(item);
+          metrics.answer_seconds.observe(seconds_since(start));
+          return replies;
+        };
   };
 
-  bool any_platform = false;
-  if (config.slack.enabled) {
-    any_platform = true;
-    auto clock =
-        s.hooks.unix_seconds ? s.hooks.unix_seconds : adapters::slack::SecondsClock(adapters::slack::unix_seconds_now);
-    s.slack = std::make_unique<adapters::slack::SlackService>(config.slack, *s.client, *s.store, *s.inbox, chat,
-                                                              std::move(clock));
-    s.slack->connect();
-    auto* slack = s.slack.get();
-    s.inbox->add_handler(std::string(adapters::slack::k_platform), handler(slack, "slack"),
-                         [slack](const bot::InboundItem& item) { return slack->apologize(item); });
-    s.outbox->add_sender(std::string(adapters::slack::k_platform), [slack](const bot::OutboxItem& item) {
+  const PlatformDeps deps{config, *s.client, client_options, *s.store, *s.inbox, chat, s.hooks};
+  std::vector<std::string> routes(k_operational_paths.begin(), k_operational_paths.end());
+  for (const PlatformEntry& entry : s.registry) {
+    std::unique_ptr<bot::ChatPlatform> built = entry.make(deps);
+    if (!built) continue;
+    bot::ChatPlatform* platform = built.get();
+    s.platforms.push_back(std::move(built));
+    platform->connect();
+    const std::string name(platform->name());
+    s.inbox->add_handler(name, handler(platform),
+                         [platform](const bot::InboundItem& item) { return platform->apologize(item); });
+    s.outbox->add_sender(name, [platform](const bot::OutboxItem& item) {
       log::RequestScope scope(item.message.idempotency_key);
-      return slack->deliver(item);
+      return platform->deliver(item);
     });
-    renderers["slack"] = [slack](const std::string& channel, const bot::Answer& answer, const std::string& key) {
-      return slack->render_post(channel, answer, key);
+    renderers[name] = [platform](const std::string& channel, const bot::Answer& answer, const std::string& key) {
+      return platform->render_post(channel, answer, key);
     };
-    if (config.slack.mode == "socket") {
-      adapters::slack::SocketModeOptions socket_options;
-      socket_options.ca_file = client_options.ca_file;
-      socket_options.use_system_store = client_options.use_system_store;
-      if (s.hooks.socket_min_backoff.count() > 0) socket_options.min_backoff = s.hooks.socket_min_backoff;
-      s.slack_socket = std::make_unique<adapters::slack::SocketModeClient>(
-          socket_options, [slack] { return slack->open_socket_url(); },
-          [slack](const std::string& type, const nlohmann::json& payload) {
-            return slack->accept_envelope(type, payload);
-          });
-    }
+    for (auto& path : platform->webhook_paths()) routes.push_back(std::move(path));
   }
-  if (config.telegram.enabled) {
-    any_platform = true;
-    adapters::telegram::TelegramTimings timings;
-    timings.poll_timeout_seconds = s.hooks.telegram_poll_timeout_seconds;
-    timings.min_backoff = s.hooks.telegram_min_backoff;
-    s.poll_client = std::make_unique<http::HttpsClient>(client_options);
-    s.telegram = std::make_unique<adapters::telegram::TelegramService>(config.telegram, *s.client, *s.poll_client,
-                                                                       *s.store, *s.inbox, chat, timings);
-    s.telegram->connect();
-    auto* telegram = s.telegram.get();
-    s.inbox->add_handler(std::string(adapters::telegram::k_platform), handler(telegram, "telegram"),
-                         &adapters::telegram::TelegramService::apologize);
-    s.outbox->add_sender(std::string(adapters::telegram::k_platform), [telegram](const bot::OutboxItem& item) {
-      log::RequestScope scope(item.message.idempotency_key);
-      return telegram->deliver(item);
-    });
-    renderers["telegram"] = &adapters::telegram::TelegramService::render_post;
-  }
-  if (!any_platform) log::info("service", "no chat platform is enabled; serving health checks only");
+  s.requests = std::make_unique<RequestCounters>(std::move(routes));
+  if (s.platforms.empty()) log::info("service", "no chat platform is enabled; serving health checks only");
 
   s.digests = std::make_unique<bot::DigestScheduler>(
       *s.store,
@@ -714,8 +667,7 @@ unsigned short Service::start() {
     log::info("service", "health and metrics listening",
               {{"address", metrics_listen->host}, {"port", std::to_string(s.metrics_port)}});
   }
-  if (s.telegram && config.telegram.mode == "polling") s.telegram->start_polling();
-  if (s.slack_socket) s.slack_socket->start();
+  for (const auto& platform : s.platforms) platform->start();
   s.watchdog = std::thread([&s] { s.run_watchdog(); });
   log::info("service", "listening", {{"address", listen->host}, {"port", std::to_string(port)}});
   return port;
@@ -736,8 +688,7 @@ void Service::stop() {
   s.refresher_wake.notify_all();
   if (s.refresher.joinable()) s.refresher.join();
   // Order: no new requests, then no new answers, then no new deliveries.
-  if (s.slack_socket) s.slack_socket->stop();
-  if (s.telegram) s.telegram->stop();
+  for (const auto& platform : s.platforms) platform->stop();
   if (s.metrics_server) s.metrics_server->stop();
   if (s.server) s.server->stop();
   if (s.digests) s.digests->stop();

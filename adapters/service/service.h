@@ -11,43 +11,20 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/service/platform_registry.h"
 #include "bot/knowledge.h"
 #include "bot/state_store.h"
 #include "config/config.h"
 
 namespace roundup::app {
 
-struct ServiceHooks {
-  // Unix seconds for Slack's signature window; tests pin it. Default: the system clock.
-  std::function<std::int64_t()> unix_seconds;
-  // Trust only tls.ca_file, not the system store (tests with a generated CA).
-  bool tls_ca_only = false;
-  // Telegram long polling: getUpdates wait, and the first reconnect backoff (tests shorten them).
-  int telegram_poll_timeout_seconds = 50;
-  std::chrono::milliseconds telegram_min_backoff{1000};
-  // Slack Socket Mode: first reconnect backoff (0 = the client's default).
-  std::chrono::milliseconds socket_min_backoff{0};
-  // Called after every delivery attempt, on an outbox thread (tests wait on it).
-  std::function<void()> on_delivery_attempt;
-  // The wall clock the daily digest reads (tests pin it). Default: the system clock.
-  std::function<std::chrono::system_clock::time_point()> wall_clock;
-  // Readiness: a Telegram poll loop with no successful getUpdates for this long is not ready,
-  // and after twice as long the watchdog restarts it. 0 = twice the poll timeout plus 10 s.
-  std::chrono::milliseconds poll_stale_after{0};
-  // How often the refresher recomputes the /metrics gauges that cost a database query or a
-  // directory walk (outbox backlog, digests posted, index size) and checks the state database for
-  // /readyz. Scrapes read the cached values. The two refreshes after a reindex also return the
-  // allocator's free pages to the system (malloc_trim), so RSS follows the memory in use.
-  std::chrono::milliseconds gauge_refresh_period{15000};
-  // Called after each such refresh, on the refreshing thread (tests wait on it).
-  std::function<void()> on_gauges_refreshed;
-};
-
 class Service {
  public:
   // Throws config::ConfigError when the configuration cannot run (check_runnable). `knowledge`
   // answers questions, feeds the digests and runs admins' reindexes; it is opened already.
-  Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledge, ServiceHooks hooks = {});
+  // `platforms` are the chat platforms it may run (each runs when the configuration enables it).
+  Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledge, ServiceHooks hooks = {},
+          std::vector<PlatformEntry> platforms = builtin_platforms());
   ~Service();  // stop()
 
   Service(const Service&) = delete;

@@ -117,7 +117,6 @@ http::Response SlackService::authenticate(const http::Request& request) const {
       verify_signature(config_.signing_secret.value, header(request, "x-slack-request-timestamp"),
                        header(request, "x-slack-signature"), request.body, clock_());
   if (error == SignatureError::none) return status_only(0);
-  ++rejected_;
   const std::string reason(to_string(error));
   if (const auto suppressed = refusal_log_.admit(reason)) {
     log::warn("slack", "rejected an unauthenticated request",
@@ -147,7 +146,7 @@ void SlackService::on_command_async(const http::Request& request, http::Respond 
                                   "in a minute."}}));
           return;
         }
-        count_command(result.submitted, command);
+        log_command(result.submitted, command);
         respond(json_response(command.ack));
       });
 }
@@ -156,7 +155,6 @@ void SlackService::on_events_async(const http::Request& request, http::Respond r
   if (auto denied = authenticate(request); denied.status != 0) return respond(std::move(denied));
   const json envelope = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (envelope.is_discarded() || !envelope.is_object()) {
-    ++rejected_;
     if (const auto suppressed = refusal_log_.admit("not_json")) {
       log::warn("slack", "signed event body is not a JSON object",
                 {{"remote", request.remote}, {"suppressed", std::to_string(*suppressed)}});
@@ -187,7 +185,7 @@ void SlackService::on_events_async(const http::Request& request, http::Respond r
           respond(status_only(503));
           return;
         }
-        count_event(result.submitted, question);
+        log_event(result.submitted, question);
         respond(status_only(200));
       });
 }
@@ -216,12 +214,10 @@ EventDecision SlackService::decide_event(const json& envelope, std::string& payl
   return decision;
 }
 
-void SlackService::count_event(bot::Inbox::Submitted submitted, const Question& question) {
+void SlackService::log_event(bot::Inbox::Submitted submitted, const Question& question) {
   if (submitted == bot::Inbox::Submitted::duplicate) {
-    ++duplicates_;
     log::info("slack", "duplicate delivery ignored", {{"key", question.dedupe_key}});
   } else {
-    ++accepted_;
     log::info("slack", "question accepted", {{"key", question.dedupe_key}, {"channel", question.channel}});
   }
 }
@@ -230,7 +226,7 @@ EventDecision SlackService::accept_event(const json& envelope) {
   std::string payload;
   EventDecision decision = decide_event(envelope, payload);
   if (decision.action == EventDecision::Action::answer) {
-    count_event(inbox_.submit(decision.question.dedupe_key, k_platform, payload), decision.question);
+    log_event(inbox_.submit(decision.question.dedupe_key, k_platform, payload), decision.question);
   }
   return decision;
 }
@@ -256,7 +252,6 @@ SlackService::PreparedCommand SlackService::prepare_command(const std::map<std::
   PreparedCommand prepared;
   const CommandDecision decision = interpret_command(fields, config_.command);
   if (!decision.valid || !response_url_allowed(decision.question.response_url)) {
-    ++rejected_;
     if (const auto suppressed = refusal_log_.admit("command")) {
       log::warn("slack", "slash command refused",
                 {{"reason", log::truncated(decision.valid ? "response_url host" : decision.error, 100)},
@@ -284,18 +279,15 @@ SlackService::PreparedCommand SlackService::prepare_command(const std::map<std::
   return prepared;
 }
 
-void SlackService::count_command(bot::Inbox::Submitted submitted, const PreparedCommand& command) {
-  if (submitted == bot::Inbox::Submitted::duplicate) {
-    ++duplicates_;
-  } else {
-    ++accepted_;
+void SlackService::log_command(bot::Inbox::Submitted submitted, const PreparedCommand& command) {
+  if (submitted == bot::Inbox::Submitted::accepted) {
     log::info("slack", "command accepted", {{"key", command.key}, {"channel", command.channel}});
   }
 }
 
 json SlackService::accept_command(const std::map<std::string, std::string>& fields) {
   const PreparedCommand command = prepare_command(fields);
-  if (!command.refused) count_command(inbox_.submit(command.key, k_platform, command.payload), command);
+  if (!command.refused) log_command(inbox_.submit(command.key, k_platform, command.payload), command);
   return command.ack;
 }
 
@@ -373,11 +365,12 @@ std::vector<bot::OutgoingMessage> SlackService::render_post(const std::string& c
 
 bot::Delivery SlackService::deliver(const bot::OutboxItem& item) {
   const json envelope = json::parse(item.message.payload, nullptr, /*allow_exceptions=*/false);
-  if (!envelope.is_object() || !envelope.contains("body")) return bot::Delivery::failed("unreadable outbox payload");
+  if (!envelope.is_object() || !envelope.contains("body"))
+    return bot::Delivery::refused("bad_payload", "unreadable outbox payload");
   const std::string via = envelope.value("via", std::string());
   if (via == "chat") return api_.post_message(envelope["body"]);
   if (via == "response_url") return api_.post_response(envelope.value("url", std::string()), envelope["body"]);
-  return bot::Delivery::failed("unknown delivery route '" + via + "'");
+  return bot::Delivery::refused("bad_payload", "unknown delivery route '" + via + "'");
 }
 
 }  // namespace roundup::adapters::slack

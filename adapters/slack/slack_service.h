@@ -9,7 +9,6 @@
 // the commit. accept_* (Socket Mode, on the socket client's own thread) record with one
 // synchronous insert each. answer() runs on inbox workers; deliver() on outbox senders.
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -86,11 +85,6 @@ class SlackService {
   // Outbox sender.
   bot::Delivery deliver(const bot::OutboxItem& item);
 
-  // Counters for logs, health and tests.
-  std::uint64_t questions_accepted() const { return accepted_.load(); }
-  std::uint64_t duplicates() const { return duplicates_.load(); }
-  std::uint64_t rejected_requests() const { return rejected_.load(); }
-
  private:
   bool response_url_allowed(const std::string& url) const;
   // `answer` as outbox entries keyed key#0, key#1, ... for the recorded item `payload`: in its
@@ -107,11 +101,11 @@ class SlackService {
     nlohmann::json ack;
   };
   PreparedCommand prepare_command(const std::map<std::string, std::string>& fields) const;
-  void count_command(bot::Inbox::Submitted submitted, const PreparedCommand& command);  // counters and log
+  void log_command(bot::Inbox::Submitted submitted, const PreparedCommand& command);  // logs it
   // interpret_event, and for a question the inbox payload to record. Throws StateError.
   EventDecision decide_event(const nlohmann::json& envelope, std::string& payload);
-  void count_event(bot::Inbox::Submitted submitted, const Question& question);  // counters and log
-  http::Response authenticate(const http::Request& request) const;              // status 0 = authentic
+  void log_event(bot::Inbox::Submitted submitted, const Question& question);  // logs it
+  http::Response authenticate(const http::Request& request) const;            // status 0 = authentic
   // A thread the bot takes part in: remembered in the store once answered, or still being answered.
   bool in_known_thread(const std::string& channel, const std::string& thread_ts) const;
 
@@ -127,9 +121,6 @@ class SlackService {
   // restart the pending questions are answered, and so remembered, again.
   mutable std::mutex answering_mutex_;
   std::set<std::pair<std::string, std::string>> answering_threads_;
-  std::atomic<std::uint64_t> accepted_{0};
-  std::atomic<std::uint64_t> duplicates_{0};
-  mutable std::atomic<std::uint64_t> rejected_{0};
   // Refused requests are logged at most once per reason per 10 s: anyone can send them.
   mutable log::RateLimiter refusal_log_;
 };

@@ -34,9 +34,20 @@ std::string string_member(const json& reply, const char* name, std::string_view 
   return found != reply.end() && found->is_string() ? found->get<std::string>() : std::string(fallback);
 }
 
+// Slack's codes for a token it no longer accepts, and the HTTP status that says the same.
+constexpr std::array<std::string_view, 6> k_credential_errors = {"invalid_auth",  "not_authed",    "account_inactive",
+                                                                 "token_revoked", "token_expired", "http_401"};
+
+std::string http_code(int status) {
+  return "http_" + std::to_string(status);
+}
+
 bot::Delivery from_error(const ApiError& error) {
-  if (error.retryable()) return bot::Delivery::retry(error.error(), error.retry_after());
-  return bot::Delivery::failed(error.error());
+  if (error.code() == "ratelimited")
+    return bot::Delivery::rate_limited(error.code(), error.error(), error.retry_after());
+  if (error.retryable()) return bot::Delivery::transient(error.code(), error.error(), error.retry_after());
+  if (contains(k_credential_errors, error.code())) return bot::Delivery::auth_revoked(error.code(), error.error());
+  return bot::Delivery::refused(error.code(), error.error());
 }
 
 }  // namespace
@@ -83,17 +94,20 @@ json WebApi::call(const std::string& method, const json& body, const std::string
   } catch (const http::TransportError& error) {
     // A TLS failure is almost always configuration (a proxy, a missing CA): retrying is still
     // right, the operator sees it in the log line.
-    throw ApiError(method + ": " + std::string(http::to_string(error.kind())) + " error: " + error.what(), true);
+    throw ApiError(method + ": " + std::string(http::to_string(error.kind())) + " error: " + error.what(), true, {},
+                   "transport");
   }
   if (response.status == 429) {
     throw ApiError("ratelimited", true, parse_retry_after(response.header("retry-after"), k_default_rate_limit_wait));
   }
-  if (response.status >= 500) throw ApiError(method + ": HTTP " + std::to_string(response.status), true);
+  if (response.status >= 500) {
+    throw ApiError(method + ": HTTP " + std::to_string(response.status), true, {}, http_code(response.status));
+  }
   json reply = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   const auto ok = reply.is_object() ? reply.find("ok") : reply.end();
   if (!reply.is_object() || ok == reply.end() || !ok->is_boolean()) {
-    throw ApiError(method + ": HTTP " + std::to_string(response.status) + " without a Slack reply",
-                   response.status >= 500);
+    throw ApiError(method + ": HTTP " + std::to_string(response.status) + " without a Slack reply", false, {},
+                   http_code(response.status));
   }
   if (!ok->get<bool>()) {
     const std::string error = string_member(reply, "error", "unknown_error");
@@ -146,16 +160,16 @@ bot::Delivery WebApi::post_response(const std::string& response_url, const json&
     const auto response = client_.send(request);
     if (response.status >= 200 && response.status < 300) return bot::Delivery::ok();
     if (response.status == 429) {
-      return bot::Delivery::retry("ratelimited",
-                                  parse_retry_after(response.header("retry-after"), k_default_rate_limit_wait));
+      return bot::Delivery::rate_limited("ratelimited", "response_url: HTTP 429",
+                                         parse_retry_after(response.header("retry-after"), k_default_rate_limit_wait));
     }
-    if (response.status >= 500) return bot::Delivery::retry("response_url: HTTP " + std::to_string(response.status));
+    const std::string status = "response_url: HTTP " + std::to_string(response.status);
+    if (response.status >= 500) return bot::Delivery::transient(http_code(response.status), status);
     // 404 expired_url / used_url and friends: the URL will not work again.
-    return bot::Delivery::failed("response_url: HTTP " + std::to_string(response.status) + " " +
-                                 response.body.substr(0, 80));
+    return bot::Delivery::refused(http_code(response.status), status + " " + response.body.substr(0, 80));
   } catch (const http::TransportError& error) {
-    return bot::Delivery::retry("response_url: " + std::string(http::to_string(error.kind())) +
-                                " error: " + error.what());
+    return bot::Delivery::transient(
+        "transport", "response_url: " + std::string(http::to_string(error.kind())) + " error: " + error.what());
   }
 }
 

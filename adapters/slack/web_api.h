@@ -20,17 +20,24 @@ struct AuthIdentity {
 };
 
 // A Web API call that did not succeed. `error` is Slack's error code ("invalid_auth") or a
-// transport/HTTP description; `retryable` says whether trying again can help.
+// transport/HTTP description; `code` is Slack's error code, "http_<status>" or "transport" (empty
+// in the constructor: the same as `error`); `retryable` says whether trying again can help.
 class ApiError : public std::runtime_error {
  public:
-  ApiError(std::string error, bool retryable, std::chrono::milliseconds retry_after = {})
-      : std::runtime_error(error), error_(std::move(error)), retryable_(retryable), retry_after_(retry_after) {}
+  ApiError(std::string error, bool retryable, std::chrono::milliseconds retry_after = {}, std::string code = {})
+      : std::runtime_error(error),
+        error_(std::move(error)),
+        code_(code.empty() ? error_ : std::move(code)),
+        retryable_(retryable),
+        retry_after_(retry_after) {}
   const std::string& error() const noexcept { return error_; }
+  const std::string& code() const noexcept { return code_; }
   bool retryable() const noexcept { return retryable_; }
   std::chrono::milliseconds retry_after() const noexcept { return retry_after_; }
 
  private:
   std::string error_;
+  std::string code_;
   bool retryable_;
   std::chrono::milliseconds retry_after_;
 };

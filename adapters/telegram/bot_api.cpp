@@ -98,8 +98,13 @@ json BotApi::get_updates(std::int64_t offset, int timeout_seconds) {
 }
 
 bot::Delivery to_delivery(const BotApiError& error) {
-  if (error.retryable()) return bot::Delivery::retry(error.what(), error.retry_after());
-  return bot::Delivery::failed(error.what());
+  const std::string code = error.status() == 0 ? "transport" : "http_" + std::to_string(error.status());
+  if (error.status() == 429) return bot::Delivery::rate_limited(code, error.what(), error.retry_after());
+  if (error.retryable()) return bot::Delivery::transient(code, error.what(), error.retry_after());
+  // 401: the token was revoked. 403 (blocked by the user, kicked) and 400 are this chat's or this
+  // message's, and final.
+  if (error.status() == 401) return bot::Delivery::auth_revoked(code, error.what());
+  return bot::Delivery::refused(code, error.what());
 }
 
 bot::Delivery BotApi::send_message(json params, const std::string& plain_text) {

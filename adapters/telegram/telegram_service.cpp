@@ -403,7 +403,8 @@ std::vector<bot::OutgoingMessage> TelegramService::render_post(const std::string
 
 bot::Delivery TelegramService::deliver(const bot::OutboxItem& item) {
   const json envelope = json::parse(item.message.payload, nullptr, /*allow_exceptions=*/false);
-  if (!envelope.is_object() || !envelope.contains("params")) return bot::Delivery::failed("unreadable outbox payload");
+  if (!envelope.is_object() || !envelope.contains("params"))
+    return bot::Delivery::refused("bad_payload", "unreadable outbox payload");
   return api_.send_message(envelope["params"], envelope.value("plain", std::string()));
 }
 

@@ -101,7 +101,7 @@ TEST_CASE("outbox: a retry-after is honoured and the message is sent once after 
   std::atomic<std::int64_t> now{1000};
   ScriptedSender sender;
   sender.clock = &now;
-  sender.script = {Delivery::retry("ratelimited", std::chrono::milliseconds(1000))};
+  sender.script = {Delivery::rate_limited("ratelimited", "ratelimited", std::chrono::milliseconds(1000))};
   OutboxOptions options;
   options.senders = 1;  // so that looked_again() can tell when the sender has seen a new time
   roundup::bot::Outbox outbox(store, options, [&] { return sender.read_clock(); });
@@ -139,7 +139,7 @@ TEST_CASE("outbox: permanent failures are not retried - other targets keep flowi
   roundup::bot::Outbox outbox(store, {}, [&] { return now.load(); });
   outbox.add_sender("fake", [&](const OutboxItem& item) {
     const Delivery result = sender(item);
-    return item.message.target == "fake:gone" ? Delivery::failed("channel_not_found") : result;
+    return item.message.target == "fake:gone" ? Delivery::refused("channel_not_found", "channel_not_found") : result;
   });
   std::atomic<int> results{0};
   outbox.on_attempt([&](const OutboxItem&, const Delivery&) { sender.signal.update([&] { ++results; }); });
@@ -158,7 +158,7 @@ TEST_CASE("outbox: transient failures back off - then succeed - gives up after t
   StateStore store(dir / "bot.sqlite");
   std::atomic<std::int64_t> now{0};
   ScriptedSender sender;
-  sender.script = {Delivery::retry("HTTP 500"), Delivery::retry("HTTP 502")};
+  sender.script = {Delivery::transient("http_500", "HTTP 500"), Delivery::transient("http_502", "HTTP 502")};
   OutboxOptions options;
   options.min_backoff = std::chrono::milliseconds(100);
   options.give_up_after = std::chrono::milliseconds(1'000'000);
@@ -185,7 +185,7 @@ TEST_CASE("outbox: transient failures back off - then succeed - gives up after t
   CHECK(store.outbox_state("m") == "delivered");
 
   // A message older than give_up_after fails for good instead of retrying forever.
-  sender.script = {Delivery::retry("HTTP 503")};
+  sender.script = {Delivery::transient("http_503", "HTTP 503")};
   store.enqueue(message("old", "fake:A"), 0);
   now = 2'000'000;
   roundup::bot::Outbox second(store, options, [&] { return now.load(); });

@@ -2,6 +2,7 @@
 // The bundled corpus as the service tests and benchmarks answer from it: one Library per process
 // (the lexicon and index take a second or two to load).
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -37,11 +38,15 @@ inline std::shared_ptr<app::Library> bundled_knowledge() {
   return library;
 }
 
+// One input in, the Answer a test scripts for it.
+using ScriptedAnswers = std::function<bot::Answer(std::string_view input)>;
+
 // The bundled knowledge base with its answers replaced by `answerer` (tests of rendering and
 // chunking); the catalog, stats and reindex stay the bundled library's.
 class ScriptedKnowledge final : public bot::Knowledge {
  public:
-  explicit ScriptedKnowledge(bot::Answerer answerer) : answerer_(std::move(answerer)), library_(bundled_knowledge()) {}
+  explicit ScriptedKnowledge(ScriptedAnswers answerer)
+      : answerer_(std::move(answerer)), library_(bundled_knowledge()) {}
   bot::Answer answer(std::string_view input, const bot::CommandSpelling&) const override { return answerer_(input); }
   std::shared_ptr<const retrieval::SearchEngine> engine() const override { return library_->engine(); }
   ReindexOutcome reindex() override { return library_->reindex(); }
@@ -49,7 +54,7 @@ class ScriptedKnowledge final : public bot::Knowledge {
   std::uintmax_t index_bytes() const override { return library_->index_bytes(); }
 
  private:
-  bot::Answerer answerer_;
+  ScriptedAnswers answerer_;
   std::shared_ptr<app::Library> library_;
 };
 

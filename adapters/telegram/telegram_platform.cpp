@@ -1,0 +1,109 @@
+#include "adapters/telegram/telegram_platform.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "adapters/telegram/telegram_service.h"
+#include "bot/log.h"
+
+namespace roundup::adapters::telegram {
+namespace {
+
+constexpr std::string_view k_webhook_path = "/telegram/webhook";
+
+TelegramTimings timings_of(const app::ServiceHooks& hooks) {
+  TelegramTimings timings;
+  timings.poll_timeout_seconds = hooks.telegram_poll_timeout_seconds;
+  timings.min_backoff = hooks.telegram_min_backoff;
+  return timings;
+}
+
+class TelegramPlatform final : public bot::ChatPlatform {
+ public:
+  explicit TelegramPlatform(const app::PlatformDeps& deps)
+      : polling_(deps.config.telegram.mode == "polling"),
+        client_options_(deps.client_options),
+        stale_after_(deps.hooks.poll_stale_after.count() > 0
+                         ? deps.hooks.poll_stale_after
+                         : std::chrono::seconds(2 * deps.hooks.telegram_poll_timeout_seconds + 10)),
+        poll_client_(std::make_unique<http::HttpsClient>(client_options_)),
+        service_(deps.config.telegram, deps.client, *poll_client_, deps.store, deps.inbox, deps.answerer,
+                 timings_of(deps.hooks)) {}
+
+  std::string_view name() const override { return k_platform; }
+
+  // A chat id (negative for groups and channels) or a public channel's "@username".
+  bool valid_channel_id(std::string_view id) const override {
+    const auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+    if (id.size() > 1 && id.front() == '@') return std::all_of(id.begin() + 1, id.end(), is_word);
+    const std::string_view digits = !id.empty() && id.front() == '-' ? id.substr(1) : id;
+    return !digits.empty() && digits.size() <= 19 &&
+           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
+
+  std::vector<std::string> webhook_paths() const override { return {std::string(k_webhook_path)}; }
+  bool receives_webhooks() const override { return !polling_; }
+  void on_webhook(const bot::WebRequest& request, bot::WebRespond respond) override {
+    service_.on_webhook_async(request, std::move(respond));
+  }
+
+  std::vector<bot::OutgoingMessage> answer(const bot::InboundItem& item) override { return service_.answer(item); }
+  std::vector<bot::OutgoingMessage> apologize(const bot::InboundItem& item) const override {
+    return TelegramService::apologize(item);
+  }
+  bot::Delivery deliver(const bot::OutboxItem& item) override { return service_.deliver(item); }
+  std::vector<bot::OutgoingMessage> render_post(const std::string& channel_id, const bot::Answer& answer,
+                                                const std::string& key) const override {
+    return TelegramService::render_post(channel_id, answer, key);
+  }
+  std::pair<double, double> pace(const std::string& target) const override { return TelegramService::pace(target); }
+
+  void connect() override { service_.connect(); }
+  void start() override {
+    if (polling_) service_.start_polling();
+  }
+  void stop() override { service_.stop(); }
+
+  // A poll loop with no successful getUpdates for stale_after_ is not ready.
+  std::vector<std::string> readiness_problems() const override {
+    if (polling_ && std::chrono::steady_clock::now() - service_.last_poll() > stale_after_) return {"telegram_poll"};
+    return {};
+  }
+
+  // A loop that fails (an outage, a 409) still begins a round after each backoff and is left to
+  // retry; this is for one stuck inside a round beyond every deadline.
+  void check_progress() override {
+    if (!polling_) return;
+    const auto since = std::chrono::steady_clock::now() - service_.last_round();
+    if (since <= 2 * stale_after_) return;
+    log::warn("service", "telegram polling stalled; restarting it",
+              {{"stalled_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count())}});
+    try {
+      // A fresh client, because the stuck one is shut down to unblock the loop. The old one is
+      // unused once restart_polling() has joined the old loop.
+      auto fresh = std::make_unique<http::HttpsClient>(client_options_);
+      service_.restart_polling(*fresh);
+      poll_client_ = std::move(fresh);
+    } catch (const std::exception& error) {
+      log::error("service", "cannot restart telegram polling", {{"error", error.what()}});
+    }
+  }
+
+ private:
+  bool polling_;
+  http::ClientOptions client_options_;
+  std::chrono::milliseconds stale_after_;
+  // Long polling's own client (its long requests must not hold up replies on the shared one);
+  // replaced when the watchdog restarts the loop. Declared before the service that uses it.
+  std::unique_ptr<http::HttpsClient> poll_client_;
+  TelegramService service_;
+};
+
+}  // namespace
+
+std::unique_ptr<bot::ChatPlatform> make_platform(const app::PlatformDeps& deps) {
+  if (!deps.config.telegram.enabled) return nullptr;
+  return std::make_unique<TelegramPlatform>(deps);
+}
+
+}  // namespace roundup::adapters::telegram

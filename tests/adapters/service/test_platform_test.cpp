@@ -1,0 +1,190 @@
+// The chat-platform port (bot/chat_platform.h) proved from outside: "testchat", a platform that
+// exists only in this test binary, is added to the service's registry here and nowhere else, and
+// then answers questions, keeps out unauthenticated requests, takes a subscription and receives
+// the daily digest end to end, with its routes in /metrics and its readiness in /readyz.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "adapters/http/client.h"
+#include "adapters/service/service.h"
+#include "bot/render_text.h"
+#include "tests/support/bundled_knowledge.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
+
+namespace {
+
+using nlohmann::json;
+using roundup::adapters::http::ClientRequest;
+using roundup::adapters::http::HttpsClient;
+namespace bot = roundup::bot;
+
+constexpr const char* k_token = "testchat-secret";
+
+// What the platform delivered, for the test to wait on.
+struct Delivered {
+  roundup::testing::Signal signal;
+  std::vector<std::pair<std::string, std::string>> messages;  // {target, text}, under signal
+  std::atomic<bool> down{false};                              // readiness: "testchat_down"
+};
+
+std::string text_payload(const bot::Answer& answer) {
+  return json{{"text", bot::render_text(answer)}}.dump();
+}
+
+// A chat platform in a few dozen lines: JSON webhooks {id, chat, user, text} with a shared token
+// header, plain-text replies, chats named by lower-case words.
+class TestChatPlatform final : public bot::ChatPlatform {
+ public:
+  TestChatPlatform(const roundup::app::PlatformDeps& deps, Delivered& delivered)
+      : inbox_(deps.inbox), answerer_(deps.answerer), delivered_(delivered) {}
+
+  std::string_view name() const override { return "testchat"; }
+  bool valid_channel_id(std::string_view id) const override {
+    return !id.empty() && id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string_view::npos;
+  }
+  std::vector<std::string> webhook_paths() const override { return {"/testchat/messages"}; }
+  bool receives_webhooks() const override { return true; }
+  void on_webhook(const bot::WebRequest& request, bot::WebRespond respond) override {
+    const auto token = request.headers.find("x-testchat-token");
+    if (token == request.headers.end() || token->second != k_token) return respond({401, "text/plain", "", {}});
+    const json message = json::parse(request.body, nullptr, false);
+    if (!message.is_object() || !message.value("id", json()).is_string() ||
+        !valid_channel_id(message.value("chat", std::string()))) {
+      return respond({400, "text/plain", "", {}});
+    }
+    inbox_.submit_async("testchat:msg:" + message["id"].get<std::string>(), "testchat", request.body,
+                        [respond](const bot::Inbox::SubmitResult& result) {
+                          respond({result.error ? 503 : 200, "text/plain", "", {}});
+                        });
+  }
+
+  std::vector<bot::OutgoingMessage> answer(const bot::InboundItem& item) override {
+    const json message = json::parse(item.payload);
+    bot::Speaker speaker{"testchat", message.value("user", ""), message["chat"], item.key, {}};
+    const bot::Answer reply = answerer_(speaker, message.value("text", ""));
+    return {{item.key + "#0", "testchat", "testchat:" + message["chat"].get<std::string>(), text_payload(reply)}};
+  }
+  std::vector<bot::OutgoingMessage> apologize(const bot::InboundItem&) const override { return {}; }
+  bot::Delivery deliver(const bot::OutboxItem& item) override {
+    const std::string text = json::parse(item.message.payload).at("text");
+    delivered_.signal.update([&] { delivered_.messages.emplace_back(item.message.target, text); });
+    return bot::Delivery::ok();
+  }
+  std::vector<bot::OutgoingMessage> render_post(const std::string& channel_id, const bot::Answer& answer,
+                                                const std::string& key) const override {
+    return {{key + "#0", "testchat", "testchat:" + channel_id, text_payload(answer)}};
+  }
+  std::pair<double, double> pace(const std::string&) const override { return {100.0, 100.0}; }
+  void connect() override {}
+  void start() override {}
+  void stop() override {}
+  std::vector<std::string> readiness_problems() const override {
+    if (delivered_.down) return {"testchat_down"};
+    return {};
+  }
+
+ private:
+  bot::Inbox& inbox_;
+  bot::ChatAnswerer answerer_;
+  Delivered& delivered_;
+};
+
+struct TestChatRig {
+  roundup::testing::TempDir data;
+  Delivered delivered;
+  std::shared_ptr<std::atomic<std::int64_t>> now = std::make_shared<std::atomic<std::int64_t>>(1'763'773'140);
+  std::unique_ptr<roundup::app::Service> service;
+  unsigned short port = 0;
+  HttpsClient client{{}};
+
+  TestChatRig() {
+    auto config = roundup::testing::bundled_config(data.path());
+    config.listen = "127.0.0.1:0";
+    config.digest.time = "09:00";
+    config.digest.timezone = "Asia/Shanghai";  // 01:00 UTC; the clock starts at 00:59
+    roundup::app::ServiceHooks hooks;
+    hooks.wall_clock = [now = now] { return std::chrono::system_clock::time_point(std::chrono::seconds(now->load())); };
+    auto platforms = roundup::app::builtin_platforms();
+    platforms.push_back({"testchat", [this](const roundup::app::PlatformDeps& deps) {
+                           return std::make_unique<TestChatPlatform>(deps, delivered);
+                         }});
+    service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks,
+                                                      std::move(platforms));
+    port = service->start();
+  }
+
+  int send(const std::string& method, const std::string& path, const std::string& body, const std::string& token) {
+    ClientRequest request;
+    request.method = method;
+    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    request.body = body;
+    if (!token.empty()) request.headers = {{"X-Testchat-Token", token}};
+    return client.send(request).status;
+  }
+  int say(const std::string& id, const std::string& chat, const std::string& text) {
+    return send("POST", "/testchat/messages", json{{"id", id}, {"chat", chat}, {"user", "ann"}, {"text", text}}.dump(),
+                k_token);
+  }
+  std::string get(const std::string& path) {
+    ClientRequest request;
+    request.method = "GET";
+    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    return client.send(request).body;
+  }
+  // The n-th delivered message (0-based), waiting for it.
+  std::pair<std::string, std::string> delivered_message(std::size_t n) {
+    REQUIRE(delivered.signal.wait_for([&] { return delivered.messages.size() > n; }));
+    return delivered.signal.read([&] { return delivered.messages[n]; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("chat platform port: a platform registered only in the test binary answers and gets digests end to end" *
+          doctest::timeout(120)) {
+  TestChatRig rig;
+
+  // A question through its webhook is recorded, acked, answered by the conversation and
+  // delivered through its sender, to the chat it came from.
+  CHECK(rig.say("m1", "room1", "which paper showed smaller models trained on more tokens beat bigger ones?") == 200);
+  const auto [target, text] = rig.delivered_message(0);
+  CHECK(target == "testchat:room1");
+  CHECK(text.find("Chinchilla") != std::string::npos);
+
+  // Authentication is the platform's: no token, no record.
+  CHECK(rig.send("POST", "/testchat/messages", json{{"id", "m2"}, {"chat", "room1"}, {"text", "hi"}}.dump(), "") ==
+        401);
+  CHECK(rig.send("POST", "/testchat/messages", "not json", k_token) == 400);
+  // Its path is known to the service: another method is 405, not 404.
+  CHECK(rig.send("GET", "/testchat/messages", "", "") == 405);
+  CHECK(rig.send("GET", "/slack/events", "", "") == 404);  // Slack is not enabled here
+
+  // /subscribe in room2, then the digest falls due and goes to room2 through render_post.
+  CHECK(rig.say("m3", "room2", "/subscribe") == 200);
+  const auto subscribed = rig.delivered_message(1);
+  CHECK(subscribed.first == "testchat:room2");
+  CHECK(subscribed.second.find("Subscribed") != std::string::npos);
+  CHECK(rig.service->store().subscriptions() == std::vector<std::string>{"testchat:room2"});
+  *rig.now += 60;  // 09:00 in Shanghai
+  rig.service->run_due_digests();
+  const auto digest = rig.delivered_message(2);
+  CHECK(digest.first == "testchat:room2");
+  CHECK(digest.second.find("Daily digest") != std::string::npos);
+  CHECK(rig.service->store().last_digest_date("testchat:room2") == "2025-11-22");
+  CHECK(rig.delivered.signal.read([&] { return rig.delivered.messages.size(); }) == 3);
+
+  // Its webhook path is a route label of its own, and its readiness is part of /readyz.
+  CHECK(rig.get("/metrics").find(R"(roundup_http_requests_total{route="/testchat/messages",status="401"} 1)") !=
+        std::string::npos);
+  CHECK(rig.get("/readyz") == "ready\n");
+  rig.delivered.down = true;
+  CHECK(rig.get("/readyz") == "not ready: testchat_down\n");
+}
