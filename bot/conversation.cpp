@@ -6,7 +6,7 @@
 #include "bot/log.h"
 #include "bot/responder.h"
 #include "retrieval/query_intent.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::bot {
 namespace {
@@ -26,7 +26,7 @@ std::pair<std::string, std::string> split_command(const std::string& text) {
   if (const auto at = command.find('@'); at != std::string::npos) command.erase(at);
   std::transform(command.begin(), command.end(), command.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string argument = space == std::string::npos ? std::string() : retrieval::trim(text.substr(space + 1));
+  std::string argument = space == std::string::npos ? std::string() : text::trim(text.substr(space + 1));
   return {command, argument};
 }
 
@@ -61,7 +61,7 @@ bool Conversation::is_admin(const Speaker& speaker) const {
 }
 
 Answer Conversation::handle(const Speaker& speaker, std::string_view input) {
-  const std::string text = retrieval::trim(input);
+  const std::string text = text::trim(input);
   if (text.size() > 1 && text[0] == '/') {
     const auto [command, argument] = split_command(text);
     if (is_admin_command(command)) return admin_command(speaker, command, argument);

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "bot/citation.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::bot {
 
@@ -86,10 +86,10 @@ std::string summary_paragraph(const retrieval::Catalog& catalog, const retrieval
   while (start < summary.size()) {
     std::size_t end = summary.find("\n\n", start);
     if (end == std::string::npos) end = summary.size();
-    std::string paragraph = retrieval::squash_spaces(std::string_view(summary).substr(start, end - start));
+    std::string paragraph = text::squash_spaces(std::string_view(summary).substr(start, end - start));
     if (!paragraph.empty()) {
-      if (retrieval::utf8_length(paragraph) > k_max_summary_code_points)
-        paragraph = retrieval::utf8_prefix(paragraph, k_max_summary_code_points - 1) + "…";
+      if (text::utf8_length(paragraph) > k_max_summary_code_points)
+        paragraph = text::utf8_prefix(paragraph, k_max_summary_code_points - 1) + "…";
       return paragraph;
     }
     start = end + 2;

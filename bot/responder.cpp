@@ -6,7 +6,7 @@
 #include "bot/citation.h"
 #include "retrieval/confidence.h"
 #include "retrieval/query_intent.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::bot {
 
@@ -28,7 +28,7 @@ std::string surface_word(std::string_view text, const std::string& term) {
   for (std::size_t i = 0; i < text.size();) {
     std::size_t j = i;
     while (j < text.size() && std::isalnum(static_cast<unsigned char>(text[j]))) ++j;
-    if (j > i && retrieval::Analyzer::stem(retrieval::fold(text.substr(i, j - i))) == term)
+    if (j > i && retrieval::Analyzer::stem(text::fold(text.substr(i, j - i))) == term)
       return std::string(text.substr(i, j - i));
     i = j + 1;
   }
@@ -129,7 +129,7 @@ Answer Responder::help(const CommandSpelling& commands) const {
 }
 
 Answer Responder::papers(std::string_view month_or_roundup, const CommandSpelling& commands) const {
-  const std::string arg = retrieval::trim(month_or_roundup);
+  const std::string arg = text::trim(month_or_roundup);
   if (arg.empty()) {
     Answer a;
     a.kind = Answer::Kind::notice;
@@ -165,14 +165,14 @@ Answer Responder::search(std::string_view query) const {
   if (response.hits.empty()) return no_match("Nothing in the roundups matches \"" + std::string(query) + "\".");
   Answer a;
   a.kind = Answer::Kind::listing;
-  a.heading = "Results for \"" + retrieval::trim(query) + "\"";
+  a.heading = "Results for \"" + text::trim(query) + "\"";
   for (const SearchHit& hit : response.hits) a.citations.push_back(cite(hit));
   return a;
 }
 
 Answer Responder::ask(std::string_view question, const CommandSpelling& commands) const {
   if (!retrieval::question_within_limits(question)) return question_too_long();
-  const std::string q = retrieval::trim(question);
+  const std::string q = text::trim(question);
   if (q.empty()) return help(commands);
   retrieval::SearchResponse response = engine_->search(q, settings_.top_k);
   const QueryIntent& intent = response.intent;
@@ -241,13 +241,13 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
 
 Answer Responder::handle(std::string_view input, const CommandSpelling& commands) const {
   if (!retrieval::question_within_limits(input)) return question_too_long();
-  const std::string text = retrieval::trim(input);
+  const std::string text = text::trim(input);
   if (text.empty() || text[0] != '/') return ask(text, commands);
   const std::size_t space = text.find(' ');
   std::string command = text.substr(1, space == std::string::npos ? std::string::npos : space - 1);
   // "/papers@RoundupBot" on Telegram: the bot name is not part of the command.
   if (const auto at = command.find('@'); at != std::string::npos) command.erase(at);
-  const std::string arg = space == std::string::npos ? std::string() : retrieval::trim(text.substr(space + 1));
+  const std::string arg = space == std::string::npos ? std::string() : text::trim(text.substr(space + 1));
   if (command == "help" || command == "start") return help(commands);
   if (command == "papers") return papers(arg, commands);
   if (command == "search") return arg.empty() ? help(commands) : search(arg);

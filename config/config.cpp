@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include "text/unicode.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -111,13 +113,6 @@ std::string wrong_type(std::string_view expected, const json& value) {
   return "expected " + std::string(expected) + ", got " + describe_type(value);
 }
 
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> previous(b.size() + 1);
   std::vector<std::size_t> current(b.size() + 1);
@@ -137,12 +132,12 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 // The threshold grows with the candidate's length so short keys don't "match"
 // unrelated words. Case is ignored because "Top_K" is clearly "top_k".
 std::optional<std::string_view> closest_match(std::string_view word, std::span<const std::string_view> candidates) {
-  const std::string lowered = to_lower(word);
+  const std::string lowered = ascii_lower(word);
   std::optional<std::string_view> best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   for (const std::string_view candidate : candidates) {
     const std::size_t threshold = candidate.size() <= 3 ? 1 : candidate.size() <= 8 ? 2 : 3;
-    const std::size_t distance = edit_distance(lowered, to_lower(candidate));
+    const std::size_t distance = edit_distance(lowered, ascii_lower(candidate));
     if (distance <= threshold && distance < best_distance) {
       best = candidate;
       best_distance = distance;

@@ -9,7 +9,7 @@
 
 #include "retrieval/html_text.h"
 #include "retrieval/roundup_parser.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view html(reinterpret_cast<const char*>(data), size);
@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The header's promises: valid UTF-8 whatever the bytes, and markdown that is empty or ends in
   // exactly one newline. A broken promise is a crash libFuzzer keeps.
   const std::string_view markdown = page.markdown;
-  if (!roundup::retrieval::is_valid_utf8(markdown) || !roundup::retrieval::is_valid_utf8(page.title)) std::abort();
+  if (!roundup::text::is_valid_utf8(markdown) || !roundup::text::is_valid_utf8(page.title)) std::abort();
   if (!markdown.empty() && (!markdown.ends_with('\n') || markdown.ends_with("\n\n"))) std::abort();
   // Ingest hands the markdown to the roundup parser.
   const roundup::retrieval::Roundup r = roundup::retrieval::parse_roundup("fuzz", markdown);

@@ -22,6 +22,7 @@
 #include "adapters/telegram/update.h"
 #include "adapters/telegram/utf16.h"
 #include "fuzz/fuzz_support.h"
+#include "text/unicode.h"
 
 namespace {
 
@@ -33,7 +34,7 @@ bool is_boundary(std::string_view text, std::size_t pos) {
   // The position is where a step of utf16_length's walk would start.
   std::size_t at = 0;
   while (at < pos) {
-    const std::size_t length = telegram::utf8_sequence_length(text, at);
+    const std::size_t length = roundup::text::utf8_sequence_length(text, at);
     at += length == 0 ? 1 : length;
   }
   return at == pos;

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <unordered_set>
 
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

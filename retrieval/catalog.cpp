@@ -2,7 +2,7 @@
 
 #include "retrieval/hashing.h"
 #include "retrieval/links.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

@@ -8,7 +8,7 @@
 
 #include "retrieval/hashing.h"
 #include "retrieval/roundup_source.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

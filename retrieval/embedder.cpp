@@ -4,7 +4,7 @@
 #include <unordered_map>
 
 #include "retrieval/hashing.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "retrieval/hashing.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

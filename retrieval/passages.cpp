@@ -1,7 +1,7 @@
 #include "retrieval/passages.h"
 
 #include "retrieval/hashing.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "retrieval/pattern.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

@@ -13,7 +13,7 @@
 
 #include "retrieval/links.h"
 #include "retrieval/pattern.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 // The parser works in two passes: every line is first classified on its own (heading, numbered
 // title, title-list entry, bullet, furniture, end marker, ...), then a small state machine walks the

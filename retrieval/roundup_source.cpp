@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "retrieval/html_text.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

@@ -10,7 +10,7 @@
 
 #include "retrieval/confidence.h"
 #include "retrieval/names.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::retrieval {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "retrieval/corpus.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::app {
 
@@ -21,10 +21,10 @@ std::string read_all(const std::filesystem::path& file) {
 }
 
 std::string preview(std::string_view text) {
-  std::string flat = retrieval::squash_spaces(text);
+  std::string flat = text::squash_spaces(text);
   for (char& c : flat)
     if (c == '\n') c = ' ';
-  const std::string cut = retrieval::utf8_prefix(flat, k_summary_preview_cp);
+  const std::string cut = text::utf8_prefix(flat, k_summary_preview_cp);
   return cut.size() < flat.size() ? cut + "…" : cut;
 }
 
@@ -55,7 +55,7 @@ retrieval::RoundupRead read_roundup_file(const std::filesystem::path& file, std:
     throw std::runtime_error(file.string() + " is " + std::to_string(size) + " bytes, over the limit of " +
                              std::to_string(max_file_bytes) + " (retrieval.max_file_bytes)");
   const std::string bytes = read_all(file);
-  if (!retrieval::is_valid_utf8(bytes)) throw std::runtime_error(file.string() + " is not valid UTF-8");
+  if (!text::is_valid_utf8(bytes)) throw std::runtime_error(file.string() + " is not valid UTF-8");
   std::optional<std::string> sidecar;
   const std::filesystem::path sidecar_path = file.parent_path() / retrieval::sidecar_name(file.filename().string());
   if (std::filesystem::is_regular_file(sidecar_path, ec)) sidecar = read_all(sidecar_path);

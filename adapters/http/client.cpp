@@ -1,5 +1,7 @@
 #include "adapters/http/client.h"
 
+#include "text/unicode.h"
+
 #include "adapters/http/fields.h"
 #include "adapters/http/tls_client.h"
 
@@ -61,13 +63,6 @@ constexpr std::chrono::milliseconds k_resolve_grace{1000};
 // Bounds a caller's timeout so `now + timeout` cannot overflow.
 constexpr std::chrono::milliseconds k_max_timeout = std::chrono::hours(24);
 
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 Url parse_request_url(std::string_view text) {
   return parse_url(text, "https", "http", "request URL");
 }
@@ -91,7 +86,7 @@ WireRequest to_wire(const ClientRequest& request, const Url& url, const std::str
   for (const auto& [name, value] : request.headers) {
     // The name, not the value: values carry tokens.
     if (!is_token(name) || !is_field_value(value)) throw std::invalid_argument("bad request header '" + name + "'");
-    const auto lower = to_lower(name);
+    const auto lower = ascii_lower(name);
     if (lower == "host" || lower == "content-length" || lower == "transfer-encoding" || lower == "connection") continue;
     has_user_agent = has_user_agent || lower == "user-agent";
     wire.insert(name, value);
@@ -107,7 +102,7 @@ ClientResponse to_client_response(WireResponse&& wire) {
   ClientResponse response;
   response.status = static_cast<int>(wire.result_int());
   for (const auto& field : wire)
-    response.headers.emplace_back(to_lower(field.name_string()), std::string(field.value()));
+    response.headers.emplace_back(ascii_lower(field.name_string()), std::string(field.value()));
   response.body = std::move(wire.body());
   return response;
 }
@@ -133,7 +128,7 @@ std::string_view to_string(TransportError::Kind kind) {
 }
 
 std::optional<std::string> ClientResponse::header(std::string_view name) const {
-  const auto lower = to_lower(name);
+  const auto lower = ascii_lower(name);
   for (const auto& [field, value] : headers) {
     if (field == lower) return value;
   }

@@ -1,6 +1,7 @@
 #include "adapters/http/server.h"
 
 #include "adapters/http/fields.h"
+#include "text/unicode.h"
 
 #include <openssl/ssl.h>
 
@@ -67,19 +68,12 @@ void log_line(std::string_view what) {
   std::cerr << "[http] " << what << '\n';
 }
 
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 Request to_request(const bhttp::request<bhttp::string_body>& message, const std::string& remote) {
   Request request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
   for (const auto& field : message) {
-    auto [it, inserted] = request.headers.try_emplace(to_lower(field.name_string()), field.value());
+    auto [it, inserted] = request.headers.try_emplace(ascii_lower(field.name_string()), field.value());
     if (!inserted) {
       it->second += ", ";
       it->second += field.value();

@@ -1,5 +1,7 @@
 #include "adapters/http/url.h"
 
+#include "text/unicode.h"
+
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cctype>
@@ -9,13 +11,6 @@ namespace roundup::adapters::http {
 namespace {
 
 namespace net = boost::asio;
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 }  // namespace
 
@@ -27,7 +22,7 @@ Url parse_url(std::string_view text, std::string_view secure_scheme, std::string
   Url url;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) return fail("no scheme");
-  const auto scheme = to_lower(text.substr(0, scheme_end));
+  const auto scheme = ascii_lower(text.substr(0, scheme_end));
   if (scheme == secure_scheme) {
     url.tls = true;
   } else if (scheme != plain_scheme) {
@@ -83,7 +78,7 @@ Url parse_url(std::string_view text, std::string_view secure_scheme, std::string
     url.host_is_ip = !ec;
   }
   if (host.empty()) return fail("no host");
-  url.host = to_lower(host);
+  url.host = ascii_lower(host);
 
   const std::string default_port = url.tls ? "443" : "80";
   if (port.empty()) {

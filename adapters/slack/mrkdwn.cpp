@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "text/unicode.h"
+
 namespace roundup::adapters::slack {
 
 namespace {
@@ -10,36 +12,6 @@ namespace {
 constexpr std::string_view k_ellipsis = "\xE2\x80\xA6";      // U+2026
 constexpr std::string_view k_replacement = "\xEF\xBF\xBD";   // U+FFFD
 constexpr std::string_view k_vertical_bar = "\xE2\x9D\x98";  // U+2758 LIGHT VERTICAL BAR
-
-// Length of the well-formed UTF-8 sequence starting at `pos`, or 0 when it is malformed
-// (truncated, overlong, surrogate, beyond U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t pos) {
-  const auto lead = static_cast<unsigned char>(s[pos]);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  char32_t cp = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    cp = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    cp = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    cp = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (pos + length > s.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto b = static_cast<unsigned char>(s[pos + i]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  static constexpr char32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < k_min[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return length;
-}
 
 // The escaped text plus where each escaped unit (code point or entity) starts, so that cuts can
 // only fall between units.

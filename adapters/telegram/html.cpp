@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "adapters/telegram/utf16.h"
+#include "text/unicode.h"
 
 namespace roundup::adapters::telegram {
 

@@ -1,5 +1,7 @@
 #include "adapters/telegram/utf16.h"
 
+#include "text/unicode.h"
+
 namespace roundup::adapters::telegram {
 
 namespace {
@@ -18,34 +20,6 @@ Step step_at(std::string_view text, std::size_t pos) {
 }
 
 }  // namespace
-
-std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  char32_t cp = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    cp = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    cp = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    cp = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (pos + length > text.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto b = static_cast<unsigned char>(text[pos + i]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  static constexpr char32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < k_min[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return length;
-}
 
 std::size_t utf16_length(std::string_view text) {
   std::size_t units = 0;

@@ -14,11 +14,6 @@
 
 namespace roundup::adapters::telegram {
 
-// Length in bytes of the well-formed UTF-8 sequence starting at `pos` (1-4), or 0 when it is
-// malformed (stray continuation byte, truncated, overlong, surrogate, beyond U+10FFFF).
-// Requires pos < text.size().
-std::size_t utf8_sequence_length(std::string_view text, std::size_t pos);
-
 // UTF-16 code units needed for `text`.
 std::size_t utf16_length(std::string_view text);
 

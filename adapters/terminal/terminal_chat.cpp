@@ -5,7 +5,7 @@
 #include <string>
 
 #include "bot/render_text.h"
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 namespace roundup::adapters {
 
@@ -16,10 +16,10 @@ int run_terminal_chat(const bot::Responder& responder, std::istream& in, std::os
   while (true) {
     if (interactive) out << "\n> " << std::flush;
     if (!std::getline(in, line)) break;
-    const std::string text = retrieval::trim(line);
+    const std::string text = text::trim(line);
     if (text.empty()) continue;
     if (text == "/quit" || text == "/exit") break;
-    if (!retrieval::is_valid_utf8(text)) {
+    if (!text::is_valid_utf8(text)) {
       out << "That line is not valid UTF-8 text; please type it again.\n";
       continue;
     }

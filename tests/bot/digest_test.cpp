@@ -10,8 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "retrieval/text.h"
 #include "tests/support/digest_support.h"
+#include "text/unicode.h"
 
 namespace {
 
@@ -254,7 +254,7 @@ TEST_CASE("digest: render_digest cites each paper with link - roundup month and 
                       [&](const auto& r) { return r.month == featured_month(catalog, paper); }));
     CHECK(!c.summary.empty());
     CHECK(c.summary.find('\n') == std::string::npos);
-    CHECK(roundup::retrieval::squash_spaces(catalog.best_item(paper).summary).find(c.summary.substr(0, 20)) !=
+    CHECK(roundup::text::squash_spaces(catalog.best_item(paper).summary).find(c.summary.substr(0, 20)) !=
           std::string::npos);
   }
   selection.started_over = true;

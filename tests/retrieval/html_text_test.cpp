@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 using namespace roundup::retrieval;
 
@@ -366,8 +366,8 @@ TEST_CASE("html text: invalid UTF-8 does not throw and yields valid UTF-8") {
                            "\x80\xbf</p><a href=\"https://ex.com/\xfe\">l\xed\xa0\x80</a>";
   HtmlDocument page;
   CHECK_NOTHROW(page = parse_html_page(html));
-  CHECK(is_valid_utf8(page.markdown));
-  CHECK(is_valid_utf8(page.title));
+  CHECK(roundup::text::is_valid_utf8(page.markdown));
+  CHECK(roundup::text::is_valid_utf8(page.title));
   CHECK(page.title == "T\xEF\xBF\xBD");
   CHECK(contains(page.markdown, "ok \xEF\xBF\xBD( and \xEF\xBF\xBD end"));
   CHECK(contains(page.markdown, "(https://ex.com/%EF%BF%BD)"));

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 using namespace roundup::retrieval;
 
@@ -22,7 +22,7 @@ TEST_CASE("passages: chunks respect the size and keep every sentence") {
   CHECK(chunks.size() > 3);
   std::string joined;
   for (const auto& c : chunks) {
-    CHECK(utf8_length(c) <= 100);
+    CHECK(roundup::text::utf8_length(c) <= 100);
     joined += c;
   }
   CHECK(joined.find("第39个句子") != std::string::npos);

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 using namespace roundup::retrieval;
 
@@ -93,12 +93,12 @@ TEST_CASE("query intent: questions are bounded after NFKC - and before it") {
   CHECK(question_within_limits(repeated("e\u0301", 1500)));
 
   const std::string bounded = bounded_question("papers by " + repeated(k_fdfa, 4000));
-  CHECK(utf8_length(bounded) == k_max_question_chars);
+  CHECK(roundup::text::utf8_length(bounded) == k_max_question_chars);
   CHECK(bounded.rfind("papers by \u0635\u0644\u0649", 0) == 0);
   const std::string mended = bounded_question("papers by \xff\xfe" + repeated("\xc3", 40000));
-  CHECK(is_valid_utf8(mended));
+  CHECK(roundup::text::is_valid_utf8(mended));
   CHECK(mended.rfind("papers by \uFFFD\uFFFD\uFFFD", 0) == 0);
-  CHECK(utf8_length(mended) == k_max_question_chars);
+  CHECK(roundup::text::utf8_length(mended) == k_max_question_chars);
 }
 
 TEST_CASE("query intent: pathological questions are understood - in bounded time and memory") {
@@ -108,7 +108,7 @@ TEST_CASE("query intent: pathological questions are understood - in bounded time
     CHECK(i.kind == QueryIntent::Kind::topic);
     CHECK_FALSE(i.author.has_value());
     CHECK(i.topic.rfind("papers by abc abc", 0) == 0);
-    CHECK(utf8_length(i.topic) <= k_max_question_chars);
+    CHECK(roundup::text::utf8_length(i.topic) <= k_max_question_chars);
   }
   SUBCASE("a long run of one letter") {
     auto i = understand_query("papers by " + repeated("a", 40000), c);
@@ -125,14 +125,14 @@ TEST_CASE("query intent: pathological questions are understood - in bounded time
     const auto i = understand_query("papers by " + repeated(k_fdfa, 4000), c);
     CHECK(i.kind == QueryIntent::Kind::topic);
     CHECK_FALSE(i.author.has_value());
-    CHECK(utf8_length(i.topic) <= k_max_question_chars);
+    CHECK(roundup::text::utf8_length(i.topic) <= k_max_question_chars);
     CHECK(i.topic.find("\u0635\u0644\u0649 \u0627\u0644\u0644\u0647") != std::string::npos);
   }
   SUBCASE("U+FB03 after a Chinese author marker (issue 12: 12 s of quadratic matching)") {
     auto i = understand_query("的论文" + repeated(k_ffi, 4090), c);
     CHECK(i.kind == QueryIntent::Kind::topic);
     CHECK_FALSE(i.author.has_value());
-    CHECK(utf8_length(i.topic) <= k_max_question_chars);
+    CHECK(roundup::text::utf8_length(i.topic) <= k_max_question_chars);
     i = understand_query("Carlini的论文" + repeated(k_ffi, 600), c);
     CHECK(i.kind == QueryIntent::Kind::by_author);
     CHECK(i.author == "Nicholas Carlini");
@@ -141,7 +141,7 @@ TEST_CASE("query intent: pathological questions are understood - in bounded time
   SUBCASE("invalid UTF-8") {
     auto i = understand_query("papers by " + repeated("\xff", 40000), c);
     CHECK(i.kind == QueryIntent::Kind::topic);
-    CHECK(is_valid_utf8(i.topic));
+    CHECK(roundup::text::is_valid_utf8(i.topic));
     i = understand_query("\xff\xfe papers by Carlini", c);
     CHECK(i.kind == QueryIntent::Kind::by_author);
     CHECK(i.author == "Nicholas Carlini");

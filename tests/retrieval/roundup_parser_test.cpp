@@ -1,6 +1,6 @@
 #include "retrieval/roundup_parser.h"
 
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 #include <doctest/doctest.h>
 
@@ -537,7 +537,7 @@ TEST_CASE("roundup parser: mutated real files never throw and yield well-formed 
     std::ifstream in(std::string(ROUNDUP_SOURCE_DIR) + "/data/roundups/" + name, std::ios::binary);
     const std::string original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     REQUIRE_FALSE(original.empty());
-    const std::u32string cps = roundup::retrieval::decode_utf8(original);
+    const std::u32string cps = roundup::text::decode_utf8(original);
     for (int round = 0; round < 40; ++round) {
       // Mutate code points, not bytes: the loader rejects invalid UTF-8 before parsing.
       std::u32string m = cps;
@@ -549,9 +549,9 @@ TEST_CASE("roundup parser: mutated real files never throw and yield well-formed 
           break;
         default:
           for (int i = 0; i < 8; ++i)
-            m.insert(next() % m.size(), roundup::retrieval::decode_utf8(inserts[next() % inserts.size()]));
+            m.insert(next() % m.size(), roundup::text::decode_utf8(inserts[next() % inserts.size()]));
       }
-      const std::string text = roundup::retrieval::encode_utf8(m);
+      const std::string text = roundup::text::encode_utf8(m);
       roundup::retrieval::Roundup r;
       CHECK_NOTHROW(r = roundup::retrieval::parse_roundup(name, text));
       for (const auto& item : r.items) CHECK_FALSE(item.title.empty());

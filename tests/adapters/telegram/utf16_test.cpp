@@ -1,5 +1,7 @@
 #include "adapters/telegram/utf16.h"
 
+#include "text/unicode.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -28,14 +30,25 @@ TEST_CASE("utf16_length: units per code point") {
                      "a") == 4);  // encoded surrogate: malformed
 }
 
-TEST_CASE("utf8_sequence_length") {
+TEST_CASE("text: utf8_sequence_length - ascii_lower") {
+  using roundup::text::utf8_sequence_length;
   CHECK(utf8_sequence_length("a", 0) == 1);
+  CHECK(utf8_sequence_length(std::string(1, '\0'), 0) == 1);
   CHECK(utf8_sequence_length(k_e_acute, 0) == 2);
   CHECK(utf8_sequence_length(k_zhong, 0) == 3);
   CHECK(utf8_sequence_length(k_grin, 0) == 4);
   CHECK(utf8_sequence_length(k_grin, 1) == 0);              // continuation byte
   CHECK(utf8_sequence_length("\xC0\xAF", 0) == 0);          // overlong
+  CHECK(utf8_sequence_length("\xE0\x80\xAF", 0) == 0);      // overlong, 3 bytes
+  CHECK(utf8_sequence_length("\xED\xA0\x80", 0) == 0);      // a surrogate
   CHECK(utf8_sequence_length("\xF4\x90\x80\x80", 0) == 0);  // beyond U+10FFFF
+  CHECK(utf8_sequence_length("\xE4\xB8", 0) == 0);          // truncated
+  CHECK(utf8_sequence_length("x\xE4\xB8\xAD", 1) == 3);
+
+  CHECK(roundup::text::ascii_lower("Content-TYPE: \xC3\x89"
+                                   "A") ==
+        "content-type: \xC3\x89"
+        "a");
 }
 
 TEST_CASE("utf16_to_byte_range: entity offsets after emoji and CJK") {

@@ -1,11 +1,17 @@
 #pragma once
-// Unicode text primitives shared by the parser and the analyzer (utf8proc underneath).
+// Text primitives for every layer (utf8proc underneath): UTF-8 validity and decoding, NFKC and
+// case folding, trimming, and lower-casing of protocol tokens. One implementation of each.
+//
+// An inline namespace: the primitives are the project's vocabulary, visible unqualified from
+// every roundup:: namespace (retrieval::, adapters::slack::, ...) and as text:: where a name needs
+// qualifying.
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace roundup::retrieval {
+namespace roundup {
+inline namespace text {
 
 bool is_valid_utf8(std::string_view text);
 
@@ -15,6 +21,10 @@ std::string nfkc(std::string_view text);
 
 // NFKC + case folding, for matching.
 std::string fold(std::string_view text);
+
+// Length of the well-formed UTF-8 sequence starting at byte `pos` (< text.size()), or 0 when it
+// is malformed there (a continuation byte, truncated, overlong, a surrogate, beyond U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t pos);
 
 // Decodes valid UTF-8 into code points (invalid bytes become U+FFFD).
 std::u32string decode_utf8(std::string_view text);
@@ -26,7 +36,10 @@ bool is_han(char32_t cp);
 // Letters or digits in any script (utf8proc category L* or N*).
 bool is_alnum(char32_t cp);
 
+// Without leading and trailing white space, Unicode's included (U+3000, U+00A0, U+FEFF, U+200B).
 std::string trim(std::string_view text);
+// ASCII letters lower-cased, every other byte kept: header names, schemes, hosts, config words.
+std::string ascii_lower(std::string_view text);
 // Collapses runs of white space into one space and trims.
 std::string squash_spaces(std::string_view text);
 
@@ -35,4 +48,5 @@ std::size_t utf8_length(std::string_view text);
 // The longest prefix of at most max_cp code points, cut at a code point boundary.
 std::string utf8_prefix(std::string_view text, std::size_t max_cp);
 
-}  // namespace roundup::retrieval
+}  // namespace text
+}  // namespace roundup

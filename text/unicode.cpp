@@ -1,11 +1,12 @@
-#include "retrieval/text.h"
+#include "text/unicode.h"
 
 #include <utf8proc.h>
 
 #include <cstdlib>
 #include <memory>
 
-namespace roundup::retrieval {
+namespace roundup {
+inline namespace text {
 
 bool is_valid_utf8(std::string_view text) {
   auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
@@ -18,6 +19,21 @@ bool is_valid_utf8(std::string_view text) {
     left -= n;
   }
   return true;
+}
+
+std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
+  utf8proc_int32_t cp = 0;
+  const utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + pos),
+                                              static_cast<utf8proc_ssize_t>(text.size() - pos), &cp);
+  return n > 0 && cp >= 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
 }
 
 namespace {
@@ -139,4 +155,5 @@ std::string utf8_prefix(std::string_view text, std::size_t max_cp) {
   return std::string(text);
 }
 
-}  // namespace roundup::retrieval
+}  // namespace text
+}  // namespace roundup
