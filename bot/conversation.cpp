@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "bot/log.h"
 #include "bot/responder.h"
 #include "retrieval/query_intent.h"
+#include "telemetry/log.h"
 #include "text/unicode.h"
 
 namespace roundup::bot {

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "bot/channel_address.h"
-#include "bot/log.h"
 #include "config/config.h"
+#include "telemetry/log.h"
 
 namespace roundup::bot {
 namespace {

@@ -9,7 +9,7 @@
 #include <exception>
 #include <iterator>
 
-#include "bot/log.h"
+#include "telemetry/log.h"
 
 namespace roundup::bot {
 namespace {
@@ -55,7 +55,7 @@ Inbox::~Inbox() {
 }
 
 void Inbox::add_handler(const std::string& platform, InboundHandler handler, ApologyBuilder apology) {
-  Registry& registry = options_.registry ? *options_.registry : metrics();
+  telemetry::Registry& registry = options_.registry ? *options_.registry : telemetry::metrics();
   Platform entry{std::move(handler), std::move(apology), nullptr, nullptr};
   entry.quarantined =
       &registry.counter("roundup_inbound_quarantined_total",

@@ -31,9 +31,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "bot/metrics.h"
 #include "bot/outbox.h"
 #include "bot/state_store.h"
+#include "telemetry/metrics.h"
 
 namespace roundup::bot {
 
@@ -64,8 +64,8 @@ struct InboxOptions {
   // Workers run this much nicer than the threads that start the inbox (the I/O threads), so acks
   // keep their share of the cores while every worker is answering. 0 leaves them as they are.
   int worker_nice_increment = 10;
-  // Where the inbox's counters live; null means the process-wide metrics().
-  Registry* registry = nullptr;
+  // Where the inbox's counters live; null means the process-wide telemetry::metrics().
+  telemetry::Registry* registry = nullptr;
 };
 
 class Inbox {
@@ -115,8 +115,8 @@ class Inbox {
   struct Platform {
     InboundHandler handler;
     ApologyBuilder apology;
-    Counter* quarantined = nullptr;
-    Counter* timeouts = nullptr;
+    telemetry::Counter* quarantined = nullptr;
+    telemetry::Counter* timeouts = nullptr;
   };
   // A handler run in progress.
   struct Running {

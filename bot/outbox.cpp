@@ -5,7 +5,7 @@
 #include <exception>
 #include <tuple>
 
-#include "bot/log.h"
+#include "telemetry/log.h"
 
 namespace roundup::bot {
 namespace {
@@ -31,7 +31,7 @@ Outbox::Outbox(StateStore& store, OutboxOptions options, ClockMs clock)
     : store_(store),
       options_(std::move(options)),
       clock_(std::move(clock)),
-      jitter_state_(static_cast<std::uint64_t>(system_now_ms()) | 1U) {
+      backoff_(options_.min_backoff, options_.max_backoff) {
   options_.senders = std::max(1, options_.senders);
   options_.per_target_burst = std::max(1.0, options_.per_target_burst);
 }
@@ -165,15 +165,9 @@ bool Outbox::take_token(const std::string& target, std::int64_t now_ms, std::int
 }
 
 std::int64_t Outbox::backoff_ms(int attempts) {
-  // Full jitter between half and all of the exponential step (xorshift: no shared <random> state).
-  jitter_state_ ^= jitter_state_ << 13;
-  jitter_state_ ^= jitter_state_ >> 7;
-  jitter_state_ ^= jitter_state_ << 17;
-  const double step =
-      std::min(static_cast<double>(options_.max_backoff.count()),
-               static_cast<double>(options_.min_backoff.count()) * std::pow(2.0, std::min(attempts, 30)));
-  const double fraction = 0.5 + 0.5 * static_cast<double>(jitter_state_ % 1000) / 1000.0;
-  return static_cast<std::int64_t>(step * fraction);
+  // Sender threads record outcomes concurrently, some of them under mutex_ (unrecorded ones).
+  std::lock_guard lock(backoff_mutex_);
+  return backoff_.delay(attempts + 1).count();
 }
 
 void Outbox::apply(const OutboxItem& item, const Delivery& delivery, std::int64_t now_ms) {

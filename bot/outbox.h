@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "bot/backoff.h"
 #include "bot/state_store.h"
 
 namespace roundup::bot {
@@ -154,7 +155,8 @@ class Outbox {
   std::unordered_set<std::string> parked_;  // targets whose platform has no sender
   std::unordered_map<std::string, Bucket> buckets_;
   std::vector<std::thread> threads_;
-  std::uint64_t jitter_state_;
+  std::mutex backoff_mutex_;
+  Backoff backoff_;  // under backoff_mutex_
 };
 
 }  // namespace roundup::bot

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "bot/log.h"
-#include "bot/metrics.h"
 #include "bot/state_store.h"
+#include "telemetry/log.h"
+#include "telemetry/metrics.h"
 
 namespace roundup::bot {
 
@@ -21,12 +21,13 @@ WalCommitAction wal_commit_action(int frames, int backfilled, const WalCheckpoin
 
 namespace {
 
-Counter& checkpoints_metric(const char* by) {
-  return metrics().counter("roundup_state_wal_checkpoints_total",
-                           "Checkpoints of the state database's WAL, by who ran them: the background thread, the "
-                           "writer for the small rest before a restart, or the writer for the whole WAL because the "
-                           "background fell behind",
-                           {{"by", by}});
+telemetry::Counter& checkpoints_metric(const char* by) {
+  return telemetry::metrics().counter(
+      "roundup_state_wal_checkpoints_total",
+      "Checkpoints of the state database's WAL, by who ran them: the background thread, the "
+      "writer for the small rest before a restart, or the writer for the whole WAL because the "
+      "background fell behind",
+      {{"by", by}});
 }
 
 }  // namespace
@@ -37,8 +38,8 @@ WalCheckpointer::WalCheckpointer(sqlite3* writer, const std::filesystem::path& f
       background_metric_(checkpoints_metric("background")),
       inline_rest_metric_(checkpoints_metric("writer_rest")),
       inline_full_metric_(checkpoints_metric("writer_whole")),
-      restarts_metric_(metrics().counter("roundup_state_wal_restarts_total",
-                                         "Times the state database's WAL started over from its beginning")) {
+      restarts_metric_(telemetry::metrics().counter("roundup_state_wal_restarts_total",
+                                                    "Times the state database's WAL started over from its beginning")) {
   if (sqlite3_open_v2(file.c_str(), &background_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     const std::string message = background_ ? sqlite3_errmsg(background_) : "out of memory";
     sqlite3_close(background_);

@@ -26,9 +26,11 @@
 
 struct sqlite3;
 
-namespace roundup::bot {
-
+namespace roundup::telemetry {
 class Counter;
+}  // namespace roundup::telemetry
+
+namespace roundup::bot {
 
 struct WalCheckpointOptions {
   int background_every = 1000;  // frames appended since the last background checkpoint that wake it
@@ -92,10 +94,10 @@ class WalCheckpointer {
   int last_frames_ = 0;          // only the writer's hook touches it
   std::mutex checkpoint_mutex_;  // one checkpoint at a time within this process
   // The same counts in /metrics (process-wide: every store's checkpoints add to them).
-  Counter& background_metric_;
-  Counter& inline_rest_metric_;
-  Counter& inline_full_metric_;
-  Counter& restarts_metric_;
+  telemetry::Counter& background_metric_;
+  telemetry::Counter& inline_rest_metric_;
+  telemetry::Counter& inline_full_metric_;
+  telemetry::Counter& restarts_metric_;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

@@ -17,9 +17,9 @@
 #include "adapters/service/service.h"
 #include "adapters/terminal/terminal_chat.h"
 #include "bot/digest_scheduler.h"
-#include "bot/log.h"
 #include "bot/render_text.h"
 #include "bot/state_store.h"
+#include "telemetry/log.h"
 
 namespace {
 

@@ -1,5 +1,6 @@
 #include "adapters/http/client.h"
 
+#include "telemetry/log.h"
 #include "text/unicode.h"
 
 #include "adapters/http/fields.h"
@@ -31,7 +32,6 @@
 #include <cstdint>
 #include <exception>
 #include <future>
-#include <iostream>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -415,7 +415,7 @@ HttpsClient::HttpsClient(ClientOptions options) : impl_(std::make_unique<Impl>(s
         impl.io_context_.run();
         return;
       } catch (const std::exception& error) {
-        std::cerr << "[http client] I/O thread caught: " << error.what() << '\n';
+        log::error("http", "client I/O thread caught an exception", {{"error", error.what()}});
       }
     }
   });

@@ -1,6 +1,7 @@
 #include "adapters/http/server.h"
 
 #include "adapters/http/fields.h"
+#include "telemetry/log.h"
 #include "text/unicode.h"
 
 #include <openssl/ssl.h>
@@ -31,7 +32,6 @@
 #include <cstdint>
 #include <exception>
 #include <future>
-#include <iostream>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -63,9 +63,10 @@ constexpr std::chrono::milliseconds k_accept_error_backoff{100};
 
 constexpr std::string_view k_server_name = "roundup";
 
-void log_line(std::string_view what) {
-  // One line per event so an operator can grep it; there is no project logger yet.
-  std::cerr << "[http] " << what << '\n';
+// Through the project's logger: one logfmt line per event, and a peer's bytes in a value cannot
+// forge a line.
+void log_line(std::string_view what, std::initializer_list<log::Field> fields = {}) {
+  log::warn("http", what, fields);
 }
 
 Request to_request(const bhttp::request<bhttp::string_body>& message, const std::string& remote) {
@@ -104,7 +105,7 @@ WireResponse to_wire(const Response& response, unsigned version, bool keep_alive
   wire.set(bhttp::field::server, k_server_name);
   for (const auto& [name, value] : response.headers) {
     if (!is_token(name) || !is_field_value(value) || is_server_field(name)) {
-      log_line("dropped unsafe response header '" + name + "'");
+      log_line("dropped a response header field that is not valid field syntax", {{"name", name}});
       continue;
     }
     wire.insert(name, value);
@@ -332,7 +333,7 @@ net::awaitable<void> Server::Impl::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(io_context_), k_use_tuple);
     if (ec == net::error::operation_aborted || stopping_.load()) co_return;
     if (ec) {
-      log_line("accept failed: " + ec.message() + "; retrying shortly");
+      log_line("accept failed; retrying shortly", {{"error", ec.message()}});
       net::steady_timer backoff(acceptor_.get_executor(), k_accept_error_backoff);
       co_await backoff.async_wait(k_use_tuple);
       continue;
@@ -438,7 +439,7 @@ net::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> connectio
       co_await serve(*connection, stream, remote);
     }
   } catch (const std::exception& error) {
-    log_line("connection from " + remote + " failed: " + error.what());
+    log_line("connection failed", {{"remote", remote}, {"error", error.what()}});
   }
   stream.close();
 }
@@ -509,11 +510,12 @@ net::awaitable<void> Server::Impl::serve(Connection& connection, Stream& stream,
       try {
         response = handler_(to_request(message, remote));
       } catch (const std::exception& error) {
-        log_line("handler threw for " + std::string(message.method_string()) + " " + std::string(message.target()) +
-                 ": " + error.what() + "; answered 500");
+        log_line("handler threw; answered 500", {{"method", std::string(message.method_string())},
+                                                 {"target", std::string(message.target())},
+                                                 {"error", error.what()}});
         response = plain_error(500, "internal error\n");
       } catch (...) {
-        log_line("handler threw a non-std exception for " + std::string(message.target()) + "; answered 500");
+        log_line("handler threw a non-std exception; answered 500", {{"target", std::string(message.target())}});
         response = plain_error(500, "internal error\n");
       }
     }
@@ -551,9 +553,9 @@ net::awaitable<AsyncOutcome> Server::Impl::call_async(Connection& connection,
     const auto failed = [&](const std::string& what) {
       const std::string request_line = std::string(message.method_string()) + " " + std::string(message.target());
       if (pending.complete({AsyncOutcome::Kind::responded, plain_error(500, "internal error\n")})) {
-        log_line("handler threw for " + request_line + ": " + what + "; answered 500");
+        log_line("handler threw; answered 500", {{"request", request_line}, {"error", what}});
       } else {
-        log_line("handler threw for " + request_line + " after it responded: " + what);
+        log_line("handler threw after it responded", {{"request", request_line}, {"error", what}});
       }
     };
     try {
@@ -657,7 +659,7 @@ unsigned short Server::start() {
           impl.io_context_.run();
           return;
         } catch (const std::exception& error) {
-          log_line(std::string("I/O thread caught: ") + error.what());
+          log_line("I/O thread caught an exception", {{"error", error.what()}});
         }
       }
     });
@@ -697,7 +699,7 @@ void Server::stop() {
 
   // 3. Bounded drain, then close whatever is left (e.g. a client not reading its response).
   if (!impl.wait_for_no_connections(impl.options_.drain_timeout)) {
-    log_line("drain timed out; closing " + std::to_string(impl.active_.load()) + " connection(s)");
+    log_line("drain timed out; closing the connections", {{"connections", std::to_string(impl.active_.load())}});
     impl.abandon_.store(true);
     impl.for_each_connection([](Connection& connection) {
       // A connection waiting for an AsyncHandler's response has no operation to cancel: its

@@ -27,9 +27,9 @@
 #include "bot/conversation.h"
 #include "bot/digest_scheduler.h"
 #include "bot/inbox.h"
-#include "bot/log.h"
-#include "bot/metrics.h"
 #include "bot/outbox.h"
+#include "telemetry/log.h"
+#include "telemetry/metrics.h"
 
 namespace roundup::app {
 namespace {
@@ -72,38 +72,38 @@ std::string code_label(std::string_view code) {
 
 // The service's metrics, registered once in the process-wide registry (GET /metrics).
 struct ServiceMetrics {
-  bot::Registry& registry = bot::metrics();
-  bot::Histogram& answer_seconds = registry.histogram(
+  telemetry::Registry& registry = telemetry::metrics();
+  telemetry::Histogram& answer_seconds = registry.histogram(
       "roundup_answer_seconds", "Time to turn one accepted event into its replies (retrieval and rendering)");
-  bot::Histogram& retrieval_seconds =
+  telemetry::Histogram& retrieval_seconds =
       registry.histogram("roundup_retrieval_seconds", "Time the knowledge base took to answer one input");
-  bot::Histogram& reindex_seconds = registry.histogram(
+  telemetry::Histogram& reindex_seconds = registry.histogram(
       "roundup_reindex_seconds", "Duration of admin-requested reindexes", {}, {0.1, 0.5, 1, 5, 15, 60, 300, 1200});
 
-  bot::Counter& inbound(const std::string& platform) {
+  telemetry::Counter& inbound(const std::string& platform) {
     return registry.counter("roundup_inbound_events_total", "Accepted platform events (questions and commands)",
                             {{"platform", platform}});
   }
-  bot::Counter& sent(const std::string& platform) {
+  telemetry::Counter& sent(const std::string& platform) {
     return registry.counter("roundup_messages_sent_total", "Messages the platforms confirmed (answers, digests)",
                             {{"platform", platform}});
   }
-  bot::Counter& retry(const std::string& platform) {
+  telemetry::Counter& retry(const std::string& platform) {
     return registry.counter("roundup_delivery_retries_total", "Delivery attempts that will be retried",
                             {{"platform", platform}});
   }
   // Looked up once: a connection flood calls these for every refused connection.
-  bot::Counter& refused_server_full = refused_counter(http::ConnectionRefusal::server_full);
-  bot::Counter& refused_peer_full = refused_counter(http::ConnectionRefusal::peer_full);
-  bot::Counter& refused_connection(http::ConnectionRefusal why) {
+  telemetry::Counter& refused_server_full = refused_counter(http::ConnectionRefusal::server_full);
+  telemetry::Counter& refused_peer_full = refused_counter(http::ConnectionRefusal::peer_full);
+  telemetry::Counter& refused_connection(http::ConnectionRefusal why) {
     return why == http::ConnectionRefusal::server_full ? refused_server_full : refused_peer_full;
   }
-  bot::Counter& refused_counter(http::ConnectionRefusal why) {
+  telemetry::Counter& refused_counter(http::ConnectionRefusal why) {
     return registry.counter("roundup_http_connections_refused_total",
                             "Connections closed at accept because a connection cap was reached",
                             {{"reason", http::to_string(why)}});
   }
-  bot::Counter& api_error(const std::string& platform, const std::string& code) {
+  telemetry::Counter& api_error(const std::string& platform, const std::string& code) {
     return registry.counter("roundup_platform_api_errors_total", "Failed platform API deliveries, by error code",
                             {{"platform", platform}, {"code", code}});
   }
@@ -123,12 +123,12 @@ class RequestCounters {
  public:
   explicit RequestCounters(std::vector<std::string> routes) : routes_(std::move(routes)), slots_(routes_.size() + 1) {}
 
-  bot::Counter& count(const std::string& path, int status) {
+  telemetry::Counter& count(const std::string& path, int status) {
     const auto found = std::find(routes_.begin(), routes_.end(), path);
     const auto route = static_cast<std::size_t>(found - routes_.begin());  // routes_.size(): "other"
     const auto code = static_cast<std::size_t>(std::clamp(status, 100, 599) - 100);
-    std::atomic<bot::Counter*>& slot = slots_[route][code];
-    bot::Counter* counter = slot.load(std::memory_order_acquire);
+    std::atomic<telemetry::Counter*>& slot = slots_[route][code];
+    telemetry::Counter* counter = slot.load(std::memory_order_acquire);
     if (counter == nullptr) {
       const std::string label = route < routes_.size() ? routes_[route] : std::string(k_other_route);
       counter = &service_metrics().registry.counter("roundup_http_requests_total",
@@ -141,7 +141,7 @@ class RequestCounters {
 
  private:
   std::vector<std::string> routes_;
-  std::vector<std::array<std::atomic<bot::Counter*>, 500>> slots_;  // per route, then "other"
+  std::vector<std::array<std::atomic<telemetry::Counter*>, 500>> slots_;  // per route, then "other"
 };
 
 // A reindex builds the new index while the old one still answers, then frees the old one (or the
@@ -244,7 +244,7 @@ struct Service::Impl {
   std::unique_ptr<http::Server> server;
   std::unique_ptr<http::Server> metrics_server;  // metrics_listen, when set
   unsigned short metrics_port = 0;
-  std::vector<bot::GaugeRegistration> gauges;
+  std::vector<telemetry::GaugeRegistration> gauges;
   log::RateLimiter connection_refusal_log;
 
   // On an I/O thread, for a connection closed at accept: counted always, logged at most once per
@@ -433,8 +433,8 @@ struct Service::Impl {
       for (std::size_t i = 0; i < problems.size(); ++i) body += (i == 0 ? "" : ", ") + problems[i];
       return plain(503, body + "\n");
     }
-    http::Response response = plain(200, bot::metrics().render());
-    response.content_type = std::string(bot::k_metrics_content_type);
+    http::Response response = plain(200, telemetry::metrics().render());
+    response.content_type = std::string(telemetry::k_metrics_content_type);
     return response;
   }
 

@@ -2,13 +2,13 @@
 
 #include <chrono>
 #include <exception>
-#include <random>
 #include <thread>
 
 #include "adapters/slack/block_kit.h"
 #include "adapters/slack/mrkdwn.h"
 #include "adapters/slack/signature.h"
-#include "bot/log.h"
+#include "bot/backoff.h"
+#include "telemetry/log.h"
 
 namespace roundup::adapters::slack {
 namespace {
@@ -66,11 +66,6 @@ std::vector<bot::OutgoingMessage> outbox_messages(const std::vector<json>& messa
 }
 
 // Between half and all of `step`, so that restarted replicas do not retry in step.
-std::chrono::milliseconds with_jitter(std::chrono::milliseconds step, std::minstd_rand& random) {
-  std::uniform_int_distribution<std::chrono::milliseconds::rep> pick(step.count() / 2, step.count());
-  return std::chrono::milliseconds(pick(random));
-}
-
 bot::Answer apology() {
   bot::Answer answer;
   answer.kind = bot::Answer::Kind::notice;
@@ -95,19 +90,18 @@ SlackService::SlackService(const config::SlackConfig& config, http::HttpsClient&
 
 void SlackService::connect(std::chrono::milliseconds give_up_after) {
   const auto deadline = std::chrono::steady_clock::now() + give_up_after;
-  std::chrono::milliseconds wait{500};
-  std::minstd_rand random(std::random_device{}());
+  bot::Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(10));
   while (true) {
     try {
       identity_ = api_.auth_test();
       log::info("slack", "connected", {{"bot_user", identity_.user_id}, {"team", identity_.team}});
       return;
     } catch (const ApiError& error) {
+      const auto wait = std::max(backoff.next(), error.retry_after());
       if (!error.retryable() || std::chrono::steady_clock::now() + wait > deadline) throw;
       log::warn("slack", "auth.test failed; retrying",
                 {{"error", error.error()}, {"retry_in_ms", std::to_string(wait.count())}});
-      std::this_thread::sleep_for(std::max(with_jitter(wait, random), error.retry_after()));
-      wait = std::min(wait * 2, std::chrono::milliseconds(10000));
+      std::this_thread::sleep_for(wait);  // start-up, before anything is served: nothing else to do
     }
   }
 }

@@ -27,9 +27,9 @@
 #include "bot/answer.h"
 #include "bot/conversation.h"
 #include "bot/inbox.h"
-#include "bot/log.h"
 #include "bot/state_store.h"
 #include "config/config.h"
+#include "telemetry/log.h"
 
 namespace roundup::adapters::slack {
 

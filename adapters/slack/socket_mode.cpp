@@ -23,7 +23,6 @@
 #include <cctype>
 #include <exception>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -32,7 +31,8 @@
 #include "adapters/http/tls_client.h"
 #include "adapters/http/url.h"
 #include "adapters/slack/web_api.h"
-#include "bot/log.h"
+#include "bot/backoff.h"
+#include "telemetry/log.h"
 
 // Asio's SSL implementation is compiled once, in adapters/http/client.cpp (roundup_http); this
 // file only uses it, like every other user of the separately compiled Asio and Beast.
@@ -156,8 +156,7 @@ struct SocketModeClient::Impl {
   // Client thread only. The thread is the strand: every read, write and close of a connection
   // happens on it, and a session reads and writes from one coroutine, so acks go out in order.
   bool stopping_ = false;
-  unsigned failures_ = 0;  // consecutive attempts without a hello
-  std::mt19937 random_{std::random_device{}()};
+  bot::Backoff backoff_{options_.min_backoff, options_.max_backoff};  // reset by a hello
 
   // Declared before what uses it, so those are destroyed first.
   net::io_context io_context_{1};
@@ -180,14 +179,7 @@ SocketModeClient::Impl::Impl(SocketModeOptions options, UrlSource url_source, En
 }
 
 std::chrono::milliseconds SocketModeClient::Impl::next_backoff() {
-  const auto floor = std::max(options_.min_backoff, std::chrono::milliseconds(1));
-  const auto ceiling = std::max(options_.max_backoff, floor);
-  auto base = floor;
-  for (unsigned i = 0; i < failures_ && base < ceiling; ++i) base *= 2;
-  base = std::min(base, ceiling);
-  failures_ = std::min(failures_ + 1, 64U);
-  std::uniform_int_distribution<std::chrono::milliseconds::rep> jitter(base.count() / 2, base.count());
-  return std::chrono::milliseconds(jitter(random_));
+  return backoff_.next();
 }
 
 net::awaitable<void> SocketModeClient::Impl::run() {
@@ -509,7 +501,7 @@ Step SocketModeClient::Impl::on_message(Connection& connection, const std::strin
       if (!connection.hello) {
         connection.hello = true;
         connection.hello_timer.cancel();
-        failures_ = 0;
+        backoff_.reset();
         connected_.store(true);
         ++connections_;
         log::info(k_component, "Socket Mode connected",

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "adapters/telegram/telegram_service.h"
-#include "bot/log.h"
+#include "telemetry/log.h"
 
 namespace roundup::adapters::telegram {
 namespace {

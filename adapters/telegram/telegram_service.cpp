@@ -9,7 +9,8 @@
 
 #include "adapters/telegram/commands.h"
 #include "adapters/telegram/html.h"
-#include "bot/log.h"
+#include "bot/backoff.h"
+#include "telemetry/log.h"
 
 namespace roundup::adapters::telegram {
 namespace {
@@ -116,16 +117,17 @@ bool TelegramService::wait_or_stop(std::chrono::milliseconds duration) {
 
 void TelegramService::connect(std::chrono::milliseconds give_up_after) {
   const auto deadline = std::chrono::steady_clock::now() + give_up_after;
-  std::chrono::milliseconds wait = timings_.min_backoff;
+  bot::Backoff backoff(timings_.min_backoff, timings_.max_backoff);
   while (true) {
     try {
       identity_ = api_.get_me();
       break;
     } catch (const BotApiError& error) {
+      const auto wait = std::max(backoff.next(), error.retry_after());
       if (!error.retryable() || std::chrono::steady_clock::now() + wait > deadline) throw;
-      log::warn("telegram", "getMe failed; retrying", {{"error", error.what()}});
-      if (wait_or_stop(std::max(wait, error.retry_after()))) throw;
-      wait = std::min(wait * 2, timings_.max_backoff);
+      log::warn("telegram", "getMe failed; retrying",
+                {{"error", error.what()}, {"retry_in_ms", std::to_string(wait.count())}});
+      if (wait_or_stop(wait)) throw;
     }
   }
   log::info("telegram", "connected", {{"bot", identity_.username}, {"mode", config_.mode}});
@@ -260,7 +262,7 @@ std::chrono::steady_clock::time_point TelegramService::last_poll() const {
 
 void TelegramService::poll_loop() {
   constexpr const char* k_offset_key = "telegram.offset";
-  std::chrono::milliseconds backoff = timings_.min_backoff;
+  bot::Backoff backoff(timings_.min_backoff, timings_.max_backoff);
   bool conflict_reported = false;
   while (true) {
     {
@@ -281,7 +283,7 @@ void TelegramService::poll_loop() {
     try {
       updates = poll_api_->get_updates(offset, timings_.poll_timeout_seconds);
     } catch (const BotApiError& error) {
-      std::chrono::milliseconds wait = std::max(backoff, error.retry_after());
+      std::chrono::milliseconds wait = std::max(backoff.next(), error.retry_after());
       if (error.status() == 409) {
         // Another poller or a webhook owns the updates: say so once, then back off hard.
         wait = timings_.max_backoff;
@@ -296,20 +298,18 @@ void TelegramService::poll_loop() {
         log::warn("telegram", "getUpdates failed; retrying",
                   {{"error", error.what()}, {"retry_in_ms", std::to_string(wait.count())}});
       }
-      backoff = std::min(backoff * 2, timings_.max_backoff);
       if (wait_or_stop(wait)) return;
       continue;
     } catch (const std::exception& error) {
       // BotApi reports every failure as BotApiError; anything else is a bug in reading the reply,
       // and must cost one round, not the process (an escaping exception ends it).
+      const auto wait = backoff.next();
       log::error("telegram", "getUpdates reply could not be read; retrying",
-                 {{"error", error.what()}, {"retry_in_ms", std::to_string(backoff.count())}});
-      const auto wait = backoff;
-      backoff = std::min(backoff * 2, timings_.max_backoff);
+                 {{"error", error.what()}, {"retry_in_ms", std::to_string(wait.count())}});
       if (wait_or_stop(wait)) return;
       continue;
     }
-    backoff = timings_.min_backoff;
+    backoff.reset();
     conflict_reported = false;
     {
       std::lock_guard lock(mutex_);

@@ -136,7 +136,7 @@ TEST_CASE("inbox: a throwing handler does not stop the workers") {
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
-  roundup::bot::Registry registry;
+  roundup::telemetry::Registry registry;
   InboxOptions options;
   options.min_retry_backoff = std::chrono::milliseconds(1);
   options.registry = &registry;
@@ -164,7 +164,7 @@ std::vector<OutgoingMessage> apology(const InboundItem& item) {
   return {{item.key + "#0", "fake", "fake:" + item.key, "sorry:" + item.key}};
 }
 
-double quarantined(const roundup::bot::Registry& registry) {
+double quarantined(const roundup::telemetry::Registry& registry) {
   return roundup::testing::sample_number(registry.render(), R"(roundup_inbound_quarantined_total{platform="fake"})");
 }
 
@@ -182,7 +182,7 @@ TEST_CASE("inbox: a handler that keeps throwing is retried with backoff then qua
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
-  roundup::bot::Registry registry;
+  roundup::telemetry::Registry registry;
   InboxOptions options;
   options.max_attempts = 3;
   options.min_retry_backoff = std::chrono::milliseconds(1);
@@ -235,7 +235,7 @@ TEST_CASE("inbox: an item that already failed max_attempts times is quarantined 
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
-  roundup::bot::Registry registry;
+  roundup::telemetry::Registry registry;
   InboxOptions options;
   options.max_attempts = 2;
   options.registry = &registry;
@@ -305,7 +305,7 @@ TEST_CASE("inbox: a handler over the timeout is logged once - counted - and repo
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
-  roundup::bot::Registry registry;
+  roundup::telemetry::Registry registry;
   InboxOptions options;
   options.handler_timeout = std::chrono::milliseconds(1);
   options.registry = &registry;

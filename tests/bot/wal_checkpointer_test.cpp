@@ -1,6 +1,6 @@
 #include "bot/wal_checkpointer.h"
 
-#include "bot/metrics.h"
+#include "telemetry/metrics.h"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -79,7 +79,7 @@ struct SmallWal {
 
 // A series' value in the process's /metrics text; 0 before it exists.
 std::uint64_t metric_value(const std::string& series) {
-  return static_cast<std::uint64_t>(roundup::testing::sample_number(roundup::bot::metrics().render(), series));
+  return static_cast<std::uint64_t>(roundup::testing::sample_number(roundup::telemetry::metrics().render(), series));
 }
 
 }  // namespace

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "bot/inbox.h"
-#include "bot/metrics.h"
 #include "bot/outbox.h"
 #include "bot/state_store.h"
+#include "telemetry/metrics.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   roundup::bot::StateStore store(argv[1]);
   // Never started: the replies stay in the outbox, where the test reads them.
   roundup::bot::Outbox outbox(store, {});
-  roundup::bot::Registry registry;
+  roundup::telemetry::Registry registry;
   roundup::bot::InboxOptions options;
   options.workers = 4;
   options.max_attempts = 3;

@@ -6,7 +6,7 @@
 #include <streambuf>
 #include <string>
 
-#include "bot/log.h"
+#include "telemetry/log.h"
 #include "tests/support/wait.h"
 
 namespace roundup::testing {

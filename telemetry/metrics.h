@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace roundup::bot {
+namespace roundup::telemetry {
 
 // The Content-Type of render()'s output, for the HTTP response.
 inline constexpr std::string_view k_metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -151,4 +151,4 @@ class Registry {
 // The process-wide registry the service exposes. Tests should build their own Registry.
 Registry& metrics();
 
-}  // namespace roundup::bot
+}  // namespace roundup::telemetry

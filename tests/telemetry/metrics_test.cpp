@@ -1,4 +1,4 @@
-#include "bot/metrics.h"
+#include "telemetry/metrics.h"
 
 #include <doctest/doctest.h>
 
@@ -15,10 +15,10 @@
 
 namespace {
 
-using roundup::bot::Counter;
-using roundup::bot::GaugeRegistration;
-using roundup::bot::Histogram;
-using roundup::bot::Registry;
+using roundup::telemetry::Counter;
+using roundup::telemetry::GaugeRegistration;
+using roundup::telemetry::Histogram;
+using roundup::telemetry::Registry;
 using roundup::testing::sample_value;
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -237,5 +237,5 @@ TEST_CASE("metrics: special values use Prometheus spellings") {
 }
 
 TEST_CASE("metrics: the process-wide registry is one object") {
-  CHECK(&roundup::bot::metrics() == &roundup::bot::metrics());
+  CHECK(&roundup::telemetry::metrics() == &roundup::telemetry::metrics());
 }

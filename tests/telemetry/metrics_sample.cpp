@@ -6,10 +6,10 @@
 #include <iostream>
 #include <limits>
 
-#include "bot/metrics.h"
+#include "telemetry/metrics.h"
 
 int main() {
-  roundup::bot::Registry registry;
+  roundup::telemetry::Registry registry;
 
   for (const char* status : {"200", "401", "404"}) {
     registry

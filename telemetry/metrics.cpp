@@ -1,11 +1,11 @@
-#include "bot/metrics.h"
+#include "telemetry/metrics.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
 
-namespace roundup::bot {
+namespace roundup::telemetry {
 
 struct GaugeRegistration::Slot {
   // Held while the callback runs, so unregistering waits for a scrape that is reading it.
@@ -341,4 +341,4 @@ Registry& metrics() {
   return *registry;
 }
 
-}  // namespace roundup::bot
+}  // namespace roundup::telemetry

@@ -1,4 +1,4 @@
-#include "bot/log.h"
+#include "telemetry/log.h"
 
 #include <doctest/doctest.h>
 
