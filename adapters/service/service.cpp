@@ -19,6 +19,7 @@
 #include <optional>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
@@ -123,9 +124,12 @@ class RequestCounters {
  public:
   explicit RequestCounters(std::vector<std::string> routes) : routes_(std::move(routes)), slots_(routes_.size() + 1) {}
 
-  telemetry::Counter& count(const std::string& path, int status) {
-    const auto found = std::find(routes_.begin(), routes_.end(), path);
-    const auto route = static_cast<std::size_t>(found - routes_.begin());  // routes_.size(): "other"
+  // The route of `path`: its index among the routes, or routes_.size() for "other".
+  std::size_t route(const std::string& path) const {
+    return static_cast<std::size_t>(std::find(routes_.begin(), routes_.end(), path) - routes_.begin());
+  }
+
+  telemetry::Counter& count(std::size_t route, int status) {
     const auto code = static_cast<std::size_t>(std::clamp(status, 100, 599) - 100);
     std::atomic<telemetry::Counter*>& slot = slots_[route][code];
     telemetry::Counter* counter = slot.load(std::memory_order_acquire);
@@ -238,6 +242,7 @@ struct Service::Impl {
   std::unique_ptr<bot::Inbox> inbox;
   // The enabled platforms, in registry order; filled by start() before anything runs.
   std::vector<std::unique_ptr<bot::ChatPlatform>> platforms;
+  std::unordered_map<std::string, bot::ChatPlatform*> webhook_routes;  // path -> its platform
   std::unique_ptr<RequestCounters> requests;
   std::unique_ptr<bot::DigestScheduler> digests;
   std::unique_ptr<bot::Conversation> conversation;
@@ -278,13 +283,10 @@ struct Service::Impl {
       if (p->name() == name) return p.get();
     return nullptr;
   }
-  // The platform with webhook path `path`, or nullptr.
+  // The platform with webhook path `path`, or nullptr. On the ack path: one hash lookup.
   bot::ChatPlatform* webhook_owner(const std::string& path) const {
-    for (const auto& p : platforms) {
-      const auto paths = p->webhook_paths();
-      if (std::find(paths.begin(), paths.end(), path) != paths.end()) return p.get();
-    }
-    return nullptr;
+    const auto found = webhook_routes.find(path);
+    return found == webhook_routes.end() ? nullptr : found->second;
   }
 
   // A platform whose API refuses the bot's credentials (a revoked token) cannot deliver anything,
@@ -451,8 +453,9 @@ struct Service::Impl {
   void route_async(const http::Request& request, http::Respond respond) {
     // Counts every response by route and status on its way out.
     const std::string path = path_of(request.target);
-    respond = [respond = std::move(respond), &counters = *requests, path](http::Response response) {
-      counters.count(path, response.status).inc();
+    respond = [respond = std::move(respond), &counters = *requests,
+               route = requests->route(path)](http::Response response) {
+      counters.count(route, response.status).inc();
       respond(std::move(response));
     };
     if (request.method == "POST") {
@@ -586,7 +589,10 @@ unsigned short Service::start() {
     renderers[name] = [platform](const std::string& channel, const bot::Answer& answer, const std::string& key) {
       return platform->render_post(channel, answer, key);
     };
-    for (auto& path : platform->webhook_paths()) routes.push_back(std::move(path));
+    for (const auto& path : platform->webhook_paths()) {
+      s.webhook_routes.emplace(path, platform);
+      routes.push_back(path);
+    }
   }
   s.requests = std::make_unique<RequestCounters>(std::move(routes));
   if (s.platforms.empty()) log::info("service", "no chat platform is enabled; serving health checks only");
