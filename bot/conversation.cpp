@@ -24,8 +24,7 @@ std::pair<std::string, std::string> split_command(const std::string& text) {
   const std::size_t space = text.find(' ');
   std::string command = text.substr(1, space == std::string::npos ? std::string::npos : space - 1);
   if (const auto at = command.find('@'); at != std::string::npos) command.erase(at);
-  std::transform(command.begin(), command.end(), command.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  command = ascii_lower(command);
   std::string argument = space == std::string::npos ? std::string() : text::trim(text.substr(space + 1));
   return {command, argument};
 }

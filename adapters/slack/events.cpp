@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "text/unicode.h"
+
 namespace roundup::adapters::slack {
 namespace {
 
@@ -84,13 +86,6 @@ std::string url_decode(std::string_view text) {
       out += c;
     }
   }
-  return out;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -244,7 +239,7 @@ CommandDecision interpret_command(const std::map<std::string, std::string>& fiel
     return found == fields.end() ? std::string() : found->second;
   };
   const std::string command = field("command");
-  if (lower(command) != lower(expected_command)) {
+  if (ascii_lower(command) != ascii_lower(expected_command)) {
     decision.error = "unexpected command '" + command + "'";
     return decision;
   }
@@ -267,7 +262,7 @@ std::string responder_input(std::string_view command_text) {
   std::string text = trim(command_text);
   if (text.empty()) return "/help";
   const auto space = text.find_first_of(" \t\n");
-  const std::string verb = lower(text.substr(0, space));
+  const std::string verb = ascii_lower(text.substr(0, space));
   const std::string rest = space == std::string::npos ? std::string() : trim(text.substr(space));
   if (verb == "help") return "/help";
   if (verb == "papers" || verb == "search" || verb == "ask" || verb == "reindex" || verb == "stats" ||

@@ -9,6 +9,7 @@
 #include "adapters/slack/signature.h"
 #include "bot/backoff.h"
 #include "telemetry/log.h"
+#include "text/unicode.h"
 
 namespace roundup::adapters::slack {
 namespace {
@@ -41,9 +42,7 @@ std::string origin_of(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return {};
   const auto host_end = url.find_first_of("/?#", scheme_end + 3);
-  std::string origin(url.substr(0, host_end));
-  for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return origin;
+  return ascii_lower(url.substr(0, host_end));
 }
 
 // A chat.postMessage delivery of one rendered message, in a thread when `thread_ts` is set.

@@ -1,5 +1,5 @@
 // The crash loop of issue 12: one item whose handling takes the process down must not take it
-// down at every start. A helper process (tests/service/poison_child.cpp) runs the inbox with a
+// down at every start. A helper process (tests/adapters/service/poison_child.cpp) runs the inbox with a
 // handler that aborts on the poison item; it is restarted after each crash, as systemd or
 // Kubernetes would, until it exits on its own.
 
