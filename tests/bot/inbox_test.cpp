@@ -542,12 +542,12 @@ TEST_CASE("inbox: stop() commits what is queued and answers it and a later submi
   // Once a submit is refused on the spot, stop() has closed the queue while ten items (and the
   // probes before) still wait in it behind the gate.
   std::atomic<bool> refused{false};
-  while (!refused.load()) {
+  REQUIRE(roundup::testing::poll_until([&] {
     inbox.submit_async("probe", "fake", "x", [&](const Inbox::SubmitResult& result) {
       if (result.error) refused = true;
     });
-    std::this_thread::yield();
-  }
+    return refused.load();
+  }));
   gate.release.set_value();
   stopped.get();
   REQUIRE(results.wait_for_count(10));

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 namespace roundup::testing {
 
@@ -40,5 +41,18 @@ class Signal {
   std::mutex mutex_;
   std::condition_variable changed_;
 };
+
+// For a state no one signals (a server's connection count, a refusal seen only by trying): polls
+// `predicate`, yielding in between, until it holds or `limit` passes. True when it held; the
+// limit only bounds a broken test.
+template <typename Predicate>
+bool poll_until(Predicate&& predicate, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!predicate()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 }  // namespace roundup::testing

@@ -25,6 +25,7 @@
 
 #include "adapters/http/client.h"
 #include "tests/support/test_tls.h"
+#include "tests/support/wait.h"
 
 namespace http = roundup::adapters::http;
 
@@ -660,7 +661,8 @@ TEST_CASE("http server tls: stop() closes a connection stuck before its TLS hand
 
   Client silent(port);  // connects, never sends a ClientHello
   REQUIRE(silent.connected());
-  while (server.active_connections() == 0) std::this_thread::yield();  // accepted: in the handshake
+  // Accepted: in the handshake.
+  REQUIRE(roundup::testing::poll_until([&] { return server.active_connections() != 0; }));
 
   server.stop();
   CHECK(server.active_connections() == 0);
@@ -862,9 +864,9 @@ TEST_CASE("http server async: a response that never comes does not hold stop() p
 
 namespace {
 
-// Waits (bounded by the test's timeout) until the server has registered or closed connections.
+// Waits (bounded) until the server has registered or closed connections.
 void wait_for_active(const http::Server& server, std::size_t count) {
-  while (server.active_connections() != count) std::this_thread::yield();
+  REQUIRE(roundup::testing::poll_until([&] { return server.active_connections() == count; }));
 }
 
 // Counts the connections the server reported closing at accept, by reason.
