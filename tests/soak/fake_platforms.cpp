@@ -227,6 +227,7 @@ void FakePlatforms::on_message(const std::string& instance, const std::string& p
     if (refusing) {
       ++receipt.refused;
       ++faults_.refusals;
+      ++refused_by_instance_[instance];
       response = telegram ? json_reply(R"({"ok":false,"error_code":403,)"
                                        R"("description":"Forbidden: bot was blocked by the user"})",
                                        403)
@@ -386,6 +387,12 @@ std::uint64_t FakePlatforms::delivered_count(const std::string& instance) {
   std::lock_guard lock(mutex_);
   const auto found = delivered_by_instance_.find(instance);
   return found == delivered_by_instance_.end() ? 0 : found->second;
+}
+
+std::uint64_t FakePlatforms::refused_count(const std::string& instance) {
+  std::lock_guard lock(mutex_);
+  const auto found = refused_by_instance_.find(instance);
+  return found == refused_by_instance_.end() ? 0 : found->second;
 }
 
 std::map<std::uint64_t, Receipt> FakePlatforms::receipts() {

@@ -102,6 +102,8 @@ class FakePlatforms {
   void thaw();
   // Message calls answered with success for `instance` so far.
   std::uint64_t delivered_count(const std::string& instance);
+  // Message calls refused for good (a refusing chat) for `instance` so far.
+  std::uint64_t refused_count(const std::string& instance);
 
   std::map<std::uint64_t, Receipt> receipts();
   // Reply keys that had at least one delivered message, with the first delivery time.
@@ -164,6 +166,7 @@ class FakePlatforms {
   std::map<std::uint64_t, Receipt> receipts_;
   std::map<std::string, Clock::time_point> replied_;
   std::map<std::string, std::uint64_t> delivered_by_instance_;
+  std::map<std::string, std::uint64_t> refused_by_instance_;
   std::map<std::string, TelegramBot> bots_;  // by token
   std::vector<adapters::http::Respond> held_;
   std::vector<adapters::http::Respond> stalled_;

@@ -841,6 +841,23 @@ double metric_sum(const std::string& text, const std::string& name) {
   return sum;
 }
 
+// The refusals a bot recorded: its API error counter's series for the refusing chats' codes
+// (fake_platforms.h: Slack's is_archived, Telegram's 403).
+std::uint64_t refusals_recorded(const std::string& metrics) {
+  double sum = 0;
+  std::istringstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("roundup_platform_api_errors_total{", 0) != 0) continue;
+    if (line.find(R"(code="is_archived")") == std::string::npos && line.find(R"(code="http_403")") == std::string::npos)
+      continue;
+    try {
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    } catch (const std::exception&) {
+    }
+  }
+  return static_cast<std::uint64_t>(sum);
+}
+
 struct Row {
   std::string figure;
   std::string value;
@@ -976,15 +993,20 @@ int run(const Options& options) {
   // dies: that one would be sent again, and neither Slack nor Telegram can dedupe a post (see
   // docs/RELIABILITY.md). So the fakes hold new posts first, and the kill waits until each bot
   // counts as sent (roundup_messages_sent_total, counted after the outbox's record) what the
-  // fakes answered with success.
+  // fakes answered with success, and counts as refused (the API error counter, also after the
+  // record) what they refused for good, so no refusal is sent again after the restart either.
   fakes.freeze();
   const auto quiesce_deadline = Clock::now() + 10s;
   bool quiesced = false;
   while (!quiesced && Clock::now() < quiesce_deadline) {
     quiesced = true;
     for (auto& inst : instances) {
-      const double sent = metric_sum(metrics_text(inst.process->metrics_port()), "roundup_messages_sent_total");
-      if (static_cast<std::uint64_t>(sent) != fakes.delivered_count(inst.name)) quiesced = false;
+      const std::string metrics = metrics_text(inst.process->metrics_port());
+      const double sent = metric_sum(metrics, "roundup_messages_sent_total");
+      if (static_cast<std::uint64_t>(sent) != fakes.delivered_count(inst.name) ||
+          refusals_recorded(metrics) != fakes.refused_count(inst.name)) {
+        quiesced = false;
+      }
     }
     if (!quiesced) fakes.wait_change(100ms);
   }
@@ -1314,12 +1336,14 @@ int run(const Options& options) {
     return found == seen.end() ? 0 : found->second;
   }();
 
-  // Faults survived: every message that met one was delivered later, once.
+  // Faults survived: every message that met one was delivered later, once. A reply to a refusing
+  // chat that met a stall or the freeze before its refusal is never delivered: the refusing
+  // chats' row judges it.
   std::size_t faulted = 0, faulted_delivered = 0;
   double min_gap_after_429 = std::numeric_limits<double>::infinity();
   for (const auto& [hash, r] : receipts) {
     min_gap_after_429 = std::min(min_gap_after_429, r.min_gap_after_429_ms);
-    if (r.faults == 0) continue;
+    if (r.faults == 0 || r.refused > 0) continue;
     ++faulted;
     if (r.delivered == 1) ++faulted_delivered;
   }
