@@ -46,6 +46,13 @@ struct ServiceHooks {
   std::function<void()> on_gauges_refreshed;
 };
 
+// How long a poll loop may go without a successful poll before it is not ready (twice that, and
+// the watchdog restarts it): hooks.poll_stale_after, else twice the poll timeout plus 10 s.
+inline std::chrono::milliseconds poll_stale_after(const ServiceHooks& hooks) {
+  if (hooks.poll_stale_after.count() > 0) return hooks.poll_stale_after;
+  return std::chrono::seconds(2 * hooks.telegram_poll_timeout_seconds + 10);
+}
+
 // What the service gives a platform: the configuration, the shared Web API client (and the
 // options for clients of its own: long polling, Socket Mode), the state, the inbox to record what
 // it receives in, and the conversation to answer with.

@@ -272,10 +272,7 @@ struct Service::Impl {
 
   // How often the watchdog looks: half of the time a stuck poll loop is tolerated.
   std::chrono::milliseconds watchdog_interval() const {
-    const std::chrono::milliseconds stale = hooks.poll_stale_after.count() > 0
-                                                ? hooks.poll_stale_after
-                                                : std::chrono::seconds(2 * hooks.telegram_poll_timeout_seconds + 10);
-    return std::max(std::chrono::milliseconds(50), stale / 2);
+    return std::max(std::chrono::milliseconds(50), poll_stale_after(hooks) / 2);
   }
 
   bot::ChatPlatform* platform(std::string_view name) const {

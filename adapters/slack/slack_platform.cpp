@@ -1,7 +1,5 @@
 #include "adapters/slack/slack_platform.h"
 
-#include <algorithm>
-
 #include "adapters/slack/slack_service.h"
 #include "adapters/slack/socket_mode.h"
 
@@ -22,10 +20,9 @@ class SlackPlatform final : public bot::ChatPlatform {
 
   std::string_view name() const override { return k_platform; }
 
-  // Users U…/W…, channels C…/G…/D…: upper-case letters and digits.
+  // Upper-case letters and digits (channels C…/G…/D…), as the configuration's ids.
   bool valid_channel_id(std::string_view id) const override {
-    return !id.empty() &&
-           std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
+    return config::parse_qualified_id(std::string(k_platform) + ":" + std::string(id)).has_value();
   }
 
   std::vector<std::string> webhook_paths() const override {

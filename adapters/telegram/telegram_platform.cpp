@@ -1,8 +1,5 @@
 #include "adapters/telegram/telegram_platform.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "adapters/telegram/telegram_service.h"
 #include "telemetry/log.h"
 
@@ -23,22 +20,17 @@ class TelegramPlatform final : public bot::ChatPlatform {
   explicit TelegramPlatform(const app::PlatformDeps& deps)
       : polling_(deps.config.telegram.mode == "polling"),
         client_options_(deps.client_options),
-        stale_after_(deps.hooks.poll_stale_after.count() > 0
-                         ? deps.hooks.poll_stale_after
-                         : std::chrono::seconds(2 * deps.hooks.telegram_poll_timeout_seconds + 10)),
+        stale_after_(app::poll_stale_after(deps.hooks)),
         poll_client_(std::make_unique<http::HttpsClient>(client_options_)),
         service_(deps.config.telegram, deps.client, *poll_client_, deps.store, deps.inbox, deps.answerer,
                  timings_of(deps.hooks)) {}
 
   std::string_view name() const override { return k_platform; }
 
-  // A chat id (negative for groups and channels) or a public channel's "@username".
+  // A chat id (negative for groups and channels) or a public channel's "@username", as the
+  // configuration's ids.
   bool valid_channel_id(std::string_view id) const override {
-    const auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
-    if (id.size() > 1 && id.front() == '@') return std::all_of(id.begin() + 1, id.end(), is_word);
-    const std::string_view digits = !id.empty() && id.front() == '-' ? id.substr(1) : id;
-    return !digits.empty() && digits.size() <= 19 &&
-           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return config::parse_qualified_id(std::string(k_platform) + ":" + std::string(id)).has_value();
   }
 
   std::vector<std::string> webhook_paths() const override { return {std::string(k_webhook_path)}; }
