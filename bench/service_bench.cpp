@@ -70,6 +70,7 @@
 #include "adapters/slack/events.h"
 #include "adapters/slack/signature.h"
 #include "bot/state_store.h"
+#include "storage/sqlite_state_store.h"
 #include "telemetry/log.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
@@ -456,7 +457,7 @@ OpTimes time_ops(std::size_t n, F&& f) {
 // cost per event, and (autocheckpoint false) what it costs when the WAL checkpoints (and their
 // fsyncs) happen somewhere else. What-ifs for the report, not something the service does.
 OpTimes batched_inserts(const std::filesystem::path& file, std::size_t n, std::size_t batch, bool autocheckpoint) {
-  { roundup::bot::StateStore create(file); }
+  { roundup::storage::SqliteStateStore create(file); }
   sqlite3* db = nullptr;
   if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) throw std::runtime_error("cannot open " + file.string());
   sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", nullptr, nullptr, nullptr);
@@ -528,7 +529,7 @@ void breakdown(const std::string& platform) {
   }
   {
     roundup::testing::TempDir dir;
-    roundup::bot::StateStore store(dir.path() / "bot.sqlite");
+    roundup::storage::SqliteStateStore store(dir.path() / "bot.sqlite");
     const std::string payload = R"({"input":"what is Chinchilla?","channel":"CBENCH","thread_ts":"1.1","user":"U1"})";
     row("StateStore::accept_inbound, new key (1 commit)",
         time_ops(n, [&](std::size_t i) { store.accept_inbound("bench:" + std::to_string(i), platform, payload, 1); }));

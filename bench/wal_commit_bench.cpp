@@ -7,7 +7,7 @@
 //   auto        SQLite's automatic checkpoint (every 1,000 pages, inside the COMMIT that crosses it)
 //   none        no checkpoint at all (the WAL grows without bound): the floor
 //   periodic    a second connection runs a PASSIVE checkpoint every 200 ms, nothing else
-//   checkpointer  bot::WalCheckpointer, as the state store uses it
+//   checkpointer  storage::WalCheckpointer, as the state store uses it
 
 #include <sqlite3.h>
 
@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "bot/wal_checkpointer.h"
+#include "storage/wal_checkpointer.h"
 
 namespace {
 
@@ -74,11 +74,11 @@ void run(const std::string& mode, const Settings& settings) {
        "CREATE TABLE inbound (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, payload TEXT NOT NULL, "
        "state TEXT NOT NULL, received_ms INTEGER NOT NULL); CREATE INDEX inbound_pending ON inbound (state, id)");
 
-  std::unique_ptr<roundup::bot::WalCheckpointer> checkpointer;
+  std::unique_ptr<roundup::storage::WalCheckpointer> checkpointer;
   std::atomic<bool> stop{false};
   std::thread periodic;
   if (mode == "none") sqlite3_wal_autocheckpoint(db, 0);
-  if (mode == "checkpointer") checkpointer = std::make_unique<roundup::bot::WalCheckpointer>(db, path);
+  if (mode == "checkpointer") checkpointer = std::make_unique<roundup::storage::WalCheckpointer>(db, path);
   if (mode == "periodic") {
     sqlite3_wal_autocheckpoint(db, 0);
     periodic = std::thread([&] {

@@ -34,7 +34,7 @@ DigestSettings digest_settings(const config::DigestConfig& config) {
   return settings;
 }
 
-DigestScheduler::DigestScheduler(StateStore& store, CatalogSource catalog,
+DigestScheduler::DigestScheduler(DigestLedger& store, CatalogSource catalog,
                                  std::map<std::string, PostRenderer> renderers, DigestSettings settings,
                                  std::function<void()> on_enqueued, Clock clock)
     : store_(store),

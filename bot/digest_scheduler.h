@@ -1,7 +1,7 @@
 #pragma once
 // Posts the daily digest: at the configured local time, each channel (configured or subscribed)
 // gets the next papers it has not had, through the durable outbox. The decision and the outbox
-// messages are one transaction keyed by channel + local date (StateStore::record_digest), so a
+// messages are one transaction keyed by channel + local date (DigestLedger::record_digest), so a
 // restart at digest time, or two replicas sharing the database, post once; a digest missed while
 // the bot was down goes out when it is back the same local day.
 
@@ -44,8 +44,9 @@ class DigestScheduler {
   using CatalogSource = std::function<std::shared_ptr<const retrieval::Catalog>()>;
 
   DigestScheduler(
-      StateStore& store, CatalogSource catalog, std::map<std::string, PostRenderer> renderers, DigestSettings settings,
-      std::function<void()> on_enqueued, Clock clock = [] { return std::chrono::system_clock::now(); });
+      DigestLedger& store, CatalogSource catalog, std::map<std::string, PostRenderer> renderers,
+      DigestSettings settings, std::function<void()> on_enqueued,
+      Clock clock = [] { return std::chrono::system_clock::now(); });
   ~DigestScheduler();  // stop()
 
   DigestScheduler(const DigestScheduler&) = delete;
@@ -78,7 +79,7 @@ class DigestScheduler {
   Choice choose(const std::string& channel, const std::string& local_date) const;
   void run();
 
-  StateStore& store_;
+  DigestLedger& store_;
   CatalogSource catalog_;
   std::map<std::string, PostRenderer> renderers_;
   DigestSettings settings_;

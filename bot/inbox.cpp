@@ -40,7 +40,7 @@ void lower_thread_priority(int increment) {
 
 }  // namespace
 
-Inbox::Inbox(StateStore& store, Outbox& outbox, InboxOptions options, ClockMs clock)
+Inbox::Inbox(InboundLog& store, Outbox& outbox, InboxOptions options, ClockMs clock)
     : store_(store), outbox_(outbox), options_(options), clock_(std::move(clock)) {
   options_.workers = std::max(1, options_.workers);
   options_.queue_limit = std::max<std::size_t>(1, options_.queue_limit);
@@ -126,7 +126,7 @@ void Inbox::commit_loop() {
 }
 
 void Inbox::commit(std::vector<PendingSubmit>& batch) {
-  std::vector<StateStore::InboundRecord> records;
+  std::vector<InboundLog::InboundRecord> records;
   records.reserve(batch.size());
   for (const auto& item : batch) records.push_back({item.key, item.platform, item.payload});
   std::vector<std::optional<std::int64_t>> ids;

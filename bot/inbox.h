@@ -70,7 +70,7 @@ struct InboxOptions {
 
 class Inbox {
  public:
-  Inbox(StateStore& store, Outbox& outbox, InboxOptions options, ClockMs clock = system_now_ms);
+  Inbox(InboundLog& store, Outbox& outbox, InboxOptions options, ClockMs clock = system_now_ms);
   ~Inbox();  // stop()
 
   Inbox(const Inbox&) = delete;
@@ -80,7 +80,7 @@ class Inbox {
   void add_handler(const std::string& platform, InboundHandler handler, ApologyBuilder apology = {});
 
   enum class Submitted { accepted, duplicate };
-  // Records the item durably and queues it. Fast (one SQLite insert); safe on I/O threads.
+  // Records the item durably and queues it. Fast (one insert in the inbound log); safe on I/O threads.
   // Throws StateError when the database cannot record it, so the caller can refuse the request
   // and let the platform retry.
   Submitted submit(std::string_view key, std::string_view platform, std::string_view payload);
@@ -154,7 +154,7 @@ class Inbox {
   void commit_loop();
   void commit(std::vector<PendingSubmit>& batch);
 
-  StateStore& store_;
+  InboundLog& store_;
   Outbox& outbox_;
   InboxOptions options_;
   ClockMs clock_;

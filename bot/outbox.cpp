@@ -27,7 +27,7 @@ std::int64_t system_now_ms() {
       .count();
 }
 
-Outbox::Outbox(StateStore& store, OutboxOptions options, ClockMs clock)
+Outbox::Outbox(OutboxQueue& store, OutboxOptions options, ClockMs clock)
     : store_(store),
       options_(std::move(options)),
       clock_(std::move(clock)),

@@ -1,5 +1,5 @@
 #pragma once
-// Delivers the messages in the StateStore's outbox through per-platform senders: in order per
+// Delivers the messages in the outbox queue (OutboxQueue) through per-platform senders: in order per
 // target, paced per target, retried with exponential backoff and jitter, honouring a platform's
 // "retry after". A message leaves the outbox only when its platform confirmed it (delivered) or
 // refused it for good (failed, logged). Whatever is pending when the process stops is sent after
@@ -88,7 +88,7 @@ struct OutboxOptions {
 
 class Outbox {
  public:
-  Outbox(StateStore& store, OutboxOptions options, ClockMs clock = system_now_ms);
+  Outbox(OutboxQueue& store, OutboxOptions options, ClockMs clock = system_now_ms);
   ~Outbox();  // stop()
 
   Outbox(const Outbox&) = delete;
@@ -119,7 +119,7 @@ class Outbox {
   // After an outcome was written or given up on: frees the target and reads its head again.
   void release_target(const std::string& target);  // with mutex_ held
 
-  StateStore& store_;
+  OutboxQueue& store_;
   OutboxOptions options_;
   ClockMs clock_;
   std::map<std::string, Sender> senders_;
@@ -137,7 +137,7 @@ class Outbox {
   bool started_ = false;
   std::uint64_t wakeups_ = 0;
   bool rescan_requested_ = false;                           // a wake() since the last look: later wakes need not notify
-  std::map<std::int64_t, StateStore::OutboxHead> heads_;    // each target's head, by id: oldest first
+  std::map<std::int64_t, OutboxQueue::OutboxHead> heads_;   // each target's head, by id: oldest first
   std::unordered_map<std::string, std::int64_t> head_ids_;  // target -> its key in heads_
   std::int64_t scanned_id_ = 0;                             // messages up to this id have been seen
   std::chrono::steady_clock::time_point next_full_read_{};

@@ -1,15 +1,19 @@
 #pragma once
-// The bot's durable state: one SQLite database (WAL) in data_dir. It holds what must survive a
-// restart: inbound work already acknowledged to a platform (which doubles as the dedupe record),
-// the outbox of messages promised to someone, the threads the bot takes part in, and small
-// key/value state such as a polling offset.
+// The bot's durable state, as the narrow ports the core uses: the inbound log (dedupe and the
+// inbox), the outbox queue, digests and subscriptions, the audit log and counters, the threads
+// the bot takes part in, and small key/value state such as a polling offset. The core depends on
+// these interfaces only; storage/ implements them on SQLite (SqliteStateStore), tests on memory
+// (tests/support/memory_state_store.h), and both pass one contract suite
+// (tests/bot/state_store_contract_test.cpp).
 //
-// Thread-safe: every method takes an internal mutex, and multi-statement changes run in one
-// IMMEDIATE transaction, so records keyed for exactly-once (inbound keys, outbox idempotency
-// keys, a channel's digest for a local date) are written once even by two processes sharing the
-// file. Sending is not claimed row by row, so the service runs one process per data_dir (a lock
-// file, see adapters/service). Times are Unix milliseconds supplied by the caller, which keeps
-// the store clock-free and testable.
+// What every implementation promises:
+// - Thread-safe: any method may be called from any thread.
+// - Exactly-once records: an inbound key, an outbox idempotency key and a channel's digest for a
+//   local date are written once, however often (or by however many processes) they are offered.
+// - Atomic changes: what one method records together (an item done and its replies enqueued; a
+//   digest and its messages) is all written or none of it, in one transaction.
+// - Times are Unix milliseconds supplied by the caller, which keeps stores clock-free.
+// - Failures throw StateError.
 
 #include <cstdint>
 #include <filesystem>
@@ -82,114 +86,137 @@ struct AuditEntry {
   std::string outcome;
 };
 
-class StateStore {
+// --- Ports -------------------------------------------------------------------------------------
+
+// Inbound work: the dedupe record of what platforms delivered, and the inbox's durable queue.
+class InboundLog {
  public:
-  // Opens or creates `file` (and its directory), enables WAL, and migrates the schema. Throws
-  // StateError when the file cannot be opened or was written by a newer version.
-  // read_only: for inspection tools (`digest --dry-run`); never creates, migrates or writes, and
-  // throws StateError unless the file exists with exactly this build's schema version.
-  enum class Access { read_write, read_only };
-  explicit StateStore(const std::filesystem::path& file, Access access = Access::read_write);
-  ~StateStore();
+  virtual ~InboundLog() = default;
 
-  StateStore(const StateStore&) = delete;
-  StateStore& operator=(const StateStore&) = delete;
-
-  static constexpr int k_schema_version = 3;
-  int schema_version() const;
-
-  // --- Inbound work -----------------------------------------------------------------------
   // Records new work; returns its id, or nullopt when `key` was already recorded (a platform
   // retry or a duplicate delivery).
-  std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
-                                             std::int64_t now_ms);
-  // Group commit: records several items in one IMMEDIATE transaction, so they share one commit
-  // (the expensive part) instead of paying one each. Results are accept_inbound's, in order; a key
-  // that appears twice in `items` is a duplicate the second time. All or nothing: throws
-  // StateError, and records none of them, when the transaction fails.
+  virtual std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform,
+                                                     std::string_view payload, std::int64_t now_ms) = 0;
+  // Group commit: records several items in one transaction, so they share one commit (the
+  // expensive part) instead of paying one each. Results are accept_inbound's, in order; a key that
+  // appears twice in `items` is a duplicate the second time. All or nothing: throws StateError,
+  // and records none of them, when the transaction fails.
   struct InboundRecord {
     std::string_view key;
     std::string_view platform;
     std::string_view payload;
   };
-  std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
-                                                                std::int64_t now_ms);
+  virtual std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
+                                                                        std::int64_t now_ms) = 0;
   // Work accepted but not completed, oldest first (after a crash or an overflowing queue).
-  std::vector<InboundItem> pending_inbound(std::size_t limit) const;
+  virtual std::vector<InboundItem> pending_inbound(std::size_t limit) const = 0;
   // Counts one more handler run of a pending item and commits it before the run starts, so a run
   // that takes the process down is counted too. Returns the new count; nullopt when the item is
   // no longer pending (completed or quarantined meanwhile).
-  std::optional<int> start_inbound_attempt(std::int64_t id);
+  virtual std::optional<int> start_inbound_attempt(std::int64_t id) = 0;
   // Sets a pending item aside for good (it failed too often) and enqueues `replies` (an apology),
-  // atomically. The row stays, state 'quarantined', until prune() removes it.
-  void quarantine_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies, std::int64_t now_ms);
+  // atomically. The record stays, state 'quarantined', until prune() removes it.
+  virtual void quarantine_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies,
+                                  std::int64_t now_ms) = 0;
   // "pending", "done" or "quarantined"; nullopt for a key never recorded (or pruned).
-  std::optional<std::string> inbound_state(std::string_view key) const;
+  virtual std::optional<std::string> inbound_state(std::string_view key) const = 0;
   // Atomically marks the work done and enqueues its replies.
-  void complete_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies, std::int64_t now_ms);
+  virtual void complete_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies, std::int64_t now_ms) = 0;
+};
 
-  // --- Outbox -----------------------------------------------------------------------------
+// Messages promised to someone, until delivered or given up.
+class OutboxQueue {
+ public:
+  virtual ~OutboxQueue() = default;
+
   // Returns false when a message with the same idempotency key exists (delivered or not).
-  bool enqueue(const OutgoingMessage& message, std::int64_t now_ms);
-  void mark_delivered(std::int64_t id, std::int64_t now_ms);
-  void reschedule(std::int64_t id, std::int64_t next_attempt_ms, std::string_view error);
-  void mark_failed(std::int64_t id, std::string_view error, std::int64_t now_ms);
-  std::size_t outbox_backlog() const;
-  std::optional<std::string> outbox_state(std::string_view idempotency_key) const;
+  virtual bool enqueue(const OutgoingMessage& message, std::int64_t now_ms) = 0;
+  virtual void mark_delivered(std::int64_t id, std::int64_t now_ms) = 0;
+  virtual void reschedule(std::int64_t id, std::int64_t next_attempt_ms, std::string_view error) = 0;
+  virtual void mark_failed(std::int64_t id, std::string_view error, std::int64_t now_ms) = 0;
+  virtual std::size_t outbox_backlog() const = 0;
+  // "pending", "delivered" or "failed"; nullopt for a key never enqueued (or pruned).
+  virtual std::optional<std::string> outbox_state(std::string_view idempotency_key) const = 0;
   // Each target's head (oldest pending message), for the Outbox, which keeps them in memory:
-  // index lookups whose cost does not grow with the backlog.
+  // lookups whose cost does not grow with the backlog.
   struct OutboxHead {
     OutboxItem item;
     std::int64_t next_attempt_ms = 0;
   };
   // The oldest pending message of `target`.
-  std::optional<OutboxHead> outbox_head(std::string_view target) const;
-  // The oldest pending message of every target (one index seek per target), oldest first.
-  std::vector<OutboxHead> outbox_heads() const;
+  virtual std::optional<OutboxHead> outbox_head(std::string_view target) const = 0;
+  // The oldest pending message of every target, oldest first.
+  virtual std::vector<OutboxHead> outbox_heads() const = 0;
   // Pending messages with id > after_id, oldest first, at most `limit`: {id, target}. Finds what
   // was enqueued since the caller last looked.
-  std::vector<std::pair<std::int64_t, std::string>> pending_outbox_after(std::int64_t after_id,
-                                                                         std::size_t limit) const;
+  virtual std::vector<std::pair<std::int64_t, std::string>> pending_outbox_after(std::int64_t after_id,
+                                                                                 std::size_t limit) const = 0;
   // The largest outbox id so far (0 when empty).
-  std::int64_t outbox_last_id() const;
+  virtual std::int64_t outbox_last_id() const = 0;
+};
 
-  // --- Conversation state -----------------------------------------------------------------
-  void remember_thread(std::string_view platform, std::string_view channel, std::string_view thread,
-                       std::int64_t now_ms);
-  bool knows_thread(std::string_view platform, std::string_view channel, std::string_view thread) const;
+// The threads the bot takes part in (Slack answers follow-ups there without a mention).
+class ThreadMemory {
+ public:
+  virtual ~ThreadMemory() = default;
+  virtual void remember_thread(std::string_view platform, std::string_view channel, std::string_view thread,
+                               std::int64_t now_ms) = 0;
+  virtual bool knows_thread(std::string_view platform, std::string_view channel, std::string_view thread) const = 0;
+};
 
-  std::optional<std::string> value(std::string_view key) const;
-  void set_value(std::string_view key, std::string_view value);
+// Small named values that survive restarts (a polling offset).
+class KeyValues {
+ public:
+  virtual ~KeyValues() = default;
+  virtual std::optional<std::string> value(std::string_view key) const = 0;
+  virtual void set_value(std::string_view key, std::string_view value) = 0;
+};
 
-  // --- Daily digests, subscriptions, audit, counters --------------------------------------
+// Daily digests and the channels subscribed to them.
+class DigestLedger {
+ public:
+  virtual ~DigestLedger() = default;
+
   // Returns false when the channel was already subscribed / was not subscribed.
-  bool subscribe(std::string_view channel, std::string_view by_user, std::int64_t now_ms);
-  bool unsubscribe(std::string_view channel);
-  std::vector<std::string> subscriptions() const;
+  virtual bool subscribe(std::string_view channel, std::string_view by_user, std::int64_t now_ms) = 0;
+  virtual bool unsubscribe(std::string_view channel) = 0;
+  virtual std::vector<std::string> subscriptions() const = 0;  // sorted
   // The latest local date a digest was recorded for `channel`; nullopt when never.
-  std::optional<std::string> last_digest_date(std::string_view channel) const;
+  virtual std::optional<std::string> last_digest_date(std::string_view channel) const = 0;
   // Papers already sent to `channel` since its history last started over.
-  std::unordered_set<std::string> digested_papers(std::string_view channel) const;
+  virtual std::unordered_set<std::string> digested_papers(std::string_view channel) const = 0;
   // In one transaction: records the digest (and its papers) and enqueues its messages. Returns
   // false, writing nothing, when that channel already has a digest for that local date, whoever
-  // recorded it (an earlier run, another replica on the same file); for an undated (off-schedule)
-  // digest, when its first message's idempotency key is already enqueued, or it has no message.
-  // Counts "digests_posted".
-  bool record_digest(const DigestRecord& digest, const std::vector<OutgoingMessage>& messages, std::int64_t now_ms);
-  void audit(const AuditEntry& entry);
-  std::vector<AuditEntry> audit_log(std::size_t limit) const;  // newest first
-  // Named counters that survive restarts (questions answered, digests posted).
-  void add_to_counter(std::string_view name, std::int64_t delta);
-  std::int64_t counter(std::string_view name) const;
+  // recorded it (an earlier run, another process on the same store); for an undated
+  // (off-schedule) digest, when its first message's idempotency key is already enqueued, or it has
+  // no message. Counts "digests_posted".
+  virtual bool record_digest(const DigestRecord& digest, const std::vector<OutgoingMessage>& messages,
+                             std::int64_t now_ms) = 0;
+};
 
+// Who ran which admin command, and named counters for /stats (questions answered, digests posted).
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
+  // Clips `command` and `outcome` with clip_for_audit().
+  virtual void audit(const AuditEntry& entry) = 0;
+  virtual std::vector<AuditEntry> audit_log(std::size_t limit) const = 0;  // newest first
+  virtual void add_to_counter(std::string_view name, std::int64_t delta) = 0;
+  virtual std::int64_t counter(std::string_view name) const = 0;
+};
+
+// Every port in one store, as the service holds it.
+class StateStore : public InboundLog,
+                   public OutboxQueue,
+                   public ThreadMemory,
+                   public KeyValues,
+                   public DigestLedger,
+                   public AuditLog {
+ public:
   // Forgets completed or quarantined inbound keys, delivered or failed messages, idle threads and
-  // audit entries older than `before_ms`. Inbound keys must outlive the platforms' retry windows (Slack: about an
-  // hour).
-  void prune(std::int64_t before_ms);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // audit entries older than `before_ms`. Inbound keys must outlive the platforms' retry windows
+  // (Slack: about an hour).
+  virtual void prune(std::int64_t before_ms) = 0;
 };
 
 }  // namespace roundup::bot

@@ -7,8 +7,6 @@
 #include <faiss/index_io.h>
 #include <fcntl.h>
 #include <omp.h>
-#include <sqlite3.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,9 +16,13 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include "storage/file_lock.h"
+#include "storage/sqlite.h"
 
 namespace roundup::retrieval {
 
@@ -35,79 +37,23 @@ constexpr double k_gloss_weight = 0.5;
 const char* const k_current = "current";
 constexpr std::size_t k_ivf_nprobe = 24;
 
-// --- SQLite, the few calls we need -------------------------------------------------------------
+// --- SQLite ------------------------------------------------------------------------------------
 
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-      throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db));
-  }
-  // Borrows a statement prepared once for the life of the connection; it is reset, not
-  // finalized, at scope exit.
-  Statement(sqlite3* db, sqlite3_stmt* prepared) : db_(db), stmt_(prepared), owned_(false) {}
-  ~Statement() {
-    if (owned_) {
-      sqlite3_finalize(stmt_);
-    } else {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    }
-  }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
+using storage::Database;
+using storage::ResetOnExit;
+using storage::Statement;
 
-  Statement& bind(int i, std::int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
-  Statement& bind(int i, const std::string& v) {
-    return check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-  }
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db_));
-  }
-  void run() {
-    step();
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
-  double real(int col) const { return sqlite3_column_double(stmt_, col); }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-
- private:
-  Statement& check(int rc) {
-    if (rc != SQLITE_OK) throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db_));
-    return *this;
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  bool owned_ = true;
-};
-
-sqlite3_stmt* prepare_persistent(sqlite3* db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
-    throw IndexError(std::string("SQLite: ") + sqlite3_errmsg(db));
-  return stmt;
+[[noreturn]] void raise_index_error(const std::string& message) {
+  throw IndexError(message);
 }
 
-void exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw IndexError("SQLite: " + msg);
-  }
+Database::Options index_database(Database::Mode mode) {
+  // Serialized: the index is read from every worker thread (one connection, SQLite's own mutex).
+  Database::Options options;
+  options.mode = mode;
+  options.serialized = true;
+  options.raise = raise_index_error;
+  return options;
 }
 
 // --- Roundups as JSON inside the index ---------------------------------------------------------
@@ -203,28 +149,6 @@ void write_file_atomically(const fs::path& file, const std::string& content) {
   fs::rename(tmp, file);
 }
 
-// Exclusive lock on data_dir/index/.lock for the duration of a build.
-class BuildLock {
- public:
-  explicit BuildLock(const fs::path& file) {
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw IndexError("cannot open lock file " + file.string());
-    if (::flock(fd_, LOCK_EX) != 0) {
-      ::close(fd_);
-      throw IndexError("cannot lock " + file.string());
-    }
-  }
-  ~BuildLock() {
-    ::flock(fd_, LOCK_UN);
-    ::close(fd_);
-  }
-  BuildLock(const BuildLock&) = delete;
-  BuildLock& operator=(const BuildLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
-
 // Runs work(i) for i in [0, n) on every core. Analysis and embedding dominate a build; they are
 // independent per item (the Analyzer and Embedder are thread-safe). The first exception wins.
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& work) {
@@ -263,10 +187,7 @@ std::string now_iso8601() {
 
 // --- Opening ------------------------------------------------------------------------------------
 
-KnowledgeBase::~KnowledgeBase() {
-  for (sqlite3_stmt* stmt : {lexical_stmt_, idf_stmt_, analysis_stmt_}) sqlite3_finalize(stmt);
-  if (db_) sqlite3_close(db_);
-}
+KnowledgeBase::~KnowledgeBase() = default;
 
 bool KnowledgeBase::exists(const fs::path& data_dir) {
   std::error_code ec;
@@ -294,25 +215,24 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
   std::shared_ptr<KnowledgeBase> kb(new KnowledgeBase());
   kb->dir_ = dir;
   const fs::path db_file = dir / "kb.sqlite";
-  if (sqlite3_open_v2(db_file.c_str(), &kb->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK)
-    throw IndexError("cannot open " + db_file.string() + ": " + (kb->db_ ? sqlite3_errmsg(kb->db_) : "out of memory"));
+  kb->db_ = std::make_unique<Database>(db_file, index_database(Database::Mode::read_only));
   try {
     std::vector<Roundup> roundups;
-    Statement rs(kb->db_, "SELECT json FROM roundups ORDER BY idx");
+    Statement rs(*kb->db_, "SELECT json FROM roundups ORDER BY idx");
     while (rs.step()) roundups.push_back(roundup_from(json::parse(rs.text(0))));
     kb->catalog_ = Catalog(std::move(roundups));
 
-    Statement fs_stmt(kb->db_, "SELECT name, roundup_id, sha256, size FROM files ORDER BY name");
+    Statement fs_stmt(*kb->db_, "SELECT name, roundup_id, sha256, size FROM files ORDER BY name");
     while (fs_stmt.step())
-      kb->files_.push_back(
-          SourceFile{fs_stmt.text(0), fs_stmt.text(1), fs_stmt.text(2), static_cast<std::uintmax_t>(fs_stmt.int64(3))});
+      kb->files_.push_back(SourceFile{fs_stmt.text(0), fs_stmt.text(1), fs_stmt.text(2),
+                                      static_cast<std::uintmax_t>(fs_stmt.integer(3))});
 
-    Statement ps(kb->db_, "SELECT id, roundup_idx, item_idx, chunk, title, text FROM passages ORDER BY rowid");
+    Statement ps(*kb->db_, "SELECT id, roundup_idx, item_idx, chunk, title, text FROM passages ORDER BY rowid");
     while (ps.step()) {
       Passage p;
-      p.id = ps.int64(0);
-      p.item = ItemRef{static_cast<std::size_t>(ps.int64(1)), static_cast<std::size_t>(ps.int64(2))};
-      p.chunk = static_cast<int>(ps.int64(3));
+      p.id = ps.integer(0);
+      p.item = ItemRef{static_cast<std::size_t>(ps.integer(1)), static_cast<std::size_t>(ps.integer(2))};
+      p.chunk = static_cast<int>(ps.integer(3));
       p.title = ps.text(4);
       p.text = ps.text(5);
       const auto& rounds = kb->catalog_.roundups();
@@ -328,13 +248,15 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
   }
   kb->passage_count_ = static_cast<double>(kb->passages_.size());
   try {
-    kb->lexical_stmt_ =
-        prepare_persistent(kb->db_, "SELECT rowid, bm25(passage_fts, " + std::to_string(k_title_weight) + ", " +
-                                        std::to_string(k_native_weight) + ", " + std::to_string(k_gloss_weight) +
-                                        ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?");
-    kb->idf_stmt_ = prepare_persistent(kb->db_, "SELECT doc FROM passage_vocab WHERE term = ?");
-    kb->analysis_stmt_ = prepare_persistent(
-        kb->db_, "SELECT native_terms, gloss_terms, domain_terms, sentences FROM paper_analysis WHERE paper_idx = ?");
+    const auto cached = [&](const std::string& sql) {
+      return std::make_unique<Statement>(*kb->db_, sql, Statement::Lifetime::cached);
+    };
+    kb->lexical_stmt_ = cached("SELECT rowid, bm25(passage_fts, " + std::to_string(k_title_weight) + ", " +
+                               std::to_string(k_native_weight) + ", " + std::to_string(k_gloss_weight) +
+                               ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?");
+    kb->idf_stmt_ = cached("SELECT doc FROM passage_vocab WHERE term = ?");
+    kb->analysis_stmt_ =
+        cached("SELECT native_terms, gloss_terms, domain_terms, sentences FROM paper_analysis WHERE paper_idx = ?");
   } catch (const IndexError& e) {
     throw IndexError(std::string(e.what()) + " in " + db_file.string() + ": run `roundup-bot index`");
   }
@@ -373,10 +295,11 @@ std::vector<ScoredPassage> KnowledgeBase::lexical_search(const std::vector<std::
     match += "\"";
   }
   std::lock_guard lock(db_mutex_);
-  Statement st(db_, lexical_stmt_);
+  Statement& st = *lexical_stmt_;
+  ResetOnExit reset{st};
   st.bind(1, match).bind(2, static_cast<std::int64_t>(k));
   while (st.step()) {
-    auto it = passage_by_id_.find(st.int64(0));
+    auto it = passage_by_id_.find(st.integer(0));
     if (it != passage_by_id_.end()) out.push_back(ScoredPassage{it->second, -st.real(1)});
   }
   return out;
@@ -403,17 +326,18 @@ std::vector<ScoredPassage> KnowledgeBase::dense_search(const float* query, std::
 void KnowledgeBase::for_each_term(char first, char last,
                                   const std::function<void(std::string_view, double)>& visit) const {
   std::lock_guard lock(db_mutex_);
-  Statement st(db_, "SELECT term, doc FROM passage_vocab WHERE term >= ? AND term < ? ORDER BY term");
+  Statement st(*db_, "SELECT term, doc FROM passage_vocab WHERE term >= ? AND term < ? ORDER BY term");
   st.bind(1, std::string(1, first)).bind(2, std::string(1, static_cast<char>(last + 1)));
-  while (st.step()) visit(st.text(0), static_cast<double>(st.int64(1)));
+  while (st.step()) visit(st.text(0), static_cast<double>(st.integer(1)));
 }
 
 double KnowledgeBase::document_frequency(const std::string& term) const {
   std::lock_guard lock(db_mutex_);
   if (auto it = df_cache_.find(term); it != df_cache_.end()) return it->second;
-  Statement st(db_, idf_stmt_);
+  Statement& st = *idf_stmt_;
+  ResetOnExit reset{st};
   st.bind(1, term);
-  const double df = st.step() ? static_cast<double>(st.int64(0)) : 0.0;
+  const double df = st.step() ? static_cast<double>(st.integer(0)) : 0.0;
   if (df_cache_.size() > 100000) df_cache_.clear();
   df_cache_.emplace(term, df);
   return df;
@@ -426,7 +350,8 @@ double KnowledgeBase::idf(const std::string& term) const {
 
 PaperAnalysis KnowledgeBase::paper_analysis(std::size_t paper_index) const {
   std::lock_guard lock(db_mutex_);
-  Statement st(db_, analysis_stmt_);
+  Statement& st = *analysis_stmt_;
+  ResetOnExit reset{st};
   st.bind(1, static_cast<std::int64_t>(paper_index));
   if (!st.step())
     throw IndexError("no stored analysis for paper " + std::to_string(paper_index) + ": run `roundup-bot index`");
@@ -482,7 +407,14 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
   std::error_code ec;
   fs::create_directories(index_dir, ec);
   if (ec) throw IndexError("cannot create " + index_dir.string() + ": " + ec.message());
-  BuildLock lock(index_dir / ".lock");
+  // One build at a time per data_dir.
+  std::optional<storage::FileLock> lock;
+  try {
+    lock.emplace(index_dir / ".lock");
+    lock->lock();
+  } catch (const std::system_error& e) {
+    throw IndexError(e.what());
+  }
 
   LoadedCorpus corpus = load_corpus(settings.corpus_dir, settings.max_file_bytes);
   report.warnings = std::move(corpus.warnings);
@@ -570,23 +502,19 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
   const fs::path gen = index_dir / gen_name;
   fs::create_directories(gen);
   try {
-    sqlite3* db = nullptr;
     const fs::path db_file = gen / "kb.sqlite";
-    if (sqlite3_open_v2(db_file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-      sqlite3_close(db);
-      throw IndexError("cannot create " + db_file.string());
-    }
-    std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db_holder(db, &sqlite3_close);
-    exec(db,
-         "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;"
-         "CREATE TABLE roundups(idx INTEGER PRIMARY KEY, id TEXT NOT NULL, json TEXT NOT NULL);"
-         "CREATE TABLE files(name TEXT PRIMARY KEY, roundup_id TEXT, sha256 TEXT, size INTEGER);"
-         "CREATE TABLE passages(id INTEGER NOT NULL UNIQUE, roundup_idx INTEGER, item_idx INTEGER, chunk INTEGER,"
-         " title TEXT, text TEXT);"
-         "CREATE TABLE paper_analysis(paper_idx INTEGER PRIMARY KEY, native_terms TEXT, gloss_terms TEXT,"
-         " domain_terms TEXT, sentences TEXT);"
-         "CREATE VIRTUAL TABLE passage_fts USING fts5(title, native, gloss, content='', tokenize='ascii');"
-         "CREATE VIRTUAL TABLE passage_vocab USING fts5vocab(passage_fts, 'row');");
+    auto db_holder = std::make_unique<Database>(db_file, index_database(Database::Mode::read_write_create));
+    Database& db = *db_holder;
+    db.exec(
+        "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;"
+        "CREATE TABLE roundups(idx INTEGER PRIMARY KEY, id TEXT NOT NULL, json TEXT NOT NULL);"
+        "CREATE TABLE files(name TEXT PRIMARY KEY, roundup_id TEXT, sha256 TEXT, size INTEGER);"
+        "CREATE TABLE passages(id INTEGER NOT NULL UNIQUE, roundup_idx INTEGER, item_idx INTEGER, chunk INTEGER,"
+        " title TEXT, text TEXT);"
+        "CREATE TABLE paper_analysis(paper_idx INTEGER PRIMARY KEY, native_terms TEXT, gloss_terms TEXT,"
+        " domain_terms TEXT, sentences TEXT);"
+        "CREATE VIRTUAL TABLE passage_fts USING fts5(title, native, gloss, content='', tokenize='ascii');"
+        "CREATE VIRTUAL TABLE passage_vocab USING fts5vocab(passage_fts, 'row');");
     {
       Statement ins(db, "INSERT INTO roundups(idx, id, json) VALUES(?, ?, ?)");
       for (std::size_t r = 0; r < catalog.roundups().size(); ++r) {
@@ -654,7 +582,7 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
         ains.run();
       }
     }
-    exec(db, "COMMIT;");
+    db.exec("COMMIT;");
     db_holder.reset();
 
     // Exact search up to settings.ivf_min_passages; beyond, an inverted-file index that scans only

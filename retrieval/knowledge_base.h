@@ -20,8 +20,10 @@
 #include "retrieval/embedder.h"
 #include "retrieval/passages.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
+namespace roundup::storage {
+class Database;
+class Statement;
+}  // namespace roundup::storage
 namespace faiss {
 struct Index;
 }
@@ -118,10 +120,10 @@ class KnowledgeBase {
   std::vector<Passage> passages_;
   std::unordered_map<std::int64_t, std::size_t> passage_by_id_;
   std::vector<SourceFile> files_;
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* lexical_stmt_ = nullptr;  // prepared once, used under db_mutex_
-  sqlite3_stmt* idf_stmt_ = nullptr;
-  sqlite3_stmt* analysis_stmt_ = nullptr;
+  std::unique_ptr<storage::Database> db_;             // declared before its statements, so it closes after them
+  std::unique_ptr<storage::Statement> lexical_stmt_;  // prepared once, used under db_mutex_
+  std::unique_ptr<storage::Statement> idf_stmt_;
+  std::unique_ptr<storage::Statement> analysis_stmt_;
   std::unique_ptr<faiss::Index> vectors_;
   mutable std::mutex db_mutex_;  // one SQLite connection, serialised
   mutable std::unordered_map<std::string, double> df_cache_;

@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "retrieval/months.h"
 #include "retrieval/pattern.h"
 #include "text/unicode.h"
 
@@ -11,33 +12,11 @@ namespace roundup::retrieval {
 
 namespace {
 
-constexpr std::array<std::string_view, 12> k_months = {"january",   "february", "march",    "april",
-                                                       "may",       "june",     "july",     "august",
-                                                       "september", "october",  "november", "december"};
-
-int month_number(std::string_view word) {
-  for (std::size_t i = 0; i < k_months.size(); ++i) {
-    const std::string_view full = k_months[i];
-    if (word == full || (word.size() >= 3 && full.substr(0, word.size()) == word)) return static_cast<int>(i) + 1;
-  }
-  return 0;
-}
-
-std::string format_month(int year, int month) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d", year, month);
-  return buf;
-}
-
 // *rest = source without `span` (a view into source), a space in its place.
 void erase_span(std::string* rest, std::string_view source, std::string_view span) {
   if (!rest) return;
   const auto at = static_cast<std::size_t>(span.data() - source.data());
   *rest = std::string(source.substr(0, at)) + " " + std::string(source.substr(at + span.size()));
-}
-
-int to_int(std::string_view digits) {
-  return std::stoi(std::string(digits));
 }
 
 // Words that only frame a listing request ("what was in the ... roundup").
@@ -169,33 +148,9 @@ std::string bounded_question(std::string_view question) {
 
 std::optional<std::string> find_month(std::string_view text, std::string* rest) {
   const std::string s = fold(bounded_question(text));
-  static const Pattern k_zh(R"((\d{4})\s*年\s*(\d{1,2})\s*月(?:份)?)");
-  static const Pattern k_iso(R"((?:^|[^\d])((\d{4})[-/.](\d{1,2}))(?:[^\d]|$))");
-  static const Pattern k_name_year(
-      R"(\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(?:of\s+)?(\d{4})\b)");
-  static const Pattern k_year_name(R"(\b(\d{4})\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b)");
-  if (const auto m = first_match(s, k_zh)) {
-    const int month = to_int((*m)[2]);
-    if (month >= 1 && month <= 12) {
-      erase_span(rest, s, (*m)[0]);
-      return format_month(to_int((*m)[1]), month);
-    }
-  }
-  if (const auto m = first_match(s, k_name_year)) {
-    erase_span(rest, s, (*m)[0]);
-    return format_month(to_int((*m)[2]), month_number((*m)[1]));
-  }
-  if (const auto m = first_match(s, k_year_name)) {
-    erase_span(rest, s, (*m)[0]);
-    return format_month(to_int((*m)[1]), month_number((*m)[2]));
-  }
-  if (const auto m = first_match(s, k_iso)) {
-    const int year = to_int((*m)[2]);
-    const int month = to_int((*m)[3]);
-    if (year >= 1990 && year <= 2100 && month >= 1 && month <= 12) {
-      erase_span(rest, s, (*m)[1]);  // the separators around the date stay
-      return format_month(year, month);
-    }
+  if (auto mention = find_month_mention(s)) {
+    erase_span(rest, s, mention->span);
+    return std::move(mention->month);
   }
   if (rest) *rest = s;
   return std::nullopt;

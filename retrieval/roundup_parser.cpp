@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "retrieval/links.h"
+#include "retrieval/months.h"
 #include "retrieval/pattern.h"
 #include "text/unicode.h"
 
@@ -2226,44 +2227,12 @@ std::string remove_urls(std::string_view s) {
   return out;
 }
 
-std::string format_month(int year, int month) {
-  if (year < 1990 || year > 2099 || month < 1 || month > 12) return {};
-  char buffer[8];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d", year, month);
-  return buffer;
-}
-
-int english_month(std::string name) {
-  std::transform(name.begin(), name.end(), name.begin(), ascii_lower);
-  static const std::array<std::string_view, 12> k_names = {"jan", "feb", "mar", "apr", "may", "jun",
-                                                           "jul", "aug", "sep", "oct", "nov", "dec"};
-  for (std::size_t i = 0; i < k_names.size(); ++i)
-    if (name.starts_with(k_names[i])) return static_cast<int>(i) + 1;
-  return 0;
-}
-
-// "2022 年 2 月", "2023年2月", "November 2021", "Nov. 2021", "2021-11" -> "YYYY-MM".
+// "2022 年 2 月", "2023年2月", "November 2021", "Nov. 2021", "2021-11" -> "YYYY-MM"; links are left out
+// (an arXiv URL's digits are not a date).
 std::string month_in_line(std::string_view line) {
-  static const Pattern k_chinese(R"((\d{4})\s*年\s*(\d{1,2})\s*月)");
-  static const Pattern k_english(
-      R"((?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(\d{4})\b)");
-  // "March 8, 2024", "Jun 30th, 2023"
-  static const Pattern k_english_dated(
-      R"((?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+\d{1,2}(?:st|nd|rd|th)?,\s*(\d{4})\b)");
-  static const Pattern k_iso(R"(\b(\d{4})-(\d{2})\b)");
-  const auto number = [](std::string_view digits) { return std::stoi(std::string(digits)); };
   const std::string s = remove_urls(line.substr(0, std::min<std::size_t>(line.size(), 1000)));
-  if (const auto m = first_match(s, k_chinese)) {
-    if (auto month = format_month(number((*m)[1]), number((*m)[2])); !month.empty()) return month;
-  }
-  if (const auto m = first_match(s, k_english_dated)) {
-    if (auto month = format_month(number((*m)[2]), english_month(std::string((*m)[1]))); !month.empty()) return month;
-  }
-  if (const auto m = first_match(s, k_english)) {
-    if (auto month = format_month(number((*m)[2]), english_month(std::string((*m)[1]))); !month.empty()) return month;
-  }
-  if (const auto m = first_match(s, k_iso)) return format_month(number((*m)[1]), number((*m)[2]));
-  return {};
+  auto mention = find_month_mention(s);
+  return mention ? std::move(mention->month) : std::string();
 }
 
 void detect_month(const std::vector<Line>& lines, std::optional<std::size_t> title_line, Roundup& roundup) {

@@ -12,6 +12,6 @@ if grep -nE '^\s*#\s*include\s*<regex>' "${files[@]}"; then
   exit 1
 fi
 clang-format --dry-run --Werror "${files[@]}"
-mapfile -t sources < <(git ls-files 'text/*.cpp' 'telemetry/*.cpp' 'config/*.cpp' 'retrieval/*.cpp' 'bot/*.cpp' 'adapters/*.cpp')
+mapfile -t sources < <(git ls-files 'text/*.cpp' 'telemetry/*.cpp' 'config/*.cpp' 'storage/*.cpp' 'retrieval/*.cpp' 'bot/*.cpp' 'adapters/*.cpp')
 printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -n 4 clang-tidy -p build --quiet --extra-arg=-Wno-unknown-warning-option 2>/dev/null
 echo "lint: clean"

@@ -19,6 +19,7 @@
 #include "bot/digest_scheduler.h"
 #include "bot/render_text.h"
 #include "bot/state_store.h"
+#include "storage/sqlite_state_store.h"
 #include "telemetry/log.h"
 
 namespace {
@@ -97,12 +98,12 @@ int print_digest_preview(const app::Runtime& runtime, const std::string& channel
   std::unique_ptr<bot::StateStore> store;
   if (std::filesystem::exists(state_file)) {
     try {
-      store = std::make_unique<bot::StateStore>(state_file, bot::StateStore::Access::read_only);
+      store = std::make_unique<storage::SqliteStateStore>(state_file, storage::SqliteStateStore::Access::read_only);
     } catch (const bot::StateError& e) {
       std::cerr << "warning: " << e.what() << "; previewing without the channels' history\n";
     }
   }
-  if (!store) store = std::make_unique<bot::StateStore>(":memory:");
+  if (!store) store = std::make_unique<storage::SqliteStateStore>(":memory:");
   const auto no_render = [](const std::string&, const bot::Answer&, const std::string&) {
     return std::vector<bot::OutgoingMessage>{};
   };

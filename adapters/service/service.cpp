@@ -1,17 +1,12 @@
 #include "adapters/service/service.h"
 
-#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cerrno>
 #include <condition_variable>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -29,6 +24,8 @@
 #include "bot/digest_scheduler.h"
 #include "bot/inbox.h"
 #include "bot/outbox.h"
+#include "storage/file_lock.h"
+#include "storage/sqlite_state_store.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 
@@ -192,37 +189,30 @@ class MeasuredKnowledge final : public bot::Knowledge {
 // One service per data_dir: the outbox sends without claiming rows, so a second process on the
 // same database (an overlapping restart, a second replica) would send the same messages again.
 // The second one waits for the lock, up to `wait`, then refuses to start.
+std::filesystem::path lock_file_in(const std::filesystem::path& state_dir) {
+  std::filesystem::create_directories(state_dir);
+  return state_dir / "bot.lock";
+}
+
 class DataDirLock {
  public:
-  DataDirLock(const std::filesystem::path& state_dir, std::chrono::milliseconds wait) {
-    std::filesystem::create_directories(state_dir);
-    const auto file = state_dir / "bot.lock";
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw std::runtime_error("cannot open " + file.string() + ": " + std::strerror(errno));
+  DataDirLock(const std::filesystem::path& state_dir, std::chrono::milliseconds wait)
+      : lock_(lock_file_in(state_dir), 0600) {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     bool reported = false;
-    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) {
-        const std::string error = std::strerror(errno);
-        ::close(fd_);
-        throw std::runtime_error("cannot lock " + file.string() + ": " + error);
-      }
+    while (!lock_.try_lock()) {
       if (std::chrono::steady_clock::now() >= deadline) {
-        ::close(fd_);
         throw std::runtime_error("another roundup-bot is running with data_dir " + state_dir.parent_path().string() +
-                                 " (it holds " + file.string() + ")");
+                                 " (it holds " + lock_.file().string() + ")");
       }
       if (!reported) log::warn("service", "waiting for another roundup-bot on this data_dir to exit");
       reported = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling a lock, not synchronising threads
     }
   }
-  ~DataDirLock() { ::close(fd_); }  // releases the lock
-  DataDirLock(const DataDirLock&) = delete;
-  DataDirLock& operator=(const DataDirLock&) = delete;
 
  private:
-  int fd_ = -1;
+  storage::FileLock lock_;  // closing it releases the lock
 };
 
 }  // namespace
@@ -509,7 +499,7 @@ unsigned short Service::start() {
   ServiceMetrics& metrics = service_metrics();
 
   s.lock = std::make_unique<DataDirLock>(config.data_dir / "state", std::chrono::seconds(30));
-  s.store = std::make_unique<bot::StateStore>(config.data_dir / "state" / "bot.sqlite");
+  s.store = std::make_unique<storage::SqliteStateStore>(config.data_dir / "state" / "bot.sqlite");
   const http::ClientOptions client_options = s.client_options();
   s.client = std::make_unique<http::HttpsClient>(client_options);
   bot::OutboxOptions outbox_options;

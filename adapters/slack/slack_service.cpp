@@ -78,11 +78,11 @@ std::int64_t unix_seconds_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-SlackService::SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::StateStore& store,
+SlackService::SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::ThreadMemory& threads,
                            bot::Inbox& inbox, bot::ChatAnswerer answerer, SecondsClock clock)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value, config.app_token.value),
-      store_(store),
+      threads_(threads),
       inbox_(inbox),
       answerer_(std::move(answerer)),
       clock_(std::move(clock)) {}
@@ -308,7 +308,7 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   auto replies = address_replies(payload, answer, item.key);
   if (payload.value("response_url", std::string()).empty() && !thread_ts.empty()) {
     try {
-      store_.remember_thread(k_platform, channel, thread_ts, bot::system_now_ms());
+      threads_.remember_thread(k_platform, channel, thread_ts, bot::system_now_ms());
       std::lock_guard lock(answering_mutex_);
       answering_threads_.erase({channel, thread_ts});
     } catch (const std::exception& error) {
@@ -347,7 +347,7 @@ bool SlackService::in_known_thread(const std::string& channel, const std::string
     std::lock_guard lock(answering_mutex_);
     if (answering_threads_.count({channel, thread_ts}) != 0) return true;
   }
-  return store_.knows_thread(k_platform, channel, thread_ts);
+  return threads_.knows_thread(k_platform, channel, thread_ts);
 }
 
 std::vector<bot::OutgoingMessage> SlackService::render_post(const std::string& channel, const bot::Answer& answer,

@@ -41,8 +41,8 @@ std::int64_t unix_seconds_now();
 
 class SlackService {
  public:
-  SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::StateStore& store, bot::Inbox& inbox,
-               bot::ChatAnswerer answerer, SecondsClock clock = unix_seconds_now);
+  SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::ThreadMemory& threads,
+               bot::Inbox& inbox, bot::ChatAnswerer answerer, SecondsClock clock = unix_seconds_now);
 
   // auth.test: learns the bot's own user id. Retries transient failures with backoff until
   // `give_up_after`; throws ApiError for a permanent one (invalid_auth, ...).
@@ -111,7 +111,7 @@ class SlackService {
 
   config::SlackConfig config_;
   WebApi api_;
-  bot::StateStore& store_;
+  bot::ThreadMemory& threads_;
   bot::Inbox& inbox_;
   bot::ChatAnswerer answerer_;
   SecondsClock clock_;

@@ -93,13 +93,13 @@ std::string responder_input(const Incoming& incoming) {
 }
 
 TelegramService::TelegramService(const config::TelegramConfig& config, http::HttpsClient& client,
-                                 http::HttpsClient& poll_client, bot::StateStore& store, bot::Inbox& inbox,
+                                 http::HttpsClient& poll_client, bot::KeyValues& values, bot::Inbox& inbox,
                                  bot::ChatAnswerer answerer, TelegramTimings timings)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value),
       poll_client_(&poll_client),
       poll_api_(std::make_unique<BotApi>(poll_client, config.api_base, config.bot_token.value)),
-      store_(store),
+      values_(values),
       inbox_(inbox),
       answerer_(std::move(answerer)),
       timings_(timings) {}
@@ -274,7 +274,7 @@ void TelegramService::poll_loop() {
     }
     std::int64_t offset = 0;
     try {
-      offset = std::stoll(store_.value(k_offset_key).value_or("0"));
+      offset = std::stoll(values_.value(k_offset_key).value_or("0"));
     } catch (const std::exception&) {
       offset = 0;
     }
@@ -330,7 +330,7 @@ void TelegramService::poll_loop() {
         accept_update(update);
         // Only after the update is durably recorded: a crash before this line re-fetches it and
         // the inbox recognises it; a crash after it has it recorded already.
-        store_.set_value(k_offset_key, std::to_string(id + 1));
+        values_.set_value(k_offset_key, std::to_string(id + 1));
       } catch (const std::exception& error) {
         log::error("telegram", "cannot record an update; it will be fetched again", {{"error", error.what()}});
         break;

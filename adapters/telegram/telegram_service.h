@@ -46,7 +46,7 @@ class TelegramService {
   // on the shared client), and stop() shuts it down to end a long poll at once; in webhook
   // mode it is never used.
   TelegramService(const config::TelegramConfig& config, http::HttpsClient& client, http::HttpsClient& poll_client,
-                  bot::StateStore& store, bot::Inbox& inbox, bot::ChatAnswerer answerer, TelegramTimings timings = {});
+                  bot::KeyValues& values, bot::Inbox& inbox, bot::ChatAnswerer answerer, TelegramTimings timings = {});
   ~TelegramService();  // stop()
 
   // getMe (retrying transient failures for up to `give_up_after`), setMyCommands, then
@@ -105,7 +105,7 @@ class TelegramService {
   // Replaced by restart_polling(): a shut-down client cannot be used again.
   http::HttpsClient* poll_client_;
   std::unique_ptr<BotApi> poll_api_;
-  bot::StateStore& store_;
+  bot::KeyValues& values_;
   bot::Inbox& inbox_;
   bot::ChatAnswerer answerer_;
   TelegramTimings timings_;

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "storage/sqlite_state_store.h"
 #include "tests/support/bundled_knowledge.h"
+#include "tests/support/memory_state_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -19,6 +21,8 @@ using roundup::bot::DigestControl;
 using roundup::bot::Knowledge;
 using roundup::bot::Speaker;
 using roundup::bot::StateStore;
+using roundup::storage::SqliteStateStore;
+using roundup::testing::MemoryStateStore;
 using roundup::testing::TempDir;
 
 // A knowledge base double that records what the conversation asked of it.
@@ -46,7 +50,7 @@ class RecordingKnowledge : public Knowledge {
 
 struct Fixture {
   TempDir dir;
-  StateStore store{dir / "bot.sqlite"};
+  MemoryStateStore store;
   RecordingKnowledge knowledge;
   std::vector<std::string> posted_now;
   Conversation conversation{

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "storage/sqlite_state_store.h"
 #include "tests/support/digest_support.h"
+#include "tests/support/memory_state_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -27,7 +29,9 @@ using roundup::bot::DigestSettings;
 using roundup::bot::OutgoingMessage;
 using roundup::bot::PostRenderer;
 using roundup::bot::StateStore;
+using roundup::storage::SqliteStateStore;
 using roundup::testing::bundled_catalog;
+using roundup::testing::MemoryStateStore;
 using roundup::testing::TempDir;
 using roundup::testing::utc;
 using std::chrono::system_clock;
@@ -75,7 +79,7 @@ std::vector<std::string> pending_payloads(StateStore& store) {
 
 TEST_CASE("digest scheduler: posts once at the local time - not before - and not again that day") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   // 09:00 in Shanghai is 01:00 UTC.
   Harness h(store, shanghai_nine({"slack:C1"}), utc(2026, 11, 22, 0, 59));
   CHECK(h.scheduler.run_due() == 0);
@@ -103,12 +107,12 @@ TEST_CASE("digest scheduler: a restart at digest time posts exactly once") {
   TempDir dir;
   const auto file = dir / "bot.sqlite";
   {
-    StateStore store(file);
+    SqliteStateStore store(file);
     Harness h(store, shanghai_nine({"telegram:-100123"}), utc(2026, 11, 22, 1, 0));
     CHECK(h.scheduler.run_due() == 1);
   }
   // The process died right after recording; the new one comes up a few seconds later.
-  StateStore store(file);
+  SqliteStateStore store(file);
   Harness h(store, shanghai_nine({"telegram:-100123"}), utc(2026, 11, 22, 1, 1));
   CHECK(h.scheduler.run_due() == 0);
   CHECK(store.outbox_backlog() == 1);
@@ -117,7 +121,7 @@ TEST_CASE("digest scheduler: a restart at digest time posts exactly once") {
 
 TEST_CASE("digest scheduler: down at digest time - posted once when back the same local day") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   Harness h(store, shanghai_nine({"slack:C1"}), utc(2026, 11, 22, 9, 30));  // 17:30 local
   CHECK(h.scheduler.run_due() == 1);
   CHECK(store.last_digest_date("slack:C1") == "2026-11-22");
@@ -126,7 +130,7 @@ TEST_CASE("digest scheduler: down at digest time - posted once when back the sam
 
 TEST_CASE("digest scheduler: follows daylight saving time in the channel's zone") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   DigestSettings settings;
   settings.schedule = {9, 0, "America/New_York"};
   settings.channels = {"slack:C1"};
@@ -144,7 +148,7 @@ TEST_CASE("digest scheduler: follows daylight saving time in the channel's zone"
 
 TEST_CASE("digest scheduler: each channel gets new papers every day - and subscriptions count") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   Harness h(store, shanghai_nine({"slack:C1"}, 2), utc(2026, 11, 22, 2, 0));
   CHECK(store.subscribe("telegram:42", "42", 0));
   CHECK(store.subscribe("discord:1", "x", 0));  // no renderer for it: skipped, not an error
@@ -168,7 +172,7 @@ TEST_CASE("digest scheduler: each channel gets new papers every day - and subscr
 
 TEST_CASE("digest scheduler: post_now posts through the outbox once per request and not as the scheduled digest") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   Harness h(store, shanghai_nine({"slack:C1"}), utc(2026, 11, 22, 0, 0));
   const Answer preview = h.scheduler.preview("slack:C1");
   REQUIRE(preview.citations.size() == 1);
@@ -195,7 +199,7 @@ TEST_CASE("digest scheduler: post_now posts through the outbox once per request 
 TEST_CASE("digest scheduler: a pass that straddles the due time does not put the digest off a minute" *
           doctest::timeout(60)) {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   const auto due = utc(2026, 11, 22, 1, 0);  // 09:00 in Shanghai
   // The first read of the clock is 1 ms before the due time, every later one 1 ms after it: the
   // scheduler's first pass straddles the due instant.
@@ -224,7 +228,7 @@ TEST_CASE("digest scheduler: a pass that straddles the due time does not put the
 TEST_CASE("digest scheduler: two processes on one database post each channel's digest once") {
   TempDir dir;
   const auto file = dir / "bot.sqlite";
-  { StateStore create(file); }
+  { SqliteStateStore create(file); }
   const std::vector<std::string> channels = {"slack:C1", "slack:C2", "telegram:-1001", "telegram:-1002"};
   (void)bundled_catalog();  // loaded before fork: both processes read the same corpus
 
@@ -234,7 +238,7 @@ TEST_CASE("digest scheduler: two processes on one database post each channel's d
   const auto run_once = [&]() -> std::size_t {
     char byte = 0;
     if (::read(go[0], &byte, 1) != 1) return 100;
-    StateStore store(file);
+    SqliteStateStore store(file);
     Harness h(store, shanghai_nine(channels), utc(2026, 11, 22, 1, 0));
     return h.scheduler.run_due();
   };
@@ -259,7 +263,7 @@ TEST_CASE("digest scheduler: two processes on one database post each channel's d
   ::close(go[1]);
 
   CHECK(mine + theirs == channels.size());
-  StateStore store(file);
+  SqliteStateStore store(file);
   CHECK(store.outbox_backlog() == channels.size());
   CHECK(store.counter("digests_posted") == static_cast<std::int64_t>(channels.size()));
   for (const auto& channel : channels) CHECK(store.outbox_state("digest:" + channel + ":2026-11-22#0") == "pending");

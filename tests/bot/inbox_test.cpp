@@ -18,7 +18,9 @@
 #include <utility>
 #include <vector>
 
+#include "storage/sqlite_state_store.h"
 #include "tests/support/log_watch.h"
+#include "tests/support/memory_state_store.h"
 #include "tests/support/metrics_text.h"
 #include "tests/support/second_connection.h"
 #include "tests/support/temp_dir.h"
@@ -33,7 +35,9 @@ using roundup::bot::InboxOptions;
 using roundup::bot::OutboxItem;
 using roundup::bot::OutgoingMessage;
 using roundup::bot::StateStore;
+using roundup::storage::SqliteStateStore;
 using roundup::testing::exec_on;
+using roundup::testing::MemoryStateStore;
 using roundup::testing::Signal;
 using roundup::testing::TempDir;
 
@@ -53,7 +57,7 @@ struct Delivered {
 // A started inbox whose handler echoes each item, and an outbox that records what it delivers.
 struct EchoRig {
   TempDir dir;
-  StateStore store{dir / "bot.sqlite"};
+  MemoryStateStore store;
   roundup::bot::Outbox outbox{store, {}};
   Delivered delivered;
   Inbox inbox{store, outbox, {}};
@@ -88,12 +92,12 @@ TEST_CASE("inbox: work left pending by a previous run is handled at start") {
   TempDir dir;
   const auto file = dir / "bot.sqlite";
   {
-    StateStore store(file);
+    SqliteStateStore store(file);
     roundup::bot::Outbox outbox(store, {});
     Inbox inbox(store, outbox, {});  // never started: as if the process died after the ack
     CHECK(inbox.submit("k1", "fake", "a") == Inbox::Submitted::accepted);
   }
-  StateStore store(file);
+  SqliteStateStore store(file);
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
@@ -110,7 +114,7 @@ TEST_CASE("inbox: work left pending by a previous run is handled at start") {
 
 TEST_CASE("inbox: a full queue keeps the overflow in the database - nothing is lost") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
@@ -132,7 +136,7 @@ TEST_CASE("inbox: a full queue keeps the overflow in the database - nothing is l
 
 TEST_CASE("inbox: a throwing handler does not stop the workers") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
@@ -178,7 +182,7 @@ std::size_t occurrences(const std::string& text, const std::string& needle) {
 
 TEST_CASE("inbox: a handler that keeps throwing is retried with backoff then quarantined with an apology") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
@@ -227,7 +231,7 @@ TEST_CASE("inbox: a handler that keeps throwing is retried with backoff then qua
 
 TEST_CASE("inbox: an item that already failed max_attempts times is quarantined at start without running") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   const auto id = store.accept_inbound("crashed", "fake", "x", 10);
   REQUIRE(id);
   store.accept_inbound("after", "fake", "y", 10);
@@ -264,7 +268,7 @@ TEST_CASE("inbox: an item that already failed max_attempts times is quarantined 
 TEST_CASE("inbox: a failed completion write keeps the replies in memory and retries - the handler runs once") {
   TempDir dir;
   const auto file = dir / "bot.sqlite";
-  StateStore store(file);
+  SqliteStateStore store(file);
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
@@ -301,7 +305,7 @@ TEST_CASE("inbox: a failed completion write keeps the replies in memory and retr
 
 TEST_CASE("inbox: a handler over the timeout is logged once - counted - and reported as stuck until it ends") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
@@ -349,7 +353,7 @@ TEST_CASE("inbox: a handler over the timeout is logged once - counted - and repo
 
 TEST_CASE("inbox: workers run at a lower scheduling priority than the thread that started them") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   roundup::bot::Outbox outbox(store, {});
   Inbox inbox(store, outbox, {});
   Signal signal;
@@ -461,7 +465,7 @@ TEST_CASE("inbox: concurrent submit_async calls record each key once and answer 
 
 TEST_CASE("inbox: one group commit holds everything queued meanwhile with duplicates inside it and across commits") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   roundup::bot::Outbox outbox(store, {});
   Inbox inbox(store, outbox, {});  // not started: only recording is under test
   Results results;
@@ -495,7 +499,7 @@ TEST_CASE("inbox: one group commit holds everything queued meanwhile with duplic
 TEST_CASE("inbox: a failing group commit answers every callback with the error and records none") {
   TempDir dir;
   const auto file = dir / "bot.sqlite";
-  StateStore store(file);
+  SqliteStateStore store(file);
   roundup::bot::Outbox outbox(store, {});
   Inbox inbox(store, outbox, {});
   exec_on(file,
@@ -527,7 +531,7 @@ TEST_CASE("inbox: a failing group commit answers every callback with the error a
 
 TEST_CASE("inbox: stop() commits what is queued and answers it and a later submit fails at once") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   roundup::bot::Outbox outbox(store, {});
   Inbox inbox(store, outbox, {});
   inbox.start();

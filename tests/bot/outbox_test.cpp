@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "storage/sqlite_state_store.h"
 #include "tests/support/log_watch.h"
+#include "tests/support/memory_state_store.h"
 #include "tests/support/second_connection.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -20,8 +22,10 @@ using roundup::bot::OutboxItem;
 using roundup::bot::OutboxOptions;
 using roundup::bot::OutgoingMessage;
 using roundup::bot::StateStore;
+using roundup::storage::SqliteStateStore;
 using roundup::testing::exec_on;
 using roundup::testing::LogWatch;
+using roundup::testing::MemoryStateStore;
 using roundup::testing::Signal;
 using roundup::testing::TempDir;
 
@@ -80,7 +84,7 @@ struct ScriptedSender {
 
 TEST_CASE("outbox: delivers in order per target and marks delivered") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   std::atomic<std::int64_t> now{1000};
   ScriptedSender sender;
   OutboxOptions options;
@@ -97,7 +101,7 @@ TEST_CASE("outbox: delivers in order per target and marks delivered") {
 
 TEST_CASE("outbox: a retry-after is honoured and the message is sent once after it") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   std::atomic<std::int64_t> now{1000};
   ScriptedSender sender;
   sender.clock = &now;
@@ -131,7 +135,7 @@ TEST_CASE("outbox: a retry-after is honoured and the message is sent once after 
 
 TEST_CASE("outbox: permanent failures are not retried - other targets keep flowing") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   std::atomic<std::int64_t> now{1000};
   ScriptedSender sender;
   // The refusal goes by target, not by call order: the two targets are served by concurrent
@@ -155,7 +159,7 @@ TEST_CASE("outbox: permanent failures are not retried - other targets keep flowi
 
 TEST_CASE("outbox: transient failures back off - then succeed - gives up after the limit") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   std::atomic<std::int64_t> now{0};
   ScriptedSender sender;
   sender.script = {Delivery::transient("http_500", "HTTP 500"), Delivery::transient("http_502", "HTTP 502")};
@@ -199,7 +203,7 @@ TEST_CASE("outbox: transient failures back off - then succeed - gives up after t
 
 TEST_CASE("outbox: pacing limits each target to its rate after the burst") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   std::atomic<std::int64_t> now{10'000};
   ScriptedSender sender;
   sender.clock = &now;
@@ -231,7 +235,7 @@ TEST_CASE("outbox: pacing limits each target to its rate after the burst") {
 
 TEST_CASE("outbox: messages of a platform without a sender stay pending") {
   TempDir dir;
-  StateStore store(dir / "bot.sqlite");
+  MemoryStateStore store;
   ScriptedSender sender;
   roundup::bot::Outbox outbox(store, {});
   outbox.add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
@@ -256,7 +260,7 @@ std::size_t occurrences(const std::string& text, const std::string& needle) {
 TEST_CASE("outbox: a message is not sent again when recording its delivery fails - the write is retried") {
   TempDir dir;
   const auto file = dir / "bot.sqlite";
-  StateStore store(file);
+  SqliteStateStore store(file);
   ScriptedSender sender;
   OutboxOptions options;
   options.min_backoff = std::chrono::milliseconds(1);  // write retries come quickly

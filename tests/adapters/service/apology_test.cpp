@@ -13,6 +13,7 @@
 #include "bot/inbox.h"
 #include "bot/outbox.h"
 #include "bot/state_store.h"
+#include "storage/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -31,7 +32,7 @@ roundup::bot::Answer refuse_to_answer(const roundup::bot::Speaker&, std::string_
 
 TEST_CASE("apology: Slack apologizes in the question's thread - or through its response_url - without answering") {
   TempDir dir;
-  roundup::bot::StateStore store(dir / "bot.sqlite");
+  roundup::storage::SqliteStateStore store(dir / "bot.sqlite");
   roundup::bot::Outbox outbox(store, {});
   roundup::bot::Inbox inbox(store, outbox, {});
   roundup::adapters::http::HttpsClient client;

@@ -11,6 +11,7 @@
 #include "adapters/http/client.h"
 #include "adapters/slack/signature.h"
 #include "bot/state_store.h"
+#include "storage/sqlite_state_store.h"
 #include "tests/support/child_process.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/temp_dir.h"
@@ -102,7 +103,7 @@ TEST_CASE("crash recovery: SIGKILL between accepting a question and delivering i
   REQUIRE(second.read_until("msg=stopped"));
   CHECK(second.wait() == 0);
   // Nothing is left to answer or send: the redelivered event did not queue a second answer.
-  roundup::bot::StateStore store(tmp / "var" / "state" / "bot.sqlite");
+  roundup::storage::SqliteStateStore store(tmp / "var" / "state" / "bot.sqlite");
   CHECK(store.pending_inbound(10).empty());
   CHECK(store.outbox_backlog() == 0);
 

@@ -16,6 +16,7 @@
 #include "bot/inbox.h"
 #include "bot/outbox.h"
 #include "bot/state_store.h"
+#include "storage/sqlite_state_store.h"
 #include "telemetry/metrics.h"
 
 int main(int argc, char** argv) {
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
 
   using roundup::bot::InboundItem;
   using roundup::bot::OutgoingMessage;
-  roundup::bot::StateStore store(argv[1]);
+  roundup::storage::SqliteStateStore store(argv[1]);
   // Never started: the replies stay in the outbox, where the test reads them.
   roundup::bot::Outbox outbox(store, {});
   roundup::telemetry::Registry registry;

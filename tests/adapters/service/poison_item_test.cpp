@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "bot/state_store.h"
+#include "storage/sqlite_state_store.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
-using roundup::bot::StateStore;
+using StateStore = roundup::storage::SqliteStateStore;
 using roundup::testing::TempDir;
 
 constexpr int k_sigabrt_exit = 128 + 6;

@@ -9,6 +9,7 @@
 
 #include "adapters/service/service.h"
 #include "bot/state_store.h"
+#include "storage/sqlite_state_store.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/webhook_rig.h"
@@ -36,7 +37,7 @@ TEST_CASE("service: finished work older than a week is pruned at start - newer w
   roundup::testing::TempDir data;
   const auto database = data.path() / "state" / "bot.sqlite";
   {
-    roundup::bot::StateStore store(database);
+    roundup::storage::SqliteStateStore store(database);
     finished_question(store, "slack:event:EvOld", 8);
     finished_question(store, "slack:event:EvRecent", 6);
     CHECK(store.outbox_state("slack:event:EvOld#0") == "delivered");
@@ -53,7 +54,7 @@ TEST_CASE("service: finished work older than a week is pruned at start - newer w
     service.stop();
   }
 
-  roundup::bot::StateStore store(database);
+  roundup::storage::SqliteStateStore store(database);
   // The old question is forgotten: the same key would be taken as new work now.
   CHECK_FALSE(store.outbox_state("slack:event:EvOld#0"));
   CHECK(store.accept_inbound("slack:event:EvOld", "slack", "{}", days_ago_ms(0)));

@@ -1,4 +1,4 @@
-#include "bot/wal_checkpointer.h"
+#include "storage/wal_checkpointer.h"
 
 #include "telemetry/metrics.h"
 
@@ -15,8 +15,8 @@
 
 namespace {
 
-using roundup::bot::WalCheckpointer;
-using roundup::bot::WalCheckpointOptions;
+using roundup::storage::WalCheckpointer;
+using roundup::storage::WalCheckpointOptions;
 using roundup::testing::TempDir;
 
 struct Connection {
@@ -89,16 +89,17 @@ TEST_CASE("wal checkpointer: the writer checkpoints a small rest once the WAL is
   options.restart_frames = 8000;
   options.inline_remainder = 256;
   options.hard_frames = 32000;
-  using Action = roundup::bot::WalCommitAction;
-  CHECK(roundup::bot::wal_commit_action(100, 0, options) == Action::none);
-  CHECK(roundup::bot::wal_commit_action(7999, 7999, options) == Action::none);  // short: keep appending
-  CHECK(roundup::bot::wal_commit_action(8000, 7744, options) == Action::checkpoint_rest);
-  CHECK(roundup::bot::wal_commit_action(8000, 7743, options) == Action::none);  // too much left: the background's job
-  CHECK(roundup::bot::wal_commit_action(20000, 19990, options) == Action::checkpoint_rest);
-  CHECK(roundup::bot::wal_commit_action(32000, 31990, options) == Action::checkpoint_whole);
-  CHECK(roundup::bot::wal_commit_action(32000, 0, options) == Action::checkpoint_whole);
+  using Action = roundup::storage::WalCommitAction;
+  CHECK(roundup::storage::wal_commit_action(100, 0, options) == Action::none);
+  CHECK(roundup::storage::wal_commit_action(7999, 7999, options) == Action::none);  // short: keep appending
+  CHECK(roundup::storage::wal_commit_action(8000, 7744, options) == Action::checkpoint_rest);
+  CHECK(roundup::storage::wal_commit_action(8000, 7743, options) ==
+        Action::none);  // too much left: the background's job
+  CHECK(roundup::storage::wal_commit_action(20000, 19990, options) == Action::checkpoint_rest);
+  CHECK(roundup::storage::wal_commit_action(32000, 31990, options) == Action::checkpoint_whole);
+  CHECK(roundup::storage::wal_commit_action(32000, 0, options) == Action::checkpoint_whole);
   // A count from before a restart (larger than the WAL now) means nothing is known to be copied.
-  CHECK(roundup::bot::wal_commit_action(8100, 30000, options) == Action::none);
+  CHECK(roundup::storage::wal_commit_action(8100, 30000, options) == Action::none);
 }
 
 TEST_CASE("wal checkpointer: background checkpoints let the WAL start over while the writer pauses") {

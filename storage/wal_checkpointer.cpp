@@ -1,14 +1,13 @@
-#include "bot/wal_checkpointer.h"
+#include "storage/wal_checkpointer.h"
 
 #include <sqlite3.h>
 
 #include <algorithm>
 
-#include "bot/state_store.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 
-namespace roundup::bot {
+namespace roundup::storage {
 
 WalCommitAction wal_commit_action(int frames, int backfilled, const WalCheckpointOptions& options) {
   if (backfilled > frames) backfilled = 0;  // from the WAL before a restart
@@ -30,9 +29,15 @@ telemetry::Counter& checkpoints_metric(const char* by) {
       {{"by", by}});
 }
 
+[[noreturn]] void raise_error(RaiseError raise, const std::string& message) {
+  if (raise) raise(message);
+  throw SqliteError(message);
+}
+
 }  // namespace
 
-WalCheckpointer::WalCheckpointer(sqlite3* writer, const std::filesystem::path& file, WalCheckpointOptions options)
+WalCheckpointer::WalCheckpointer(sqlite3* writer, const std::filesystem::path& file, WalCheckpointOptions options,
+                                 RaiseError raise)
     : writer_(writer),
       options_(options),
       background_metric_(checkpoints_metric("background")),
@@ -43,14 +48,14 @@ WalCheckpointer::WalCheckpointer(sqlite3* writer, const std::filesystem::path& f
   if (sqlite3_open_v2(file.c_str(), &background_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     const std::string message = background_ ? sqlite3_errmsg(background_) : "out of memory";
     sqlite3_close(background_);
-    throw StateError("state database: cannot open " + file.string() + " for checkpoints: " + message);
+    raise_error(raise, "cannot open " + file.string() + " for WAL checkpoints: " + message);
   }
   // A connection that has not read the database yet does not know it is in WAL mode, and its
   // checkpoints silently do nothing (they report -1 frames).
   if (sqlite3_exec(background_, "PRAGMA journal_mode", nullptr, nullptr, nullptr) != SQLITE_OK) {
     const std::string message = sqlite3_errmsg(background_);
     sqlite3_close(background_);
-    throw StateError("state database: cannot read " + file.string() + " for checkpoints: " + message);
+    raise_error(raise, "cannot read " + file.string() + " for WAL checkpoints: " + message);
   }
   sqlite3_wal_hook(writer_, &WalCheckpointer::on_commit, this);
   thread_ = std::thread([this] { run(); });
@@ -176,4 +181,4 @@ void WalCheckpointer::wait_idle() {
   changed_.wait(lock, [&] { return stopping_ || (!wanted_ && !running_); });
 }
 
-}  // namespace roundup::bot
+}  // namespace roundup::storage

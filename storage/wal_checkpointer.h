@@ -24,13 +24,15 @@
 #include <string>
 #include <thread>
 
+#include "storage/sqlite.h"
+
 struct sqlite3;
 
 namespace roundup::telemetry {
 class Counter;
 }  // namespace roundup::telemetry
 
-namespace roundup::bot {
+namespace roundup::storage {
 
 struct WalCheckpointOptions {
   int background_every = 1000;  // frames appended since the last background checkpoint that wake it
@@ -53,8 +55,10 @@ class WalCheckpointer {
   // `writer` is the connection that commits (in WAL mode); its WAL hook is replaced, which also
   // turns off its automatic checkpoint. The hook runs on whatever thread commits on `writer`, and
   // that thread must be the only one using `writer` at the time (the caller's lock). `file` is
-  // opened a second time for the background thread. Throws StateError when it cannot be.
-  WalCheckpointer(sqlite3* writer, const std::filesystem::path& file, WalCheckpointOptions options = {});
+  // opened a second time for the background thread; when it cannot be, `raise` throws (the
+  // writer's own error type), or SqliteError when it is null.
+  WalCheckpointer(sqlite3* writer, const std::filesystem::path& file, WalCheckpointOptions options = {},
+                  RaiseError raise = nullptr);
   // Stops the thread and gives `writer` back SQLite's automatic checkpoint. Call it before
   // closing `writer`.
   ~WalCheckpointer();
@@ -108,4 +112,4 @@ class WalCheckpointer {
   std::thread thread_;  // last: started once everything it uses exists
 };
 
-}  // namespace roundup::bot
+}  // namespace roundup::storage

@@ -1,0 +1,299 @@
+// The state ports' contract (bot/state_store.h), run against every implementation: SQLite (the
+// product's) and memory (the core tests' double). A new backend adds itself to the lists below.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "bot/state_store.h"
+#include "storage/sqlite_state_store.h"
+#include "tests/support/memory_state_store.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using roundup::bot::DigestRecord;
+using roundup::bot::OutgoingMessage;
+
+struct SqliteBackend {
+  roundup::testing::TempDir dir;
+  roundup::storage::SqliteStateStore store{dir / "bot.sqlite"};
+};
+
+struct MemoryBackend {
+  roundup::testing::MemoryStateStore store;
+};
+
+OutgoingMessage message(std::string key, std::string target) {
+  return {std::move(key), "slack", std::move(target), R"({"text":"hi"})"};
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("state store contract: completing work enqueues replies once", Backend, SqliteBackend,
+                   MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  const auto id = store.accept_inbound("k", "slack", R"({"q":1})", 10);
+  REQUIRE(id);
+  store.complete_inbound(*id, {message("k#0", "slack:C1"), message("k#1", "slack:C1")}, 20);
+  CHECK(store.pending_inbound(10).empty());
+  CHECK(store.outbox_backlog() == 2);
+  // Re-running the same work after a crash re-enqueues the same keys: no duplicates.
+  store.complete_inbound(*id, {message("k#0", "slack:C1"), message("k#1", "slack:C1")}, 30);
+  CHECK(store.outbox_backlog() == 2);
+  CHECK_FALSE(store.enqueue(message("k#0", "slack:C1"), 40));
+}
+
+TEST_CASE_TEMPLATE("state store contract: the outbox heads are each target's oldest pending message - in order",
+                   Backend, SqliteBackend, MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  CHECK(store.outbox_heads().empty());
+  store.enqueue(message("a1", "slack:A"), 100);
+  store.enqueue(message("a2", "slack:A"), 100);
+  store.enqueue(message("b1", "slack:B"), 100);
+  const auto heads = store.outbox_heads();
+  REQUIRE(heads.size() == 2);
+  CHECK(heads[0].item.message.idempotency_key == "a1");
+  CHECK(heads[0].next_attempt_ms == 100);
+  CHECK(heads[1].item.message.idempotency_key == "b1");
+  CHECK_FALSE(store.outbox_head("slack:C"));
+
+  store.reschedule(heads[0].item.id, 500, "ratelimited");
+  // a1 waits, and a2 stays behind it.
+  auto a = store.outbox_head("slack:A");
+  REQUIRE(a);
+  CHECK(a->item.message.idempotency_key == "a1");
+  CHECK(a->next_attempt_ms == 500);
+  CHECK(a->item.attempts == 1);
+  store.mark_delivered(heads[1].item.id, 200);
+  CHECK_FALSE(store.outbox_head("slack:B"));
+  store.mark_delivered(a->item.id, 500);
+  a = store.outbox_head("slack:A");
+  REQUIRE(a);
+  CHECK(a->item.message.idempotency_key == "a2");
+  store.mark_failed(a->item.id, "channel_not_found", 600);
+  CHECK(store.outbox_heads().empty());
+  CHECK(store.outbox_backlog() == 0);
+  CHECK(store.outbox_state("a1") == "delivered");
+  CHECK(store.outbox_state("a2") == "failed");
+}
+
+TEST_CASE_TEMPLATE("state store contract: threads - values and pruning", Backend, SqliteBackend, MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  store.remember_thread("slack", "C1", "1700000000.000100", 100);
+  CHECK(store.knows_thread("slack", "C1", "1700000000.000100"));
+  CHECK_FALSE(store.knows_thread("slack", "C2", "1700000000.000100"));
+  CHECK_FALSE(store.value("telegram.offset"));
+  store.set_value("telegram.offset", "42");
+  store.set_value("telegram.offset", "43");
+  CHECK(store.value("telegram.offset") == "43");
+
+  const auto id = store.accept_inbound("old", "slack", "{}", 100);
+  store.complete_inbound(*id, {}, 100);
+  store.prune(1000);
+  CHECK_FALSE(store.knows_thread("slack", "C1", "1700000000.000100"));
+  // The key is forgotten after pruning, as documented: keep prune windows above retry windows.
+  CHECK(store.accept_inbound("old", "slack", "{}", 2000));
+}
+
+TEST_CASE_TEMPLATE(
+    "state store contract: a batch of inbound records dedupes per row within the batch and against earlier ones",
+    Backend, SqliteBackend, MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  const auto earlier = store.accept_inbound("old", "slack", "{}", 10);
+  REQUIRE(earlier);
+  const std::vector<roundup::bot::InboundLog::InboundRecord> batch = {
+      {"a", "slack", "1"}, {"old", "slack", "2"}, {"b", "telegram", "3"}, {"a", "slack", "4"}};
+  const auto ids = store.accept_inbound_batch(batch, 20);
+  REQUIRE(ids.size() == 4);
+  CHECK(ids[0]);
+  CHECK_FALSE(ids[1]);
+  CHECK(ids[2]);
+  CHECK_FALSE(ids[3]);                             // the first "a" of this batch wins
+  const auto pending = store.pending_inbound(10);  // oldest first: "old", "a", "b"
+  REQUIRE(pending.size() == 3);
+  const auto& a = pending[1];
+  REQUIRE(a.id == *ids[0]);
+  CHECK(a.payload == "1");
+  REQUIRE(pending[2].id == *ids[2]);
+  CHECK(pending[2].platform == "telegram");
+  CHECK(store.accept_inbound_batch({}, 30).empty());
+}
+
+TEST_CASE_TEMPLATE("state store contract: outbox heads per target and new messages by id", Backend, SqliteBackend,
+                   MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  CHECK(store.outbox_heads().empty());
+  CHECK_FALSE(store.outbox_head("slack:A"));
+  CHECK(store.outbox_last_id() == 0);
+  store.enqueue(message("a1", "slack:A"), 100);
+  store.enqueue(message("b1", "slack:B"), 100);
+  store.enqueue(message("a2", "slack:A"), 100);
+  store.enqueue(message("c1", "slack:C"), 300);
+  const auto heads = store.outbox_heads();
+  REQUIRE(heads.size() == 3);
+  CHECK(heads[0].item.message.idempotency_key == "a1");
+  CHECK(heads[1].item.message.idempotency_key == "b1");
+  CHECK(heads[2].item.message.idempotency_key == "c1");
+  CHECK(heads[2].next_attempt_ms == 300);
+  CHECK(heads[2].item.created_ms == 300);
+
+  auto a = store.outbox_head("slack:A");
+  REQUIRE(a);
+  CHECK(a->item.message.idempotency_key == "a1");
+  store.reschedule(a->item.id, 900, "HTTP 500");
+  a = store.outbox_head("slack:A");
+  CHECK(a->next_attempt_ms == 900);
+  CHECK(a->item.attempts == 1);
+  store.mark_delivered(a->item.id, 1000);
+  a = store.outbox_head("slack:A");
+  REQUIRE(a);
+  CHECK(a->item.message.idempotency_key == "a2");
+
+  const auto last = store.outbox_last_id();
+  const auto after_first = store.pending_outbox_after(heads[0].item.id, 10);
+  // a1 is delivered: not pending any more; b1, a2, c1 are.
+  REQUIRE(after_first.size() == 3);
+  CHECK(after_first[0].second == "slack:B");
+  CHECK(after_first[2].first == last);
+  CHECK(store.pending_outbox_after(heads[0].item.id, 1).size() == 1);
+  CHECK(store.pending_outbox_after(last, 10).empty());
+  store.enqueue(message("d1", "slack:D"), 100);
+  const auto fresh = store.pending_outbox_after(last, 10);
+  REQUIRE(fresh.size() == 1);
+  CHECK(fresh[0].second == "slack:D");
+  CHECK(store.outbox_last_id() == fresh[0].first);
+}
+
+// --- Schema 3: attempts, quarantine, bounded audit ---------------------------------------------
+
+TEST_CASE_TEMPLATE("state store contract: audited text is clipped on a character boundary and old entries are pruned",
+                   Backend, SqliteBackend, MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  // 4 KB after "/stats ", in three-byte characters so that a byte cut would split one.
+  std::string argument;
+  while (argument.size() < 4096) argument += "\xe4\xb8\xad";  // U+4E2D
+  for (int i = 0; i < 10; ++i) {
+    store.audit({100 + i, "slack", "U1", "/stats " + argument, false, "refused: not an admin"});
+  }
+  const auto entries = store.audit_log(100);
+  REQUIRE(entries.size() == 10);
+  for (const auto& entry : entries) {
+    CHECK(entry.command.size() <= roundup::bot::k_audit_text_bytes);
+    CHECK(entry.command.rfind("/stats \xe4\xb8\xad", 0) == 0);
+    const std::string ellipsis = "\xe2\x80\xa6";
+    REQUIRE(entry.command.size() > ellipsis.size());
+    CHECK(entry.command.substr(entry.command.size() - ellipsis.size()) == ellipsis);
+    // Whole characters only: "/stats " is 7 bytes, then 3-byte characters up to the ellipsis.
+    CHECK((entry.command.size() - 7 - ellipsis.size()) % 3 == 0);
+    CHECK(entry.outcome == "refused: not an admin");
+  }
+  store.audit({5000, "slack", "U1", "/stats", true, "ok"});
+  store.prune(1000);
+  const auto left = store.audit_log(100);
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].at_ms == 5000);
+}
+
+TEST_CASE("state store: clip_for_audit keeps short text and cuts long text whole") {
+  using roundup::bot::clip_for_audit;
+  using roundup::bot::k_audit_text_bytes;
+  CHECK(clip_for_audit("") == "");
+  const std::string exact(k_audit_text_bytes, 'a');
+  CHECK(clip_for_audit(exact) == exact);
+  const std::string longer(k_audit_text_bytes + 1, 'a');
+  CHECK(clip_for_audit(longer) == std::string(k_audit_text_bytes - 3, 'a') + "\xe2\x80\xa6");
+  // A four-byte character straddling the cut is left out whole.
+  std::string emoji(k_audit_text_bytes - 5, 'a');
+  emoji += "\xf0\x9f\x98\x80";  // U+1F600, bytes 195..198
+  emoji += std::string(10, 'b');
+  CHECK(clip_for_audit(emoji) == std::string(k_audit_text_bytes - 5, 'a') + "\xe2\x80\xa6");
+}
+
+TEST_CASE_TEMPLATE("state store contract: a channel's dated digest is recorded once - with its messages", Backend,
+                   SqliteBackend, MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  CHECK_FALSE(store.last_digest_date("slack:C1"));
+  const DigestRecord monday{"slack:C1", "2026-12-07", {"p1", "p2"}, false};
+  CHECK(store.record_digest(monday, {message("d:C1:2026-12-07#0", "slack:C1")}, 100));
+  // Another run (or replica) on the same day writes nothing, not even its differently keyed messages.
+  CHECK_FALSE(store.record_digest(monday, {message("d:C1:2026-12-07#0:again", "slack:C1")}, 110));
+  CHECK_FALSE(store.outbox_state("d:C1:2026-12-07#0:again"));
+  CHECK(store.outbox_state("d:C1:2026-12-07#0") == "pending");
+  CHECK(store.last_digest_date("slack:C1") == "2026-12-07");
+  CHECK(store.digested_papers("slack:C1") == std::unordered_set<std::string>{"p1", "p2"});
+  CHECK(store.digested_papers("slack:C2").empty());
+  CHECK(store.counter("digests_posted") == 1);
+
+  // The next day adds its papers; a start-over forgets the earlier ones.
+  CHECK(
+      store.record_digest({"slack:C1", "2026-12-08", {"p3"}, false}, {message("d:C1:2026-12-08#0", "slack:C1")}, 200));
+  CHECK(store.digested_papers("slack:C1") == std::unordered_set<std::string>{"p1", "p2", "p3"});
+  CHECK(store.record_digest({"slack:C1", "2026-12-09", {"p1"}, true}, {message("d:C1:2026-12-09#0", "slack:C1")}, 300));
+  CHECK(store.digested_papers("slack:C1") == std::unordered_set<std::string>{"p1"});
+  CHECK(store.last_digest_date("slack:C1") == "2026-12-09");
+  CHECK(store.counter("digests_posted") == 3);
+}
+
+TEST_CASE_TEMPLATE("state store contract: an undated digest is guarded by its first message's key", Backend,
+                   SqliteBackend, MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  const DigestRecord now{"telegram:-100", "", {"p1"}, false};
+  CHECK_FALSE(store.record_digest(now, {}, 100));  // no message: nothing to record
+  const std::vector<OutgoingMessage> messages = {message("now:1#0", "telegram:-100"),
+                                                 message("now:1#1", "telegram:-100")};
+  CHECK(store.record_digest(now, messages, 100));
+  CHECK_FALSE(store.record_digest(now, messages, 110));
+  CHECK(store.outbox_backlog() == 2);
+  CHECK_FALSE(store.last_digest_date("telegram:-100"));
+  CHECK(store.digested_papers("telegram:-100").count("p1") == 1);
+  CHECK(store.counter("digests_posted") == 1);
+}
+
+TEST_CASE_TEMPLATE("state store contract: subscriptions and counters", Backend, SqliteBackend, MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  CHECK(store.subscriptions().empty());
+  CHECK(store.subscribe("telegram:-100", "42", 10));
+  CHECK(store.subscribe("slack:C1", "U1", 20));
+  CHECK_FALSE(store.subscribe("slack:C1", "U2", 30));
+  CHECK(store.subscriptions() == std::vector<std::string>{"slack:C1", "telegram:-100"});
+  CHECK(store.unsubscribe("slack:C1"));
+  CHECK_FALSE(store.unsubscribe("slack:C1"));
+  CHECK(store.subscriptions() == std::vector<std::string>{"telegram:-100"});
+
+  CHECK(store.counter("questions_answered") == 0);
+  store.add_to_counter("questions_answered", 1);
+  store.add_to_counter("questions_answered", 2);
+  CHECK(store.counter("questions_answered") == 3);
+}
+
+TEST_CASE_TEMPLATE("state store contract: pruning keeps pending work and forgets finished work", Backend, SqliteBackend,
+                   MemoryBackend) {
+  Backend backend;
+  auto& store = backend.store;
+  const auto done = store.accept_inbound("done", "slack", "{}", 10);
+  const auto waiting = store.accept_inbound("waiting", "slack", "{}", 10);
+  REQUIRE(done);
+  REQUIRE(waiting);
+  store.complete_inbound(*done, {message("done#0", "slack:C1")}, 20);
+  store.enqueue(message("pending#0", "slack:C2"), 20);
+  const auto head = store.outbox_head("slack:C1");
+  REQUIRE(head);
+  store.mark_delivered(head->item.id, 30);
+  CHECK(store.inbound_state("done") == "done");
+  store.prune(1000);
+  CHECK_FALSE(store.inbound_state("done"));
+  CHECK(store.inbound_state("waiting") == "pending");
+  CHECK_FALSE(store.outbox_state("done#0"));
+  CHECK(store.outbox_state("pending#0") == "pending");
+  CHECK(store.outbox_backlog() == 1);
+}
