@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   config.corpus_dir = corpus;
   config.data_dir = data;
   config.retrieval.lexicon_dir = lexicon;
-  roundup::app::Runtime runtime(config);
+  roundup::adapters::cli::Runtime runtime(config);
   nlohmann::json out;
 
   if (app.got_subcommand("build")) {

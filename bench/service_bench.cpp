@@ -598,17 +598,17 @@ struct AnswerTimes {
 struct Rig {
   roundup::testing::TempDir data;
   FakeApi api;
-  std::unique_ptr<roundup::app::Service> service;
+  std::unique_ptr<roundup::adapters::service::Service> service;
   unsigned short port = 0;
 
   Rig(const std::string& platform, roundup::testing::ScriptedAnswers answerer,
       const std::function<void(const json&)>& on_reply) {
     roundup::testing::serve_platform_api(api, platform, on_reply);
     const auto config = roundup::testing::webhook_config(data.path(), platform, api);
-    roundup::app::ServiceHooks hooks;
+    roundup::adapters::service::ServiceHooks hooks;
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
-    service = std::make_unique<roundup::app::Service>(
+    service = std::make_unique<roundup::adapters::service::Service>(
         config, std::make_shared<roundup::testing::ScriptedKnowledge>(std::move(answerer)), hooks);
     port = service->start();
   }

@@ -1,6 +1,6 @@
 #pragma once
 // What the chat service needs from the knowledge base: answers, the catalog (for digests), and the
-// admin operations. The production implementation is app::Library, which rebuilds the index in
+// admin operations. The production implementation is adapters::cli::Library, which rebuilds the index in
 // the background and swaps it in atomically; bot/ only sees this interface.
 
 #include <cstdint>

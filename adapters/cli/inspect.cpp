@@ -7,7 +7,7 @@
 #include "retrieval/corpus.h"
 #include "text/unicode.h"
 
-namespace roundup::app {
+namespace roundup::adapters::cli {
 
 namespace {
 
@@ -126,4 +126,4 @@ nlohmann::json inspection_json(const std::string& file_name, const retrieval::Ro
           {"warnings", std::move(warnings)}};
 }
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::cli

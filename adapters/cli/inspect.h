@@ -8,7 +8,7 @@
 
 #include "retrieval/roundup_source.h"
 
-namespace roundup::app {
+namespace roundup::adapters::cli {
 
 // Reads FILE and its sidecar (FILE's stem + ".meta.json" beside it). Throws std::runtime_error
 // when the file cannot be read or is not UTF-8.
@@ -17,4 +17,4 @@ retrieval::RoundupRead read_roundup_file(const std::filesystem::path& file, std:
 void print_inspection(const std::string& file_name, const retrieval::RoundupRead& read, std::ostream& out);
 nlohmann::json inspection_json(const std::string& file_name, const retrieval::RoundupRead& read);
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::cli

@@ -2,7 +2,7 @@
 
 #include "bot/render_text.h"
 
-namespace roundup::app {
+namespace roundup::adapters::cli {
 
 using nlohmann::json;
 
@@ -98,4 +98,4 @@ json ask_json(std::string_view question, const bot::Answer& answer) {
           {"citations", std::move(citations)}};
 }
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::cli

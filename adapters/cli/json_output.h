@@ -8,7 +8,7 @@
 #include "bot/answer.h"
 #include "retrieval/search_engine.h"
 
-namespace roundup::app {
+namespace roundup::adapters::cli {
 
 // [{id, title, authors, arxiv_id, url, kind, roundups: [{id, title, month, month_source}]}]
 nlohmann::json papers_json(const retrieval::Catalog& catalog);
@@ -22,4 +22,4 @@ nlohmann::json search_json(std::string_view query, const retrieval::SearchRespon
 //   roundups: [{id, title, month}]}]}; answered is false when the bot declined (no good match).
 nlohmann::json ask_json(std::string_view question, const bot::Answer& answer);
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::cli

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <utility>
 
-namespace roundup::app {
+namespace roundup::adapters::cli {
 
 namespace {
 
@@ -224,4 +224,4 @@ std::vector<std::string> Library::stats_lines() const {
   return lines;
 }
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::cli

@@ -20,7 +20,7 @@
 #include "retrieval/knowledge_base.h"
 #include "retrieval/search_engine.h"
 
-namespace roundup::app {
+namespace roundup::adapters::cli {
 
 struct ReindexResult {
   bool ok = false;
@@ -100,4 +100,4 @@ class Library final : public bot::Knowledge {
   std::mutex build_mutex_;  // held for a whole build; reindex() only tries it, so it never waits
 };
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::cli

@@ -91,7 +91,7 @@ int check_config(const std::string& file, std::ostream& out) {
 
 // `digest --dry-run`: what each channel would get next, from the state database when there is
 // one (which papers it already had), never writing to it.
-int print_digest_preview(const app::Runtime& runtime, const std::string& channel, std::ostream& out) {
+int print_digest_preview(const adapters::cli::Runtime& runtime, const std::string& channel, std::ostream& out) {
   const config::Config& config = runtime.config();
   const auto engine = runtime.engine(std::cerr);
   const std::filesystem::path state_file = config.data_dir / "state" / "bot.sqlite";
@@ -182,16 +182,16 @@ int main(int argc, char** argv) {
     if (inspect_cmd->parsed()) {
       const config::Config config = load(config_file);
       const auto read =
-          app::read_roundup_file(inspect_file, static_cast<std::uintmax_t>(config.retrieval.max_file_bytes));
+          adapters::cli::read_roundup_file(inspect_file, static_cast<std::uintmax_t>(config.retrieval.max_file_bytes));
       const std::string name = std::filesystem::path(inspect_file).filename().string();
       if (inspect_as_json) {
-        print_json(app::inspection_json(name, read));
+        print_json(adapters::cli::inspection_json(name, read));
       } else {
-        app::print_inspection(name, read, std::cout);
+        adapters::cli::print_inspection(name, read, std::cout);
       }
       return 0;
     }
-    app::Runtime runtime(load(config_file));
+    adapters::cli::Runtime runtime(load(config_file));
     for (const std::string& w : runtime.warnings()) std::cerr << "warning: " << w << "\n";
 
     if (index_cmd->parsed()) {
@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
     }
     if (papers_cmd->parsed()) {
       const auto engine = runtime.engine(std::cerr);
-      const auto papers = app::papers_json(engine->catalog());
+      const auto papers = adapters::cli::papers_json(engine->catalog());
       if (papers_as_json) {
         print_json(papers);
       } else {
@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
           top_k > 0 ? static_cast<std::size_t>(top_k) : static_cast<std::size_t>(runtime.config().retrieval.top_k);
       const retrieval::SearchResponse response = engine->search(query, k);
       if (search_as_json) {
-        print_json(app::search_json(query, response, engine->catalog()));
+        print_json(adapters::cli::search_json(query, response, engine->catalog()));
       } else {
         bot::Responder responder(engine, {k, runtime.config().retrieval.min_confidence});
         std::cout << bot::render_text(responder.search(query));
@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
       const std::string question = join_words(question_words);
       const bot::Answer answer = responder.ask(question);
       if (ask_as_json) {
-        print_json(app::ask_json(question, answer));
+        print_json(adapters::cli::ask_json(question, answer));
       } else {
         std::cout << bot::render_text(answer);
       }
@@ -242,9 +242,9 @@ int main(int argc, char** argv) {
       }
       log::set_level(log::parse_level(runtime.config().log_level));
       log::set_format(runtime.config().log_format == "json" ? log::Format::json : log::Format::logfmt);
-      auto library = std::make_shared<app::Library>(std::move(runtime));
+      auto library = std::make_shared<adapters::cli::Library>(std::move(runtime));
       library->open(std::cerr);
-      return app::run_service(library->runtime().config(), library);
+      return adapters::service::run_service(library->runtime().config(), library);
     }
     if (digest_cmd->parsed()) {
       if (!digest_channel.empty() && !config::parse_qualified_id(digest_channel)) {

@@ -2,7 +2,7 @@
 
 #include <ostream>
 
-namespace roundup::app {
+namespace roundup::adapters::cli {
 
 Runtime::Runtime(config::Config config) : config_(std::move(config)) {
   auto lexicon =
@@ -67,4 +67,4 @@ bot::Responder Runtime::responder(std::ostream& log) const {
   return bot::Responder(engine(log), responder_settings());
 }
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::cli

@@ -13,7 +13,7 @@
 #include "retrieval/knowledge_base.h"
 #include "retrieval/search_engine.h"
 
-namespace roundup::app {
+namespace roundup::adapters::cli {
 
 class Runtime {
  public:
@@ -39,4 +39,4 @@ class Runtime {
   std::shared_ptr<const retrieval::Embedder> embedder_;
 };
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::cli

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <fstream>
 
-namespace roundup::app {
+namespace roundup::adapters::service {
 
 namespace {
 
@@ -36,4 +36,4 @@ std::size_t connection_cap(std::size_t configured, std::uint64_t soft_limit) {
   return std::max(fitted, k_min_connection_cap);
 }
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::service

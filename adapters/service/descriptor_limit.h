@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace roundup::app {
+namespace roundup::adapters::service {
 
 // Descriptors kept for outbound calls, the database, the index, logs and the metrics listener.
 inline constexpr std::size_t k_reserved_descriptors = 256;
@@ -24,4 +24,4 @@ std::uint64_t raise_descriptor_limit();
 // reserve, and never below k_min_connection_cap.
 std::size_t connection_cap(std::size_t configured, std::uint64_t soft_limit);
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::service

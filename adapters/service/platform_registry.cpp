@@ -3,7 +3,7 @@
 #include "adapters/slack/slack_platform.h"
 #include "adapters/telegram/telegram_platform.h"
 
-namespace roundup::app {
+namespace roundup::adapters::service {
 
 std::vector<PlatformEntry> builtin_platforms() {
   return {
@@ -12,4 +12,4 @@ std::vector<PlatformEntry> builtin_platforms() {
   };
 }
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::service

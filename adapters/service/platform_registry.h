@@ -17,7 +17,7 @@
 #include "bot/state_store.h"
 #include "config/config.h"
 
-namespace roundup::app {
+namespace roundup::adapters::service {
 
 // Knobs the tests turn; the defaults are production's.
 struct ServiceHooks {
@@ -78,4 +78,4 @@ struct PlatformEntry {
 // Slack and Telegram, in the order the service starts them.
 std::vector<PlatformEntry> builtin_platforms();
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::service

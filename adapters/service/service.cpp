@@ -29,7 +29,7 @@
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 
-namespace roundup::app {
+namespace roundup::adapters::service {
 namespace {
 
 namespace http = adapters::http;
@@ -709,4 +709,4 @@ int run_service(const config::Config& config, std::shared_ptr<bot::Knowledge> kn
   return 0;
 }
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::service

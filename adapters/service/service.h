@@ -16,7 +16,7 @@
 #include "bot/state_store.h"
 #include "config/config.h"
 
-namespace roundup::app {
+namespace roundup::adapters::service {
 
 class Service {
  public:
@@ -61,4 +61,4 @@ class Service {
 // `roundup-bot serve`: start, wait for SIGTERM or SIGINT, stop. Returns the process exit code.
 int run_service(const config::Config& config, std::shared_ptr<bot::Knowledge> knowledge);
 
-}  // namespace roundup::app
+}  // namespace roundup::adapters::service

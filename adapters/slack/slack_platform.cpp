@@ -11,7 +11,7 @@ constexpr std::string_view k_commands_path = "/slack/commands";
 
 class SlackPlatform final : public bot::ChatPlatform {
  public:
-  explicit SlackPlatform(const app::PlatformDeps& deps)
+  explicit SlackPlatform(const adapters::service::PlatformDeps& deps)
       : socket_mode_(deps.config.slack.mode == "socket"),
         client_options_(deps.client_options),
         socket_min_backoff_(deps.hooks.socket_min_backoff),
@@ -81,7 +81,7 @@ class SlackPlatform final : public bot::ChatPlatform {
 
 }  // namespace
 
-std::unique_ptr<bot::ChatPlatform> make_platform(const app::PlatformDeps& deps) {
+std::unique_ptr<bot::ChatPlatform> make_platform(const adapters::service::PlatformDeps& deps) {
   if (!deps.config.slack.enabled) return nullptr;
   return std::make_unique<SlackPlatform>(deps);
 }

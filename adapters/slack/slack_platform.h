@@ -9,6 +9,6 @@
 namespace roundup::adapters::slack {
 
 // The platform when the configuration has a "slack" section (or its environment), else nullptr.
-std::unique_ptr<bot::ChatPlatform> make_platform(const app::PlatformDeps& deps);
+std::unique_ptr<bot::ChatPlatform> make_platform(const adapters::service::PlatformDeps& deps);
 
 }  // namespace roundup::adapters::slack

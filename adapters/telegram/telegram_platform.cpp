@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::string_view k_webhook_path = "/telegram/webhook";
 
-TelegramTimings timings_of(const app::ServiceHooks& hooks) {
+TelegramTimings timings_of(const adapters::service::ServiceHooks& hooks) {
   TelegramTimings timings;
   timings.poll_timeout_seconds = hooks.telegram_poll_timeout_seconds;
   timings.min_backoff = hooks.telegram_min_backoff;
@@ -17,10 +17,10 @@ TelegramTimings timings_of(const app::ServiceHooks& hooks) {
 
 class TelegramPlatform final : public bot::ChatPlatform {
  public:
-  explicit TelegramPlatform(const app::PlatformDeps& deps)
+  explicit TelegramPlatform(const adapters::service::PlatformDeps& deps)
       : polling_(deps.config.telegram.mode == "polling"),
         client_options_(deps.client_options),
-        stale_after_(app::poll_stale_after(deps.hooks)),
+        stale_after_(adapters::service::poll_stale_after(deps.hooks)),
         poll_client_(std::make_unique<http::HttpsClient>(client_options_)),
         service_(deps.config.telegram, deps.client, *poll_client_, deps.store, deps.inbox, deps.answerer,
                  timings_of(deps.hooks)) {}
@@ -93,7 +93,7 @@ class TelegramPlatform final : public bot::ChatPlatform {
 
 }  // namespace
 
-std::unique_ptr<bot::ChatPlatform> make_platform(const app::PlatformDeps& deps) {
+std::unique_ptr<bot::ChatPlatform> make_platform(const adapters::service::PlatformDeps& deps) {
   if (!deps.config.telegram.enabled) return nullptr;
   return std::make_unique<TelegramPlatform>(deps);
 }

@@ -10,6 +10,6 @@
 namespace roundup::adapters::telegram {
 
 // The platform when the configuration has a "telegram" section (or its environment), else nullptr.
-std::unique_ptr<bot::ChatPlatform> make_platform(const app::PlatformDeps& deps);
+std::unique_ptr<bot::ChatPlatform> make_platform(const adapters::service::PlatformDeps& deps);
 
 }  // namespace roundup::adapters::telegram

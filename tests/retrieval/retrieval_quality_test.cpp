@@ -52,7 +52,7 @@ roundup::config::Config bundled_corpus_config(const roundup::testing::TempDir& t
 // The bot as the platforms run it, over the bundled corpus with its index in a temporary dir.
 struct BundledBot {
   roundup::testing::TempDir tmp;
-  roundup::app::Runtime runtime{bundled_corpus_config(tmp)};
+  roundup::adapters::cli::Runtime runtime{bundled_corpus_config(tmp)};
   std::ostringstream log;
   roundup::bot::Responder responder = runtime.responder(log);
 };
@@ -70,7 +70,7 @@ std::string first_answer_line(const Answer& a) {
 TEST_CASE("retrieval quality: recall@1 >= 0.85 and recall@5 >= 0.95 on the in-scope question sets" *
           doctest::timeout(600)) {
   roundup::testing::TempDir tmp;
-  roundup::app::Runtime runtime(bundled_corpus_config(tmp));
+  roundup::adapters::cli::Runtime runtime(bundled_corpus_config(tmp));
   REQUIRE_MESSAGE(runtime.warnings().empty(), "lexicon missing: run scripts/fetch-lexicon.sh");
   std::ostringstream log;
   const auto engine = runtime.engine(log);
@@ -79,7 +79,8 @@ TEST_CASE("retrieval quality: recall@1 >= 0.85 and recall@5 >= 0.95 on the in-sc
   for (const std::string& file : k_in_scope) {
     for (const json& q : read_questions(file)) {
       const std::string text = q["q"].get<std::string>();
-      const json results = roundup::app::search_json(text, engine->search(text, 5), engine->catalog())["results"];
+      const json results =
+          roundup::adapters::cli::search_json(text, engine->search(text, 5), engine->catalog())["results"];
       const std::optional<std::size_t> rank = roundup::testing::rank_of_answer(results, q);
       n += 1;
       auto& kind = by_kind[q.value("kind", q.contains("number") ? "fact" : "other")];

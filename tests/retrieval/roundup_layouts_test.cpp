@@ -40,7 +40,7 @@ TEST_CASE("roundup layouts: >= 95% of gold papers with author, link and month an
   REQUIRE(gold.size() >= 8);
   std::size_t total = 0, right = 0, extras = 0, news_short = 0;
   for (const auto& [name, expected] : gold.items()) {
-    const auto read = roundup::app::read_roundup_file(k_layouts / name, 4 * 1024 * 1024);
+    const auto read = roundup::adapters::cli::read_roundup_file(k_layouts / name, 4 * 1024 * 1024);
     const auto& roundup = read.parse.roundup;
     std::map<std::string, const roundup::retrieval::Item*> papers;
     std::size_t news = 0;
@@ -97,7 +97,7 @@ TEST_CASE("roundup layouts: >= 95% of gold papers with author, link and month an
 }
 
 TEST_CASE("roundup layouts: a file with no papers is indexed as passages and reported" * doctest::timeout(60)) {
-  const auto read = roundup::app::read_roundup_file(k_layouts / "editorial.md", 4 * 1024 * 1024);
+  const auto read = roundup::adapters::cli::read_roundup_file(k_layouts / "editorial.md", 4 * 1024 * 1024);
   const auto& items = read.parse.roundup.items;
   REQUIRE_FALSE(items.empty());
   for (const auto& item : items) CHECK(item.kind == ItemKind::passage);
@@ -115,7 +115,7 @@ TEST_CASE("roundup layouts: questions in English and Chinese find the new roundu
   config.corpus_dir = k_layouts;
   config.retrieval.lexicon_dir = std::string(ROUNDUP_SOURCE_DIR) + "/data/lexicon";
   config.data_dir = tmp.path();
-  roundup::app::Runtime runtime(config);
+  roundup::adapters::cli::Runtime runtime(config);
   REQUIRE_MESSAGE(runtime.warnings().empty(), "lexicon missing: run scripts/fetch-lexicon.sh");
   std::ostringstream log;
   const auto engine = runtime.engine(log);
@@ -126,7 +126,7 @@ TEST_CASE("roundup layouts: questions in English and Chinese find the new roundu
   for (std::string line; std::getline(in, line);) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const json q = json::parse(line);
-    const json results = roundup::app::search_json(
+    const json results = roundup::adapters::cli::search_json(
         q["q"].get<std::string>(), engine->search(q["q"].get<std::string>(), 5), engine->catalog())["results"];
     const std::optional<std::size_t> rank = roundup::testing::rank_of_answer(results, q);
     n += 1;

@@ -25,13 +25,13 @@ inline config::Config bundled_config(const std::filesystem::path& data_dir) {
 
 // The knowledge base the service tests answer from: the bundled corpus, opened once per test
 // process. Tests that reindex build their own Library.
-inline std::shared_ptr<app::Library> bundled_knowledge() {
+inline std::shared_ptr<adapters::cli::Library> bundled_knowledge() {
   static std::mutex mutex;
-  static std::shared_ptr<app::Library> library;
+  static std::shared_ptr<adapters::cli::Library> library;
   static TempDir index_dir;
   std::lock_guard lock(mutex);
   if (!library) {
-    library = std::make_shared<app::Library>(bundled_config(index_dir.path()));
+    library = std::make_shared<adapters::cli::Library>(bundled_config(index_dir.path()));
     std::ostringstream log;
     library->open(log);
   }
@@ -55,7 +55,7 @@ class ScriptedKnowledge final : public bot::Knowledge {
 
  private:
   ScriptedAnswers answerer_;
-  std::shared_ptr<app::Library> library_;
+  std::shared_ptr<adapters::cli::Library> library_;
 };
 
 }  // namespace roundup::testing

@@ -16,10 +16,10 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
-using roundup::app::describe;
-using roundup::app::Library;
-using roundup::app::ReindexResult;
-using roundup::app::Runtime;
+using roundup::adapters::cli::describe;
+using roundup::adapters::cli::Library;
+using roundup::adapters::cli::ReindexResult;
+using roundup::adapters::cli::Runtime;
 using roundup::bot::Answer;
 using roundup::testing::TempDir;
 using roundup::testing::write_file;
@@ -236,7 +236,7 @@ TEST_CASE("Library: stats match the corpus") {
   const ReindexResult unchanged = library.rebuild();
   REQUIRE(unchanged.ok);
   CHECK(stats.roundups == 5);
-  CHECK(stats.papers == roundup::app::papers_json(library.engine()->catalog()).size());
+  CHECK(stats.papers == roundup::adapters::cli::papers_json(library.engine()->catalog()).size());
   CHECK(stats.papers == unchanged.papers_after);
   CHECK(stats.passages == unchanged.passages);
   CHECK(stats.months == std::vector<std::string>{"2021-11", "2022-02", "2022-03", "2022-04", "2023-02"});

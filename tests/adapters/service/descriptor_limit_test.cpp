@@ -7,9 +7,9 @@
 
 namespace {
 
-using roundup::app::connection_cap;
-using roundup::app::k_min_connection_cap;
-using roundup::app::k_reserved_descriptors;
+using roundup::adapters::service::connection_cap;
+using roundup::adapters::service::k_min_connection_cap;
+using roundup::adapters::service::k_reserved_descriptors;
 
 // Puts the process's limit back however the test ends.
 struct RestoreLimit {
@@ -25,12 +25,12 @@ TEST_CASE("descriptor limit: the soft limit is raised to the hard one, as a syst
   rlimit limit = restore.saved;
   if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max <= 512) {
     // Nothing to raise into: the result is still the limit in force.
-    CHECK(roundup::app::raise_descriptor_limit() == limit.rlim_cur);
+    CHECK(roundup::adapters::service::raise_descriptor_limit() == limit.rlim_cur);
     return;
   }
   limit.rlim_cur = 512;
   REQUIRE(setrlimit(RLIMIT_NOFILE, &limit) == 0);
-  const auto raised = roundup::app::raise_descriptor_limit();
+  const auto raised = roundup::adapters::service::raise_descriptor_limit();
   rlimit now{};
   REQUIRE(getrlimit(RLIMIT_NOFILE, &now) == 0);
   CHECK(raised == now.rlim_cur);

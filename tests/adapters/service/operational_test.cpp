@@ -42,7 +42,7 @@ using roundup::testing::FakeApi;
 struct ServiceRig {
   roundup::testing::TempDir data;
   FakeApi api;
-  std::unique_ptr<roundup::app::Service> service;
+  std::unique_ptr<roundup::adapters::service::Service> service;
   unsigned short port = 0;
   HttpsClient client{{}};
   int refreshes = 0;  // under api.signal
@@ -55,13 +55,13 @@ struct ServiceRig {
     auto config = roundup::testing::webhook_config(data.path(), platform, api);
     config.admins = std::move(admins);
     if (adjust) adjust(config);
-    roundup::app::ServiceHooks hooks;
+    roundup::adapters::service::ServiceHooks hooks;
     hooks.tls_ca_only = true;
     hooks.unix_seconds = [] { return roundup::testing::k_rig_now; };
     // Never during a test: each refresh here is one the test asks for.
     hooks.gauge_refresh_period = std::chrono::hours(1);
     hooks.on_gauges_refreshed = [this] { api.signal.update([&] { ++refreshes; }); };
-    service = std::make_unique<roundup::app::Service>(config, std::move(knowledge), hooks);
+    service = std::make_unique<roundup::adapters::service::Service>(config, std::move(knowledge), hooks);
     port = service->start();
   }
 

@@ -46,10 +46,10 @@ TEST_CASE("service: finished work older than a week is pruned at start - newer w
   {
     roundup::testing::FakeApi api;
     roundup::testing::serve_platform_api(api, "slack");
-    roundup::app::ServiceHooks hooks;
+    roundup::adapters::service::ServiceHooks hooks;
     hooks.tls_ca_only = true;
-    roundup::app::Service service(roundup::testing::webhook_config(data.path(), "slack", api),
-                                  roundup::testing::bundled_knowledge(), hooks);
+    roundup::adapters::service::Service service(roundup::testing::webhook_config(data.path(), "slack", api),
+                                                roundup::testing::bundled_knowledge(), hooks);
     service.start();
     service.stop();
   }

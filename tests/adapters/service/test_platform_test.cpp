@@ -43,7 +43,7 @@ std::string text_payload(const bot::Answer& answer) {
 // header, plain-text replies, chats named by lower-case words.
 class TestChatPlatform final : public bot::ChatPlatform {
  public:
-  TestChatPlatform(const roundup::app::PlatformDeps& deps, Delivered& delivered)
+  TestChatPlatform(const roundup::adapters::service::PlatformDeps& deps, Delivered& delivered)
       : inbox_(deps.inbox), answerer_(deps.answerer), delivered_(delivered) {}
 
   std::string_view name() const override { return "testchat"; }
@@ -101,7 +101,7 @@ struct TestChatRig {
   roundup::testing::TempDir data;
   Delivered delivered;
   std::shared_ptr<std::atomic<std::int64_t>> now = std::make_shared<std::atomic<std::int64_t>>(1'763'773'140);
-  std::unique_ptr<roundup::app::Service> service;
+  std::unique_ptr<roundup::adapters::service::Service> service;
   unsigned short port = 0;
   HttpsClient client{{}};
 
@@ -110,14 +110,14 @@ struct TestChatRig {
     config.listen = "127.0.0.1:0";
     config.digest.time = "09:00";
     config.digest.timezone = "Asia/Shanghai";  // 01:00 UTC; the clock starts at 00:59
-    roundup::app::ServiceHooks hooks;
+    roundup::adapters::service::ServiceHooks hooks;
     hooks.wall_clock = [now = now] { return std::chrono::system_clock::time_point(std::chrono::seconds(now->load())); };
-    auto platforms = roundup::app::builtin_platforms();
-    platforms.push_back({"testchat", [this](const roundup::app::PlatformDeps& deps) {
+    auto platforms = roundup::adapters::service::builtin_platforms();
+    platforms.push_back({"testchat", [this](const roundup::adapters::service::PlatformDeps& deps) {
                            return std::make_unique<TestChatPlatform>(deps, delivered);
                          }});
-    service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks,
-                                                      std::move(platforms));
+    service = std::make_unique<roundup::adapters::service::Service>(config, roundup::testing::bundled_knowledge(),
+                                                                    hooks, std::move(platforms));
     port = service->start();
   }
 

@@ -38,18 +38,19 @@ constexpr const char* k_refuse_inbound =
 struct Rig {
   roundup::testing::TempDir data;
   FakeApi api;
-  std::unique_ptr<roundup::app::Service> service;
+  std::unique_ptr<roundup::adapters::service::Service> service;
   unsigned short port = 0;
   HttpsClient client{{}};
 
   explicit Rig(const std::string& platform) {
     roundup::testing::serve_platform_api(api, platform);
     const auto config = roundup::testing::webhook_config(data.path(), platform, api);
-    roundup::app::ServiceHooks hooks;
+    roundup::adapters::service::ServiceHooks hooks;
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
     hooks.on_delivery_attempt = [this] { api.signal.notify(); };
-    service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks);
+    service =
+        std::make_unique<roundup::adapters::service::Service>(config, roundup::testing::bundled_knowledge(), hooks);
     port = service->start();
   }
 

@@ -36,22 +36,23 @@ constexpr std::int64_t k_now = roundup::testing::k_rig_now;
 struct SlackFixture {
   roundup::testing::TempDir data;
   FakeApi slack;
-  std::unique_ptr<roundup::app::Service> service;
+  std::unique_ptr<roundup::adapters::service::Service> service;
   unsigned short port = 0;
   HttpsClient client{{}};
   int delivery_attempts = 0;  // under slack.signal
 
   SlackFixture() { roundup::testing::serve_platform_api(slack, "slack"); }
 
-  void start(const std::function<void(roundup::config::Config&)>& adjust = {}, roundup::app::ServiceHooks extra = {},
+  void start(const std::function<void(roundup::config::Config&)>& adjust = {},
+             roundup::adapters::service::ServiceHooks extra = {},
              std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge()) {
     auto config = roundup::testing::webhook_config(data.path(), "slack", slack);
     if (adjust) adjust(config);
-    roundup::app::ServiceHooks hooks = std::move(extra);
+    roundup::adapters::service::ServiceHooks hooks = std::move(extra);
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
     hooks.on_delivery_attempt = [this] { slack.signal.update([this] { ++delivery_attempts; }); };
-    service = std::make_unique<roundup::app::Service>(config, std::move(knowledge), hooks);
+    service = std::make_unique<roundup::adapters::service::Service>(config, std::move(knowledge), hooks);
     port = service->start();
   }
 
@@ -314,7 +315,8 @@ TEST_CASE("slack service: a slash command is acked at once and answered on respo
 TEST_CASE("slack service: a configuration that cannot run is refused before start") {
   auto config = roundup::config::default_config();
   config.slack.enabled = true;
-  CHECK_THROWS_AS(roundup::app::Service(config, roundup::testing::bundled_knowledge()), roundup::config::ConfigError);
+  CHECK_THROWS_AS(roundup::adapters::service::Service(config, roundup::testing::bundled_knowledge()),
+                  roundup::config::ConfigError);
 }
 
 TEST_CASE(
@@ -337,11 +339,12 @@ TEST_CASE(
   config.slack.app_token.value = "xapp-test-token";
   config.slack.bot_token.value = "xoxb-test-token";
   config.slack.api_base = f.slack.base() + "/api";
-  roundup::app::ServiceHooks hooks;
+  roundup::adapters::service::ServiceHooks hooks;
   hooks.tls_ca_only = true;
   hooks.socket_min_backoff = std::chrono::milliseconds(20);
   hooks.on_delivery_attempt = [&f] { f.slack.signal.notify(); };
-  f.service = std::make_unique<roundup::app::Service>(config, roundup::testing::bundled_knowledge(), hooks);
+  f.service =
+      std::make_unique<roundup::adapters::service::Service>(config, roundup::testing::bundled_knowledge(), hooks);
   f.port = f.service->start();
   REQUIRE(socket.wait_connections(1));
   // In Socket Mode nothing comes over the HTTP webhook routes: they do not exist.
@@ -418,7 +421,7 @@ TEST_CASE("slack service: the daily digest goes to its channel once - at the con
   SlackFixture f;
   // 09:00 in Shanghai is 01:00 UTC; the clock starts a minute before.
   auto now = std::make_shared<std::atomic<std::int64_t>>(1'763'773'140);  // 2025-11-22T00:59:00Z
-  roundup::app::ServiceHooks hooks;
+  roundup::adapters::service::ServiceHooks hooks;
   hooks.wall_clock = [now] { return std::chrono::system_clock::time_point(std::chrono::seconds(now->load())); };
   f.start(
       [](roundup::config::Config& config) {

@@ -125,11 +125,11 @@ TEST_CASE("telegram polling: malformed getUpdates replies are retried and the ne
 
   auto config = roundup::testing::webhook_config(data.path(), "telegram", telegram);
   config.telegram.mode = "polling";
-  roundup::app::ServiceHooks hooks;
+  roundup::adapters::service::ServiceHooks hooks;
   hooks.tls_ca_only = true;
   hooks.telegram_poll_timeout_seconds = 1;
   hooks.telegram_min_backoff = milliseconds(10);
-  roundup::app::Service service(config, roundup::testing::bundled_knowledge(), hooks);
+  roundup::adapters::service::Service service(config, roundup::testing::bundled_knowledge(), hooks);
   service.start();
   REQUIRE(telegram.wait_for(k_rig_tg_bot + "/sendMessage", 1));
   const auto sent = json::parse(telegram.requests(k_rig_tg_bot + "/sendMessage").front().request.body);

@@ -89,7 +89,7 @@ struct FakeTelegram {
 struct TelegramFixture {
   roundup::testing::TempDir data;
   FakeTelegram telegram;
-  std::unique_ptr<roundup::app::Service> service;
+  std::unique_ptr<roundup::adapters::service::Service> service;
   unsigned short port = 0;
   HttpsClient client{{}};
   std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge();
@@ -107,13 +107,13 @@ struct TelegramFixture {
     config.telegram.public_url = "https://bot.example.com/telegram/webhook";
     config.telegram.api_base = telegram.api.base();
     config.admins = admins;
-    roundup::app::ServiceHooks hooks;
+    roundup::adapters::service::ServiceHooks hooks;
     hooks.poll_stale_after = poll_stale_after;
     hooks.tls_ca_only = true;
     hooks.telegram_poll_timeout_seconds = 1;
     hooks.telegram_min_backoff = std::chrono::milliseconds(50);
     hooks.on_delivery_attempt = [this] { telegram.api.signal.notify(); };
-    service = std::make_unique<roundup::app::Service>(config, knowledge, hooks);
+    service = std::make_unique<roundup::adapters::service::Service>(config, knowledge, hooks);
     port = service->start();
   }
 
