@@ -60,8 +60,6 @@ constexpr int k_min_handler_timeout_ms = 100;
 constexpr int k_max_handler_timeout_ms = 3600000;
 constexpr int k_min_max_connections = 16;
 constexpr int k_max_max_connections = 1000000;
-constexpr std::array<std::string_view, 2> k_slack_modes = {"events", "socket"};
-constexpr std::array<std::string_view, 2> k_telegram_modes = {"polling", "webhook"};
 constexpr std::array<std::string_view, 2> k_log_formats = {"json", "logfmt"};
 constexpr int k_min_papers_per_post = 1;
 constexpr int k_max_papers_per_post = 10;
@@ -87,13 +85,23 @@ std::optional<std::string> timezone_problem(const std::string& text) {
   return "unknown time zone; use an IANA name such as \"Europe/Berlin\" or \"Asia/Shanghai\"";
 }
 
-// An array of platform-qualified ids ("slack:U0123"); each element is checked with
-// parse_qualified_id and reported with its index.
+// "a" or "a or b" or "a, b or c".
+std::string or_list(const std::vector<std::string>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? " or " : ", ";
+    out += words[i];
+  }
+  return out;
+}
+
+// An array of platform-qualified ids ("slack:U0123"); each element is checked with `parse` (a
+// platform's grammar) and reported with its index. `example` ends the message for a bad one.
 template <typename Section>
 FieldSpec<Section> qualified_ids_field(std::string_view key, std::vector<std::string> Section::*member,
-                                       std::string_view example,
-                                       std::optional<QualifiedId> (*parse)(std::string_view) = &parse_qualified_id) {
-  return {key, [member, example, parse](const json& value, Section& out, const std::string& path, Problems& problems) {
+                                       std::string example, std::function<bool(std::string_view)> parse) {
+  return {key, [member, example = std::move(example), parse = std::move(parse)](
+                   const json& value, Section& out, const std::string& path, Problems& problems) {
             if (!value.is_array()) {
               problems.add(path, wrong_type("array of strings", value));
               return;
@@ -108,7 +116,7 @@ FieldSpec<Section> qualified_ids_field(std::string_view key, std::vector<std::st
               }
               const auto& text = item.get_ref<const std::string&>();
               if (!parse(text)) {
-                problems.add(item_path, "expected a platform-qualified id like " + std::string(example));
+                problems.add(item_path, "expected a platform-qualified id like " + example);
                 continue;
               }
               if (std::find(ids.begin(), ids.end(), text) == ids.end()) ids.push_back(text);
@@ -117,13 +125,11 @@ FieldSpec<Section> qualified_ids_field(std::string_view key, std::vector<std::st
           }};
 }
 
-// A platform section that is present is enabled, so `"slack": {}` plus environment secrets works.
-template <typename Section, typename Sub>
-FieldSpec<Section> platform_field(std::string_view key, Sub Section::*member, const SectionSpec<Sub>& (*spec)()) {
-  return {key, [member, spec](const json& value, Section& out, const std::string& path, Problems& problems) {
-            (out.*member).enabled = true;
-            read_section(value, out.*member, path, spec(), problems);
-          }};
+// The examples of every platform's ids, quoted: "\"slack:C0123\" or \"telegram:-1001234\"".
+std::string id_examples(const PlatformSections& sections, std::string PlatformSection::*example) {
+  std::vector<std::string> quoted;
+  for (const auto& section : sections) quoted.push_back("\"" + section.*example + "\"");
+  return quoted.empty() ? std::string("\"platform:id\" (no chat platform is known)") : or_list(quoted);
 }
 
 // ---------------------------------------------------------------------------
@@ -184,47 +190,19 @@ const SectionSpec<TlsConfig>& tls_spec() {
   return spec;
 }
 
-const SectionSpec<SlackConfig>& slack_spec() {
-  static const SectionSpec<SlackConfig> spec{
-      {
-          secret_field("signing_secret", &SlackConfig::signing_secret),
-          secret_field("bot_token", &SlackConfig::bot_token),
-          secret_field("app_token", &SlackConfig::app_token),
-          choice_field("mode", &SlackConfig::mode, k_slack_modes),
-          string_field("api_base", &SlackConfig::api_base),
-          string_field("command", &SlackConfig::command),
-      },
-      {},
-  };
-  return spec;
-}
-
-const SectionSpec<TelegramConfig>& telegram_spec() {
-  static const SectionSpec<TelegramConfig> spec{
-      {
-          secret_field("bot_token", &TelegramConfig::bot_token),
-          choice_field("mode", &TelegramConfig::mode, k_telegram_modes),
-          string_field("api_base", &TelegramConfig::api_base),
-          secret_field("secret_token", &TelegramConfig::secret_token),
-          string_field("public_url", &TelegramConfig::public_url, /*allow_empty=*/true),
-      },
-      {},
-  };
-  return spec;
-}
-
-const SectionSpec<DigestConfig>& digest_spec() {
-  static const SectionSpec<DigestConfig> spec{
+SectionSpec<DigestConfig> digest_spec(const PlatformSections& sections) {
+  return SectionSpec<DigestConfig>{
       {
           checked_string_field("time", &DigestConfig::time, "string \"HH:MM\"", &time_of_day_problem),
           checked_string_field("timezone", &DigestConfig::timezone, "string (an IANA time zone)", &timezone_problem),
-          qualified_ids_field("channels", &DigestConfig::channels, "\"slack:C0123\" or \"telegram:-1001234\""),
+          qualified_ids_field(
+              "channels", &DigestConfig::channels, id_examples(sections, &PlatformSection::channel_example),
+              [&sections](std::string_view text) { return parse_qualified_id(text, sections).has_value(); }),
           integer_field("papers_per_post", &DigestConfig::papers_per_post, k_min_papers_per_post,
                         k_max_papers_per_post),
       },
       {},
   };
-  return spec;
 }
 
 const SectionSpec<InboxConfig>& inbox_spec() {
@@ -250,8 +228,9 @@ const SectionSpec<HttpConfig>& http_spec() {
   return spec;
 }
 
-const SectionSpec<Config>& root_spec() {
-  static const SectionSpec<Config> spec{
+// The root table, with one entry per platform section. `sections` must outlive its use.
+SectionSpec<Config> root_spec(const PlatformSections& sections) {
+  SectionSpec<Config> spec{
       {
           path_field("corpus_dir", &Config::corpus_dir),
           path_field("data_dir", &Config::data_dir),
@@ -261,24 +240,32 @@ const SectionSpec<Config>& root_spec() {
           checked_string_field("metrics_listen", &Config::metrics_listen, "string \"host:port\"",
                                &optional_listen_problem),
           section_field("http", &Config::http, &http_spec),
-          qualified_ids_field("admins", &Config::admins, "\"slack:U0123\" or \"telegram:42\" (a user id)",
-                              &parse_user_id),
-          section_field("digest", &Config::digest, &digest_spec),
+          qualified_ids_field("admins", &Config::admins,
+                              id_examples(sections, &PlatformSection::user_example) + " (a user id)",
+                              [&sections](std::string_view text) { return parse_user_id(text, sections).has_value(); }),
+          {"digest",
+           [&sections](const json& value, Config& out, const std::string& path, Problems& problems) {
+             read_section(value, out.digest, path, digest_spec(sections), problems);
+           }},
           integer_field("workers", &Config::workers, k_min_workers, k_max_workers),
           section_field("inbox", &Config::inbox, &inbox_spec),
           section_field("retrieval", &Config::retrieval, &retrieval_spec),
           section_field("tls", &Config::tls, &tls_spec),
-          platform_field("slack", &Config::slack, &slack_spec),
-          platform_field("telegram", &Config::telegram, &telegram_spec),
       },
       {},
   };
+  for (const PlatformSection& section : sections) {
+    spec.fields.push_back(
+        {section.name, [&section](const json& value, Config& out, const std::string& path, Problems& problems) {
+           section.read(value, *out.platforms.find(section.name), path, problems);
+         }});
+  }
   return spec;
 }
 
-Config parse_into(const json& doc, Problems& problems) {
-  Config config = default_config();
-  read_section(doc, config, "", root_spec(), problems);
+Config parse_into(const json& doc, PlatformSections sections, Problems& problems) {
+  Config config = default_config(std::move(sections));
+  read_section(doc, config, "", root_spec(config.platforms.sections()), problems);
   return config;
 }
 
@@ -420,71 +407,13 @@ class DuplicateKeyTracker {
   std::vector<Frame> frames_;
 };
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
-bool is_http_url(std::string_view url) {
-  return (starts_with(url, "https://") && url.size() > 8) || (starts_with(url, "http://") && url.size() > 7);
-}
-
-void check_slack(const SlackConfig& slack, Problems& problems) {
-  if (!slack.enabled) return;
-  if (slack.bot_token.empty()) {
-    problems.add("slack.bot_token", "required (or set ROUNDUP_SLACK_BOT_TOKEN)");
-  } else if (!starts_with(slack.bot_token.value, "xoxb-")) {
-    problems.add("slack.bot_token", "must be a bot token starting with 'xoxb-'");
-  }
-  if (slack.mode == "events" && slack.signing_secret.empty()) {
-    problems.add("slack.signing_secret", "required in events mode (or set ROUNDUP_SLACK_SIGNING_SECRET)");
-  }
-  if (slack.mode == "socket") {
-    if (slack.app_token.empty()) {
-      problems.add("slack.app_token", "required in socket mode (or set ROUNDUP_SLACK_APP_TOKEN)");
-    } else if (!starts_with(slack.app_token.value, "xapp-")) {
-      problems.add("slack.app_token", "must be an app-level token starting with 'xapp-'");
-    }
-  }
-  if (!is_http_url(slack.api_base)) problems.add("slack.api_base", "must be an http(s) URL");
-  if (slack.command.size() < 2 || slack.command.front() != '/') {
-    problems.add("slack.command", "must start with '/', e.g. \"/roundup\"");
-  }
-}
-
-void check_telegram(const TelegramConfig& telegram, Problems& problems) {
-  if (!telegram.enabled) return;
-  const auto& token = telegram.bot_token.value;
-  if (token.empty()) {
-    problems.add("telegram.bot_token", "required (or set ROUNDUP_TELEGRAM_BOT_TOKEN)");
-  } else if (token.find(':') == std::string::npos || token.find_first_of("/?# ") != std::string::npos) {
-    problems.add("telegram.bot_token", "does not look like a BotFather token ('123456:ABC...')");
-  }
-  if (!is_http_url(telegram.api_base)) problems.add("telegram.api_base", "must be an http(s) URL");
-  if (telegram.mode == "webhook") {
-    if (!starts_with(telegram.public_url, "https://")) {
-      problems.add("telegram.public_url", "webhook mode needs the public https:// URL of /telegram/webhook");
-    }
-    const auto& secret = telegram.secret_token.value;
-    if (secret.empty()) {
-      problems.add("telegram.secret_token", "required in webhook mode (or set ROUNDUP_TELEGRAM_SECRET_TOKEN)");
-    } else if (secret.size() > 256 || std::any_of(secret.begin(), secret.end(), [](unsigned char c) {
-                 return !(std::isalnum(c) || c == '_' || c == '-');
-               })) {
-      problems.add("telegram.secret_token", "must be 1-256 characters of A-Z, a-z, 0-9, '_' and '-'");
-    }
-  }
-}
-
 // A digest channel on a platform that is not enabled would never get its digest: its messages would
 // wait in the outbox for a sender that never comes. (Admins are not checked: an admin list may name
 // people on both platforms while one runs, and an entry for the other just grants nothing.)
 void check_platforms_enabled(const Config& config, Problems& problems) {
-  const auto enabled = [&config](const std::string& platform) {
-    return platform == "slack" ? config.slack.enabled : config.telegram.enabled;
-  };
   for (std::size_t i = 0; i < config.digest.channels.size(); ++i) {
-    const auto id = parse_qualified_id(config.digest.channels[i]);
-    if (id && !enabled(id->platform)) {
+    const auto id = parse_qualified_id(config.digest.channels[i], config.platforms.sections());
+    if (id && !config.platforms.enabled(id->platform)) {
       problems.add(
           "digest.channels[" + std::to_string(i) + "]",
           id->platform + " is not enabled (add a \"" + id->platform + "\" section or its environment variables)");
@@ -529,41 +458,35 @@ void check_paths(const Config& config, Problems& problems) {
   }
 }
 
-bool all_of_chars(std::string_view text, bool (*allowed)(char)) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), allowed);
+}  // namespace
+
+namespace {
+
+// "name:id" split on the first colon, when `name` is a known section; nullptr otherwise.
+const PlatformSection* split_qualified(std::string_view text, const PlatformSections& sections, std::string_view& id) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return nullptr;
+  const std::string_view name = text.substr(0, colon);
+  id = text.substr(colon + 1);
+  const auto section = std::find_if(sections.begin(), sections.end(),
+                                    [name](const PlatformSection& candidate) { return candidate.name == name; });
+  return section == sections.end() ? nullptr : &*section;
 }
 
 }  // namespace
 
-std::optional<QualifiedId> parse_qualified_id(std::string_view text) {
-  const auto colon = text.find(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  const std::string_view platform = text.substr(0, colon);
-  const std::string_view id = text.substr(colon + 1);
-  if (platform == "slack") {
-    // Users U…/W…, channels C…/G…/D…: upper-case letters and digits.
-    if (!all_of_chars(id, [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); })) {
-      return std::nullopt;
-    }
-  } else if (platform == "telegram") {
-    const bool username = id.size() > 1 && id.front() == '@' && all_of_chars(id.substr(1), [](char c) {
-                            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-                          });
-    const std::string_view digits = !id.empty() && id.front() == '-' ? id.substr(1) : id;
-    const bool number = digits.size() <= 19 && all_of_chars(digits, [](char c) { return c >= '0' && c <= '9'; });
-    if (!username && !number) return std::nullopt;
-  } else {
-    return std::nullopt;
-  }
-  return QualifiedId{std::string(platform), std::string(id)};
+std::optional<QualifiedId> parse_qualified_id(std::string_view text, const PlatformSections& sections) {
+  std::string_view id;
+  const PlatformSection* section = split_qualified(text, sections, id);
+  if (!section || !section->valid_channel_id(id)) return std::nullopt;
+  return QualifiedId{section->name, std::string(id)};
 }
 
-std::optional<QualifiedId> parse_user_id(std::string_view text) {
-  auto id = parse_qualified_id(text);
-  if (!id) return std::nullopt;
-  const bool user = id->platform == "slack" ? (id->id.front() == 'U' || id->id.front() == 'W')
-                                            : id->id.front() != '@' && id->id.front() != '-';
-  return user ? id : std::nullopt;
+std::optional<QualifiedId> parse_user_id(std::string_view text, const PlatformSections& sections) {
+  std::string_view id;
+  const PlatformSection* section = split_qualified(text, sections, id);
+  if (!section || !section->valid_user_id(id)) return std::nullopt;
+  return QualifiedId{section->name, std::string(id)};
 }
 
 std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text) {
@@ -613,27 +536,16 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
 }
 
 void apply_environment(Config& config, EnvironmentLookup getenv_fn) {
-  const auto take = [getenv_fn](const char* name, Secret& target) {
-    const char* value = getenv_fn(name);
-    if (value == nullptr || *value == '\0') return false;
-    target.value = value;
-    return true;
-  };
-  bool slack = false;
-  slack |= take("ROUNDUP_SLACK_SIGNING_SECRET", config.slack.signing_secret);
-  slack |= take("ROUNDUP_SLACK_BOT_TOKEN", config.slack.bot_token);
-  slack |= take("ROUNDUP_SLACK_APP_TOKEN", config.slack.app_token);
-  if (slack) config.slack.enabled = true;
-  bool telegram = false;
-  telegram |= take("ROUNDUP_TELEGRAM_BOT_TOKEN", config.telegram.bot_token);
-  telegram |= take("ROUNDUP_TELEGRAM_SECRET_TOKEN", config.telegram.secret_token);
-  if (telegram) config.telegram.enabled = true;
+  for (const PlatformSection& section : config.platforms.sections()) {
+    section.apply_environment(*config.platforms.find(section.name), getenv_fn);
+  }
 }
 
 std::vector<ConfigProblem> check_runnable(const Config& config) {
   Problems problems;
-  check_slack(config.slack, problems);
-  check_telegram(config.telegram, problems);
+  for (const PlatformSection& section : config.platforms.sections()) {
+    section.check_runnable(*config.platforms.find(section.name), problems);
+  }
   check_platforms_enabled(config, problems);
   check_paths(config, problems);
   return std::move(problems.list());
@@ -642,13 +554,58 @@ std::vector<ConfigProblem> check_runnable(const Config& config) {
 ConfigError::ConfigError(std::vector<ConfigProblem> problems)
     : std::runtime_error(format_problems(problems)), problems_(std::move(problems)) {}
 
-Config default_config() {
-  return Config{};
+PlatformSettings::PlatformSettings(PlatformSections sections)
+    : sections_(std::make_shared<const PlatformSections>(std::move(sections))) {
+  settings_.reserve(sections_->size());
+  for (const PlatformSection& section : *sections_) settings_.push_back(section.defaults);
 }
 
-Config parse_config(const json& doc) {
+const PlatformSections& PlatformSettings::sections() const noexcept {
+  static const PlatformSections k_none;
+  return sections_ ? *sections_ : k_none;
+}
+
+const PlatformSection* PlatformSettings::section(std::string_view name) const {
+  for (const PlatformSection& candidate : sections())
+    if (candidate.name == name) return &candidate;
+  return nullptr;
+}
+
+std::any* PlatformSettings::find(std::string_view name) {
+  const auto& all = sections();
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (all[i].name == name) return &settings_[i];
+  return nullptr;
+}
+
+const std::any* PlatformSettings::find(std::string_view name) const {
+  return const_cast<PlatformSettings*>(this)->find(name);
+}
+
+bool PlatformSettings::enabled(std::string_view name) const {
+  const PlatformSection* known = section(name);
+  return known && known->enabled(*find(name));
+}
+
+bool PlatformSettings::operator==(const PlatformSettings& other) const {
+  const auto& mine = sections();
+  const auto& theirs = other.sections();
+  if (mine.size() != theirs.size()) return false;
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    if (mine[i].name != theirs[i].name || !mine[i].equal(settings_[i], other.settings_[i])) return false;
+  }
+  return true;
+}
+
+Config default_config(PlatformSections sections) {
+  Config config;
+  config.platforms = PlatformSettings(std::move(sections));
+  return config;
+}
+
+Config parse_config(const json& doc, PlatformSections sections) {
   Problems problems;
-  Config config = parse_into(doc, problems);
+  Config config = parse_into(doc, std::move(sections), problems);
   if (!problems.empty()) throw ConfigError(std::move(problems.list()));
   return config;
 }
@@ -658,7 +615,8 @@ namespace {
 // A document's configuration and every problem found reading it; throws ConfigError only when
 // there is no document to read keys from (invalid JSON, not an object). `origin` names the
 // document in messages: the quoted file name.
-Config read_config_text(std::string_view content, const std::string& origin, Problems& problems) {
+Config read_config_text(std::string_view content, const std::string& origin, PlatformSections sections,
+                        Problems& problems) {
   DuplicateKeyTracker duplicates(problems);
   json doc;
   try {
@@ -681,34 +639,35 @@ Config read_config_text(std::string_view content, const std::string& origin, Pro
   if (!doc.is_object()) {
     throw_single("config file " + origin + " must contain a JSON object at the top level, got " + describe_type(doc));
   }
-  return parse_into(doc, problems);
+  return parse_into(doc, std::move(sections), problems);
 }
 
-Config read_config_file(const std::filesystem::path& file, Problems& problems) {
-  return read_config_text(read_file(file), quoted(file), problems);
+Config read_config_file(const std::filesystem::path& file, PlatformSections sections, Problems& problems) {
+  return read_config_text(read_file(file), quoted(file), std::move(sections), problems);
 }
 
 }  // namespace
 
-Config load_config(const std::filesystem::path& file) {
+Config load_config(const std::filesystem::path& file, PlatformSections sections) {
   Problems problems;
-  Config config = read_config_file(file, problems);
+  Config config = read_config_file(file, std::move(sections), problems);
   if (!problems.empty()) throw ConfigError(std::move(problems.list()));
   return config;
 }
 
-Config load_config_text(std::string_view text, std::string_view origin) {
+Config load_config_text(std::string_view text, std::string_view origin, PlatformSections sections) {
   Problems problems;
-  Config config = read_config_text(text, quoted(std::filesystem::path(origin)), problems);
+  Config config = read_config_text(text, quoted(std::filesystem::path(origin)), std::move(sections), problems);
   if (!problems.empty()) throw ConfigError(std::move(problems.list()));
   return config;
 }
 
-std::vector<ConfigProblem> check_config(const std::filesystem::path& file, EnvironmentLookup getenv_fn) {
+std::vector<ConfigProblem> check_config(const std::filesystem::path& file, EnvironmentLookup getenv_fn,
+                                        PlatformSections sections) {
   Problems problems;
   Config config;
   try {
-    config = file.empty() ? default_config() : read_config_file(file, problems);
+    config = file.empty() ? default_config(std::move(sections)) : read_config_file(file, std::move(sections), problems);
   } catch (const ConfigError& error) {
     return error.problems();
   }

@@ -2,8 +2,11 @@
 // reports that name every problem with its key path.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -61,29 +64,6 @@ struct TlsConfig {
   bool operator==(const TlsConfig&) const = default;
 };
 
-struct SlackConfig {
-  bool enabled = false;  // true when the `slack` section is present or a ROUNDUP_SLACK_* variable is set
-  Secret signing_secret;
-  Secret bot_token;             // xoxb-...
-  Secret app_token;             // xapp-..., Socket Mode only
-  std::string mode = "events";  // "events" (HTTP webhooks) | "socket" (Socket Mode, no public URL)
-  std::string api_base = "https://slack.com/api";
-  std::string command = "/roundup";
-
-  bool operator==(const SlackConfig&) const = default;
-};
-
-struct TelegramConfig {
-  bool enabled = false;  // true when the `telegram` section is present or ROUNDUP_TELEGRAM_BOT_TOKEN is set
-  Secret bot_token;
-  std::string mode = "polling";  // "webhook" | "polling"
-  std::string api_base = "https://api.telegram.org";
-  Secret secret_token;     // webhook mode: X-Telegram-Bot-Api-Secret-Token
-  std::string public_url;  // webhook mode: the https URL Telegram posts updates to
-
-  bool operator==(const TelegramConfig&) const = default;
-};
-
 // The daily digest: at `time` local to `timezone`, each channel gets the next papers it has not
 // had yet. Channels are platform-qualified: "slack:C0123", "telegram:-1001234".
 struct DigestConfig {
@@ -113,6 +93,70 @@ struct HttpConfig {
   bool operator==(const HttpConfig&) const = default;
 };
 
+// Reads an environment variable (std::getenv); injectable for tests.
+using EnvironmentLookup = const char* (*)(const char* name);
+
+namespace schema {
+class Problems;
+}  // namespace schema
+
+// A chat platform's part of the configuration, supplied by the platform's adapter
+// (adapters/<name>/<name>_config.cpp, through the service's platform registry): its section, its
+// environment variables, its checks and its id grammar. The settings are the adapter's own type,
+// held in a std::any; config/platform_section.h builds a section from a typed schema.
+struct PlatformSection {
+  std::string name;   // the section's key and the prefix of the platform's ids: "slack"
+  std::any defaults;  // the settings when the section is absent (not enabled)
+  // Reads a present section into `settings` and enables it; problems are reported under `path`.
+  std::function<void(const nlohmann::json& section, std::any& settings, const std::string& path,
+                     schema::Problems& problems)>
+      read;
+  // Takes the platform's variables from the environment; true when one was set, which enables it.
+  std::function<bool(std::any& settings, EnvironmentLookup getenv_fn)> apply_environment;
+  std::function<bool(const std::any& settings)> enabled;
+  // What keeps an enabled platform from running (a required key, a token's shape), under "name.".
+  std::function<void(const std::any& settings, schema::Problems& problems)> check_runnable;
+  std::function<bool(const std::any& a, const std::any& b)> equal;
+  // The id grammar: a chat it can post to (digest.channels) and a user (admins), without "name:".
+  std::function<bool(std::string_view id)> valid_channel_id;
+  std::function<bool(std::string_view id)> valid_user_id;
+  std::string channel_example;  // "slack:C0123"
+  std::string user_example;     // "slack:U0123"
+  // One line for `config check`: "events mode", or "off" when not enabled.
+  std::function<std::string(const std::any& settings)> summary;
+};
+using PlatformSections = std::vector<PlatformSection>;
+
+// Every known platform's settings, as read with the sections the configuration was loaded with.
+class PlatformSettings {
+ public:
+  PlatformSettings() = default;
+  explicit PlatformSettings(PlatformSections sections);
+
+  const PlatformSections& sections() const noexcept;
+  const PlatformSection* section(std::string_view name) const;
+  // The platform's settings as its adapter's type; nullptr when no section has that name.
+  template <typename Settings>
+  const Settings* get(std::string_view name) const {
+    const std::any* settings = find(name);
+    return settings ? std::any_cast<Settings>(settings) : nullptr;
+  }
+  template <typename Settings>
+  Settings* get(std::string_view name) {
+    std::any* settings = find(name);
+    return settings ? std::any_cast<Settings>(settings) : nullptr;
+  }
+  std::any* find(std::string_view name);
+  const std::any* find(std::string_view name) const;
+  bool enabled(std::string_view name) const;
+
+  bool operator==(const PlatformSettings& other) const;
+
+ private:
+  std::shared_ptr<const PlatformSections> sections_;
+  std::vector<std::any> settings_;  // settings_[i] belongs to (*sections_)[i]
+};
+
 // Relative paths are kept as written; the caller resolves them against the
 // working directory.
 struct Config {
@@ -132,8 +176,8 @@ struct Config {
   DigestConfig digest;
   RetrievalConfig retrieval;
   TlsConfig tls;
-  SlackConfig slack;
-  TelegramConfig telegram;
+  // Each chat platform's section ("slack": {...}), read by the platform's own schema.
+  PlatformSettings platforms;
 
   bool operator==(const Config&) const = default;
 };
@@ -161,26 +205,26 @@ class ConfigError : public std::runtime_error {
   std::vector<ConfigProblem> problems_;
 };
 
-Config default_config();
+// `sections`: the chat platforms the configuration may name (the service's registry); without
+// them a platform section is an unknown key.
+Config default_config(PlatformSections sections = {});
 
 // Parses a JSON document. Collects every problem (unknown key, wrong type,
 // out-of-range value, bad enum value) with its key path and throws ConfigError
 // if there is any. Missing keys keep their defaults.
-Config parse_config(const nlohmann::json& doc);
+Config parse_config(const nlohmann::json& doc, PlatformSections sections = {});
 
 // Reads and parses a JSON file. Besides everything parse_config reports, a
 // missing/unreadable file, invalid JSON (with line and column), a top-level
 // value that is not an object and duplicate keys raise ConfigError.
 // `//` and `/* */` comments are allowed so operators can annotate the file.
-Config load_config(const std::filesystem::path& file);
+Config load_config(const std::filesystem::path& file, PlatformSections sections = {});
 // load_config for a document already read; `origin` stands for the file name in messages.
-Config load_config_text(std::string_view text, std::string_view origin);
+Config load_config_text(std::string_view text, std::string_view origin, PlatformSections sections = {});
 
-// Reads the secrets operators may keep out of the file: ROUNDUP_SLACK_SIGNING_SECRET,
-// ROUNDUP_SLACK_BOT_TOKEN, ROUNDUP_SLACK_APP_TOKEN, ROUNDUP_TELEGRAM_BOT_TOKEN and
-// ROUNDUP_TELEGRAM_SECRET_TOKEN. A set (non-empty) variable wins over the file and enables its
-// platform. `getenv` is injectable for tests.
-using EnvironmentLookup = const char* (*)(const char* name);
+// Reads the secrets operators may keep out of the file, through each platform's section
+// (ROUNDUP_SLACK_BOT_TOKEN, ROUNDUP_TELEGRAM_BOT_TOKEN, ...). A set (non-empty) variable wins over
+// the file and enables its platform.
 void apply_environment(Config& config, EnvironmentLookup getenv_fn);
 
 // Rules that need the whole, environment-merged configuration: required keys of each enabled
@@ -192,18 +236,18 @@ std::vector<ConfigProblem> check_runnable(const Config& config);
 // `roundup-bot config check`: everything load_config, apply_environment and check_runnable would
 // report, in one list (runnable checks run on what could be read, so a file with a mistyped key
 // still has its paths and platforms checked). An empty `file` checks the defaults.
-std::vector<ConfigProblem> check_config(const std::filesystem::path& file, EnvironmentLookup getenv_fn);
+std::vector<ConfigProblem> check_config(const std::filesystem::path& file, EnvironmentLookup getenv_fn,
+                                        PlatformSections sections = {});
 
-// "slack:U0123" -> {"slack", "U0123"}; nullopt unless the platform is slack or telegram and the
-// id has that platform's shape (Slack: upper-case letters and digits; Telegram: an integer, or
-// "@name" for a public channel).
+// "slack:C0123" -> {"slack", "C0123"}; nullopt unless a section is named by the prefix and its
+// channel-id grammar accepts the rest.
 struct QualifiedId {
   std::string platform;
   std::string id;
 };
-std::optional<QualifiedId> parse_qualified_id(std::string_view text);
-// A user, as in `admins`: "slack:U0123" (U… or W… ids) or "telegram:42" (a positive integer).
-std::optional<QualifiedId> parse_user_id(std::string_view text);
+std::optional<QualifiedId> parse_qualified_id(std::string_view text, const PlatformSections& sections);
+// A user, as in `admins` ("slack:U0123", "telegram:42"), by the section's user-id grammar.
+std::optional<QualifiedId> parse_user_id(std::string_view text, const PlatformSections& sections);
 
 // "HH:MM" (or "H:MM"), 00:00..23:59 -> {hour, minute}; nullopt when malformed or out of range.
 std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text);

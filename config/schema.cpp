@@ -84,4 +84,8 @@ std::string join_quoted(std::span<const std::string_view> words) {
   return out;
 }
 
+bool is_http_url(std::string_view url) {
+  return (url.starts_with("https://") && url.size() > 8) || (url.starts_with("http://") && url.size() > 7);
+}
+
 }  // namespace roundup::config::schema

@@ -48,6 +48,8 @@ std::string describe_type(const json& value);
 std::string wrong_type(std::string_view expected, const json& value);
 // The closest candidate when it is close enough to be a plausible typo of `word` (case ignored).
 std::optional<std::string_view> closest_match(std::string_view word, std::span<const std::string_view> candidates);
+// "http://..." or "https://..." with something after the scheme.
+bool is_http_url(std::string_view url);
 // "'a', 'b', 'c'".
 std::string join_quoted(std::span<const std::string_view> words);
 

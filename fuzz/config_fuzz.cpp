@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/slack/slack_config.h"
+#include "adapters/telegram/telegram_config.h"
 #include "config/config.h"
 #include "fuzz/fuzz_support.h"
 
@@ -68,6 +70,13 @@ void check_quotes_no_value(std::string_view text, const std::vector<config::Conf
   }
 }
 
+// The built-in platforms' sections, as `serve` reads the file.
+const config::PlatformSections& sections() {
+  static const config::PlatformSections all = {roundup::adapters::slack::config_section(),
+                                               roundup::adapters::telegram::config_section()};
+  return all;
+}
+
 void check_ranges(const config::Config& c) {
   FUZZ_REQUIRE(c.retrieval.top_k >= 1 && c.retrieval.top_k <= 50);
   FUZZ_REQUIRE(c.retrieval.min_confidence >= 0 && c.retrieval.min_confidence <= c.retrieval.sure_confidence &&
@@ -76,8 +85,9 @@ void check_ranges(const config::Config& c) {
   FUZZ_REQUIRE(c.digest.papers_per_post >= 1 && c.digest.papers_per_post <= 10);
   FUZZ_REQUIRE(config::parse_time_of_day(c.digest.time).has_value());
   FUZZ_REQUIRE(config::parse_listen(c.listen).has_value());
-  for (const std::string& admin : c.admins) FUZZ_REQUIRE(config::parse_user_id(admin).has_value());
-  for (const std::string& channel : c.digest.channels) FUZZ_REQUIRE(config::parse_qualified_id(channel).has_value());
+  for (const std::string& admin : c.admins) FUZZ_REQUIRE(config::parse_user_id(admin, sections()).has_value());
+  for (const std::string& channel : c.digest.channels)
+    FUZZ_REQUIRE(config::parse_qualified_id(channel, sections()).has_value());
 }
 
 const char* environment(const char* name) {
@@ -90,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto text = roundup::fuzz::as_text(data, size);
   std::vector<config::ConfigProblem> problems;
   try {
-    config::Config parsed = config::load_config_text(text, "fuzz.json");
+    config::Config parsed = config::load_config_text(text, "fuzz.json", sections());
     check_ranges(parsed);
     config::apply_environment(parsed, environment);
     problems = config::check_runnable(parsed);

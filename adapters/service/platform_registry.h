@@ -1,6 +1,7 @@
 #pragma once
 // The chat platforms the service can run, and what it gives each to build itself. A platform is
-// a folder under adapters/ with a factory (make_platform) and one line in builtin_platforms();
+// a folder under adapters/ with a factory (make_platform) and a configuration section
+// (config_section), and one line in builtin_platforms();
 // the service knows it only through bot::ChatPlatform. Tests add their own entries.
 
 #include <chrono>
@@ -71,11 +72,18 @@ struct PlatformDeps {
 using PlatformFactory = std::function<std::unique_ptr<bot::ChatPlatform>(const PlatformDeps& deps)>;
 
 struct PlatformEntry {
-  std::string name;  // as ChatPlatform::name()
+  // Its part of the configuration: its section, environment variables, checks and id grammar.
+  // section.name is the platform's name (ChatPlatform::name()).
+  config::PlatformSection section;
   PlatformFactory make;
 };
 
 // Slack and Telegram, in the order the service starts them.
 std::vector<PlatformEntry> builtin_platforms();
+
+// The configuration sections of `platforms`, for config::load_config and the rest.
+config::PlatformSections platform_sections(const std::vector<PlatformEntry>& platforms);
+// platform_sections(builtin_platforms()).
+config::PlatformSections builtin_platform_sections();
 
 }  // namespace roundup::adapters::service

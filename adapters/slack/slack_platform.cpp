@@ -1,5 +1,7 @@
 #include "adapters/slack/slack_platform.h"
 
+#include "adapters/slack/slack_config.h"
+
 #include "adapters/slack/slack_service.h"
 #include "adapters/slack/socket_mode.h"
 
@@ -12,18 +14,16 @@ constexpr std::string_view k_commands_path = "/slack/commands";
 class SlackPlatform final : public bot::ChatPlatform {
  public:
   explicit SlackPlatform(const adapters::service::PlatformDeps& deps)
-      : socket_mode_(deps.config.slack.mode == "socket"),
+      : socket_mode_(settings_of(deps.config).mode == "socket"),
         client_options_(deps.client_options),
         socket_min_backoff_(deps.hooks.socket_min_backoff),
-        service_(deps.config.slack, deps.client, deps.store, deps.inbox, deps.answerer,
+        service_(settings_of(deps.config), deps.client, deps.store, deps.inbox, deps.answerer,
                  deps.hooks.unix_seconds ? deps.hooks.unix_seconds : SecondsClock(unix_seconds_now)) {}
 
   std::string_view name() const override { return k_platform; }
 
   // Upper-case letters and digits (channels C…/G…/D…), as the configuration's ids.
-  bool valid_channel_id(std::string_view id) const override {
-    return config::parse_qualified_id(std::string(k_platform) + ":" + std::string(id)).has_value();
-  }
+  bool valid_channel_id(std::string_view id) const override { return slack::valid_channel_id(id); }
 
   std::vector<std::string> webhook_paths() const override {
     return {std::string(k_events_path), std::string(k_commands_path)};
@@ -82,7 +82,7 @@ class SlackPlatform final : public bot::ChatPlatform {
 }  // namespace
 
 std::unique_ptr<bot::ChatPlatform> make_platform(const adapters::service::PlatformDeps& deps) {
-  if (!deps.config.slack.enabled) return nullptr;
+  if (!settings_of(deps.config).enabled) return nullptr;
   return std::make_unique<SlackPlatform>(deps);
 }
 

@@ -78,7 +78,7 @@ std::int64_t unix_seconds_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-SlackService::SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::ThreadMemory& threads,
+SlackService::SlackService(const SlackConfig& config, http::HttpsClient& client, bot::ThreadMemory& threads,
                            bot::Inbox& inbox, bot::ChatAnswerer answerer, SecondsClock clock)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value, config.app_token.value),

@@ -23,6 +23,7 @@
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
 #include "adapters/slack/events.h"
+#include "adapters/slack/slack_config.h"
 #include "adapters/slack/web_api.h"
 #include "bot/answer.h"
 #include "bot/conversation.h"
@@ -41,8 +42,8 @@ std::int64_t unix_seconds_now();
 
 class SlackService {
  public:
-  SlackService(const config::SlackConfig& config, http::HttpsClient& client, bot::ThreadMemory& threads,
-               bot::Inbox& inbox, bot::ChatAnswerer answerer, SecondsClock clock = unix_seconds_now);
+  SlackService(const SlackConfig& config, http::HttpsClient& client, bot::ThreadMemory& threads, bot::Inbox& inbox,
+               bot::ChatAnswerer answerer, SecondsClock clock = unix_seconds_now);
 
   // auth.test: learns the bot's own user id. Retries transient failures with backoff until
   // `give_up_after`; throws ApiError for a permanent one (invalid_auth, ...).
@@ -109,7 +110,7 @@ class SlackService {
   // A thread the bot takes part in: remembered in the store once answered, or still being answered.
   bool in_known_thread(const std::string& channel, const std::string& thread_ts) const;
 
-  config::SlackConfig config_;
+  SlackConfig config_;
   WebApi api_;
   bot::ThreadMemory& threads_;
   bot::Inbox& inbox_;

@@ -1,5 +1,7 @@
 #include "adapters/telegram/telegram_platform.h"
 
+#include "adapters/telegram/telegram_config.h"
+
 #include "adapters/telegram/telegram_service.h"
 #include "telemetry/log.h"
 
@@ -18,20 +20,18 @@ TelegramTimings timings_of(const adapters::service::ServiceHooks& hooks) {
 class TelegramPlatform final : public bot::ChatPlatform {
  public:
   explicit TelegramPlatform(const adapters::service::PlatformDeps& deps)
-      : polling_(deps.config.telegram.mode == "polling"),
+      : polling_(settings_of(deps.config).mode == "polling"),
         client_options_(deps.client_options),
         stale_after_(adapters::service::poll_stale_after(deps.hooks)),
         poll_client_(std::make_unique<http::HttpsClient>(client_options_)),
-        service_(deps.config.telegram, deps.client, *poll_client_, deps.store, deps.inbox, deps.answerer,
+        service_(settings_of(deps.config), deps.client, *poll_client_, deps.store, deps.inbox, deps.answerer,
                  timings_of(deps.hooks)) {}
 
   std::string_view name() const override { return k_platform; }
 
   // A chat id (negative for groups and channels) or a public channel's "@username", as the
   // configuration's ids.
-  bool valid_channel_id(std::string_view id) const override {
-    return config::parse_qualified_id(std::string(k_platform) + ":" + std::string(id)).has_value();
-  }
+  bool valid_channel_id(std::string_view id) const override { return telegram::valid_channel_id(id); }
 
   std::vector<std::string> webhook_paths() const override { return {std::string(k_webhook_path)}; }
   bool receives_webhooks() const override { return !polling_; }
@@ -94,7 +94,7 @@ class TelegramPlatform final : public bot::ChatPlatform {
 }  // namespace
 
 std::unique_ptr<bot::ChatPlatform> make_platform(const adapters::service::PlatformDeps& deps) {
-  if (!deps.config.telegram.enabled) return nullptr;
+  if (!settings_of(deps.config).enabled) return nullptr;
   return std::make_unique<TelegramPlatform>(deps);
 }
 

@@ -92,7 +92,7 @@ std::string responder_input(const Incoming& incoming) {
   return {};
 }
 
-TelegramService::TelegramService(const config::TelegramConfig& config, http::HttpsClient& client,
+TelegramService::TelegramService(const TelegramConfig& config, http::HttpsClient& client,
                                  http::HttpsClient& poll_client, bot::KeyValues& values, bot::Inbox& inbox,
                                  bot::ChatAnswerer answerer, TelegramTimings timings)
     : config_(config),

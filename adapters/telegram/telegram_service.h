@@ -22,6 +22,7 @@
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
 #include "adapters/telegram/bot_api.h"
+#include "adapters/telegram/telegram_config.h"
 #include "adapters/telegram/update.h"
 #include "bot/answer.h"
 #include "bot/conversation.h"
@@ -45,7 +46,7 @@ class TelegramService {
   // `poll_client` is used only by the polling loop (its long requests must not hold up replies
   // on the shared client), and stop() shuts it down to end a long poll at once; in webhook
   // mode it is never used.
-  TelegramService(const config::TelegramConfig& config, http::HttpsClient& client, http::HttpsClient& poll_client,
+  TelegramService(const TelegramConfig& config, http::HttpsClient& client, http::HttpsClient& poll_client,
                   bot::KeyValues& values, bot::Inbox& inbox, bot::ChatAnswerer answerer, TelegramTimings timings = {});
   ~TelegramService();  // stop()
 
@@ -100,7 +101,7 @@ class TelegramService {
   bool record_of(const nlohmann::json& update, std::string& key, std::string& payload, std::int64_t& chat) const;
   bool wait_or_stop(std::chrono::milliseconds duration);
 
-  config::TelegramConfig config_;
+  TelegramConfig config_;
   BotApi api_;
   // Replaced by restart_polling(): a shut-down client cannot be used again.
   http::HttpsClient* poll_client_;

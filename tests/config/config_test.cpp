@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "tests/support/platform_config.h"
 
 #include <doctest/doctest.h>
 
@@ -19,9 +20,23 @@ using nlohmann::json;
 using roundup::config::Config;
 using roundup::config::ConfigError;
 using roundup::config::ConfigProblem;
-using roundup::config::default_config;
-using roundup::config::load_config;
-using roundup::config::parse_config;
+using roundup::testing::platform_sections;
+using roundup::testing::slack_of;
+using roundup::testing::telegram_of;
+
+// The reader as the bot runs it: with the built-in platforms' sections.
+Config parse_config(const json& doc) {
+  return roundup::config::parse_config(doc, platform_sections());
+}
+Config default_config() {
+  return roundup::config::default_config(platform_sections());
+}
+Config load_config(const fs::path& file) {
+  return roundup::config::load_config(file, platform_sections());
+}
+std::vector<ConfigProblem> check_config(const fs::path& file, roundup::config::EnvironmentLookup getenv_fn) {
+  return roundup::config::check_config(file, getenv_fn, platform_sections());
+}
 
 // Runs `action`, which must throw ConfigError, and returns its problems.
 template <typename Action>
@@ -474,8 +489,8 @@ const char* slack_environment(const char* name) {
 TEST_CASE("platforms are disabled by default and the defaults are runnable") {
   Config config = default_config();
   apply_environment(config, &no_environment);
-  CHECK_FALSE(config.slack.enabled);
-  CHECK_FALSE(config.telegram.enabled);
+  CHECK_FALSE(slack_of(config).enabled);
+  CHECK_FALSE(telegram_of(config).enabled);
   CHECK(config.listen == "127.0.0.1:8080");
   CHECK(check_runnable(config).empty());
 }
@@ -485,9 +500,9 @@ TEST_CASE("a present slack section enables Slack and its keys are read") {
     "listen": "0.0.0.0:9000", "workers": 8, "tls": {"ca_file": "/etc/ca.pem"},
     "slack": {"signing_secret": "s3cret", "bot_token": "xoxb-1", "mode": "events",
               "api_base": "https://127.0.0.1:4443/api", "command": "/papers"}})"));
-  CHECK(config.slack.enabled);
-  CHECK(config.slack.signing_secret.value == "s3cret");
-  CHECK(config.slack.command == "/papers");
+  CHECK(slack_of(config).enabled);
+  CHECK(slack_of(config).signing_secret.value == "s3cret");
+  CHECK(slack_of(config).command == "/papers");
   CHECK(config.workers == 8);
   CHECK(config.tls.ca_file == fs::path("/etc/ca.pem"));
   // Everything but the CA file, which does not exist here, can run.
@@ -547,13 +562,13 @@ TEST_CASE("check_runnable finds paths that cannot work and digest channels on di
 TEST_CASE("environment secrets win over the file and enable the platform") {
   Config config = parse_config(json::parse(R"({"slack": {"bot_token": "xoxb-from-file"}})"));
   apply_environment(config, &slack_environment);
-  CHECK(config.slack.bot_token.value == "xoxb-from-env");
-  CHECK(config.slack.signing_secret.value == "env-signing-secret");
-  CHECK_FALSE(config.telegram.enabled);
+  CHECK(slack_of(config).bot_token.value == "xoxb-from-env");
+  CHECK(slack_of(config).signing_secret.value == "env-signing-secret");
+  CHECK_FALSE(telegram_of(config).enabled);
 
   Config only_env = default_config();
   apply_environment(only_env, &slack_environment);
-  CHECK(only_env.slack.enabled);
+  CHECK(slack_of(only_env).enabled);
   CHECK(check_runnable(only_env).empty());
 }
 
@@ -630,7 +645,7 @@ TEST_CASE("invalid JSON names the line and column, never the text it stopped in"
     CHECK(contains(problems[0].message, "at line 3, column"));
     CHECK(contains(problems[0].message, "invalid string"));
     // check_config (what `config check` prints) reads the file the same way.
-    check_no_leak(roundup::config::check_config(file, &no_environment));
+    check_no_leak(check_config(file, &no_environment));
   }
   SUBCASE("an invalid literal after a key") {
     const fs::path file = dir.write("literal.json", std::string("{\"slack\": {\"bot_token\": ") + k_leak + "}}");
@@ -648,7 +663,7 @@ TEST_CASE("invalid JSON names the line and column, never the text it stopped in"
     CHECK(contains(problems[0].message, "huge.json"));
     CHECK(contains(problems[0].message, "a number is too large"));
     CHECK_FALSE(contains(what, "1e999"));
-    CHECK(roundup::config::check_config(file, &no_environment) == problems);
+    CHECK(check_config(file, &no_environment) == problems);
     CHECK_THROWS_AS((void)roundup::config::load_config_text("[-1e400]", "doc"), ConfigError);
   }
 }
@@ -689,7 +704,7 @@ TEST_CASE("config check: paths that cannot be used are named by key, not by valu
                                                      {"tls", {{"ca_file", std::string("/nonexistent/") + k_leak}}},
                                                      {"retrieval", {{"lexicon_dir", k_leak}}}}
                                                     .dump());
-  const auto problems = roundup::config::check_config(file, &no_environment);
+  const auto problems = check_config(file, &no_environment);
   check_no_leak(problems);
   for (const char* key : {"corpus_dir", "data_dir", "tls.ca_file", "retrieval.lexicon_dir"}) {
     CAPTURE(key);

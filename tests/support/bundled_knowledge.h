@@ -10,12 +10,13 @@
 
 #include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
+#include "adapters/service/platform_registry.h"
 #include "tests/support/temp_dir.h"
 
 namespace roundup::testing {
 
 inline config::Config bundled_config(const std::filesystem::path& data_dir) {
-  config::Config config = config::default_config();
+  config::Config config = config::default_config(adapters::service::builtin_platform_sections());
   const std::string root = ROUNDUP_SOURCE_DIR;
   config.corpus_dir = root + "/data/roundups";
   config.retrieval.lexicon_dir = root + "/data/lexicon";

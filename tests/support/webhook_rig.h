@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/platform_config.h"
 #include "tests/support/test_tls.h"
 
 namespace roundup::testing {
@@ -58,18 +59,18 @@ inline config::Config webhook_config(const std::filesystem::path& data, const st
   config.listen = "127.0.0.1:0";
   config.tls.ca_file = test_pki().ca_file;
   if (platform == "slack") {
-    config.slack.enabled = true;
-    config.slack.mode = "events";
-    config.slack.signing_secret.value = k_rig_slack_secret;
-    config.slack.bot_token.value = "xoxb-test-token";
-    config.slack.api_base = api.base() + "/api";
+    slack_of(config).enabled = true;
+    slack_of(config).mode = "events";
+    slack_of(config).signing_secret.value = k_rig_slack_secret;
+    slack_of(config).bot_token.value = "xoxb-test-token";
+    slack_of(config).api_base = api.base() + "/api";
   } else {
-    config.telegram.enabled = true;
-    config.telegram.mode = "webhook";
-    config.telegram.bot_token.value = k_rig_tg_token;
-    config.telegram.secret_token.value = k_rig_tg_secret;
-    config.telegram.public_url = "https://bot.example.com/telegram/webhook";
-    config.telegram.api_base = api.base();
+    telegram_of(config).enabled = true;
+    telegram_of(config).mode = "webhook";
+    telegram_of(config).bot_token.value = k_rig_tg_token;
+    telegram_of(config).secret_token.value = k_rig_tg_secret;
+    telegram_of(config).public_url = "https://bot.example.com/telegram/webhook";
+    telegram_of(config).api_base = api.base();
   }
   return config;
 }

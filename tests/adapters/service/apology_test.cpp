@@ -14,6 +14,7 @@
 #include "bot/outbox.h"
 #include "bot/state_store.h"
 #include "storage/sqlite_state_store.h"
+#include "tests/support/platform_config.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -36,7 +37,7 @@ TEST_CASE("apology: Slack apologizes in the question's thread - or through its r
   roundup::bot::Outbox outbox(store, {});
   roundup::bot::Inbox inbox(store, outbox, {});
   roundup::adapters::http::HttpsClient client;
-  roundup::config::SlackConfig config;
+  roundup::adapters::slack::SlackConfig config;
   roundup::adapters::slack::SlackService slack(config, client, store, inbox, refuse_to_answer);
 
   const InboundItem in_thread{1, "slack:event:Ev1", "slack",

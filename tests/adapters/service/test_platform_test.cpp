@@ -1,7 +1,9 @@
 // The chat-platform port (bot/chat_platform.h) proved from outside: "testchat", a platform that
-// exists only in this test binary, is added to the service's registry here and nowhere else, and
-// then answers questions, keeps out unauthenticated requests, takes a subscription and receives
-// the daily digest end to end, with its routes in /metrics and its readiness in /readyz.
+// exists only in this test binary, is added to the service's registry here and nowhere else. Its
+// configuration section, environment variable, checks and id grammar are its own, read by the
+// same configuration reader as Slack's; and it answers questions, keeps out unauthenticated
+// requests, takes a subscription and receives the daily digest end to end, with its routes in
+// /metrics and its readiness in /readyz.
 
 #include <doctest/doctest.h>
 
@@ -15,6 +17,7 @@
 #include "adapters/http/client.h"
 #include "adapters/service/service.h"
 #include "bot/render_text.h"
+#include "config/platform_section.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -27,6 +30,39 @@ using roundup::adapters::http::HttpsClient;
 namespace bot = roundup::bot;
 
 constexpr const char* k_token = "testchat-secret";
+
+// Its configuration: a "testchat" section with the token webhooks must carry.
+struct TestChatSettings {
+  bool enabled = false;
+  roundup::config::Secret token;
+  bool operator==(const TestChatSettings&) const = default;
+};
+
+bool valid_room(std::string_view id) {
+  return !id.empty() && id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string_view::npos;
+}
+
+roundup::config::PlatformSection testchat_section() {
+  using namespace roundup::config::schema;
+  static const SectionSpec<TestChatSettings> spec{{secret_field("token", &TestChatSettings::token)}, {}};
+  return roundup::config::make_platform_section<TestChatSettings>({
+      .name = "testchat",
+      .spec = []() -> const SectionSpec<TestChatSettings>& { return spec; },
+      .apply_environment =
+          [](TestChatSettings& settings, roundup::config::EnvironmentLookup getenv_fn) {
+            return roundup::config::take_secret(getenv_fn, "ROUNDUP_TESTCHAT_TOKEN", settings.token);
+          },
+      .check_runnable =
+          [](const TestChatSettings& settings, Problems& problems) {
+            if (settings.token.empty()) problems.add("testchat.token", "required (or set ROUNDUP_TESTCHAT_TOKEN)");
+          },
+      .valid_channel_id = &valid_room,
+      .valid_user_id = &valid_room,
+      .channel_example = "testchat:room1",
+      .user_example = "testchat:ann",
+      .summary = [](const TestChatSettings&) { return std::string("on"); },
+  });
+}
 
 // What the platform delivered, for the test to wait on.
 struct Delivered {
@@ -44,17 +80,18 @@ std::string text_payload(const bot::Answer& answer) {
 class TestChatPlatform final : public bot::ChatPlatform {
  public:
   TestChatPlatform(const roundup::adapters::service::PlatformDeps& deps, Delivered& delivered)
-      : inbox_(deps.inbox), answerer_(deps.answerer), delivered_(delivered) {}
+      : token_(deps.config.platforms.get<TestChatSettings>("testchat")->token.value),
+        inbox_(deps.inbox),
+        answerer_(deps.answerer),
+        delivered_(delivered) {}
 
   std::string_view name() const override { return "testchat"; }
-  bool valid_channel_id(std::string_view id) const override {
-    return !id.empty() && id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string_view::npos;
-  }
+  bool valid_channel_id(std::string_view id) const override { return valid_room(id); }
   std::vector<std::string> webhook_paths() const override { return {"/testchat/messages"}; }
   bool receives_webhooks() const override { return true; }
   void on_webhook(const bot::WebRequest& request, bot::WebRespond respond) override {
     const auto token = request.headers.find("x-testchat-token");
-    if (token == request.headers.end() || token->second != k_token) return respond({401, "text/plain", "", {}});
+    if (token == request.headers.end() || token->second != token_) return respond({401, "text/plain", "", {}});
     const json message = json::parse(request.body, nullptr, false);
     if (!message.is_object() || !message.value("id", json()).is_string() ||
         !valid_channel_id(message.value("chat", std::string()))) {
@@ -92,6 +129,7 @@ class TestChatPlatform final : public bot::ChatPlatform {
   }
 
  private:
+  std::string token_;
   bot::Inbox& inbox_;
   bot::ChatAnswerer answerer_;
   Delivered& delivered_;
@@ -106,16 +144,25 @@ struct TestChatRig {
   HttpsClient client{{}};
 
   TestChatRig() {
-    auto config = roundup::testing::bundled_config(data.path());
+    auto platforms = roundup::adapters::service::builtin_platforms();
+    platforms.push_back(
+        {testchat_section(),
+         [this](const roundup::adapters::service::PlatformDeps& deps) -> std::unique_ptr<bot::ChatPlatform> {
+           if (!deps.config.platforms.enabled("testchat")) return nullptr;
+           return std::make_unique<TestChatPlatform>(deps, delivered);
+         }});
+    // Read as `serve` reads its file, with the registry's sections.
+    auto config = roundup::config::parse_config(json{{"testchat", {{"token", k_token}}}},
+                                                roundup::adapters::service::platform_sections(platforms));
+    const auto bundled = roundup::testing::bundled_config(data.path());
+    config.corpus_dir = bundled.corpus_dir;
+    config.retrieval.lexicon_dir = bundled.retrieval.lexicon_dir;
+    config.data_dir = bundled.data_dir;
     config.listen = "127.0.0.1:0";
     config.digest.time = "09:00";
     config.digest.timezone = "Asia/Shanghai";  // 01:00 UTC; the clock starts at 00:59
     roundup::adapters::service::ServiceHooks hooks;
     hooks.wall_clock = [now = now] { return std::chrono::system_clock::time_point(std::chrono::seconds(now->load())); };
-    auto platforms = roundup::adapters::service::builtin_platforms();
-    platforms.push_back({"testchat", [this](const roundup::adapters::service::PlatformDeps& deps) {
-                           return std::make_unique<TestChatPlatform>(deps, delivered);
-                         }});
     service = std::make_unique<roundup::adapters::service::Service>(config, roundup::testing::bundled_knowledge(),
                                                                     hooks, std::move(platforms));
     port = service->start();
@@ -187,4 +234,53 @@ TEST_CASE("chat platform port: a platform registered only in the test binary ans
   CHECK(rig.get("/readyz") == "ready\n");
   rig.delivered.down = true;
   CHECK(rig.get("/readyz") == "not ready: testchat_down\n");
+}
+
+TEST_CASE("chat platform port: the test platform's configuration section is read - checked and reported by key path") {
+  auto sections = roundup::adapters::service::builtin_platform_sections();
+  sections.push_back(testchat_section());
+  using roundup::config::ConfigError;
+  using roundup::config::ConfigProblem;
+
+  // A mistyped key is reported under its section, with the suggestion the core's tables get.
+  try {
+    (void)roundup::config::parse_config(json{{"testchat", {{"tokn", "x"}}}}, sections);
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& error) {
+    REQUIRE(error.problems().size() == 1);
+    CHECK(error.problems()[0].path == "testchat.tokn");
+    CHECK(error.problems()[0].message.find("did you mean 'token'") != std::string::npos);
+  }
+
+  // Its id grammar decides digest channels and admins; its examples are in the message.
+  try {
+    (void)roundup::config::parse_config(
+        json{{"digest", {{"channels", {"testchat:room9", "testchat:Room 9"}}}}, {"admins", {"testchat:ann"}}},
+        sections);
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& error) {
+    REQUIRE(error.problems().size() == 1);
+    CHECK(error.problems()[0].path == "digest.channels[1]");
+    CHECK(error.problems()[0].message.find("\"testchat:room1\"") != std::string::npos);
+  }
+
+  // Enabled by its section or by its environment variable; its own check names what is missing.
+  auto config = roundup::config::parse_config(
+      json{{"testchat", json::object()}, {"digest", {{"channels", {"testchat:room9"}}}}}, sections);
+  CHECK(config.platforms.enabled("testchat"));
+  const auto problems = roundup::config::check_runnable(config);
+  CHECK(std::any_of(problems.begin(), problems.end(),
+                    [](const ConfigProblem& problem) { return problem.path == "testchat.token"; }));
+  auto from_env = roundup::config::default_config(sections);
+  CHECK_FALSE(from_env.platforms.enabled("testchat"));
+  roundup::config::apply_environment(from_env, [](const char* name) -> const char* {
+    return std::string_view(name) == "ROUNDUP_TESTCHAT_TOKEN" ? "from-env" : nullptr;
+  });
+  CHECK(from_env.platforms.enabled("testchat"));
+  CHECK(from_env.platforms.get<TestChatSettings>("testchat")->token.value == "from-env");
+  // A digest channel on a platform that is not enabled is reported, whichever platform it is.
+  auto disabled = roundup::config::parse_config(json{{"digest", {{"channels", {"testchat:room9"}}}}}, sections);
+  const auto disabled_problems = roundup::config::check_runnable(disabled);
+  CHECK(std::any_of(disabled_problems.begin(), disabled_problems.end(),
+                    [](const ConfigProblem& problem) { return problem.path == "digest.channels[0]"; }));
 }

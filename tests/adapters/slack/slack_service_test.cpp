@@ -16,6 +16,7 @@
 #include "tests/support/fake_socket_mode.h"
 #include "tests/support/log_watch.h"
 #include "tests/support/metrics_text.h"
+#include "tests/support/platform_config.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -28,6 +29,7 @@ using roundup::adapters::http::ClientRequest;
 using roundup::adapters::http::ClientResponse;
 using roundup::adapters::http::HttpsClient;
 using roundup::testing::FakeApi;
+using roundup::testing::slack_of;
 
 constexpr const char* k_secret = roundup::testing::k_rig_slack_secret;
 constexpr std::int64_t k_now = roundup::testing::k_rig_now;
@@ -313,8 +315,8 @@ TEST_CASE("slack service: a slash command is acked at once and answered on respo
 }
 
 TEST_CASE("slack service: a configuration that cannot run is refused before start") {
-  auto config = roundup::config::default_config();
-  config.slack.enabled = true;
+  auto config = roundup::config::default_config(roundup::testing::platform_sections());
+  slack_of(config).enabled = true;
   CHECK_THROWS_AS(roundup::adapters::service::Service(config, roundup::testing::bundled_knowledge()),
                   roundup::config::ConfigError);
 }
@@ -334,11 +336,11 @@ TEST_CASE(
   auto config = roundup::testing::bundled_config(f.data.path());
   config.listen = "127.0.0.1:0";
   config.tls.ca_file = roundup::testing::test_pki().ca_file;
-  config.slack.enabled = true;
-  config.slack.mode = "socket";
-  config.slack.app_token.value = "xapp-test-token";
-  config.slack.bot_token.value = "xoxb-test-token";
-  config.slack.api_base = f.slack.base() + "/api";
+  slack_of(config).enabled = true;
+  slack_of(config).mode = "socket";
+  slack_of(config).app_token.value = "xapp-test-token";
+  slack_of(config).bot_token.value = "xoxb-test-token";
+  slack_of(config).api_base = f.slack.base() + "/api";
   roundup::adapters::service::ServiceHooks hooks;
   hooks.tls_ca_only = true;
   hooks.socket_min_backoff = std::chrono::milliseconds(20);

@@ -14,6 +14,7 @@
 #include "adapters/service/service.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/platform_config.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_tls.h"
 #include "tests/support/webhook_rig.h"
@@ -26,6 +27,7 @@ using roundup::adapters::telegram::BotApiError;
 using roundup::testing::FakeApi;
 using roundup::testing::k_rig_tg_bot;
 using roundup::testing::k_rig_tg_token;
+using roundup::testing::telegram_of;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -124,7 +126,7 @@ TEST_CASE("telegram polling: malformed getUpdates replies are retried and the ne
   });
 
   auto config = roundup::testing::webhook_config(data.path(), "telegram", telegram);
-  config.telegram.mode = "polling";
+  telegram_of(config).mode = "polling";
   roundup::adapters::service::ServiceHooks hooks;
   hooks.tls_ca_only = true;
   hooks.telegram_poll_timeout_seconds = 1;

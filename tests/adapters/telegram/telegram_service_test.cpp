@@ -14,6 +14,7 @@
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/log_watch.h"
+#include "tests/support/platform_config.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -25,6 +26,7 @@ using roundup::adapters::http::ClientResponse;
 using roundup::adapters::http::HttpsClient;
 using roundup::testing::FakeApi;
 using roundup::testing::LogWatch;
+using roundup::testing::telegram_of;
 
 constexpr const char* k_token = "123:TEST";
 constexpr const char* k_secret = "webhook-secret_1";
@@ -100,12 +102,12 @@ struct TelegramFixture {
     auto config = roundup::testing::bundled_config(data.path());
     config.listen = "127.0.0.1:0";
     config.tls.ca_file = roundup::testing::test_pki().ca_file;
-    config.telegram.enabled = true;
-    config.telegram.mode = mode;
-    config.telegram.bot_token.value = k_token;
-    config.telegram.secret_token.value = k_secret;
-    config.telegram.public_url = "https://bot.example.com/telegram/webhook";
-    config.telegram.api_base = telegram.api.base();
+    telegram_of(config).enabled = true;
+    telegram_of(config).mode = mode;
+    telegram_of(config).bot_token.value = k_token;
+    telegram_of(config).secret_token.value = k_secret;
+    telegram_of(config).public_url = "https://bot.example.com/telegram/webhook";
+    telegram_of(config).api_base = telegram.api.base();
     config.admins = admins;
     roundup::adapters::service::ServiceHooks hooks;
     hooks.poll_stale_after = poll_stale_after;

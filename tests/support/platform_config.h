@@ -1,0 +1,42 @@
+#pragma once
+// The built-in platforms' configuration sections, and typed access to their settings, for tests
+// that configure Slack or Telegram.
+
+#include <stdexcept>
+
+#include "adapters/service/platform_registry.h"
+#include "adapters/slack/slack_config.h"
+#include "adapters/telegram/telegram_config.h"
+#include "config/config.h"
+
+namespace roundup::testing {
+
+inline const config::PlatformSections& platform_sections() {
+  static const config::PlatformSections sections = adapters::service::builtin_platform_sections();
+  return sections;
+}
+
+// The configuration's Slack / Telegram settings; the configuration must have been read with
+// platform_sections(), else this throws (the test fails). No doctest here: the benchmarks use it too.
+inline adapters::slack::SlackConfig& slack_of(config::Config& config) {
+  auto* settings = config.platforms.get<adapters::slack::SlackConfig>("slack");
+  if (settings == nullptr) throw std::logic_error("the configuration was read without the built-in platforms");
+  return *settings;
+}
+inline const adapters::slack::SlackConfig& slack_of(const config::Config& config) {
+  const auto* settings = config.platforms.get<adapters::slack::SlackConfig>("slack");
+  if (settings == nullptr) throw std::logic_error("the configuration was read without the built-in platforms");
+  return *settings;
+}
+inline adapters::telegram::TelegramConfig& telegram_of(config::Config& config) {
+  auto* settings = config.platforms.get<adapters::telegram::TelegramConfig>("telegram");
+  if (settings == nullptr) throw std::logic_error("the configuration was read without the built-in platforms");
+  return *settings;
+}
+inline const adapters::telegram::TelegramConfig& telegram_of(const config::Config& config) {
+  const auto* settings = config.platforms.get<adapters::telegram::TelegramConfig>("telegram");
+  if (settings == nullptr) throw std::logic_error("the configuration was read without the built-in platforms");
+  return *settings;
+}
+
+}  // namespace roundup::testing
