@@ -17,10 +17,10 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <unordered_map>
-#include <unordered_set>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "retrieval/index_layout.h"
 #include "storage/file_lock.h"

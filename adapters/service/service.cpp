@@ -18,13 +18,15 @@
 
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
+#include "adapters/service/data_dir_lock.h"
 #include "adapters/service/descriptor_limit.h"
+#include "adapters/service/measured_knowledge.h"
+#include "adapters/service/service_metrics.h"
 #include "bot/channel_address.h"
 #include "bot/conversation.h"
 #include "bot/digest_scheduler.h"
 #include "bot/inbox.h"
 #include "bot/outbox.h"
-#include "storage/file_lock.h"
 #include "storage/sqlite_state_store.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
@@ -45,10 +47,6 @@ std::string path_of(const std::string& target) {
   return target.substr(0, target.find('?'));
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 // Connections the metrics_listen server holds at once: probes and a scraper or two.
 constexpr std::size_t k_metrics_connections = 64;
 
@@ -56,94 +54,7 @@ constexpr std::size_t k_metrics_connections = 64;
 // requests, everything else "other", so a scanner probing random URLs cannot blow up the number
 // of series.
 constexpr std::array<std::string_view, 3> k_operational_paths = {"/healthz", "/readyz", "/metrics"};
-constexpr std::string_view k_other_route = "other";
-
-// A delivery's error code as a metrics label: the platform chose it (Slack's "error" member is
-// any string its server sends), so anything but a short lower-case word becomes "other" and the
-// number of series stays bounded.
-std::string code_label(std::string_view code) {
-  const bool word = !code.empty() && code.size() <= 40 && std::all_of(code.begin(), code.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-  return word ? std::string(code) : "other";
-}
-
-// The service's metrics, registered once in the process-wide registry (GET /metrics).
-struct ServiceMetrics {
-  telemetry::Registry& registry = telemetry::metrics();
-  telemetry::Histogram& answer_seconds = registry.histogram(
-      "roundup_answer_seconds", "Time to turn one accepted event into its replies (retrieval and rendering)");
-  telemetry::Histogram& retrieval_seconds =
-      registry.histogram("roundup_retrieval_seconds", "Time the knowledge base took to answer one input");
-  telemetry::Histogram& reindex_seconds = registry.histogram(
-      "roundup_reindex_seconds", "Duration of admin-requested reindexes", {}, {0.1, 0.5, 1, 5, 15, 60, 300, 1200});
-
-  telemetry::Counter& inbound(const std::string& platform) {
-    return registry.counter("roundup_inbound_events_total", "Accepted platform events (questions and commands)",
-                            {{"platform", platform}});
-  }
-  telemetry::Counter& sent(const std::string& platform) {
-    return registry.counter("roundup_messages_sent_total", "Messages the platforms confirmed (answers, digests)",
-                            {{"platform", platform}});
-  }
-  telemetry::Counter& retry(const std::string& platform) {
-    return registry.counter("roundup_delivery_retries_total", "Delivery attempts that will be retried",
-                            {{"platform", platform}});
-  }
-  // Looked up once: a connection flood calls these for every refused connection.
-  telemetry::Counter& refused_server_full = refused_counter(http::ConnectionRefusal::server_full);
-  telemetry::Counter& refused_peer_full = refused_counter(http::ConnectionRefusal::peer_full);
-  telemetry::Counter& refused_connection(http::ConnectionRefusal why) {
-    return why == http::ConnectionRefusal::server_full ? refused_server_full : refused_peer_full;
-  }
-  telemetry::Counter& refused_counter(http::ConnectionRefusal why) {
-    return registry.counter("roundup_http_connections_refused_total",
-                            "Connections closed at accept because a connection cap was reached",
-                            {{"reason", http::to_string(why)}});
-  }
-  telemetry::Counter& api_error(const std::string& platform, const std::string& code) {
-    return registry.counter("roundup_platform_api_errors_total", "Failed platform API deliveries, by error code",
-                            {{"platform", platform}, {"code", code}});
-  }
-};
-
 using DigestClock = std::function<std::chrono::system_clock::time_point()>;
-
-ServiceMetrics& service_metrics() {
-  static ServiceMetrics metrics;
-  return metrics;
-}
-
-// The HTTP request counters by route and status. Every response passes here (on the ack path),
-// so each (route, status) counter is looked up in the registry once and then read from this
-// table without a lock. The routes are fixed when the service starts.
-class RequestCounters {
- public:
-  explicit RequestCounters(std::vector<std::string> routes) : routes_(std::move(routes)), slots_(routes_.size() + 1) {}
-
-  // The route of `path`: its index among the routes, or routes_.size() for "other".
-  std::size_t route(const std::string& path) const {
-    return static_cast<std::size_t>(std::find(routes_.begin(), routes_.end(), path) - routes_.begin());
-  }
-
-  telemetry::Counter& count(std::size_t route, int status) {
-    const auto code = static_cast<std::size_t>(std::clamp(status, 100, 599) - 100);
-    std::atomic<telemetry::Counter*>& slot = slots_[route][code];
-    telemetry::Counter* counter = slot.load(std::memory_order_acquire);
-    if (counter == nullptr) {
-      const std::string label = route < routes_.size() ? routes_[route] : std::string(k_other_route);
-      counter = &service_metrics().registry.counter("roundup_http_requests_total",
-                                                    "HTTP requests served, by route and status",
-                                                    {{"route", label}, {"status", std::to_string(code + 100)}});
-      slot.store(counter, std::memory_order_release);
-    }
-    return *counter;
-  }
-
- private:
-  std::vector<std::string> routes_;
-  std::vector<std::array<std::atomic<telemetry::Counter*>, 500>> slots_;  // per route, then "other"
-};
 
 // A reindex builds the new index while the old one still answers, then frees the old one (or the
 // last answer still holding it does, a little later). It runs on whichever worker is free, and
@@ -157,63 +68,6 @@ void release_free_memory() {
   malloc_trim(0);
 #endif
 }
-
-// The knowledge base as the conversation uses it, with retrieval and reindex timings recorded.
-class MeasuredKnowledge final : public bot::Knowledge {
- public:
-  // `reindexed` runs after every reindex (the index's size on disk has changed).
-  MeasuredKnowledge(std::shared_ptr<bot::Knowledge> inner, std::function<void()> reindexed)
-      : inner_(std::move(inner)), reindexed_(std::move(reindexed)) {}
-  bot::Answer answer(std::string_view input, const bot::CommandSpelling& commands) const override {
-    const auto start = std::chrono::steady_clock::now();
-    bot::Answer answer = inner_->answer(input, commands);
-    service_metrics().retrieval_seconds.observe(seconds_since(start));
-    return answer;
-  }
-  std::shared_ptr<const retrieval::SearchEngine> engine() const override { return inner_->engine(); }
-  ReindexOutcome reindex() override {
-    const auto start = std::chrono::steady_clock::now();
-    ReindexOutcome outcome = inner_->reindex();
-    service_metrics().reindex_seconds.observe(seconds_since(start));
-    reindexed_();
-    return outcome;
-  }
-  std::vector<std::string> stats_lines() const override { return inner_->stats_lines(); }
-  std::uintmax_t index_bytes() const override { return inner_->index_bytes(); }
-
- private:
-  std::shared_ptr<bot::Knowledge> inner_;
-  std::function<void()> reindexed_;
-};
-
-// One service per data_dir: the outbox sends without claiming rows, so a second process on the
-// same database (an overlapping restart, a second replica) would send the same messages again.
-// The second one waits for the lock, up to `wait`, then refuses to start.
-std::filesystem::path lock_file_in(const std::filesystem::path& state_dir) {
-  std::filesystem::create_directories(state_dir);
-  return state_dir / "bot.lock";
-}
-
-class DataDirLock {
- public:
-  DataDirLock(const std::filesystem::path& state_dir, std::chrono::milliseconds wait)
-      : lock_(lock_file_in(state_dir), 0600) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    bool reported = false;
-    while (!lock_.try_lock()) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        throw std::runtime_error("another roundup-bot is running with data_dir " + state_dir.parent_path().string() +
-                                 " (it holds " + lock_.file().string() + ")");
-      }
-      if (!reported) log::warn("service", "waiting for another roundup-bot on this data_dir to exit");
-      reported = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling a lock, not synchronising threads
-    }
-  }
-
- private:
-  storage::FileLock lock_;  // closing it releases the lock
-};
 
 }  // namespace
 
