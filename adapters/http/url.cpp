@@ -1,5 +1,8 @@
 #include "adapters/http/url.h"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/grammar/lut_chars.hpp>
+
 #include "text/unicode.h"
 
 #include <algorithm>
@@ -96,6 +99,23 @@ Url parse_url(std::string_view text, std::string_view secure_scheme, std::string
   url.host_field = url.port == default_port ? bracketed : bracketed + ":" + url.port;
   url.origin = scheme + "://" + bracketed + ":" + url.port;
   return url;
+}
+
+std::string encode_link_target(std::string_view url, std::string_view also_encode) {
+  const boost::urls::grammar::lut_chars visible([](char c) { return c > 0x20 && c < 0x7F; });
+  const boost::urls::grammar::lut_chars kept =
+      visible - boost::urls::grammar::lut_chars(std::string(also_encode).c_str());
+  const std::string encoded = boost::urls::encode(boost::urls::string_view(url.data(), url.size()), kept);
+  std::string out;
+  out.reserve(encoded.size());
+  for (const char c : encoded) {
+    if (c == '&') {
+      out += "&amp;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace roundup::adapters::http

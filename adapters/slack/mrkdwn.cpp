@@ -1,5 +1,7 @@
 #include "adapters/slack/mrkdwn.h"
 
+#include "adapters/http/url.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -76,20 +78,7 @@ std::string link(std::string_view url, std::string_view label) {
   }
   if (!web_url(url)) return escape_mrkdwn(clean_label);
 
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out = "<";
-  for (const char c : url) {
-    const auto b = static_cast<unsigned char>(c);
-    if (c == '&') {
-      out += "&amp;";
-    } else if (b <= 0x20 || b >= 0x7F || c == '|' || c == '<' || c == '>') {
-      out += '%';
-      out += k_hex[b >> 4];
-      out += k_hex[b & 0x0F];
-    } else {
-      out += c;
-    }
-  }
+  std::string out = "<" + http::encode_link_target(url, "|<>");
   if (!clean_label.empty()) out += "|" + escape_mrkdwn(clean_label);
   out += ">";
   return out;

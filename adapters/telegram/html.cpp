@@ -1,5 +1,7 @@
 #include "adapters/telegram/html.h"
 
+#include "adapters/http/url.h"
+
 #include <cstdint>
 #include <utility>
 
@@ -256,22 +258,7 @@ bool linkable(std::string_view url) {
 // The URL as an href attribute value: spaces, controls, non-ASCII bytes and " < > are
 // percent-encoded, & is escaped, so the value can never close the attribute or the tag.
 std::string href_value(std::string_view url) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(url.size());
-  for (const char c : url) {
-    const auto b = static_cast<unsigned char>(c);
-    if (c == '&') {
-      out += "&amp;";
-    } else if (b <= 0x20 || b >= 0x7F || c == '"' || c == '<' || c == '>') {
-      out += '%';
-      out += k_hex[b >> 4];
-      out += k_hex[b & 0x0F];
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return http::encode_link_target(url, "\"<>");
 }
 
 std::string display_title(const PaperCitation& paper) {
