@@ -1,25 +1,18 @@
 #include "retrieval/knowledge_base.h"
 
-#include <faiss/IndexFlat.h>
 #include <faiss/IndexIDMap.h>
-#include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVF.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_io.h>
-#include <fcntl.h>
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "retrieval/index_layout.h"
 #include "storage/sqlite.h"

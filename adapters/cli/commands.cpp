@@ -62,24 +62,6 @@ void print_report(const retrieval::BuildReport& r, std::ostream& out) {
   out << "time: " << r.seconds << " s\n";
 }
 
-// `config check`: every problem with its key path, exit 2; or a short summary of what will run.
-int check_configuration_impl(const std::string& file, std::ostream& out) {
-  const auto getenv_fn = [](const char* name) -> const char* { return std::getenv(name); };
-  const auto problems = config::check_config(file, getenv_fn, adapters::service::builtin_platform_sections());
-  if (!problems.empty()) throw config::ConfigError(problems);
-  const config::Config config = load_configuration(file);
-  out << "configuration OK" << (file.empty() ? " (defaults)" : ": " + file) << "\n";
-  out << "  listen: " << config.listen << (config.metrics_listen.empty() ? "" : ", metrics: " + config.metrics_listen)
-      << "\n";
-  for (const config::PlatformSection& section : config.platforms.sections()) {
-    out << "  " << section.name << ": " << section.summary(*config.platforms.find(section.name)) << "\n";
-  }
-  out << "  digest: " << config.digest.time << " " << config.digest.timezone << ", " << config.digest.channels.size()
-      << " configured channel(s)\n";
-  out << "  admins: " << config.admins.size() << "\n";
-  return 0;
-}
-
 // `digest --dry-run`: what each channel would get next, from the state database when there is
 // one (which papers it already had), never writing to it.
 int print_digest_preview(const Runtime& runtime, const std::string& channel, std::ostream& out) {
@@ -124,8 +106,21 @@ Runtime open_runtime(const std::string& config_file) {
 
 }  // namespace
 
-int check_configuration(const std::string& config_file, std::ostream& out) {
-  return check_configuration_impl(config_file, out);
+int check_configuration(const std::string& file, std::ostream& out) {
+  const auto getenv_fn = [](const char* name) -> const char* { return std::getenv(name); };
+  const auto problems = config::check_config(file, getenv_fn, adapters::service::builtin_platform_sections());
+  if (!problems.empty()) throw config::ConfigError(problems);
+  const config::Config config = load_configuration(file);
+  out << "configuration OK" << (file.empty() ? " (defaults)" : ": " + file) << "\n";
+  out << "  listen: " << config.listen << (config.metrics_listen.empty() ? "" : ", metrics: " + config.metrics_listen)
+      << "\n";
+  for (const config::PlatformSection& section : config.platforms.sections()) {
+    out << "  " << section.name << ": " << section.summary(*config.platforms.find(section.name)) << "\n";
+  }
+  out << "  digest: " << config.digest.time << " " << config.digest.timezone << ", " << config.digest.channels.size()
+      << " configured channel(s)\n";
+  out << "  admins: " << config.admins.size() << "\n";
+  return 0;
 }
 
 int inspect(const std::string& config_file, const std::string& file, bool as_json, std::ostream& out) {
