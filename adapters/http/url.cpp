@@ -1,8 +1,5 @@
 #include "adapters/http/url.h"
 
-#include <boost/url/encode.hpp>
-#include <boost/url/grammar/lut_chars.hpp>
-
 #include "text/unicode.h"
 
 #include <algorithm>
@@ -102,15 +99,19 @@ Url parse_url(std::string_view text, std::string_view secure_scheme, std::string
 }
 
 std::string encode_link_target(std::string_view url, std::string_view also_encode) {
-  const boost::urls::grammar::lut_chars visible([](char c) { return c > 0x20 && c < 0x7F; });
-  const boost::urls::grammar::lut_chars kept =
-      visible - boost::urls::grammar::lut_chars(std::string(also_encode).c_str());
-  const std::string encoded = boost::urls::encode(boost::urls::string_view(url.data(), url.size()), kept);
+  // Hand-written rather than Boost.URL's encode(): that one always encodes '%' (it asserts that
+  // '%' is not in the kept set), which would turn a link's own "%20" into "%2520".
+  static constexpr char k_hex[] = "0123456789ABCDEF";
   std::string out;
-  out.reserve(encoded.size());
-  for (const char c : encoded) {
+  out.reserve(url.size());
+  for (const char c : url) {
+    const auto byte = static_cast<unsigned char>(c);
     if (c == '&') {
       out += "&amp;";
+    } else if (byte <= 0x20 || byte >= 0x7F || also_encode.find(c) != std::string_view::npos) {
+      out += '%';
+      out += k_hex[byte >> 4];
+      out += k_hex[byte & 0x0F];
     } else {
       out += c;
     }

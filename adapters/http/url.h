@@ -25,7 +25,7 @@ Url parse_url(std::string_view text, std::string_view secure_scheme, std::string
 
 // `url` made safe inside a markup attribute or link syntax: space, control and non-ASCII bytes and
 // the bytes of `also_encode` ("|<>" for Slack's <url|label>, "\"<>" for an HTML href) are
-// percent-encoded (Boost.URL), then '&' becomes "&amp;". An existing "%XX" is kept as it is.
+// percent-encoded, and '&' becomes "&amp;". An existing "%XX" is kept as it is.
 std::string encode_link_target(std::string_view url, std::string_view also_encode);
 
 }  // namespace roundup::adapters::http
