@@ -482,6 +482,10 @@ std::optional<QualifiedId> parse_qualified_id(std::string_view text, const Platf
   return QualifiedId{section->name, std::string(id)};
 }
 
+std::string channel_id_examples(const PlatformSections& sections) {
+  return id_examples(sections, &PlatformSection::channel_example);
+}
+
 std::optional<QualifiedId> parse_user_id(std::string_view text, const PlatformSections& sections) {
   std::string_view id;
   const PlatformSection* section = split_qualified(text, sections, id);

@@ -246,6 +246,8 @@ struct QualifiedId {
   std::string id;
 };
 std::optional<QualifiedId> parse_qualified_id(std::string_view text, const PlatformSections& sections);
+// The sections' channel examples for messages: "\"slack:C0123\" or \"telegram:-1001234\"".
+std::string channel_id_examples(const PlatformSections& sections);
 // A user, as in `admins` ("slack:U0123", "telegram:42"), by the section's user-id grammar.
 std::optional<QualifiedId> parse_user_id(std::string_view text, const PlatformSections& sections);
 

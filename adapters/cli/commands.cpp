@@ -187,11 +187,8 @@ int ask(const std::string& config_file, const std::vector<std::string>& question
 int digest_preview(const std::string& config_file, const std::string& channel, std::ostream& out) {
   Runtime runtime = open_runtime(config_file);
   if (!channel.empty() && !config::parse_qualified_id(channel, runtime.config().platforms.sections())) {
-    std::string examples;
-    for (const config::PlatformSection& section : runtime.config().platforms.sections()) {
-      examples += (examples.empty() ? "\"" : " or \"") + section.channel_example + "\"";
-    }
-    std::cerr << "error: --channel must look like " << examples << "\n";
+    std::cerr << "error: --channel must look like "
+              << config::channel_id_examples(runtime.config().platforms.sections()) << "\n";
     return 2;
   }
   return print_digest_preview(runtime, channel, out);

@@ -3,6 +3,7 @@
 // that configure Slack or Telegram.
 
 #include <stdexcept>
+#include <string_view>
 
 #include "adapters/service/platform_registry.h"
 #include "adapters/slack/slack_config.h"
@@ -16,27 +17,26 @@ inline const config::PlatformSections& platform_sections() {
   return sections;
 }
 
-// The configuration's Slack / Telegram settings; the configuration must have been read with
+// The configuration's settings of platform `name`; the configuration must have been read with
 // platform_sections(), else this throws (the test fails). No doctest here: the benchmarks use it too.
-inline adapters::slack::SlackConfig& slack_of(config::Config& config) {
-  auto* settings = config.platforms.get<adapters::slack::SlackConfig>("slack");
+template <typename Settings, typename Config>
+auto& platform_of(Config& config, std::string_view name) {
+  auto* settings = config.platforms.template get<Settings>(name);
   if (settings == nullptr) throw std::logic_error("the configuration was read without the built-in platforms");
   return *settings;
+}
+
+inline adapters::slack::SlackConfig& slack_of(config::Config& config) {
+  return platform_of<adapters::slack::SlackConfig>(config, "slack");
 }
 inline const adapters::slack::SlackConfig& slack_of(const config::Config& config) {
-  const auto* settings = config.platforms.get<adapters::slack::SlackConfig>("slack");
-  if (settings == nullptr) throw std::logic_error("the configuration was read without the built-in platforms");
-  return *settings;
+  return platform_of<adapters::slack::SlackConfig>(config, "slack");
 }
 inline adapters::telegram::TelegramConfig& telegram_of(config::Config& config) {
-  auto* settings = config.platforms.get<adapters::telegram::TelegramConfig>("telegram");
-  if (settings == nullptr) throw std::logic_error("the configuration was read without the built-in platforms");
-  return *settings;
+  return platform_of<adapters::telegram::TelegramConfig>(config, "telegram");
 }
 inline const adapters::telegram::TelegramConfig& telegram_of(const config::Config& config) {
-  const auto* settings = config.platforms.get<adapters::telegram::TelegramConfig>("telegram");
-  if (settings == nullptr) throw std::logic_error("the configuration was read without the built-in platforms");
-  return *settings;
+  return platform_of<adapters::telegram::TelegramConfig>(config, "telegram");
 }
 
 }  // namespace roundup::testing
