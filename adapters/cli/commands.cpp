@@ -172,10 +172,10 @@ int search(const std::string& config_file, const std::vector<std::string>& query
 
 int ask(const std::string& config_file, const std::vector<std::string>& question_words, bool as_json,
         std::ostream& out) {
-  Runtime runtime = open_runtime(config_file);
-  const bot::Responder responder = runtime.responder(std::cerr);
+  Library library(open_runtime(config_file));
+  library.open(std::cerr);
   const std::string question = join_words(question_words);
-  const bot::Answer answer = responder.ask(question);
+  const bot::Answer answer = library.answer(question);
   if (as_json) {
     print_json(ask_json(question, answer), out);
   } else {
@@ -195,9 +195,9 @@ int digest_preview(const std::string& config_file, const std::string& channel, s
 }
 
 int chat(const std::string& config_file) {
-  Runtime runtime = open_runtime(config_file);
-  const bot::Responder responder = runtime.responder(std::cerr);
-  return run_terminal_chat(responder, std::cin, std::cout, ::isatty(STDIN_FILENO) != 0);
+  Library library(open_runtime(config_file));
+  library.open(std::cerr);
+  return run_terminal_chat(library, std::cin, std::cout, ::isatty(STDIN_FILENO) != 0);
 }
 
 int serve(const std::string& config_file) {

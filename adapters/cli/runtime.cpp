@@ -63,8 +63,4 @@ bot::ResponderSettings Runtime::responder_settings() const {
   return settings;
 }
 
-bot::Responder Runtime::responder(std::ostream& log) const {
-  return bot::Responder(engine(log), responder_settings());
-}
-
 }  // namespace roundup::adapters::cli

@@ -1,5 +1,6 @@
 #pragma once
-// The composition root: builds the retrieval stack and the responder from a Config.
+// The composition root: builds the retrieval stack (and the settings the responder answers with)
+// from a Config. Answers go through Library, the one bot::Knowledge.
 
 #include <iosfwd>
 #include <memory>
@@ -26,7 +27,6 @@ class Runtime {
   // Opens the index, building it first when there is none. Throws retrieval::IndexError.
   std::shared_ptr<const retrieval::SearchEngine> engine(std::ostream& log) const;
   bot::ResponderSettings responder_settings() const;
-  bot::Responder responder(std::ostream& log) const;
 
   const std::vector<std::string>& warnings() const { return warnings_; }
   const retrieval::Analyzer& analyzer() const { return *analyzer_; }

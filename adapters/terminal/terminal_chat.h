@@ -3,11 +3,13 @@
 
 #include <iosfwd>
 
-#include "bot/responder.h"
+#include "bot/knowledge.h"
 
 namespace roundup::adapters {
 
-// Reads questions and commands line by line until end of input or /quit. Returns 0.
-int run_terminal_chat(const bot::Responder& responder, std::istream& in, std::ostream& out, bool interactive);
+// Reads questions and commands line by line until end of input or /quit, and answers each
+// through the knowledge base, the entry point every platform's conversation also ends in.
+// Returns 0.
+int run_terminal_chat(const bot::Knowledge& knowledge, std::istream& in, std::ostream& out, bool interactive);
 
 }  // namespace roundup::adapters

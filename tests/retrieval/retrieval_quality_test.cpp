@@ -16,8 +16,8 @@
 #include <sstream>
 
 #include "adapters/cli/json_output.h"
+#include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
-#include "bot/responder.h"
 #include "tests/support/question_match.h"
 #include "tests/support/temp_dir.h"
 
@@ -49,12 +49,14 @@ roundup::config::Config bundled_corpus_config(const roundup::testing::TempDir& t
   return config;
 }
 
-// The bot as the platforms run it, over the bundled corpus with its index in a temporary dir.
+// The bot as the platforms run it (their conversations end in Knowledge::answer), over the
+// bundled corpus with its index in a temporary dir.
 struct BundledBot {
   roundup::testing::TempDir tmp;
-  roundup::adapters::cli::Runtime runtime{bundled_corpus_config(tmp)};
   std::ostringstream log;
-  roundup::bot::Responder responder = runtime.responder(log);
+  roundup::adapters::cli::Library library{bundled_corpus_config(tmp)};
+  BundledBot() { library.open(log); }
+  Answer answer(const std::string& question) const { return library.answer(question); }
 };
 
 // The answer's own first sentence: after the notes a reply may open with (a spelling reading, a
@@ -109,11 +111,10 @@ TEST_CASE("retrieval quality: recall@1 >= 0.85 and recall@5 >= 0.95 on the in-sc
 TEST_CASE("answer quality: >= 80% of off-topic questions are declined and <= 6% of in-scope ones" *
           doctest::timeout(600)) {
   const BundledBot bot;
-  const roundup::bot::Responder& responder = bot.responder;
   std::map<std::string, std::pair<int, int>> declined_by_kind;  // kind -> (declined, total)
   std::size_t off_total = 0, off_declined = 0, off_closest = 0, in_total = 0, in_declined = 0, in_closest = 0;
   for (const json& q : read_questions("/tests/data/off-topic-questions.jsonl")) {
-    const Answer a = responder.ask(q["q"].get<std::string>());
+    const Answer a = bot.answer(q["q"].get<std::string>());
     const bool declined = a.kind == Answer::Kind::no_match;
     ++off_total;
     off_declined += declined;
@@ -127,7 +128,7 @@ TEST_CASE("answer quality: >= 80% of off-topic questions are declined and <= 6% 
   }
   for (const std::string& file : k_in_scope) {
     for (const json& q : read_questions(file)) {
-      const Answer a = responder.ask(q["q"].get<std::string>());
+      const Answer a = bot.answer(q["q"].get<std::string>());
       const bool declined = a.kind == Answer::Kind::no_match;
       ++in_total;
       in_declined += declined;
@@ -160,11 +161,10 @@ TEST_CASE("answer quality: >= 80% of off-topic questions are declined and <= 6% 
 TEST_CASE("answer quality: a factual question's answer states the number in its first sentence" *
           doctest::timeout(600)) {
   const BundledBot bot;
-  const roundup::bot::Responder& responder = bot.responder;
   std::size_t total = 0, stated = 0;
   std::map<std::string, std::pair<int, int>> by_lang;
   for (const json& q : read_questions("/tests/data/fact-questions.jsonl")) {
-    const Answer a = responder.ask(q["q"].get<std::string>());
+    const Answer a = bot.answer(q["q"].get<std::string>());
     const std::string first = first_answer_line(a);
     const bool ok = a.kind == Answer::Kind::answer && first.find(q["number"].get<std::string>()) != std::string::npos;
     ++total;
