@@ -2,13 +2,10 @@
 
 #include <gumbo.h>
 
-// Boost.URL is not header-only and Debian 12 ships no libboost_url, so its sources are compiled
-// here, in the one translation unit that uses it (as adapters/http/asio_impl.cpp does for Asio).
-// If another file ever needs Boost.URL, move this include into a file of its own.
-#include <boost/url/src.hpp>
-
 #include <algorithm>
 #include <array>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <charconv>
 #include <cstddef>
 #include <cstdlib>

@@ -2,94 +2,78 @@
 
 #include "text/unicode.h"
 
-#include <algorithm>
-#include <boost/asio/ip/address.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
 #include <cctype>
+#include <charconv>
 #include <stdexcept>
 
 namespace roundup::adapters::http {
-namespace {
-
-namespace net = boost::asio;
-
-}  // namespace
 
 Url parse_url(std::string_view text, std::string_view secure_scheme, std::string_view plain_scheme,
               std::string_view what) {
   const auto fail = [what](const std::string& why) -> Url {
     throw std::invalid_argument("bad " + std::string(what) + ": " + why);
   };
+  // RFC 3986 by Boost.URL: spaces, control bytes, bad escapes and bad brackets never parse, and
+  // IPv6 zone ids (RFC 6874) are not part of its grammar, so none can reach the Host field.
+  const auto parsed = boost::urls::parse_uri(text);
+  if (!parsed) return fail("not an absolute URL (" + parsed.error().message() + ")");
+  const boost::urls::url_view& uri = *parsed;
   Url url;
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return fail("no scheme");
-  const auto scheme = ascii_lower(text.substr(0, scheme_end));
+  const std::string scheme = ascii_lower(uri.scheme());
   if (scheme == secure_scheme) {
     url.tls = true;
   } else if (scheme != plain_scheme) {
     return fail("scheme must be " + std::string(secure_scheme) + " or " + std::string(plain_scheme));
   }
-  text.remove_prefix(scheme_end + 3);
-  if (const auto fragment = text.find('#'); fragment != std::string_view::npos) text = text.substr(0, fragment);
-
-  const auto authority_end = text.find_first_of("/?");
-  const auto authority = text.substr(0, authority_end);
-  std::string target(authority_end == std::string_view::npos ? std::string_view() : text.substr(authority_end));
-  if (target.empty() || target.front() == '?') target.insert(0, "/");
-  for (const char c : target) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return fail("control character or space in the path");
+  if (!uri.has_authority()) return fail("no host");
+  // RFC 3986 requires the path after an authority to be empty or to start with '/'. Boost.URL
+  // 1.81 lets a rootless one through: "https://x.org:12ab/" would read as port 12, path "ab/".
+  if (const std::string_view path = uri.encoded_path(); !path.empty() && path.front() != '/') {
+    return fail("junk after the host or port");
   }
-  url.target = std::move(target);
-
-  if (authority.find('@') != std::string_view::npos) return fail("user info is not supported");
-  for (const char c : authority) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return fail("control character or space in the host");
-  }
-  std::string_view host;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unterminated IPv6 literal");
-    host = authority.substr(1, close - 1);
-    // Asio would take anything after '%' as a zone id, and it would end up in the Host field.
-    if (host.find('%') != std::string_view::npos) return fail("zone id in IPv6 literal is not supported");
-    const auto rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return fail("junk after IPv6 literal");
-      port = rest.substr(1);
+  if (uri.has_userinfo()) return fail("user info is not supported");
+  switch (uri.host_type()) {
+    case boost::urls::host_type::ipv4:
+      url.host = uri.host_ipv4_address().to_string();
+      url.host_is_ip = true;
+      break;
+    case boost::urls::host_type::ipv6:
+      url.host = uri.host_ipv6_address().to_string();
+      url.host_is_ip = true;
+      break;
+    case boost::urls::host_type::name: {
+      // Names as DNS spells them. RFC 3986 also allows escapes and sub-delimiters in a reg-name,
+      // which no resolver or certificate would match.
+      const std::string_view host = uri.encoded_host();
+      for (const char c : host) {
+        if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '.' && c != '_') {
+          return fail("bad character in host");
+        }
+      }
+      url.host = ascii_lower(host);
+      break;
     }
-    boost::system::error_code ec;
-    const auto address = net::ip::make_address_v6(std::string(host), ec);
-    if (ec) return fail("bad IPv6 literal");
-    (void)address;
-    url.host_is_ip = true;
-  } else {
-    const auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-    for (const char c : host) {
-      const auto u = static_cast<unsigned char>(c);
-      if (std::isalnum(u) == 0 && c != '-' && c != '.' && c != '_') return fail("bad character in host");
-    }
-    boost::system::error_code ec;
-    const auto address = net::ip::make_address_v4(std::string(host), ec);
-    (void)address;
-    url.host_is_ip = !ec;
+    default: return fail("unsupported host");
   }
-  if (host.empty()) return fail("no host");
-  url.host = ascii_lower(host);
+  if (url.host.empty()) return fail("no host");
 
   const std::string default_port = url.tls ? "443" : "80";
+  const std::string_view port = uri.port();
   if (port.empty()) {
     url.port = default_port;
   } else {
-    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-        std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535) {
+    unsigned long number = 0;
+    const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (error != std::errc() || end != port.data() + port.size() || port.size() > 5 || number == 0 || number > 65535) {
       return fail("bad port");
     }
-    url.port = std::to_string(std::stoul(std::string(port)));
+    url.port = std::to_string(number);
   }
+
+  url.target = std::string(uri.encoded_target());  // path and query; the #fragment is dropped
+  if (url.target.empty() || url.target.front() == '?') url.target.insert(0, "/");
 
   const bool ipv6 = url.host.find(':') != std::string::npos;
   const std::string bracketed = ipv6 ? "[" + url.host + "]" : url.host;

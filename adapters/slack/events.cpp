@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/url/encoding_opts.hpp>
+#include <boost/url/parse_query.hpp>
 #include <cctype>
 
 #include "text/unicode.h"
@@ -63,30 +65,6 @@ bool mentions(std::string_view text, std::string_view user_id) {
     if (after == '>' || after == '|') return true;
   }
   return false;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -209,16 +187,15 @@ EventDecision interpret_event(const json& envelope, std::string_view bot_user_id
   return decision;
 }
 
-std::map<std::string, std::string> parse_form(std::string_view body) {
+std::optional<std::map<std::string, std::string>> parse_form(std::string_view body) {
+  const auto params = boost::urls::parse_query(body);
+  if (!params) return std::nullopt;
+  boost::urls::encoding_opts form_encoding;
+  form_encoding.space_as_plus = true;
   std::map<std::string, std::string> fields;
-  while (!body.empty()) {
-    const auto amp = body.find('&');
-    const std::string_view pair = body.substr(0, amp);
-    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    fields[url_decode(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+  for (const boost::urls::param_pct_view param : *params) {
+    if (param.key.empty() && !param.has_value) continue;  // "a&&b"
+    fields[param.key.decode(form_encoding)] = param.value.decode(form_encoding);
   }
   return fields;
 }

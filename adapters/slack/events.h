@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,8 +42,9 @@ EventDecision interpret_event(const nlohmann::json& envelope, std::string_view b
 std::string plain_text(std::string_view slack_text, std::string_view bot_user_id);
 
 // application/x-www-form-urlencoded (keys and values percent- and '+'-decoded; the last of a
-// repeated key wins). Malformed escapes are kept literally.
-std::map<std::string, std::string> parse_form(std::string_view body);
+// repeated key wins), read by Boost.URL. nullopt when the body is no such form: a bad escape, or a
+// space, control or non-ASCII byte that a form encoder would have escaped.
+std::optional<std::map<std::string, std::string>> parse_form(std::string_view body);
 
 struct CommandDecision {
   bool valid = false;

@@ -123,7 +123,13 @@ http::Response SlackService::authenticate(const http::Request& request) const {
 
 void SlackService::on_command_async(const http::Request& request, http::Respond respond) {
   if (auto denied = authenticate(request); denied.status != 0) return respond(std::move(denied));
-  PreparedCommand command = prepare_command(parse_form(request.body));
+  const auto form = parse_form(request.body);
+  if (!form) {
+    // Authenticated, so Slack sent it: worth a warning, and a 400 rather than a guess at fields.
+    log::warn("slack", "a slash command's body is not a valid form", {{"bytes", std::to_string(request.body.size())}});
+    return respond(status_only(400));
+  }
+  PreparedCommand command = prepare_command(*form);
   if (command.refused) return respond(json_response(command.ack));
   std::string key = command.key;
   std::string payload = std::move(command.payload);

@@ -34,3 +34,67 @@ TEST_CASE("url: parse_url takes scheme, host, port and target - and refuses user
     CHECK(std::string(error.what()).find("SECRET") == std::string::npos);
   }
 }
+
+namespace {
+
+// The reason parse_url gives for `text`, or "" when it parses.
+std::string refusal(std::string_view text) {
+  try {
+    (void)parse_url(text, "https", "http", "test URL");
+    return {};
+  } catch (const std::invalid_argument& error) {
+    return error.what();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("url: parse_url reads IP literals, ports and bare authorities") {
+  const auto v6 = parse_url("http://[::1]:8080/x?y", "https", "http", "test URL");
+  CHECK_FALSE(v6.tls);
+  CHECK(v6.host == "::1");
+  CHECK(v6.host_is_ip);
+  CHECK(v6.port == "8080");
+  CHECK(v6.host_field == "[::1]:8080");
+  CHECK(v6.origin == "http://[::1]:8080");
+  CHECK(v6.target == "/x?y");
+
+  const auto v4 = parse_url("HTTPS://127.0.0.1:443", "https", "http", "test URL");
+  CHECK(v4.tls);
+  CHECK(v4.host_is_ip);
+  CHECK(v4.host_field == "127.0.0.1");
+  CHECK(v4.target == "/");
+
+  const auto query_only = parse_url("https://hooks.slack.com?a=1", "https", "http", "test URL");
+  CHECK_FALSE(query_only.host_is_ip);
+  CHECK(query_only.target == "/?a=1");
+  CHECK(parse_url("https://x.org:0443/", "https", "http", "test URL").port == "443");
+  CHECK(parse_url("https://x.org:/", "https", "http", "test URL").port == "443");
+  // A percent-escape in the path is the server's business: kept as it is.
+  CHECK(parse_url("https://x.org/a%20b", "https", "http", "test URL").target == "/a%20b");
+}
+
+TEST_CASE("url: parse_url refuses what a client must not connect to, naming the setting and never the URL") {
+  for (const std::string_view bad : {
+           "x.org/no-scheme",
+           "ftp://x.org/",
+           "https:///path-without-host",
+           "https://x.org:0/",
+           "https://x.org:65536/",
+           "https://x.org:12ab/",
+           "https://[fe80::1%25eth0]/",
+           "https://[::1/",
+           "https://[::1]x/",
+           "https://[not-v6]/",
+           "https://x.org/a b",
+           "https://x.org/a\r\nHost: evil",
+           "https://x.o\rrg/",
+           "https://x%2Eorg/",
+           "https://user@x.org/",
+       }) {
+    CAPTURE(bad);
+    const std::string why = refusal(bad);
+    CHECK(why.rfind("bad test URL: ", 0) == 0);
+    CHECK(why.find("x.org") == std::string::npos);
+  }
+}

@@ -108,10 +108,19 @@ TEST_CASE("slack text becomes plain text") {
 }
 
 TEST_CASE("slash commands: form decoding and routing") {
-  const auto fields = parse_form(
-      "command=%2Froundup&text=papers+2023-02&user_id=U1&channel_id=C1&trigger_id=T.1&"
-      "response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1%2F1%2Fabc&bad=%zz");
-  CHECK(fields.at("bad") == "%zz");
+  const auto form = parse_form(
+      "command=%2Froundup&text=papers+2023-02&user_id=U1&channel_id=C1&trigger_id=T.1&&"
+      "response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1%2F1%2Fabc&flag&text=papers+2023-02");
+  REQUIRE(form);
+  const auto& fields = *form;
+  CHECK(fields.size() == 7);  // the empty pair is skipped, the repeated "text" counted once
+  CHECK(fields.at("flag").empty());
+  // What no form encoder produces is refused whole, not guessed at.
+  CHECK_FALSE(parse_form("command=%2Froundup&bad=%zz"));
+  CHECK_FALSE(parse_form("text=two words"));
+  CHECK_FALSE(parse_form("text=\xe4\xb8\xad"));
+  CHECK(parse_form("text=%E4%B8%AD+%2B1")->at("text") == "\xe4\xb8\xad +1");
+  CHECK(parse_form("")->empty());
   const auto decision = interpret_command(fields, "/roundup");
   REQUIRE(decision.valid);
   CHECK(decision.question.text == "papers 2023-02");

@@ -312,6 +312,12 @@ TEST_CASE("slack service: a slash command is acked at once and answered on respo
   const auto refused = f.post_signed("/slack/commands", evil, k_now, {}, "application/x-www-form-urlencoded");
   CHECK(refused.status == 200);
   CHECK(json::parse(refused.body)["text"].get<std::string>().find("could not") != std::string::npos);
+
+  // A signed body that is no form (a bad escape) gets a 400: its fields are never guessed at.
+  const auto malformed = f.post_signed("/slack/commands", "command=%2Froundup&text=help&trigger_id=t3&response_url=%zz",
+                                       k_now, {}, "application/x-www-form-urlencoded");
+  CHECK(malformed.status == 400);
+  CHECK(f.slack.requests("/commands/respond").size() == 1);
 }
 
 TEST_CASE("slack service: a configuration that cannot run is refused before start") {
