@@ -48,8 +48,7 @@ bool looks_like_name(std::string_view name) {
     ++words;
     const char first = word[0];
     const bool lower_ascii = first >= 'a' && first <= 'z';
-    std::string lowered(word);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(), ascii_lower);
+    const std::string lowered = ascii_lower(word);
     if (lower_ascii && !k_particles.contains(lowered)) return false;
   }
   return words >= 1 && words <= 6;

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "text/unicode.h"
+
 namespace roundup::retrieval {
 namespace {
 
@@ -42,16 +44,6 @@ std::size_t space_length(std::string_view s, std::size_t i) {
   if (is_html_space(s[i])) return 1;
   if (s[i] == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') return 2;
   return 0;
-}
-
-std::string_view trim_html_space(std::string_view s) {
-  while (!s.empty() && is_html_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_html_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-char ascii_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -135,7 +127,7 @@ const char* attribute(const GumboNode* node, const char* name) {
 
 bool attribute_is(const GumboNode* node, const char* name, std::string_view value) {
   const char* v = attribute(node, name);
-  return v != nullptr && iequals(trim_html_space(v), value);
+  return v != nullptr && iequals(trim_ascii(v), value);
 }
 
 enum class Visit { descend, skip, stop };
@@ -307,7 +299,7 @@ int days_in_month(int year, int month) {
 // ISO 8601 dates and date-times ("2022-03-05", "2022-03-05T10:00:00+01:00", "2022-03") to
 // "YYYY-MM-DD" / "YYYY-MM"; anything else (or an impossible date) to "".
 std::string iso_date(std::string_view value) {
-  const std::string_view s = trim_html_space(value);
+  const std::string_view s = trim_ascii(value);
   const auto digits = [&s](std::size_t from, std::size_t count) {
     return s.size() >= from + count && std::all_of(s.begin() + static_cast<std::ptrdiff_t>(from),
                                                    s.begin() + static_cast<std::ptrdiff_t>(from + count), is_digit);
@@ -782,7 +774,7 @@ class MarkdownWriter {
 std::optional<long long> integer_attribute(const GumboNode* node, const char* name) {
   const char* value = attribute(node, name);
   if (value == nullptr) return std::nullopt;
-  std::string_view s = trim_html_space(value);
+  std::string_view s = trim_ascii(value);
   if (s.starts_with('+')) s.remove_prefix(1);
   long long n = 0;
   const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), n);

@@ -17,11 +17,6 @@ std::uint64_t pair_key(char32_t a, char32_t b) {
   return (static_cast<std::uint64_t>(a) << 32) | b;
 }
 
-std::string_view trim_ascii(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 }  // namespace
 
 std::vector<std::string_view> Lexicon::Entry::gloss_list() const {

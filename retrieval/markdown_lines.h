@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "text/unicode.h"
+
 namespace roundup::retrieval::parsing {
 
 inline constexpr std::size_t k_npos = std::string_view::npos;
@@ -20,7 +22,6 @@ inline constexpr std::size_t k_npos = std::string_view::npos;
 // Small string predicates (byte level; UTF-8 sequences are matched whole).
 
 bool contains(std::string_view s, std::string_view part);
-char ascii_lower(char c);
 bool starts_with_ci(std::string_view s, std::string_view prefix);
 bool ends_with_ci(std::string_view s, std::string_view suffix);
 bool is_digit(char c);

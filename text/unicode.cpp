@@ -30,10 +30,15 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
 
 std::string ascii_lower(std::string_view text) {
   std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (char& c : out) c = ascii_lower(c);
   return out;
+}
+
+std::string_view trim_ascii(std::string_view text) {
+  constexpr std::string_view k_space = " \t\n\v\f\r";
+  const std::size_t begin = text.find_first_not_of(k_space);
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(k_space) - begin + 1);
 }
 
 namespace {

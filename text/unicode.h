@@ -40,6 +40,12 @@ bool is_alnum(char32_t cp);
 std::string trim(std::string_view text);
 // ASCII letters lower-cased, every other byte kept: header names, schemes, hosts, config words.
 std::string ascii_lower(std::string_view text);
+constexpr char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+// Without leading and trailing ASCII white space (space, \t, \n, \v, \f, \r), as a view: for
+// data files and markup, where the unit is the byte and no decoding is wanted.
+std::string_view trim_ascii(std::string_view text);
 // Collapses runs of white space into one space and trims.
 std::string squash_spaces(std::string_view text);
 

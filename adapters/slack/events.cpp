@@ -20,13 +20,6 @@ std::string string_at(const json& object, const char* key) {
   return found->get<std::string>();
 }
 
-std::string trim(std::string_view text) {
-  const auto is_space = [](unsigned char c) { return std::isspace(c) != 0; };
-  while (!text.empty() && is_space(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && is_space(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return std::string(text);
-}
-
 std::string decode_entities(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adapters/telegram/utf16.h"
+#include "text/unicode.h"
 
 namespace roundup::adapters::telegram {
 
@@ -50,25 +51,9 @@ bool is_space(char c) {
   return c == ' ' || c == '\n' || c == '\t' || c == '\r';
 }
 
-std::string trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return std::string(text);
-}
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return lower(c); });
-  return out;
-}
-
 // Telegram usernames are ASCII and case-insensitive.
 bool same_username(std::string_view a, std::string_view b) {
-  return !a.empty() && lower(a) == lower(b);
+  return !a.empty() && ascii_lower(a) == ascii_lower(b);
 }
 
 // Telegram's command names: 1-32 of A-Z a-z 0-9 and '_'.
@@ -193,7 +178,7 @@ Incoming interpret(const json& update, const BotIdentity& me) {
     if (!command_name(name)) break;
     if (at != std::string_view::npos && !same_username(target, me.username))
       return ignored(in, "command for another bot (@" + std::string(target) + ")");
-    in.command = lower(name);
+    in.command = ascii_lower(name);
     body_begin = entity.bytes.length;
     addressed = true;  // a bare command counts as addressed to every bot in the group
     break;
