@@ -18,6 +18,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
 
 namespace {
@@ -108,7 +109,9 @@ int main(int argc, char** argv) {
       if (e.is_regular_file()) bytes += e.file_size();
     out["index_mib"] = static_cast<double>(bytes) / (1024.0 * 1024.0);
   } else if (app.got_subcommand("hostile")) {
-    const roundup::bot::Responder responder = runtime.responder(std::cerr);
+    // The path every platform and the CLI answer through (bot::Knowledge).
+    roundup::adapters::cli::Library library(runtime.config());
+    library.open(std::cerr);
     std::vector<std::string> qs;
     std::ifstream in(questions);
     for (std::string line; std::getline(in, line);)
@@ -122,7 +125,7 @@ int main(int argc, char** argv) {
       double best = 0;
       for (int r = 0; r < std::max(repeat, 1); ++r) {
         const double t0 = cpu_ms();
-        const auto answer = responder.ask(q);
+        const auto answer = library.answer(q);
         const double t = cpu_ms() - t0;
         if (r == 0 || t < best) best = t;
       }
@@ -131,13 +134,13 @@ int main(int argc, char** argv) {
     out = {{"phase", "hostile"}};
     const bool all = only_case.empty();
     if (all || only_case == "ordinary") {
-      for (std::size_t i = 0; i < std::min<std::size_t>(qs.size(), 10); ++i) responder.ask(qs[i]);  // warm-up
+      for (std::size_t i = 0; i < std::min<std::size_t>(qs.size(), 10); ++i) library.answer(qs[i]);  // warm-up
       std::vector<double> ms;
       for (const std::string& q : qs) ms.push_back(cost(q));
       out["ordinary"] = {
           {"questions", ms.size()}, {"p50_cpu_ms", percentile(ms, 0.50)}, {"max_cpu_ms", percentile(ms, 1.0)}};
     } else {
-      responder.ask(qs.front());  // warm-up
+      library.answer(qs.front());  // warm-up
     }
     bool found = all || only_case == "ordinary";
     for (const auto& [name, q] : hostile_questions()) {

@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include "config/platform_section.h"
 #include "text/unicode.h"
 
 #include <algorithm>
@@ -61,6 +62,7 @@ constexpr int k_max_handler_timeout_ms = 3600000;
 constexpr int k_min_max_connections = 16;
 constexpr int k_max_max_connections = 1000000;
 constexpr std::array<std::string_view, 2> k_log_formats = {"json", "logfmt"};
+constexpr std::array<std::string_view, 2> k_state_backends = {"postgresql", "sqlite"};
 constexpr int k_min_papers_per_post = 1;
 constexpr int k_max_papers_per_post = 10;
 // Only the hashed embedder exists today; add kinds here as they are implemented.
@@ -217,6 +219,17 @@ const SectionSpec<InboxConfig>& inbox_spec() {
   return spec;
 }
 
+const SectionSpec<StateConfig>& state_spec() {
+  static const SectionSpec<StateConfig> spec{
+      {
+          choice_field("backend", &StateConfig::backend, k_state_backends),
+          secret_field("url", &StateConfig::url),
+      },
+      {},
+  };
+  return spec;
+}
+
 const SectionSpec<HttpConfig>& http_spec() {
   static const SectionSpec<HttpConfig> spec{
       {
@@ -249,6 +262,7 @@ SectionSpec<Config> root_spec(const PlatformSections& sections) {
            }},
           integer_field("workers", &Config::workers, k_min_workers, k_max_workers),
           section_field("inbox", &Config::inbox, &inbox_spec),
+          section_field("state", &Config::state, &state_spec),
           section_field("retrieval", &Config::retrieval, &retrieval_spec),
           section_field("tls", &Config::tls, &tls_spec),
       },
@@ -435,6 +449,26 @@ bool creatable_directory(const std::filesystem::path& dir) {
   return std::filesystem::is_directory(probe, ec) && ::access(probe.c_str(), W_OK | X_OK) == 0;
 }
 
+// The URL itself is checked by libpq when the service connects; here only what is plainly wrong,
+// and never by quoting it (it may hold a password).
+void check_state(const StateConfig& state, Problems& problems) {
+  const std::string& url = state.url.value;
+  if (state.backend == "sqlite") {
+    if (!url.empty()) {
+      problems.add("state.url",
+                   "is set (in the file or ROUNDUP_STATE_URL) but state.backend is \"sqlite\"; set state.backend "
+                   "to \"postgresql\" to use it, or remove it");
+    }
+    return;
+  }
+  if (url.empty()) {
+    problems.add("state.url", "the postgresql backend needs a connection URL (or set ROUNDUP_STATE_URL)");
+  } else if (!url.starts_with("postgresql://") && !url.starts_with("postgres://") &&
+             url.find('=') == std::string::npos) {
+    problems.add("state.url", "must be a libpq URI (postgresql://user@host/db) or key=value connection string");
+  }
+}
+
 void check_paths(const Config& config, Problems& problems) {
   std::error_code ec;
   const auto need_directory = [&](const std::string& key, const std::filesystem::path& dir) {
@@ -540,6 +574,7 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
 }
 
 void apply_environment(Config& config, EnvironmentLookup getenv_fn) {
+  take_secret(getenv_fn, "ROUNDUP_STATE_URL", config.state.url);
   for (const PlatformSection& section : config.platforms.sections()) {
     section.apply_environment(*config.platforms.find(section.name), getenv_fn);
   }
@@ -551,6 +586,7 @@ std::vector<ConfigProblem> check_runnable(const Config& config) {
     section.check_runnable(*config.platforms.find(section.name), problems);
   }
   check_platforms_enabled(config, problems);
+  check_state(config.state, problems);
   check_paths(config, problems);
   return std::move(problems.list());
 }

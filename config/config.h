@@ -84,6 +84,18 @@ struct InboxConfig {
   bool operator==(const InboxConfig&) const = default;
 };
 
+// Where the durable state lives (inbox, outbox, digests, subscriptions, audit). "sqlite", the
+// default: one file under data_dir, for one process. "postgresql": a database shared by several
+// replicas; `url` is a libpq URI ("postgresql://bot@db.internal/roundup") or key=value string. Its
+// password is best left out of the file: ROUNDUP_STATE_URL (the whole URL) or libpq's own
+// PGPASSWORD / ~/.pgpass supply it.
+struct StateConfig {
+  std::string backend = "sqlite";  // sqlite|postgresql
+  Secret url;                      // postgresql only
+
+  bool operator==(const StateConfig&) const = default;
+};
+
 // Inbound connections on `listen`. Each holds a file descriptor; the service fits
 // max_connections under its descriptor limit (see adapters/service/descriptor_limit.h).
 struct HttpConfig {
@@ -171,6 +183,7 @@ struct Config {
   HttpConfig http;
   int workers = 4;  // threads answering questions (1..64)
   InboxConfig inbox;
+  StateConfig state;
   // Who may run admin commands (reindex, stats, digest now): "slack:U0123", "telegram:42".
   std::vector<std::string> admins;
   DigestConfig digest;

@@ -3,10 +3,10 @@
 # library includes from the same root, so the compiler alone would let a lower layer reach up;
 # this makes such an include fail CI instead.
 #   text, telemetry          <- nothing of ours but each other
-#   storage                  <- text, telemetry (sqlite_state_store.* also implements bot's ports)
+#   storage                  <- text, telemetry (the *_state_store.* files also implement bot's ports)
 #   config, retrieval        <- text, telemetry, storage (retrieval), config
 #   bot                      <- text, telemetry, config, retrieval; no SQLite, Beast, Asio, OpenSSL
-#   adapters                 <- anything
+#   adapters                 <- anything below; among themselves, as the rules for adapters/ say
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,10 +31,26 @@ done
 forbid text 'bot/|retrieval/|config/|storage/' 'higher layers'
 forbid telemetry 'bot/|retrieval/|config/|storage/' 'higher layers'
 forbid storage 'retrieval/|config/' 'higher layers'
-forbid storage 'bot/' "the core (only the SQLite implementation of its ports may)" '^storage/sqlite_state_store\.(h|cpp):'
+forbid storage 'bot/' "the core (only the implementations of its ports may)" '^storage/(sqlite|postgres)_state_store\.(h|cpp):'
 forbid retrieval 'bot/' 'the bot core (retrieval sits below it)'
 forbid config 'bot/|retrieval/|storage/' 'higher layers'
 forbid bot 'sqlite3\.h|storage/|boost/|openssl/' 'SQLite, storage/, Boost (Beast, Asio) or OpenSSL (the core is infrastructure-free)'
+
+# Inside adapters/, each library includes only what it links: the HTTP transport knows no
+# platform; a platform knows HTTP, the registry's interface and itself, never another platform;
+# the service reaches platforms only through its registry (the one line per platform); the
+# terminal adapter talks to the core alone.
+forbid adapters/http 'adapters/(slack|telegram|service|cli|terminal)/' 'other adapters (the transport knows no platform)'
+for platform in $(cd adapters && ls -d */ | tr -d / | grep -vxE 'http|service|cli|terminal'); do
+  others=$(cd adapters && ls -d */ | tr -d / | grep -vxE "http|service|$platform" | paste -sd'|')
+  forbid "adapters/$platform" "adapters/($others)/" 'another platform or the command line'
+  forbid "adapters/$platform" 'adapters/service/' 'the service (only its platform_registry.h)' \
+    'adapters/service/platform_registry\.h'
+done
+forbid adapters/service 'adapters/(cli|terminal)/' 'the command line'
+forbid adapters/service 'adapters/[a-z_]+/[a-z_]+_(platform|config)\.h' \
+  'a platform (only the registry does)' '^adapters/service/platform_registry\.cpp:'
+forbid adapters/terminal 'adapters/' 'other adapters (it talks to the core)' '[<"]adapters/terminal/'
 
 # The core's CMake target links none of them either.
 if grep -nE 'SQLite|OpenSSL|Boost|roundup_storage|roundup_http|roundup_state' bot/CMakeLists.txt >&2; then

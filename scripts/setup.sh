@@ -14,9 +14,13 @@ sanitize=${SANITIZE:-0}
 packages=(build-essential cmake ninja-build ccache pkg-config git clang-format clang-tidy nodejs npm openssl python3
   libboost1.81-dev libssl-dev nlohmann-json3-dev libfaiss-dev libopenblas0-pthread doctest-dev
   libsqlite3-dev libcli11-dev libutf8proc-dev libre2-dev libstemmer-dev libhowardhinnant-date-dev tzdata libspdlog-dev
-  libgumbo-dev systemd
+  libgumbo-dev libpq-dev systemd
   # The fuzz build (scripts/fuzz.sh): clang, its libFuzzer and sanitizer runtimes, llvm-symbolizer.
   clang libclang-rt-dev llvm)
+
+# The test suite starts throwaway PostgreSQL 15 clusters (tests/support/postgres_cluster.h) for the
+# PostgreSQL state backend; the binary alone needs only libpq.
+[ "${BUILD_TESTS:-1}" = 1 ] && packages+=(postgresql-15)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,6 +37,12 @@ if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
+  # Tests make their own clusters: no system-wide "main" cluster (and server on port 5432) when
+  # this script is what installs PostgreSQL.
+  if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/roundup-no-main.conf >/dev/null
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

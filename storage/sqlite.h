@@ -12,7 +12,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <type_traits>
+#include <utility>
+
+#include "storage/raise_error.h"
+#include "storage/transaction.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -23,10 +26,6 @@ class SqliteError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-// Builds and throws the caller's exception for `message`. It must throw; if it returns, the
-// Database throws SqliteError instead.
-using RaiseError = void (*)(const std::string& message);
 
 class Database {
  public:
@@ -66,20 +65,8 @@ class Database {
   // (busy timeout) instead of failing half-way through.
   template <typename Body>
   auto transaction(Body&& body) {
-    exec("BEGIN IMMEDIATE");
-    try {
-      if constexpr (std::is_void_v<decltype(body())>) {
-        body();
-        exec("COMMIT");
-      } else {
-        auto result = body();
-        exec("COMMIT");
-        return result;
-      }
-    } catch (...) {
-      rollback();
-      throw;
-    }
+    return in_transaction([this] { exec("BEGIN IMMEDIATE"); }, [this] { exec("COMMIT"); }, [this] { rollback(); },
+                          std::forward<Body>(body));
   }
 
   // Raises the caller's error: error_prefix + what + ": " + SQLite's message for this connection.

@@ -14,6 +14,7 @@
 #include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
 #include "adapters/service/service.h"
+#include "adapters/service/state_backend.h"
 #include "adapters/terminal/terminal_chat.h"
 #include "bot/digest_scheduler.h"
 #include "bot/render_text.h"
@@ -67,11 +68,10 @@ void print_report(const retrieval::BuildReport& r, std::ostream& out) {
 int print_digest_preview(const Runtime& runtime, const std::string& channel, std::ostream& out) {
   const config::Config& config = runtime.config();
   const auto engine = runtime.engine(std::cerr);
-  const std::filesystem::path state_file = config.data_dir / "state" / "bot.sqlite";
   std::unique_ptr<bot::StateStore> store;
-  if (std::filesystem::exists(state_file)) {
+  if (service::state_exists(config)) {
     try {
-      store = std::make_unique<storage::SqliteStateStore>(state_file, storage::SqliteStateStore::Access::read_only);
+      store = service::open_state_store(config, service::StateAccess::read_only);
     } catch (const bot::StateError& e) {
       std::cerr << "warning: " << e.what() << "; previewing without the channels' history\n";
     }
@@ -120,6 +120,7 @@ int check_configuration(const std::string& file, std::ostream& out) {
   out << "  digest: " << config.digest.time << " " << config.digest.timezone << ", " << config.digest.channels.size()
       << " configured channel(s)\n";
   out << "  admins: " << config.admins.size() << "\n";
+  out << "  state: " << service::describe_state(config) << "\n";
   return 0;
 }
 

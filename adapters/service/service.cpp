@@ -22,12 +22,12 @@
 #include "adapters/service/descriptor_limit.h"
 #include "adapters/service/measured_knowledge.h"
 #include "adapters/service/service_metrics.h"
+#include "adapters/service/state_backend.h"
 #include "bot/channel_address.h"
 #include "bot/conversation.h"
 #include "bot/digest_scheduler.h"
 #include "bot/inbox.h"
 #include "bot/outbox.h"
-#include "storage/sqlite_state_store.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 
@@ -353,7 +353,8 @@ unsigned short Service::start() {
   ServiceMetrics& metrics = service_metrics();
 
   s.lock = std::make_unique<DataDirLock>(config.data_dir / "state", std::chrono::seconds(30));
-  s.store = std::make_unique<storage::SqliteStateStore>(config.data_dir / "state" / "bot.sqlite");
+  s.store = open_state_store(config);
+  log::info("service", "state opened", {{"state", describe_state(config)}});
   const http::ClientOptions client_options = s.client_options();
   s.client = std::make_unique<http::HttpsClient>(client_options);
   bot::OutboxOptions outbox_options;

@@ -1,13 +1,18 @@
 // The state ports' contract (bot/state_store.h), run against every implementation: SQLite (the
-// product's) and memory (the core tests' double). A new backend adds itself to the lists below.
+// single-machine default), PostgreSQL (replicas; a throwaway cluster per test process, a fresh
+// database per case) and memory (the core tests' double). A new backend adds itself to
+// EVERY_BACKEND.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bot/state_store.h"
+#include "storage/postgres_state_store.h"
 #include "storage/sqlite_state_store.h"
 #include "tests/support/memory_state_store.h"
+#include "tests/support/postgres_cluster.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -24,14 +29,21 @@ struct MemoryBackend {
   roundup::testing::MemoryStateStore store;
 };
 
+struct PostgresBackend {
+  std::unique_ptr<roundup::bot::StateStore> owned =
+      roundup::storage::open_postgres_state_store(roundup::testing::shared_postgres().fresh_database("contract"));
+  roundup::bot::StateStore& store = *owned;
+};
+
+#define EVERY_BACKEND SqliteBackend, PostgresBackend, MemoryBackend
+
 OutgoingMessage message(std::string key, std::string target) {
   return {std::move(key), "slack", std::move(target), R"({"text":"hi"})"};
 }
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("state store contract: completing work enqueues replies once", Backend, SqliteBackend,
-                   MemoryBackend) {
+TEST_CASE_TEMPLATE("state store contract: completing work enqueues replies once", Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   const auto id = store.accept_inbound("k", "slack", R"({"q":1})", 10);
@@ -46,7 +58,7 @@ TEST_CASE_TEMPLATE("state store contract: completing work enqueues replies once"
 }
 
 TEST_CASE_TEMPLATE("state store contract: the outbox heads are each target's oldest pending message - in order",
-                   Backend, SqliteBackend, MemoryBackend) {
+                   Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   CHECK(store.outbox_heads().empty());
@@ -80,7 +92,7 @@ TEST_CASE_TEMPLATE("state store contract: the outbox heads are each target's old
   CHECK(store.outbox_state("a2") == "failed");
 }
 
-TEST_CASE_TEMPLATE("state store contract: threads - values and pruning", Backend, SqliteBackend, MemoryBackend) {
+TEST_CASE_TEMPLATE("state store contract: threads - values and pruning", Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   store.remember_thread("slack", "C1", "1700000000.000100", 100);
@@ -101,7 +113,7 @@ TEST_CASE_TEMPLATE("state store contract: threads - values and pruning", Backend
 
 TEST_CASE_TEMPLATE(
     "state store contract: a batch of inbound records dedupes per row within the batch and against earlier ones",
-    Backend, SqliteBackend, MemoryBackend) {
+    Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   const auto earlier = store.accept_inbound("old", "slack", "{}", 10);
@@ -124,8 +136,7 @@ TEST_CASE_TEMPLATE(
   CHECK(store.accept_inbound_batch({}, 30).empty());
 }
 
-TEST_CASE_TEMPLATE("state store contract: outbox heads per target and new messages by id", Backend, SqliteBackend,
-                   MemoryBackend) {
+TEST_CASE_TEMPLATE("state store contract: outbox heads per target and new messages by id", Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   CHECK(store.outbox_heads().empty());
@@ -173,7 +184,7 @@ TEST_CASE_TEMPLATE("state store contract: outbox heads per target and new messag
 // --- Schema 3: attempts, quarantine, bounded audit ---------------------------------------------
 
 TEST_CASE_TEMPLATE("state store contract: audited text is clipped on a character boundary and old entries are pruned",
-                   Backend, SqliteBackend, MemoryBackend) {
+                   Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   // 4 KB after "/stats ", in three-byte characters so that a byte cut would split one.
@@ -217,7 +228,7 @@ TEST_CASE("state store: clip_for_audit keeps short text and cuts long text whole
 }
 
 TEST_CASE_TEMPLATE("state store contract: a channel's dated digest is recorded once - with its messages", Backend,
-                   SqliteBackend, MemoryBackend) {
+                   EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   CHECK_FALSE(store.last_digest_date("slack:C1"));
@@ -243,7 +254,7 @@ TEST_CASE_TEMPLATE("state store contract: a channel's dated digest is recorded o
 }
 
 TEST_CASE_TEMPLATE("state store contract: an undated digest is guarded by its first message's key", Backend,
-                   SqliteBackend, MemoryBackend) {
+                   EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   const DigestRecord now{"telegram:-100", "", {"p1"}, false};
@@ -258,7 +269,7 @@ TEST_CASE_TEMPLATE("state store contract: an undated digest is guarded by its fi
   CHECK(store.counter("digests_posted") == 1);
 }
 
-TEST_CASE_TEMPLATE("state store contract: subscriptions and counters", Backend, SqliteBackend, MemoryBackend) {
+TEST_CASE_TEMPLATE("state store contract: subscriptions and counters", Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   CHECK(store.subscriptions().empty());
@@ -276,8 +287,8 @@ TEST_CASE_TEMPLATE("state store contract: subscriptions and counters", Backend, 
   CHECK(store.counter("questions_answered") == 3);
 }
 
-TEST_CASE_TEMPLATE("state store contract: pruning keeps pending work and forgets finished work", Backend, SqliteBackend,
-                   MemoryBackend) {
+TEST_CASE_TEMPLATE("state store contract: pruning keeps pending work and forgets finished work", Backend,
+                   EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
   const auto done = store.accept_inbound("done", "slack", "{}", 10);

@@ -711,3 +711,43 @@ TEST_CASE("config check: paths that cannot be used are named by key, not by valu
     CHECK(find_problem(problems, key) != nullptr);
   }
 }
+
+namespace {
+
+const char* state_url_environment(const char* name) {
+  return std::string_view(name) == "ROUNDUP_STATE_URL" ? "postgresql://bot:env-pw@db.internal/roundup" : nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("state: SQLite by default; PostgreSQL with a URL from the file or ROUNDUP_STATE_URL, never echoed") {
+  const Config defaults = default_config();
+  CHECK(defaults.state.backend == "sqlite");
+  CHECK(defaults.state.url.empty());
+
+  Config from_env = parse_config(json{{"state", {{"backend", "postgresql"}}}});
+  CHECK(has_problem(check_runnable(from_env), "state.url"));
+  apply_environment(from_env, &state_url_environment);
+  CHECK(from_env.state.url.value == "postgresql://bot:env-pw@db.internal/roundup");
+  CHECK_FALSE(has_problem(check_runnable(from_env), "state.url"));
+
+  const Config from_file = parse_config(json{{"state", {{"backend", "postgresql"}, {"url", "host=db user=bot"}}}});
+  CHECK_FALSE(has_problem(check_runnable(from_file), "state.url"));
+
+  // A URL that would be ignored is a mistake, said without quoting it.
+  Config ignored = parse_config(json{{"state", {{"url", "postgresql://bot:file-pw@db/roundup"}}}});
+  const auto problems = check_runnable(ignored);
+  const ConfigProblem* problem = find_problem(problems, "state.url");
+  REQUIRE(problem != nullptr);
+  CHECK(problem->message.find("state.backend") != std::string::npos);
+  CHECK(problem->message.find("file-pw") == std::string::npos);
+
+  const Config garbage = parse_config(json{{"state", {{"backend", "postgresql"}, {"url", "my-secret-garbage"}}}});
+  const ConfigProblem* bad = find_problem(check_runnable(garbage), "state.url");
+  REQUIRE(bad != nullptr);
+  CHECK(bad->message.find("my-secret-garbage") == std::string::npos);
+
+  // A mistyped backend or key is named with the choices.
+  CHECK(has_problem(parse_problems(json{{"state", {{"backend", "postgres"}}}}), "state.backend"));
+  CHECK(has_problem(parse_problems(json{{"state", {{"uri", "x"}}}}), "state.uri"));
+}

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -18,7 +19,9 @@
 #include "adapters/service/service.h"
 #include "bot/render_text.h"
 #include "config/platform_section.h"
+#include "storage/postgres_state_store.h"
 #include "tests/support/bundled_knowledge.h"
+#include "tests/support/postgres_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -143,7 +146,8 @@ struct TestChatRig {
   unsigned short port = 0;
   HttpsClient client{{}};
 
-  TestChatRig() {
+  // `state_url`: keep the state in that PostgreSQL database instead of SQLite under data_dir.
+  explicit TestChatRig(const std::string& state_url = "") {
     auto platforms = roundup::adapters::service::builtin_platforms();
     platforms.push_back(
         {testchat_section(),
@@ -159,6 +163,10 @@ struct TestChatRig {
     config.retrieval.lexicon_dir = bundled.retrieval.lexicon_dir;
     config.data_dir = bundled.data_dir;
     config.listen = "127.0.0.1:0";
+    if (!state_url.empty()) {
+      config.state.backend = "postgresql";
+      config.state.url.value = state_url;
+    }
     config.digest.time = "09:00";
     config.digest.timezone = "Asia/Shanghai";  // 01:00 UTC; the clock starts at 00:59
     roundup::adapters::service::ServiceHooks hooks;
@@ -234,6 +242,36 @@ TEST_CASE("chat platform port: a platform registered only in the test binary ans
   CHECK(rig.get("/readyz") == "ready\n");
   rig.delivered.down = true;
   CHECK(rig.get("/readyz") == "not ready: testchat_down\n");
+}
+
+TEST_CASE("state on PostgreSQL: the service answers, subscribes and posts a digest once with its state there" *
+          doctest::timeout(120)) {
+  const std::string url = roundup::testing::shared_postgres().fresh_database("service");
+  {
+    TestChatRig rig(url);
+    CHECK(rig.say("m1", "room1", "which paper showed smaller models trained on more tokens beat bigger ones?") == 200);
+    CHECK(rig.delivered_message(0).second.find("Chinchilla") != std::string::npos);
+    CHECK(rig.say("m1", "room1", "which paper showed smaller models trained on more tokens beat bigger ones?") == 200);
+    CHECK(rig.say("m2", "room2", "/subscribe") == 200);
+    CHECK(rig.delivered_message(1).second.find("Subscribed") != std::string::npos);
+    *rig.now += 60;
+    rig.service->run_due_digests();
+    CHECK(rig.delivered_message(2).first == "testchat:room2");
+    rig.service->run_due_digests();  // due once a day: nothing more
+    CHECK(rig.service->store().outbox_backlog() == 0);
+    CHECK(rig.delivered.signal.read([&] { return rig.delivered.messages.size(); }) == 3);
+    // Nothing went to SQLite.
+    CHECK_FALSE(std::filesystem::exists(rig.data.path() / "state" / "bot.sqlite"));
+    // A second serve on the same database (its own data_dir) is refused: both would send everything.
+    CHECK_THROWS_WITH_AS(TestChatRig{url}, doctest::Contains("another roundup-bot serve"), roundup::bot::StateError);
+  }
+  // What a replica (or a restart) sees in the database: the work done, the subscription, the digest.
+  const auto replica = roundup::storage::open_postgres_state_store(url);
+  const roundup::bot::StateStore& store = *replica;
+  CHECK(store.inbound_state("testchat:msg:m1") == "done");
+  CHECK(store.subscriptions() == std::vector<std::string>{"testchat:room2"});
+  CHECK(store.last_digest_date("testchat:room2") == "2025-11-22");
+  CHECK(store.counter("digests_posted") == 1);
 }
 
 TEST_CASE("chat platform port: the test platform's configuration section is read - checked and reported by key path") {

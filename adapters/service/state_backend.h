@@ -1,0 +1,33 @@
+#pragma once
+// The state store the configuration names (`state.backend`): SQLite under data_dir, or PostgreSQL
+// at `state.url`. The one place that picks an implementation of the core's state ports.
+
+#include <memory>
+#include <string>
+
+#include "bot/state_store.h"
+#include "config/config.h"
+
+namespace roundup::adapters::service {
+
+enum class StateAccess {
+  read_write,  // the service: creates and migrates what is missing
+  // Inspection (`digest --dry-run`): never creates, migrates or writes. Throws bot::StateError
+  // unless the state exists with exactly this build's schema.
+  read_only,
+};
+
+// Opens (and, read_write, migrates) the configured store. Throws bot::StateError, without secrets.
+// read_write on PostgreSQL also takes the database's single-writer lock (one `serve` per database
+// until work is claimed row by row), as the data_dir lock does for SQLite.
+std::unique_ptr<bot::StateStore> open_state_store(const config::Config& config,
+                                                  StateAccess access = StateAccess::read_write);
+
+// Whether a read_only open can find anything: the SQLite file exists, or a PostgreSQL URL is set.
+bool state_exists(const config::Config& config);
+
+// "sqlite var/state/bot.sqlite" or "postgresql postgresql://bot@db.internal/roundup" (no password),
+// for logs and `config check`.
+std::string describe_state(const config::Config& config);
+
+}  // namespace roundup::adapters::service

@@ -1,0 +1,550 @@
+#include "storage/postgres_state_store.h"
+
+#include <chrono>
+#include <iterator>
+#include <mutex>
+#include <utility>
+
+#include "storage/postgres.h"
+
+namespace roundup::storage {
+
+using postgres::Connection;
+using postgres::Param;
+using postgres::Result;
+
+namespace {
+
+// Each entry migrates from version (index) to (index + 1). Never edit a shipped entry; append.
+// The tables are SQLite's (storage/sqlite_state_store.cpp) in PostgreSQL's types; pending rows
+// have partial indexes, since finished ones are most of each table.
+constexpr const char* k_migrations[] = {
+    R"sql(
+    CREATE TABLE inbound (
+      id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      key TEXT NOT NULL UNIQUE,
+      platform TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'quarantined')),
+      received_ms BIGINT NOT NULL,
+      done_ms BIGINT,
+      attempts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX inbound_pending ON inbound (id) WHERE state = 'pending';
+    CREATE INDEX inbound_done ON inbound (done_ms) WHERE state <> 'pending';
+    CREATE TABLE outbox (
+      id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      idempotency_key TEXT NOT NULL UNIQUE,
+      platform TEXT NOT NULL,
+      target TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_ms BIGINT NOT NULL,
+      created_ms BIGINT NOT NULL,
+      done_ms BIGINT,
+      last_error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (target, id) WHERE state = 'pending';
+    CREATE INDEX outbox_done ON outbox (done_ms) WHERE state <> 'pending';
+    CREATE TABLE threads (
+      platform TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      thread TEXT NOT NULL,
+      last_ms BIGINT NOT NULL,
+      PRIMARY KEY (platform, channel, thread)
+    );
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE subscriptions (
+      channel TEXT PRIMARY KEY,
+      by_user TEXT NOT NULL,
+      created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE digest_posts (
+      channel TEXT NOT NULL,
+      local_date TEXT NOT NULL,
+      posted_ms BIGINT NOT NULL,
+      papers INTEGER NOT NULL,
+      started_over BOOLEAN NOT NULL,
+      PRIMARY KEY (channel, local_date)
+    );
+    CREATE TABLE digest_papers (
+      channel TEXT NOT NULL,
+      paper_id TEXT NOT NULL,
+      posted_ms BIGINT NOT NULL,
+      PRIMARY KEY (channel, paper_id)
+    );
+    CREATE TABLE audit (
+      id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      at_ms BIGINT NOT NULL,
+      platform TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      command TEXT NOT NULL,
+      allowed BOOLEAN NOT NULL,
+      outcome TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at_ms);
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    )sql",
+};
+static_assert(std::size(k_migrations) == k_postgres_schema_version);
+
+// The advisory lock that serialises migrations between replicas: "roundup" in ASCII, then 1.
+constexpr std::int64_t k_migration_lock = 0x726f756e64757001;
+// The lock of the one process that may send from this database (hold_single_writer_lock).
+constexpr std::int64_t k_single_writer_lock = 0x726f756e64757002;
+
+[[noreturn]] void raise_state_error(const std::string& message) {
+  throw bot::StateError(message);
+}
+
+std::string number(std::int64_t value) {
+  return std::to_string(value);
+}
+
+std::string text(std::string_view value) {
+  return std::string(value);
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr const char* k_enqueue =
+    "INSERT INTO outbox (idempotency_key, platform, target, payload, next_attempt_ms, created_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING";
+constexpr const char* k_accept =
+    "INSERT INTO inbound (key, platform, payload, received_ms) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (key) DO NOTHING RETURNING id";
+constexpr const char* k_head_columns =
+    "id, idempotency_key, platform, target, payload, attempts, created_ms, next_attempt_ms";
+
+bot::OutboxQueue::OutboxHead read_head(const Result& result, int row) {
+  bot::OutboxQueue::OutboxHead head;
+  head.item.id = result.integer(row, 0);
+  head.item.message = {result.text(row, 1), result.text(row, 2), result.text(row, 3), result.text(row, 4)};
+  head.item.attempts = static_cast<int>(result.integer(row, 5));
+  head.item.created_ms = result.integer(row, 6);
+  head.next_attempt_ms = result.integer(row, 7);
+  return head;
+}
+
+struct Impl {
+  explicit Impl(std::string url) : db(std::move(url), raise_state_error) {}
+
+  Connection db;
+  std::mutex mutex;
+  bool single_writer = false;  // hold_single_writer_lock() was called: re-take it after a reconnect
+
+  // Runs `body` on the connection under the mutex, reconnecting first if the connection was lost.
+  template <typename Body>
+  auto locked(Body&& body) {
+    std::lock_guard lock(mutex);
+    if (db.reconnect_if_broken() && single_writer) take_single_writer_lock();
+    return body(db);
+  }
+
+  void take_single_writer_lock() {
+    if (db.query("SELECT pg_try_advisory_lock($1)", {number(k_single_writer_lock)}).text(0, 0) != "t") {
+      throw bot::StateError(
+          "another roundup-bot serve is using this PostgreSQL state database; until replicas are supported, run one "
+          "serve process per database");
+    }
+  }
+
+  // Adds a message unless its idempotency key exists; returns whether it did. In the caller's lock.
+  bool enqueue_message(const bot::OutgoingMessage& message, std::int64_t now_ms) {
+    return db.query(k_enqueue,
+                    {message.idempotency_key, message.platform, message.target, message.payload, number(now_ms)})
+               .affected() > 0;
+  }
+
+  void migrate() {
+    db.transaction([&] {
+      db.query("SELECT pg_advisory_xact_lock($1)", {number(k_migration_lock)});
+      db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)");
+      const Result current = db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      const auto version = static_cast<int>(current.integer(0, 0));
+      if (version > k_postgres_schema_version) {
+        throw bot::StateError("the PostgreSQL state has schema version " + std::to_string(version) +
+                              ", newer than this build understands (" + std::to_string(k_postgres_schema_version) +
+                              "); run the newer roundup-bot or restore a backup");
+      }
+      for (int v = version; v < k_postgres_schema_version; ++v) {
+        db.exec(k_migrations[v]);
+        db.query("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
+                 {number(v + 1), number(wall_clock_ms())});
+      }
+    });
+  }
+};
+
+// The class is defined whole here: its callers know it as a bot::StateStore
+// (open_postgres_state_store), and the ports' methods need no second list in a header.
+class PostgresStateStore final : public bot::StateStore {
+ public:
+  using Access = PostgresStateOptions::Access;
+
+  explicit PostgresStateStore(std::string url, Access access) : impl_(std::make_unique<Impl>(std::move(url))) {
+    if (access == Access::read_write) {
+      impl_->migrate();
+      return;
+    }
+    impl_->db.exec("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    const bool migrated = impl_->db.query("SELECT to_regclass('schema_migrations') IS NOT NULL").text(0, 0) == "t";
+    const int version =
+        migrated
+            ? static_cast<int>(impl_->db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").integer(0, 0))
+            : 0;
+    if (version != k_postgres_schema_version) {
+      throw bot::StateError("the PostgreSQL state has schema version " + std::to_string(version) +
+                            "; this build reads version " + std::to_string(k_postgres_schema_version) +
+                            " (run `roundup-bot serve` once to migrate it)");
+    }
+  }
+
+  ~PostgresStateStore() override = default;
+
+  void hold_single_writer_lock() {
+    impl_->locked([this](Connection&) {
+      impl_->take_single_writer_lock();
+      impl_->single_writer = true;
+    });
+  }
+
+  std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
+                                             std::int64_t now_ms) override {
+    return impl_->locked([&](Connection& db) -> std::optional<std::int64_t> {
+      const Result result = db.query(k_accept, {text(key), text(platform), text(payload), number(now_ms)});
+      if (result.rows() == 0) return std::nullopt;
+      return result.integer(0, 0);
+    });
+  }
+
+  std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
+                                                                std::int64_t now_ms) override {
+    return impl_->locked([&](Connection& db) {
+      return db.transaction([&] {
+        std::vector<std::optional<std::int64_t>> ids;
+        ids.reserve(items.size());
+        for (const auto& item : items) {
+          // ON CONFLICT DO NOTHING returns no row for a key already there, also one inserted earlier
+          // in this transaction.
+          const Result result =
+              db.query(k_accept, {text(item.key), text(item.platform), text(item.payload), number(now_ms)});
+          ids.push_back(result.rows() == 0 ? std::nullopt : std::optional<std::int64_t>(result.integer(0, 0)));
+        }
+        return ids;
+      });
+    });
+  }
+
+  std::vector<bot::InboundItem> pending_inbound(std::size_t limit) const override {
+    return impl_->locked([&](Connection& db) {
+      const Result result = db.query(
+          "SELECT id, key, platform, payload, attempts FROM inbound WHERE state = 'pending' ORDER BY id LIMIT $1",
+          {number(static_cast<std::int64_t>(limit))});
+      std::vector<bot::InboundItem> items;
+      for (int row = 0; row < result.rows(); ++row) {
+        items.push_back({result.integer(row, 0), result.text(row, 1), result.text(row, 2), result.text(row, 3),
+                         static_cast<int>(result.integer(row, 4))});
+      }
+      return items;
+    });
+  }
+
+  std::optional<int> start_inbound_attempt(std::int64_t id) override {
+    return impl_->locked([&](Connection& db) -> std::optional<int> {
+      const Result result =
+          db.query("UPDATE inbound SET attempts = attempts + 1 WHERE id = $1 AND state = 'pending' RETURNING attempts",
+                   {number(id)});
+      if (result.rows() == 0) return std::nullopt;
+      return static_cast<int>(result.integer(0, 0));
+    });
+  }
+
+  void quarantine_inbound(std::int64_t id, const std::vector<bot::OutgoingMessage>& replies,
+                          std::int64_t now_ms) override {
+    impl_->locked([&](Connection& db) {
+      db.transaction([&] {
+        for (const auto& reply : replies) impl_->enqueue_message(reply, now_ms);
+        db.query("UPDATE inbound SET state = 'quarantined', done_ms = $2 WHERE id = $1 AND state = 'pending'",
+                 {number(id), number(now_ms)});
+      });
+    });
+  }
+
+  std::optional<std::string> inbound_state(std::string_view key) const override {
+    return impl_->locked([&](Connection& db) -> std::optional<std::string> {
+      const Result result = db.query("SELECT state FROM inbound WHERE key = $1", {text(key)});
+      if (result.rows() == 0) return std::nullopt;
+      return result.text(0, 0);
+    });
+  }
+
+  void complete_inbound(std::int64_t id, const std::vector<bot::OutgoingMessage>& replies,
+                        std::int64_t now_ms) override {
+    impl_->locked([&](Connection& db) {
+      db.transaction([&] {
+        for (const auto& reply : replies) impl_->enqueue_message(reply, now_ms);
+        db.query("UPDATE inbound SET state = 'done', done_ms = $2, payload = '' WHERE id = $1",
+                 {number(id), number(now_ms)});
+      });
+    });
+  }
+
+  bool enqueue(const bot::OutgoingMessage& message, std::int64_t now_ms) override {
+    return impl_->locked([&](Connection&) { return impl_->enqueue_message(message, now_ms); });
+  }
+
+  void mark_delivered(std::int64_t id, std::int64_t now_ms) override {
+    impl_->locked([&](Connection& db) {
+      db.query("UPDATE outbox SET state = 'delivered', done_ms = $2, attempts = attempts + 1 WHERE id = $1",
+               {number(id), number(now_ms)});
+    });
+  }
+
+  void reschedule(std::int64_t id, std::int64_t next_attempt_ms, std::string_view error) override {
+    impl_->locked([&](Connection& db) {
+      db.query("UPDATE outbox SET next_attempt_ms = $2, last_error = $3, attempts = attempts + 1 WHERE id = $1",
+               {number(id), number(next_attempt_ms), text(error)});
+    });
+  }
+
+  void mark_failed(std::int64_t id, std::string_view error, std::int64_t now_ms) override {
+    impl_->locked([&](Connection& db) {
+      db.query(
+          "UPDATE outbox SET state = 'failed', last_error = $2, done_ms = $3, attempts = attempts + 1 WHERE id = $1",
+          {number(id), text(error), number(now_ms)});
+    });
+  }
+
+  std::size_t outbox_backlog() const override {
+    return impl_->locked([](Connection& db) {
+      return static_cast<std::size_t>(db.query("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").integer(0, 0));
+    });
+  }
+
+  std::optional<std::string> outbox_state(std::string_view idempotency_key) const override {
+    return impl_->locked([&](Connection& db) -> std::optional<std::string> {
+      const Result result = db.query("SELECT state FROM outbox WHERE idempotency_key = $1", {text(idempotency_key)});
+      if (result.rows() == 0) return std::nullopt;
+      return result.text(0, 0);
+    });
+  }
+
+  std::optional<PostgresStateStore::OutboxHead> outbox_head(std::string_view target) const override {
+    return impl_->locked([&](Connection& db) -> std::optional<OutboxHead> {
+      const Result result = db.query(std::string("SELECT ") + k_head_columns +
+                                         " FROM outbox WHERE state = 'pending' AND target = $1 ORDER BY id LIMIT 1",
+                                     {text(target)});
+      if (result.rows() == 0) return std::nullopt;
+      return read_head(result, 0);
+    });
+  }
+
+  std::vector<PostgresStateStore::OutboxHead> outbox_heads() const override {
+    return impl_->locked([](Connection& db) {
+      // The oldest pending message of each target (DISTINCT ON over the partial index), oldest first.
+      const Result result = db.query(std::string("SELECT * FROM (SELECT DISTINCT ON (target) ") + k_head_columns +
+                                     " FROM outbox WHERE state = 'pending' ORDER BY target, id) heads ORDER BY id");
+      std::vector<OutboxHead> heads;
+      for (int row = 0; row < result.rows(); ++row) heads.push_back(read_head(result, row));
+      return heads;
+    });
+  }
+
+  std::vector<std::pair<std::int64_t, std::string>> pending_outbox_after(std::int64_t after_id,
+                                                                         std::size_t limit) const override {
+    return impl_->locked([&](Connection& db) {
+      const Result result =
+          db.query("SELECT id, target FROM outbox WHERE id > $1 AND state = 'pending' ORDER BY id LIMIT $2",
+                   {number(after_id), number(static_cast<std::int64_t>(limit))});
+      std::vector<std::pair<std::int64_t, std::string>> rows;
+      for (int row = 0; row < result.rows(); ++row) rows.emplace_back(result.integer(row, 0), result.text(row, 1));
+      return rows;
+    });
+  }
+
+  std::int64_t outbox_last_id() const override {
+    return impl_->locked(
+        [](Connection& db) { return db.query("SELECT COALESCE(MAX(id), 0) FROM outbox").integer(0, 0); });
+  }
+
+  void remember_thread(std::string_view platform, std::string_view channel, std::string_view thread,
+                       std::int64_t now_ms) override {
+    impl_->locked([&](Connection& db) {
+      db.query(
+          "INSERT INTO threads (platform, channel, thread, last_ms) VALUES ($1, $2, $3, $4) "
+          "ON CONFLICT (platform, channel, thread) DO UPDATE SET last_ms = EXCLUDED.last_ms",
+          {text(platform), text(channel), text(thread), number(now_ms)});
+    });
+  }
+
+  bool knows_thread(std::string_view platform, std::string_view channel, std::string_view thread) const override {
+    return impl_->locked([&](Connection& db) {
+      return db.query("SELECT 1 FROM threads WHERE platform = $1 AND channel = $2 AND thread = $3",
+                      {text(platform), text(channel), text(thread)})
+                 .rows() > 0;
+    });
+  }
+
+  std::optional<std::string> value(std::string_view key) const override {
+    return impl_->locked([&](Connection& db) -> std::optional<std::string> {
+      const Result result = db.query("SELECT value FROM kv WHERE key = $1", {text(key)});
+      if (result.rows() == 0) return std::nullopt;
+      return result.text(0, 0);
+    });
+  }
+
+  void set_value(std::string_view key, std::string_view value) override {
+    impl_->locked([&](Connection& db) {
+      db.query("INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+               {text(key), text(value)});
+    });
+  }
+
+  bool subscribe(std::string_view channel, std::string_view by_user, std::int64_t now_ms) override {
+    return impl_->locked([&](Connection& db) {
+      return db.query(
+                   "INSERT INTO subscriptions (channel, by_user, created_ms) VALUES ($1, $2, $3) "
+                   "ON CONFLICT (channel) DO NOTHING",
+                   {text(channel), text(by_user), number(now_ms)})
+                 .affected() > 0;
+    });
+  }
+
+  bool unsubscribe(std::string_view channel) override {
+    return impl_->locked([&](Connection& db) {
+      return db.query("DELETE FROM subscriptions WHERE channel = $1", {text(channel)}).affected() > 0;
+    });
+  }
+
+  std::vector<std::string> subscriptions() const override {
+    return impl_->locked([](Connection& db) {
+      // COLLATE "C": byte order, as SQLite sorts and the contract promises, whatever the database's locale.
+      const Result result = db.query("SELECT channel FROM subscriptions ORDER BY channel COLLATE \"C\"");
+      std::vector<std::string> channels;
+      for (int row = 0; row < result.rows(); ++row) channels.push_back(result.text(row, 0));
+      return channels;
+    });
+  }
+
+  std::optional<std::string> last_digest_date(std::string_view channel) const override {
+    return impl_->locked([&](Connection& db) -> std::optional<std::string> {
+      const Result result =
+          db.query("SELECT MAX(local_date COLLATE \"C\") FROM digest_posts WHERE channel = $1", {text(channel)});
+      if (result.rows() == 0 || result.is_null(0, 0)) return std::nullopt;
+      return result.text(0, 0);
+    });
+  }
+
+  std::unordered_set<std::string> digested_papers(std::string_view channel) const override {
+    return impl_->locked([&](Connection& db) {
+      const Result result = db.query("SELECT paper_id FROM digest_papers WHERE channel = $1", {text(channel)});
+      std::unordered_set<std::string> papers;
+      for (int row = 0; row < result.rows(); ++row) papers.insert(result.text(row, 0));
+      return papers;
+    });
+  }
+
+  bool record_digest(const bot::DigestRecord& digest, const std::vector<bot::OutgoingMessage>& messages,
+                     std::int64_t now_ms) override {
+    return impl_->locked([&](Connection& db) {
+      return db.transaction([&] {
+        // The (channel, local_date) key is the exactly-once guard: another replica's transaction
+        // inserting the same key waits for this one, then finds the row and writes nothing. An
+        // off-schedule digest has no date; its first message's idempotency key is its guard instead.
+        std::size_t enqueued = 0;
+        if (digest.local_date.empty()) {
+          if (messages.empty() || !impl_->enqueue_message(messages.front(), now_ms)) return false;
+          enqueued = 1;
+        } else {
+          const Result inserted = db.query(
+              "INSERT INTO digest_posts (channel, local_date, posted_ms, papers, started_over) "
+              "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, local_date) DO NOTHING",
+              {digest.channel, digest.local_date, number(now_ms),
+               number(static_cast<std::int64_t>(digest.paper_ids.size())), digest.started_over ? "true" : "false"});
+          if (inserted.affected() == 0) return false;
+        }
+        if (digest.started_over) db.query("DELETE FROM digest_papers WHERE channel = $1", {digest.channel});
+        for (const auto& paper : digest.paper_ids) {
+          db.query(
+              "INSERT INTO digest_papers (channel, paper_id, posted_ms) VALUES ($1, $2, $3) "
+              "ON CONFLICT (channel, paper_id) DO NOTHING",
+              {digest.channel, paper, number(now_ms)});
+        }
+        for (std::size_t i = enqueued; i < messages.size(); ++i) impl_->enqueue_message(messages[i], now_ms);
+        db.query(
+            "INSERT INTO counters (name, value) VALUES ('digests_posted', 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1");
+        return true;
+      });
+    });
+  }
+
+  void audit(const bot::AuditEntry& entry) override {
+    impl_->locked([&](Connection& db) {
+      db.query("INSERT INTO audit (at_ms, platform, actor, command, allowed, outcome) VALUES ($1, $2, $3, $4, $5, $6)",
+               {number(entry.at_ms), entry.platform, entry.user, bot::clip_for_audit(entry.command),
+                entry.allowed ? "true" : "false", bot::clip_for_audit(entry.outcome)});
+    });
+  }
+
+  std::vector<bot::AuditEntry> audit_log(std::size_t limit) const override {
+    return impl_->locked([&](Connection& db) {
+      const Result result =
+          db.query("SELECT at_ms, platform, actor, command, allowed, outcome FROM audit ORDER BY id DESC LIMIT $1",
+                   {number(static_cast<std::int64_t>(limit))});
+      std::vector<bot::AuditEntry> entries;
+      for (int row = 0; row < result.rows(); ++row) {
+        entries.push_back({result.integer(row, 0), result.text(row, 1), result.text(row, 2), result.text(row, 3),
+                           result.text(row, 4) == "t", result.text(row, 5)});
+      }
+      return entries;
+    });
+  }
+
+  void add_to_counter(std::string_view name, std::int64_t delta) override {
+    impl_->locked([&](Connection& db) {
+      db.query(
+          "INSERT INTO counters (name, value) VALUES ($1, $2) "
+          "ON CONFLICT (name) DO UPDATE SET value = counters.value + EXCLUDED.value",
+          {text(name), number(delta)});
+    });
+  }
+
+  std::int64_t counter(std::string_view name) const override {
+    return impl_->locked([&](Connection& db) -> std::int64_t {
+      const Result result = db.query("SELECT value FROM counters WHERE name = $1", {text(name)});
+      return result.rows() == 0 ? 0 : result.integer(0, 0);
+    });
+  }
+
+  void prune(std::int64_t before_ms) override {
+    impl_->locked([&](Connection& db) {
+      db.transaction([&] {
+        // Quarantined items go too: kept for an operator to look at for as long as completed keys are.
+        const std::vector<Param> before = {number(before_ms)};
+        db.query("DELETE FROM inbound WHERE state <> 'pending' AND done_ms < $1", before);
+        db.query("DELETE FROM outbox WHERE state <> 'pending' AND done_ms < $1", before);
+        db.query("DELETE FROM threads WHERE last_ms < $1", before);
+        db.query("DELETE FROM audit WHERE at_ms < $1", before);
+      });
+    });
+  }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace
+
+std::unique_ptr<bot::StateStore> open_postgres_state_store(std::string url, PostgresStateOptions options) {
+  auto store = std::make_unique<PostgresStateStore>(std::move(url), options.access);
+  if (options.single_writer) store->hold_single_writer_lock();
+  return store;
+}
+
+}  // namespace roundup::storage
