@@ -1,9 +1,10 @@
 #pragma once
 // The bot's durable state, as the narrow ports the core uses: the inbound log (dedupe and the
 // inbox), the outbox queue, digests and subscriptions, the audit log and counters, the threads
-// the bot takes part in, and small key/value state such as a polling offset. The core depends on
-// these interfaces only; storage/ implements them on SQLite (SqliteStateStore), tests on memory
-// (tests/support/memory_state_store.h), and both pass one contract suite
+// the bot takes part in, small key/value state such as a polling offset, and leases between
+// replicas. The core depends on these interfaces only; storage/ implements them on SQLite
+// (SqliteStateStore) and PostgreSQL (open_postgres_state_store), tests on memory
+// (tests/support/memory_state_store.h), and all three pass one contract suite
 // (tests/bot/state_store_contract_test.cpp).
 //
 // What every implementation promises:
@@ -205,13 +206,30 @@ class AuditLog {
   virtual std::int64_t counter(std::string_view name) const = 0;
 };
 
+// Named leases: at most one owner at a time holds a name, until it lets go or stops renewing.
+// Replicas sharing a store use them for work only one of them may do at a time: polling
+// Telegram (one consumer per token), sending to one chat (its messages in order). Owners are
+// replica ids; times are each caller's wall clock, so replicas' clocks must agree to well within
+// a lease's ttl (NTP does).
+class Leases {
+ public:
+  virtual ~Leases() = default;
+  // Takes `name` for `owner` until now_ms + ttl_ms, or renews it when `owner` holds it already.
+  // True when `owner` holds it now; false while another owner's lease has not expired
+  // (until_ms > now_ms). Atomic across processes sharing the store.
+  virtual bool hold_lease(std::string_view name, std::string_view owner, std::int64_t now_ms, std::int64_t ttl_ms) = 0;
+  // Lets go of `name` early (a clean stop) when `owner` holds it; otherwise does nothing.
+  virtual void release_lease(std::string_view name, std::string_view owner) = 0;
+};
+
 // Every port in one store, as the service holds it.
 class StateStore : public InboundLog,
                    public OutboxQueue,
                    public ThreadMemory,
                    public KeyValues,
                    public DigestLedger,
-                   public AuditLog {
+                   public AuditLog,
+                   public Leases {
  public:
   // Forgets completed or quarantined inbound keys, delivered or failed messages, idle threads and
   // audit entries older than `before_ms`. Inbound keys must outlive the platforms' retry windows

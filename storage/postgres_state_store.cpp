@@ -86,6 +86,10 @@ constexpr const char* k_migrations[] = {
     CREATE INDEX audit_at ON audit (at_ms);
     CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
     )sql",
+    // 2: leases between replicas (bot::Leases).
+    R"sql(
+    CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until_ms BIGINT NOT NULL);
+    )sql",
 };
 static_assert(std::size(k_migrations) == k_postgres_schema_version);
 
@@ -246,6 +250,7 @@ class PostgresStateStore final : public bot::StateStore {
           "SELECT id, key, platform, payload, attempts FROM inbound WHERE state = 'pending' ORDER BY id LIMIT $1",
           {number(static_cast<std::int64_t>(limit))});
       std::vector<bot::InboundItem> items;
+      items.reserve(static_cast<std::size_t>(result.rows()));
       for (int row = 0; row < result.rows(); ++row) {
         items.push_back({result.integer(row, 0), result.text(row, 1), result.text(row, 2), result.text(row, 3),
                          static_cast<int>(result.integer(row, 4))});
@@ -350,6 +355,7 @@ class PostgresStateStore final : public bot::StateStore {
       const Result result = db.query(std::string("SELECT * FROM (SELECT DISTINCT ON (target) ") + k_head_columns +
                                      " FROM outbox WHERE state = 'pending' ORDER BY target, id) heads ORDER BY id");
       std::vector<OutboxHead> heads;
+      heads.reserve(static_cast<std::size_t>(result.rows()));
       for (int row = 0; row < result.rows(); ++row) heads.push_back(read_head(result, row));
       return heads;
     });
@@ -362,6 +368,7 @@ class PostgresStateStore final : public bot::StateStore {
           db.query("SELECT id, target FROM outbox WHERE id > $1 AND state = 'pending' ORDER BY id LIMIT $2",
                    {number(after_id), number(static_cast<std::int64_t>(limit))});
       std::vector<std::pair<std::int64_t, std::string>> rows;
+      rows.reserve(static_cast<std::size_t>(result.rows()));
       for (int row = 0; row < result.rows(); ++row) rows.emplace_back(result.integer(row, 0), result.text(row, 1));
       return rows;
     });
@@ -426,6 +433,7 @@ class PostgresStateStore final : public bot::StateStore {
       // COLLATE "C": byte order, as SQLite sorts and the contract promises, whatever the database's locale.
       const Result result = db.query("SELECT channel FROM subscriptions ORDER BY channel COLLATE \"C\"");
       std::vector<std::string> channels;
+      channels.reserve(static_cast<std::size_t>(result.rows()));
       for (int row = 0; row < result.rows(); ++row) channels.push_back(result.text(row, 0));
       return channels;
     });
@@ -444,6 +452,7 @@ class PostgresStateStore final : public bot::StateStore {
     return impl_->locked([&](Connection& db) {
       const Result result = db.query("SELECT paper_id FROM digest_papers WHERE channel = $1", {text(channel)});
       std::unordered_set<std::string> papers;
+      papers.reserve(static_cast<std::size_t>(result.rows()));
       for (int row = 0; row < result.rows(); ++row) papers.insert(result.text(row, 0));
       return papers;
     });
@@ -498,6 +507,7 @@ class PostgresStateStore final : public bot::StateStore {
           db.query("SELECT at_ms, platform, actor, command, allowed, outcome FROM audit ORDER BY id DESC LIMIT $1",
                    {number(static_cast<std::int64_t>(limit))});
       std::vector<bot::AuditEntry> entries;
+      entries.reserve(static_cast<std::size_t>(result.rows()));
       for (int row = 0; row < result.rows(); ++row) {
         entries.push_back({result.integer(row, 0), result.text(row, 1), result.text(row, 2), result.text(row, 3),
                            result.text(row, 4) == "t", result.text(row, 5)});
@@ -519,6 +529,25 @@ class PostgresStateStore final : public bot::StateStore {
     return impl_->locked([&](Connection& db) -> std::int64_t {
       const Result result = db.query("SELECT value FROM counters WHERE name = $1", {text(name)});
       return result.rows() == 0 ? 0 : result.integer(0, 0);
+    });
+  }
+
+  bool hold_lease(std::string_view name, std::string_view owner, std::int64_t now_ms, std::int64_t ttl_ms) override {
+    return impl_->locked([&](Connection& db) {
+      // ON CONFLICT locks the row, so racing replicas decide one after the other, each seeing the
+      // other's owner and expiry.
+      return db.query(
+                   "INSERT INTO leases (name, owner, until_ms) VALUES ($1, $2, $3) "
+                   "ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, until_ms = EXCLUDED.until_ms "
+                   "WHERE leases.owner = EXCLUDED.owner OR leases.until_ms <= $4 RETURNING owner",
+                   {text(name), text(owner), number(now_ms + ttl_ms), number(now_ms)})
+                 .rows() > 0;
+    });
+  }
+
+  void release_lease(std::string_view name, std::string_view owner) override {
+    impl_->locked([&](Connection& db) {
+      db.query("DELETE FROM leases WHERE name = $1 AND owner = $2", {text(name), text(owner)});
     });
   }
 

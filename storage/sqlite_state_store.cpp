@@ -110,6 +110,10 @@ constexpr const char* k_migrations[] = {
     CREATE INDEX inbound_pending ON inbound (state, id);
     CREATE INDEX audit_at ON audit (at_ms);
     )sql",
+    // 4: leases between processes sharing the store (bot::Leases).
+    R"sql(
+    CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until_ms INTEGER NOT NULL) WITHOUT ROWID;
+    )sql",
 };
 static_assert(std::size(k_migrations) == SqliteStateStore::k_schema_version);
 
@@ -607,6 +611,27 @@ std::int64_t SqliteStateStore::outbox_last_id() const {
   ResetOnExit reset{statement};
   if (!statement.step() || statement.is_null(0)) return 0;
   return statement.integer(0);
+}
+
+bool SqliteStateStore::hold_lease(std::string_view name, std::string_view owner, std::int64_t now_ms,
+                                  std::int64_t ttl_ms) {
+  std::lock_guard lock(impl_->mutex);
+  // One statement: the row is taken, renewed or left alone atomically, also against another
+  // process on the same file (the write lock).
+  Statement statement(*impl_->db,
+                      "INSERT INTO leases (name, owner, until_ms) VALUES (?1, ?2, ?3) "
+                      "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms "
+                      "WHERE leases.owner = excluded.owner OR leases.until_ms <= ?4 RETURNING owner");
+  statement.bind(1, name).bind(2, owner).bind(3, now_ms + ttl_ms).bind(4, now_ms);
+  const bool held = statement.step();
+  while (held && statement.step()) {
+  }
+  return held;
+}
+
+void SqliteStateStore::release_lease(std::string_view name, std::string_view owner) {
+  std::lock_guard lock(impl_->mutex);
+  Statement(*impl_->db, "DELETE FROM leases WHERE name = ?1 AND owner = ?2").bind(1, name).bind(2, owner).run();
 }
 
 }  // namespace roundup::storage

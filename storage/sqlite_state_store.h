@@ -27,7 +27,7 @@ class SqliteStateStore final : public bot::StateStore {
   SqliteStateStore(const SqliteStateStore&) = delete;
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
 
-  static constexpr int k_schema_version = 3;
+  static constexpr int k_schema_version = 4;
   int schema_version() const;
 
   std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
@@ -73,6 +73,9 @@ class SqliteStateStore final : public bot::StateStore {
   std::vector<bot::AuditEntry> audit_log(std::size_t limit) const override;
   void add_to_counter(std::string_view name, std::int64_t delta) override;
   std::int64_t counter(std::string_view name) const override;
+
+  bool hold_lease(std::string_view name, std::string_view owner, std::int64_t now_ms, std::int64_t ttl_ms) override;
+  void release_lease(std::string_view name, std::string_view owner) override;
 
   void prune(std::int64_t before_ms) override;
 

@@ -38,6 +38,9 @@ struct ServiceHooks {
   // Readiness: a Telegram poll loop with no successful getUpdates for this long is not ready,
   // and after twice as long the watchdog restarts it. 0 = twice the poll timeout plus 10 s.
   std::chrono::milliseconds poll_stale_after{0};
+  // How often a replica standing by for a singleton job (Telegram polling) asks for its lease
+  // again. 0 = the job's default (10 s).
+  std::chrono::milliseconds lease_check{0};
   // How often the refresher recomputes the /metrics gauges that cost a database query or a
   // directory walk (outbox backlog, digests posted, index size) and checks the state database for
   // /readyz. Scrapes read the cached values. The two refreshes after a reindex also return the
@@ -65,6 +68,7 @@ struct PlatformDeps {
   bot::Inbox& inbox;
   bot::ChatAnswerer answerer;
   const ServiceHooks& hooks;
+  std::string replica_id;  // this process among replicas sharing the state (leases)
 };
 
 // Builds the platform when the configuration enables it, else returns nullptr. Throws

@@ -27,6 +27,7 @@
 #include "bot/conversation.h"
 #include "bot/digest_scheduler.h"
 #include "bot/inbox.h"
+#include "bot/leader_lease.h"
 #include "bot/outbox.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
@@ -79,6 +80,8 @@ struct Service::Impl {
   std::unique_ptr<DataDirLock> lock;
 
   std::vector<PlatformEntry> registry;  // the platforms this service may run
+  // This process among replicas sharing one state (the owner of its leases).
+  std::string replica_id = bot::make_replica_id();
 
   std::unique_ptr<bot::StateStore> store;
   std::unique_ptr<http::HttpsClient> client;
@@ -413,7 +416,7 @@ unsigned short Service::start() {
         };
   };
 
-  const PlatformDeps deps{config, *s.client, client_options, *s.store, *s.inbox, chat, s.hooks};
+  const PlatformDeps deps{config, *s.client, client_options, *s.store, *s.inbox, chat, s.hooks, s.replica_id};
   std::vector<std::string> routes(k_operational_paths.begin(), k_operational_paths.end());
   for (const PlatformEntry& entry : s.registry) {
     std::unique_ptr<bot::ChatPlatform> built = entry.make(deps);

@@ -14,7 +14,19 @@ TelegramTimings timings_of(const adapters::service::ServiceHooks& hooks) {
   TelegramTimings timings;
   timings.poll_timeout_seconds = hooks.telegram_poll_timeout_seconds;
   timings.min_backoff = hooks.telegram_min_backoff;
+  if (hooks.lease_check.count() > 0) timings.lease_check = hooks.lease_check;
   return timings;
+}
+
+PollerElection election_of(const adapters::service::PlatformDeps& deps) {
+  PollerElection election;
+  election.leases = &deps.store;
+  election.replica_id = deps.replica_id;
+  election.now_ms = [clock = deps.hooks.wall_clock] {
+    const auto now = clock ? clock() : std::chrono::system_clock::now();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  };
+  return election;
 }
 
 class TelegramPlatform final : public bot::ChatPlatform {
@@ -25,7 +37,7 @@ class TelegramPlatform final : public bot::ChatPlatform {
         stale_after_(adapters::service::poll_stale_after(deps.hooks)),
         poll_client_(std::make_unique<http::HttpsClient>(client_options_)),
         service_(settings_of(deps.config), deps.client, *poll_client_, deps.store, deps.inbox, deps.answerer,
-                 timings_of(deps.hooks)) {}
+                 timings_of(deps.hooks), election_of(deps)) {}
 
   std::string_view name() const override { return k_platform; }
 
@@ -58,7 +70,8 @@ class TelegramPlatform final : public bot::ChatPlatform {
 
   // A poll loop with no successful getUpdates for stale_after_ is not ready.
   std::vector<std::string> readiness_problems() const override {
-    if (polling_ && std::chrono::steady_clock::now() - service_.last_poll() > stale_after_) return {"telegram_poll"};
+    if (polling_ && !service_.standing_by() && std::chrono::steady_clock::now() - service_.last_poll() > stale_after_)
+      return {"telegram_poll"};
     return {};
   }
 

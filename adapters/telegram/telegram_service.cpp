@@ -94,7 +94,7 @@ std::string responder_input(const Incoming& incoming) {
 
 TelegramService::TelegramService(const TelegramConfig& config, http::HttpsClient& client,
                                  http::HttpsClient& poll_client, bot::KeyValues& values, bot::Inbox& inbox,
-                                 bot::ChatAnswerer answerer, TelegramTimings timings)
+                                 bot::ChatAnswerer answerer, TelegramTimings timings, PollerElection election)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value),
       poll_client_(&poll_client),
@@ -102,7 +102,15 @@ TelegramService::TelegramService(const TelegramConfig& config, http::HttpsClient
       values_(values),
       inbox_(inbox),
       answerer_(std::move(answerer)),
-      timings_(timings) {}
+      timings_(timings) {
+  if (election.leases != nullptr) {
+    // The token's first part is the bot's public id: one lease per bot, never the secret.
+    const std::string& token = config.bot_token.value;
+    poller_lease_ = std::make_unique<bot::LeaderLease>(
+        *election.leases, "telegram:poller:" + token.substr(0, token.find(':')), election.replica_id,
+        std::chrono::seconds(timings_.poll_timeout_seconds + 10), std::move(election.now_ms), "telegram");
+  }
+}
 
 TelegramService::~TelegramService() {
   stop();
@@ -248,6 +256,12 @@ void TelegramService::stop() {
     poll_client_->shut_down();
     poller_.join();
   }
+  // Another replica takes over at its next try instead of after the ttl.
+  if (poller_lease_) poller_lease_->release();
+}
+
+bool TelegramService::standing_by() const {
+  return poller_lease_ && !poller_lease_->held();
 }
 
 std::chrono::steady_clock::time_point TelegramService::last_round() const {
@@ -271,6 +285,11 @@ void TelegramService::poll_loop() {
       // The loop's heartbeat: it advances every round, failing or not, so only a loop stuck
       // inside one round looks stalled to the watchdog.
       last_round_ = std::chrono::steady_clock::now();
+    }
+    if (poller_lease_ && !poller_lease_->hold()) {
+      // Another replica polls (or the store does not answer): ask again later.
+      if (wait_or_stop(timings_.lease_check)) return;
+      continue;
     }
     std::int64_t offset = 0;
     try {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@
 #include "bot/answer.h"
 #include "bot/conversation.h"
 #include "bot/inbox.h"
+#include "bot/leader_lease.h"
 #include "bot/state_store.h"
 #include "config/config.h"
 #include "telemetry/log.h"
@@ -39,6 +41,18 @@ struct TelegramTimings {
   int poll_timeout_seconds = 50;  // getUpdates long-poll wait
   std::chrono::milliseconds min_backoff{1000};
   std::chrono::milliseconds max_backoff{60000};
+  // A replica standing by (another holds the poller lease) asks again this often.
+  std::chrono::milliseconds lease_check{10000};
+};
+
+// Who long-polls when several replicas share the state: Telegram allows one getUpdates consumer
+// per token, so only the holder of the lease "telegram:poller:<bot id>" polls. Its ttl is the poll
+// timeout plus 10 s, renewed before every getUpdates; a replica that dies is replaced within that
+// ttl plus one lease_check (70 s with the defaults). Without `leases`, the service polls unasked.
+struct PollerElection {
+  bot::Leases* leases = nullptr;
+  std::string replica_id;
+  std::function<std::int64_t()> now_ms;  // wall clock, Unix ms
 };
 
 class TelegramService {
@@ -47,7 +61,8 @@ class TelegramService {
   // on the shared client), and stop() shuts it down to end a long poll at once; in webhook
   // mode it is never used.
   TelegramService(const TelegramConfig& config, http::HttpsClient& client, http::HttpsClient& poll_client,
-                  bot::KeyValues& values, bot::Inbox& inbox, bot::ChatAnswerer answerer, TelegramTimings timings = {});
+                  bot::KeyValues& values, bot::Inbox& inbox, bot::ChatAnswerer answerer, TelegramTimings timings = {},
+                  PollerElection election = {});
   ~TelegramService();  // stop()
 
   // getMe (retrying transient failures for up to `give_up_after`), setMyCommands, then
@@ -71,6 +86,8 @@ class TelegramService {
   void stop();
   // Last time the polling loop completed a getUpdates call (readiness).
   std::chrono::steady_clock::time_point last_poll() const;
+  // True while another replica holds the poller lease: this one does not poll, and is not stale.
+  bool standing_by() const;
   // The poll loop's heartbeat: when it last began a round, or when a deliberate wait (a backoff)
   // will end; the watchdog treats a heartbeat far in the past as a stalled loop.
   std::chrono::steady_clock::time_point last_round() const;
@@ -113,6 +130,7 @@ class TelegramService {
   BotIdentity identity_;
 
   std::thread poller_;
+  std::unique_ptr<bot::LeaderLease> poller_lease_;  // null: no election
   mutable std::mutex mutex_;
   std::condition_variable stop_signal_;
   bool stopping_ = false;

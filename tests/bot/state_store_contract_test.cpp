@@ -308,3 +308,24 @@ TEST_CASE_TEMPLATE("state store contract: pruning keeps pending work and forgets
   CHECK(store.outbox_state("pending#0") == "pending");
   CHECK(store.outbox_backlog() == 1);
 }
+
+TEST_CASE_TEMPLATE("state store contract: a lease has one owner until it expires or is released", Backend,
+                   EVERY_BACKEND) {
+  Backend backend;
+  auto& store = backend.store;
+  CHECK(store.hold_lease("telegram:poller", "replica-a", 1'000, 10'000));
+  // Another owner waits while the lease runs; its holder renews it.
+  CHECK_FALSE(store.hold_lease("telegram:poller", "replica-b", 5'000, 10'000));
+  CHECK(store.hold_lease("telegram:poller", "replica-a", 9'000, 10'000));  // now until 19,000
+  CHECK_FALSE(store.hold_lease("telegram:poller", "replica-b", 18'999, 10'000));
+  // Names are independent.
+  CHECK(store.hold_lease("outbox:slack:C1", "replica-b", 18'999, 10'000));
+  // Expired (not renewed by 19,000): the next owner takes it, and the old one has lost it.
+  CHECK(store.hold_lease("telegram:poller", "replica-b", 19'000, 10'000));
+  CHECK_FALSE(store.hold_lease("telegram:poller", "replica-a", 19'001, 10'000));
+  // Only the holder's release counts.
+  store.release_lease("telegram:poller", "replica-a");
+  CHECK_FALSE(store.hold_lease("telegram:poller", "replica-a", 19'002, 10'000));
+  store.release_lease("telegram:poller", "replica-b");
+  CHECK(store.hold_lease("telegram:poller", "replica-a", 19'003, 10'000));
+}

@@ -166,3 +166,19 @@ TEST_CASE("postgres state: text with a NUL byte is stored with U+FFFD in its pla
         "/stats a\xEF\xBF\xBD"
         "b");
 }
+
+TEST_CASE("postgres state: replicas racing for a free lease - exactly one holds it") {
+  const std::string url = roundup::testing::shared_postgres().fresh_database("lease");
+  constexpr int k_replicas = 6;
+  std::vector<std::unique_ptr<StateStore>> replicas;
+  for (int i = 0; i < k_replicas; ++i) replicas.push_back(open_postgres_state_store(url));
+  for (int round = 0; round < 5; ++round) {
+    const std::string name = "race:" + std::to_string(round);
+    std::atomic<int> holders{0};
+    at_once(k_replicas, [&](int i) {
+      if (replicas[static_cast<std::size_t>(i)]->hold_lease(name, "replica-" + std::to_string(i), 1'000, 30'000))
+        ++holders;
+    });
+    CHECK(holders == 1);
+  }
+}

@@ -184,7 +184,7 @@ TEST_CASE("sqlite state store: a version 2 database migrates to 3 and keeps its 
     raw.exec(k_version_2_database);
   }
   StateStore store(file);
-  CHECK(store.schema_version() == 3);
+  CHECK(store.schema_version() == StateStore::k_schema_version);
   // The pending item is still pending, with no attempt counted; the done one still dedupes.
   const auto pending = store.pending_inbound(10);
   REQUIRE(pending.size() == 1);

@@ -227,6 +227,20 @@ class MemoryStateStore final : public bot::StateStore {
     return it == counters_.end() ? 0 : it->second;
   }
 
+  // --- Leases ---
+  bool hold_lease(std::string_view name, std::string_view owner, std::int64_t now_ms, std::int64_t ttl_ms) override {
+    std::lock_guard lock(mutex_);
+    auto& lease = leases_[std::string(name)];
+    if (!lease.first.empty() && lease.first != owner && lease.second > now_ms) return false;
+    lease = {std::string(owner), now_ms + ttl_ms};
+    return true;
+  }
+  void release_lease(std::string_view name, std::string_view owner) override {
+    std::lock_guard lock(mutex_);
+    const auto it = leases_.find(std::string(name));
+    if (it != leases_.end() && it->second.first == owner) leases_.erase(it);
+  }
+
   void prune(std::int64_t before_ms) override {
     std::lock_guard lock(mutex_);
     std::erase_if(inbound_, [&](const auto& row) {
@@ -241,6 +255,7 @@ class MemoryStateStore final : public bot::StateStore {
   }
 
  private:
+  std::map<std::string, std::pair<std::string, std::int64_t>> leases_;  // name -> (owner, until_ms)
   struct InboundRow {
     std::string key, platform, payload;
     std::string state = "pending";

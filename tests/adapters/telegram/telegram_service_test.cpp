@@ -11,6 +11,7 @@
 #include "adapters/service/service.h"
 #include "adapters/telegram/telegram_service.h"
 #include "adapters/telegram/utf16.h"
+#include "storage/sqlite_state_store.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/log_watch.h"
@@ -114,6 +115,7 @@ struct TelegramFixture {
     hooks.tls_ca_only = true;
     hooks.telegram_poll_timeout_seconds = 1;
     hooks.telegram_min_backoff = std::chrono::milliseconds(50);
+    hooks.lease_check = std::chrono::milliseconds(50);
     hooks.on_delivery_attempt = [this] { telegram.api.signal.notify(); };
     service = std::make_unique<roundup::adapters::service::Service>(config, knowledge, hooks);
     port = service->start();
@@ -345,6 +347,34 @@ TEST_CASE("telegram polling: a 409 conflict is reported in one clear log line an
   REQUIRE(line != std::string::npos);
   CHECK(text.substr(line, text.find('\n', line) - line).find("retry_in_ms=60000") != std::string::npos);
   CHECK(f.telegram.api.requests(k_bot + "/getUpdates").size() == 1);
+}
+
+TEST_CASE("telegram polling: only the replica holding the poller lease polls - it takes over once released" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  LogWatch log(f.telegram.api.signal);
+  // Another replica on the same state polls already.
+  roundup::storage::SqliteStateStore other(f.data.path() / "state" / "bot.sqlite");
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  REQUIRE(other.hold_lease("telegram:poller:123", "replica-x", now_ms(), 600'000));
+  f.start("polling");
+  REQUIRE(log.wait_for("another replica holds the lease; standing by"));
+  // Nothing was fetched meanwhile.
+  CHECK(f.telegram.api.requests(k_bot + "/getUpdates").empty());
+
+  // That replica stops cleanly: this one polls and answers.
+  other.release_lease("telegram:poller:123", "replica-x");
+  f.telegram.push(private_message(7001, "which paper showed smaller models trained on more tokens beat bigger ones?"));
+  REQUIRE(log.wait_for("this replica holds the lease and does the job"));
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 1));
+  // It renews the lease while it polls: the other replica cannot take it back.
+  CHECK_FALSE(other.hold_lease("telegram:poller:123", "replica-x", now_ms(), 600'000));
+  f.service->stop();
+  // A clean stop hands the lease over at once.
+  CHECK(other.hold_lease("telegram:poller:123", "replica-x", now_ms(), 600'000));
 }
 
 TEST_CASE("telegram: outbox pacing is about 1/s in private chats and 20/min in groups") {
