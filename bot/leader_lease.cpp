@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <random>
 #include <utility>
 
 #include "telemetry/log.h"
@@ -31,8 +30,12 @@ bool LeaderLease::hold() {
 }
 
 void LeaderLease::release() noexcept {
-  std::lock_guard lock(mutex_);
-  if (role_ != Role::leader) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (role_ != Role::leader) return;
+    role_ = Role::unknown;
+  }
+  // Outside the mutex: held() (readiness) must not wait on the store.
   try {
     leases_.release_lease(name_, owner_);
   } catch (const std::exception& error) {
@@ -40,7 +43,6 @@ void LeaderLease::release() noexcept {
     log::warn(component_, "cannot release the lease; it expires by itself",
               {{"lease", name_}, {"error", error.what()}});
   }
-  role_ = Role::unknown;
 }
 
 bool LeaderLease::held() const {
@@ -67,14 +69,19 @@ void LeaderLease::become(Role role, const std::string& detail) {
   }
 }
 
-std::string make_replica_id() {
+std::string make_replica_id(std::string_view data_dir) {
   std::array<char, 256> host{};
   if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
-  std::random_device random;
+  // FNV-1a: the same directory gives the same id in every build and run.
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (const char c : data_dir) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
   static constexpr char k_hex[] = "0123456789abcdef";
   std::string suffix;
-  for (int i = 0; i < 8; ++i) suffix += k_hex[random() % 16];
-  return std::string(host.data()) + ":" + std::to_string(::getpid()) + ":" + suffix;
+  for (int shift = 60; shift >= 0; shift -= 4) suffix += k_hex[(hash >> shift) & 0xF];
+  return std::string(host.data()) + ":" + suffix;
 }
 
 }  // namespace roundup::bot

@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "bot/state_store.h"
 
@@ -48,7 +49,9 @@ class LeaderLease {
   Role role_ = Role::unknown;
 };
 
-// This process's replica id for leases: "<host>:<pid>:<random>", unique across restarts.
-std::string make_replica_id();
+// This replica's id for leases: "<host>:<hash of data_dir>". Stable across restarts on purpose: a
+// process restarted after a crash finds its own unexpired lease and carries on at once, instead
+// of standing by for the ttl behind its previous self. Replicas differ by host or data_dir.
+std::string make_replica_id(std::string_view data_dir);
 
 }  // namespace roundup::bot

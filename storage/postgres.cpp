@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "text/unicode.h"
+
 namespace roundup::storage::postgres {
 namespace {
 
@@ -45,12 +47,13 @@ std::string describe_url(std::string_view url) {
   return "postgresql://" + (user.empty() ? "" : user + "@") + host + (port.empty() ? "" : ":" + port) + "/" + dbname;
 }
 
-Result::Result(Result&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+Result::Result(Result&& other) noexcept : result_(std::exchange(other.result_, nullptr)), raise_(other.raise_) {}
 
 Result& Result::operator=(Result&& other) noexcept {
   if (this != &other) {
     PQclear(result_);
     result_ = std::exchange(other.result_, nullptr);
+    raise_ = other.raise_;
   }
   return *this;
 }
@@ -76,7 +79,10 @@ std::int64_t Result::integer(int row, int column) const {
   const char* end = value + PQgetlength(result_, row, column);
   std::int64_t number = 0;
   const auto [stop, error] = std::from_chars(value, end, number);
-  if (error != std::errc() || stop != end) throw std::logic_error("postgres: column is not an integer");
+  if (error != std::errc() || stop != end) {
+    raise_("postgres: column " + std::to_string(column) + " is not an integer");
+    throw std::runtime_error("postgres: column is not an integer");  // raise_ must throw
+  }
   return number;
 }
 
@@ -87,8 +93,24 @@ std::int64_t Result::affected() const {
   return number;
 }
 
-Connection::Connection(std::string url, RaiseError raise) : url_(std::move(url)), raise_(raise) {
-  conn_ = PQconnectdb(url_.c_str());
+Connection::Connection(std::string url, RaiseError raise, std::string session_sql)
+    : url_(std::move(url)), raise_(raise), session_sql_(std::move(session_sql)) {
+  // Parsed first and on its own: libpq's parse errors quote the offending piece of the string,
+  // which may be the password.
+  char* parse_error = nullptr;
+  const std::unique_ptr<PQconninfoOption, ConninfoOptionsDeleter> parsed(PQconninfoParse(url_.c_str(), &parse_error));
+  if (parse_error != nullptr) PQfreemem(parse_error);
+  if (!parsed) fail("cannot read the PostgreSQL connection string (a libpq URI or key=value string is expected)");
+  // Defaults first: expand_dbname lets the string's own settings override them.
+  const char* keywords[] = {"connect_timeout",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
+                            "tcp_user_timeout",
+                            "dbname",
+                            nullptr};
+  const char* values[] = {"10", "30", "10", "3", "30000", url_.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) fail("cannot connect to " + describe_url(url_) + ": out of memory");
   if (PQstatus(conn_) != CONNECTION_OK) {
     // libpq's connection errors name the host, port and user, never the password.
@@ -100,6 +122,11 @@ Connection::Connection(std::string url, RaiseError raise) : url_(std::move(url))
   // Notices (a NOTICE from CREATE TABLE IF NOT EXISTS) would go to stderr by default.
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
+  set_up_session();
+}
+
+void Connection::set_up_session() {
+  if (!session_sql_.empty()) exec(session_sql_);
 }
 
 Connection::~Connection() {
@@ -114,11 +141,13 @@ void Connection::fail(const std::string& what) {
 bool Connection::reconnect_if_broken() {
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_BAD) return false;
   PQreset(conn_);
-  return PQstatus(conn_) == CONNECTION_OK;
+  if (PQstatus(conn_) != CONNECTION_OK) return false;
+  set_up_session();
+  return true;
 }
 
 void Connection::exec(std::string_view sql) {
-  const Result result(PQexec(conn_, std::string(sql).c_str()));
+  const Result result(PQexec(conn_, std::string(sql).c_str()), raise_);
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     fail("postgres: " + one_line(PQerrorMessage(conn_)));
@@ -126,33 +155,28 @@ void Connection::exec(std::string_view sql) {
 }
 
 Result Connection::query(std::string_view sql, const std::vector<Param>& params) {
-  // Text-format parameters are C strings to libpq, and PostgreSQL's text type holds no NUL: a NUL
-  // (from a user's "\u0000") becomes U+FFFD instead of silently cutting the value short.
   std::vector<std::string> cleaned;
   std::vector<const char*> values;
-  cleaned.reserve(params.size());
+  cleaned.reserve(params.size());  // no reallocation: values points into it
   values.reserve(params.size());
   for (const Param& p : params) {
     if (!p) {
       values.push_back(nullptr);
-      continue;
-    }
-    if (p->find('\0') == std::string::npos) {
+    } else if (p->find('\0') == std::string::npos && is_valid_utf8(*p)) {
       values.push_back(p->c_str());
-      continue;
-    }
-    std::string& copy = cleaned.emplace_back();
-    for (const char c : *p) {
-      if (c == '\0') {
-        copy += "\xEF\xBF\xBD";
-      } else {
-        copy += c;
+    } else {
+      // decode_utf8 turns invalid sequences into U+FFFD; NUL, valid UTF-8 but refused by
+      // PostgreSQL's text type, too.
+      std::u32string points = decode_utf8(*p);
+      for (char32_t& point : points) {
+        if (point == 0) point = 0xFFFD;
       }
+      values.push_back(cleaned.emplace_back(encode_utf8(points)).c_str());
     }
-    values.push_back(copy.c_str());
   }
   Result result(PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                             nullptr, nullptr, 0));
+                             nullptr, nullptr, 0),
+                raise_);
   const ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     fail("postgres: " + one_line(PQerrorMessage(conn_)));

@@ -31,7 +31,7 @@ using Param = std::optional<std::string>;
 
 class Result {
  public:
-  explicit Result(pg_result* result) noexcept : result_(result) {}
+  Result(pg_result* result, RaiseError raise) noexcept : result_(result), raise_(raise) {}
   Result(Result&& other) noexcept;
   Result& operator=(Result&& other) noexcept;
   Result(const Result&) = delete;
@@ -48,18 +48,24 @@ class Result {
 
  private:
   pg_result* result_;
+  RaiseError raise_;
 };
 
 class Connection {
  public:
   // Connects (libpq reads PG* environment variables for what `url` leaves out, such as
-  // PGPASSWORD). Throws through `raise` when it cannot.
-  Connection(std::string url, RaiseError raise);
+  // PGPASSWORD). Throws through `raise` when it cannot. Unless `url` says otherwise, a connection
+  // attempt gives up after 10 s and a dead peer is noticed within about 30 s (TCP keepalives and
+  // tcp_user_timeout), so no call waits on a vanished server for long. `session_sql` runs after
+  // every (re)connect: settings a session must keep, such as a statement timeout.
+  Connection(std::string url, RaiseError raise, std::string session_sql = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Runs `sql` (several statements allowed, no parameters).
+  // Text parameters must be UTF-8 without NUL (the database's encoding); query() replaces invalid
+  // sequences and NUL bytes with U+FFFD rather than fail on peer bytes it only records.
   void exec(std::string_view sql);
   // One statement with $1..$n parameters.
   Result query(std::string_view sql, const std::vector<Param>& params = {});
@@ -80,8 +86,11 @@ class Connection {
   [[noreturn]] void fail(const std::string& what);
   void rollback_quietly() noexcept;
 
+  void set_up_session();
+
   std::string url_;
   RaiseError raise_;
+  std::string session_sql_;
   pg_conn* conn_ = nullptr;
 };
 

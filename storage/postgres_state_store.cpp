@@ -135,17 +135,27 @@ bot::OutboxQueue::OutboxHead read_head(const Result& result, int row) {
 }
 
 struct Impl {
-  explicit Impl(std::string url) : db(std::move(url), raise_state_error) {}
+  // Every session: no statement runs longer than 30 s (a hung server or a lock that is never
+  // released fails the call instead of holding every caller behind this connection's mutex); and
+  // an inspection session stays read-only, also after a reconnect.
+  Impl(std::string url, bool read_only)
+      : db(std::move(url), raise_state_error,
+           std::string("SET statement_timeout = '30s'") +
+               (read_only ? "; SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY" : "")) {}
 
   Connection db;
   std::mutex mutex;
-  bool single_writer = false;  // hold_single_writer_lock() was called: re-take it after a reconnect
+  bool writer_wanted = false;  // hold_single_writer_lock() was called
+  bool writer_held = false;    // this session holds it (a reconnect loses it)
 
-  // Runs `body` on the connection under the mutex, reconnecting first if the connection was lost.
+  // Runs `body` on the connection under the mutex. A lost connection is re-established first;
+  // a store that must hold the single-writer lock takes it again before anything else, and every
+  // call fails until it has it (another serve may have taken it meanwhile).
   template <typename Body>
   auto locked(Body&& body) {
     std::lock_guard lock(mutex);
-    if (db.reconnect_if_broken() && single_writer) take_single_writer_lock();
+    if (db.reconnect_if_broken()) writer_held = false;
+    if (writer_wanted && !writer_held) take_single_writer_lock();
     return body(db);
   }
 
@@ -155,6 +165,7 @@ struct Impl {
           "another roundup-bot serve is using this PostgreSQL state database; until replicas are supported, run one "
           "serve process per database");
     }
+    writer_held = true;
   }
 
   // Adds a message unless its idempotency key exists; returns whether it did. In the caller's lock.
@@ -190,12 +201,12 @@ class PostgresStateStore final : public bot::StateStore {
  public:
   using Access = PostgresStateOptions::Access;
 
-  explicit PostgresStateStore(std::string url, Access access) : impl_(std::make_unique<Impl>(std::move(url))) {
+  explicit PostgresStateStore(std::string url, Access access)
+      : impl_(std::make_unique<Impl>(std::move(url), access == Access::read_only)) {
     if (access == Access::read_write) {
       impl_->migrate();
       return;
     }
-    impl_->db.exec("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
     const bool migrated = impl_->db.query("SELECT to_regclass('schema_migrations') IS NOT NULL").text(0, 0) == "t";
     const int version =
         migrated
@@ -212,8 +223,8 @@ class PostgresStateStore final : public bot::StateStore {
 
   void hold_single_writer_lock() {
     impl_->locked([this](Connection&) {
+      impl_->writer_wanted = true;
       impl_->take_single_writer_lock();
-      impl_->single_writer = true;
     });
   }
 

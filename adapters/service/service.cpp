@@ -81,7 +81,7 @@ struct Service::Impl {
 
   std::vector<PlatformEntry> registry;  // the platforms this service may run
   // This process among replicas sharing one state (the owner of its leases).
-  std::string replica_id = bot::make_replica_id();
+  std::string replica_id;
 
   std::unique_ptr<bot::StateStore> store;
   std::unique_ptr<http::HttpsClient> client;
@@ -322,6 +322,9 @@ Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledg
   });
   impl_->hooks = std::move(hooks);
   impl_->registry = std::move(platforms);
+  std::error_code ec;
+  const auto data_dir = std::filesystem::absolute(impl_->config.data_dir, ec);
+  impl_->replica_id = bot::make_replica_id((ec ? impl_->config.data_dir : data_dir).string());
 }
 
 unsigned short Service::metrics_port() const {

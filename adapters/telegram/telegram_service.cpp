@@ -286,10 +286,18 @@ void TelegramService::poll_loop() {
       // inside one round looks stalled to the watchdog.
       last_round_ = std::chrono::steady_clock::now();
     }
-    if (poller_lease_ && !poller_lease_->hold()) {
-      // Another replica polls (or the store does not answer): ask again later.
-      if (wait_or_stop(timings_.lease_check)) return;
-      continue;
+    if (poller_lease_) {
+      const bool was_standing_by = !poller_lease_->held();
+      if (!poller_lease_->hold()) {
+        // Another replica polls (or the store does not answer): ask again later.
+        if (wait_or_stop(timings_.lease_check)) return;
+        continue;
+      }
+      if (was_standing_by) {
+        // Taking over: readiness counts from now, not from before the stand-by.
+        std::lock_guard lock(mutex_);
+        last_poll_ = std::chrono::steady_clock::now();
+      }
     }
     std::int64_t offset = 0;
     try {

@@ -72,8 +72,22 @@ TEST_CASE("leader lease: while the store does not answer, nobody here holds the 
   lease.release();  // nothing held: nothing to do, and no throw
 }
 
-TEST_CASE("leader lease: replica ids differ between processes and restarts") {
-  const std::string id = roundup::bot::make_replica_id();
+TEST_CASE("leader lease: a replica id is the same across restarts and differs between data directories") {
+  const std::string id = roundup::bot::make_replica_id("/var/lib/roundup");
   CHECK(id.find(':') != std::string::npos);
-  CHECK(id != roundup::bot::make_replica_id());
+  CHECK(id == roundup::bot::make_replica_id("/var/lib/roundup"));
+  CHECK(id != roundup::bot::make_replica_id("/var/lib/roundup-2"));
+}
+
+TEST_CASE("leader lease: restarted after a crash, the same replica takes its own lease back at once") {
+  roundup::testing::MemoryStateStore store;
+  Clock clock;
+  const std::string id = roundup::bot::make_replica_id("/var/lib/roundup");
+  {
+    LeaderLease before_crash(store, "telegram:poller:1", id, std::chrono::seconds(60), clock.reader(), "test");
+    CHECK(before_crash.hold());
+  }  // no release: the process died
+  clock.now += 1'000;
+  LeaderLease after_restart(store, "telegram:poller:1", id, std::chrono::seconds(60), clock.reader(), "test");
+  CHECK(after_restart.hold());
 }

@@ -86,6 +86,20 @@ TEST_CASE("postgres state: one store holds the single-writer lock - also across 
   CHECK_THROWS_AS(first->set_value("k", "v"), StateError);
   first->set_value("k", "v");
   CHECK_THROWS_AS(open_postgres_state_store(url, writer), StateError);
+
+  // Cut off again, and this time another serve takes the lock before the first reconnects: the
+  // first fails every call (it must not write without the lock) until the other lets go.
+  Connection(url, raise)
+      .query(
+          "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity WHERE datname = current_database() "
+          "AND pid <> pg_backend_pid() AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')");
+  auto usurper = open_postgres_state_store(url, writer);
+  CHECK_THROWS_AS(first->set_value("k", "v2"), StateError);
+  CHECK_THROWS_WITH_AS(first->set_value("k", "v3"), doctest::Contains("another roundup-bot serve"), StateError);
+  CHECK_THROWS_AS(first->value("k"), StateError);
+  usurper.reset();
+  first->set_value("k", "v4");
+  CHECK(first->value("k") == "v4");
   first.reset();
   CHECK(open_postgres_state_store(url, writer) != nullptr);
 }
@@ -123,6 +137,20 @@ TEST_CASE("postgres state: racing replicas accept an inbound key once and post a
   CHECK(replicas[1]->digested_papers("slack:C1").size() == 2);
 }
 
+TEST_CASE("postgres state: a connection string libpq cannot read is refused without quoting it") {
+  // libpq's own message would quote the bad piece: here the password.
+  for (const std::string& url :
+       {std::string("postgresql://bot:p%zzsecret@localhost/db"), std::string("host=localhost password secret-in-kv")}) {
+    CAPTURE(url);
+    try {
+      (void)open_postgres_state_store(url);
+      FAIL("expected a StateError");
+    } catch (const StateError& error) {
+      CHECK(std::string(error.what()).find("secret") == std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("postgres state: a connection that cannot be made is a StateError without the password") {
   const std::string url = "postgresql://roundup:s3cret-pw@%2Fnonexistent-socket-dir:5432/postgres?connect_timeout=5";
   try {
@@ -155,7 +183,7 @@ TEST_CASE("postgres state: a lost connection fails one call, and the next call r
   CHECK(store.value("telegram:offset") == "43");
 }
 
-TEST_CASE("postgres state: text with a NUL byte is stored with U+FFFD in its place, not cut short") {
+TEST_CASE("postgres state: text with a NUL byte or bytes that are not UTF-8 is stored with U+FFFD, not refused") {
   const std::string url = roundup::testing::shared_postgres().fresh_database("nul");
   const auto owned = open_postgres_state_store(url);
   StateStore& store = *owned;
@@ -165,6 +193,13 @@ TEST_CASE("postgres state: text with a NUL byte is stored with U+FFFD in its pla
   CHECK(log[0].command ==
         "/stats a\xEF\xBF\xBD"
         "b");
+  // Bytes that are not UTF-8 (a peer's error body cut mid-character) are recorded too, instead
+  // of failing the write every time and holding a chat's queue behind it.
+  store.enqueue({"k#0", "slack", "slack:C1", "{}"}, 1);
+  store.mark_failed(store.outbox_head("slack:C1")->item.id, "HTTP 502: \xE4\xB8", 2);
+  CHECK(store.outbox_state("k#0") == "failed");
+  store.audit({2, "slack", "U1", "cut \xE4\xB8", true, "ok\xFF"});
+  CHECK(store.audit_log(1)[0].command == "cut \xEF\xBF\xBD\xEF\xBF\xBD");  // one per stray byte
 }
 
 TEST_CASE("postgres state: replicas racing for a free lease - exactly one holds it") {
