@@ -33,7 +33,7 @@ class UnreachableLeases final : public roundup::bot::Leases {
 
 }  // namespace
 
-TEST_CASE("leader lease: one holder; a dead holder is replaced after the ttl; a clean stop hands over at once") {
+TEST_CASE("leader lease: one holder - a dead holder is replaced after the ttl - a clean stop hands over at once") {
   roundup::testing::MemoryStateStore store;
   Clock clock;
   const auto ttl = std::chrono::seconds(60);

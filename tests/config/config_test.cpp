@@ -720,7 +720,7 @@ const char* state_url_environment(const char* name) {
 
 }  // namespace
 
-TEST_CASE("state: SQLite by default; PostgreSQL with a URL from the file or ROUNDUP_STATE_URL, never echoed") {
+TEST_CASE("state: SQLite by default - PostgreSQL with a URL from the file or ROUNDUP_STATE_URL, never echoed") {
   const Config defaults = default_config();
   CHECK(defaults.state.backend == "sqlite");
   CHECK(defaults.state.url.empty());
