@@ -219,7 +219,17 @@ class PostgresStateStore final : public bot::StateStore {
     }
   }
 
-  ~PostgresStateStore() override = default;
+  // Lets go of the single-writer lock before the connection closes: the server releases a closed
+  // session's locks only once its backend has noticed, and the next serve should not wait for that.
+  ~PostgresStateStore() override {
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->writer_held) return;
+    try {
+      impl_->db.query("SELECT pg_advisory_unlock($1)", {number(k_single_writer_lock)});
+    } catch (const std::exception&) {
+      // The connection is gone already, and the lock with it.
+    }
+  }
 
   void hold_single_writer_lock() {
     impl_->locked([this](Connection&) {

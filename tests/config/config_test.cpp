@@ -743,7 +743,8 @@ TEST_CASE("state: SQLite by default - PostgreSQL with a URL from the file or ROU
   CHECK(problem->message.find("file-pw") == std::string::npos);
 
   const Config garbage = parse_config(json{{"state", {{"backend", "postgresql"}, {"url", "my-secret-garbage"}}}});
-  const ConfigProblem* bad = find_problem(check_runnable(garbage), "state.url");
+  const auto garbage_problems = check_runnable(garbage);
+  const ConfigProblem* bad = find_problem(garbage_problems, "state.url");
   REQUIRE(bad != nullptr);
   CHECK(bad->message.find("my-secret-garbage") == std::string::npos);
 
