@@ -181,7 +181,11 @@ EventDecision interpret_event(const json& envelope, std::string_view bot_user_id
 }
 
 std::optional<std::map<std::string, std::string>> parse_form(std::string_view body) {
-  const auto params = boost::urls::parse_query(body);
+  // Boost 1.81's parse_query measures its input again with strlen (query_ref from a char
+  // pointer), so it reads past a buffer that is not NUL-terminated; the fuzzer found it. A
+  // std::string is terminated, and a NUL inside the body fails the grammar before that point.
+  const std::string terminated(body);
+  const auto params = boost::urls::parse_query(terminated);
   if (!params) return std::nullopt;
   boost::urls::encoding_opts form_encoding;
   form_encoding.space_as_plus = true;
