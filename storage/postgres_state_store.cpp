@@ -175,12 +175,26 @@ struct Impl {
                .affected() > 0;
   }
 
+  // The newest migration applied; 0 before the first (or without the table, for inspection).
+  int schema_version() {
+    if (db.query("SELECT to_regclass('schema_migrations') IS NOT NULL").text(0, 0) != "t") return 0;
+    return static_cast<int>(db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").integer(0, 0));
+  }
+
+  // Settles an inbound item with `update_sql` ($1 id, $2 now) and enqueues its replies, atomically.
+  void finish_inbound(std::int64_t id, const std::vector<bot::OutgoingMessage>& replies, std::int64_t now_ms,
+                      const char* update_sql) {
+    db.transaction([&] {
+      for (const auto& reply : replies) enqueue_message(reply, now_ms);
+      db.query(update_sql, {number(id), number(now_ms)});
+    });
+  }
+
   void migrate() {
     db.transaction([&] {
       db.query("SELECT pg_advisory_xact_lock($1)", {number(k_migration_lock)});
       db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)");
-      const Result current = db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-      const auto version = static_cast<int>(current.integer(0, 0));
+      const int version = schema_version();
       if (version > k_postgres_schema_version) {
         throw bot::StateError("the PostgreSQL state has schema version " + std::to_string(version) +
                               ", newer than this build understands (" + std::to_string(k_postgres_schema_version) +
@@ -201,17 +215,12 @@ class PostgresStateStore final : public bot::StateStore {
  public:
   using Access = PostgresStateOptions::Access;
 
-  explicit PostgresStateStore(std::string url, Access access)
-      : impl_(std::make_unique<Impl>(std::move(url), access == Access::read_only)) {
+  explicit PostgresStateStore(std::string url, Access access) : impl_(std::move(url), access == Access::read_only) {
     if (access == Access::read_write) {
-      impl_->migrate();
+      impl_.migrate();
       return;
     }
-    const bool migrated = impl_->db.query("SELECT to_regclass('schema_migrations') IS NOT NULL").text(0, 0) == "t";
-    const int version =
-        migrated
-            ? static_cast<int>(impl_->db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").integer(0, 0))
-            : 0;
+    const int version = impl_.schema_version();
     if (version != k_postgres_schema_version) {
       throw bot::StateError("the PostgreSQL state has schema version " + std::to_string(version) +
                             "; this build reads version " + std::to_string(k_postgres_schema_version) +
@@ -222,25 +231,25 @@ class PostgresStateStore final : public bot::StateStore {
   // Lets go of the single-writer lock before the connection closes: the server releases a closed
   // session's locks only once its backend has noticed, and the next serve should not wait for that.
   ~PostgresStateStore() override {
-    std::lock_guard lock(impl_->mutex);
-    if (!impl_->writer_held) return;
+    std::lock_guard lock(impl_.mutex);
+    if (!impl_.writer_held) return;
     try {
-      impl_->db.query("SELECT pg_advisory_unlock($1)", {number(k_single_writer_lock)});
+      impl_.db.query("SELECT pg_advisory_unlock($1)", {number(k_single_writer_lock)});
     } catch (const std::exception&) {
       // The connection is gone already, and the lock with it.
     }
   }
 
   void hold_single_writer_lock() {
-    impl_->locked([this](Connection&) {
-      impl_->writer_wanted = true;
-      impl_->take_single_writer_lock();
+    impl_.locked([this](Connection&) {
+      impl_.writer_wanted = true;
+      impl_.take_single_writer_lock();
     });
   }
 
   std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
                                              std::int64_t now_ms) override {
-    return impl_->locked([&](Connection& db) -> std::optional<std::int64_t> {
+    return impl_.locked([&](Connection& db) -> std::optional<std::int64_t> {
       const Result result = db.query(k_accept, {text(key), text(platform), text(payload), number(now_ms)});
       if (result.rows() == 0) return std::nullopt;
       return result.integer(0, 0);
@@ -249,7 +258,7 @@ class PostgresStateStore final : public bot::StateStore {
 
   std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
                                                                 std::int64_t now_ms) override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       return db.transaction([&] {
         std::vector<std::optional<std::int64_t>> ids;
         ids.reserve(items.size());
@@ -266,7 +275,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::vector<bot::InboundItem> pending_inbound(std::size_t limit) const override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       const Result result = db.query(
           "SELECT id, key, platform, payload, attempts FROM inbound WHERE state = 'pending' ORDER BY id LIMIT $1",
           {number(static_cast<std::int64_t>(limit))});
@@ -281,7 +290,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::optional<int> start_inbound_attempt(std::int64_t id) override {
-    return impl_->locked([&](Connection& db) -> std::optional<int> {
+    return impl_.locked([&](Connection& db) -> std::optional<int> {
       const Result result =
           db.query("UPDATE inbound SET attempts = attempts + 1 WHERE id = $1 AND state = 'pending' RETURNING attempts",
                    {number(id)});
@@ -292,17 +301,15 @@ class PostgresStateStore final : public bot::StateStore {
 
   void quarantine_inbound(std::int64_t id, const std::vector<bot::OutgoingMessage>& replies,
                           std::int64_t now_ms) override {
-    impl_->locked([&](Connection& db) {
-      db.transaction([&] {
-        for (const auto& reply : replies) impl_->enqueue_message(reply, now_ms);
-        db.query("UPDATE inbound SET state = 'quarantined', done_ms = $2 WHERE id = $1 AND state = 'pending'",
-                 {number(id), number(now_ms)});
-      });
+    impl_.locked([&](Connection&) {
+      impl_.finish_inbound(
+          id, replies, now_ms,
+          "UPDATE inbound SET state = 'quarantined', done_ms = $2 WHERE id = $1 AND state = 'pending'");
     });
   }
 
   std::optional<std::string> inbound_state(std::string_view key) const override {
-    return impl_->locked([&](Connection& db) -> std::optional<std::string> {
+    return impl_.locked([&](Connection& db) -> std::optional<std::string> {
       const Result result = db.query("SELECT state FROM inbound WHERE key = $1", {text(key)});
       if (result.rows() == 0) return std::nullopt;
       return result.text(0, 0);
@@ -311,35 +318,32 @@ class PostgresStateStore final : public bot::StateStore {
 
   void complete_inbound(std::int64_t id, const std::vector<bot::OutgoingMessage>& replies,
                         std::int64_t now_ms) override {
-    impl_->locked([&](Connection& db) {
-      db.transaction([&] {
-        for (const auto& reply : replies) impl_->enqueue_message(reply, now_ms);
-        db.query("UPDATE inbound SET state = 'done', done_ms = $2, payload = '' WHERE id = $1",
-                 {number(id), number(now_ms)});
-      });
+    impl_.locked([&](Connection&) {
+      impl_.finish_inbound(id, replies, now_ms,
+                           "UPDATE inbound SET state = 'done', done_ms = $2, payload = '' WHERE id = $1");
     });
   }
 
   bool enqueue(const bot::OutgoingMessage& message, std::int64_t now_ms) override {
-    return impl_->locked([&](Connection&) { return impl_->enqueue_message(message, now_ms); });
+    return impl_.locked([&](Connection&) { return impl_.enqueue_message(message, now_ms); });
   }
 
   void mark_delivered(std::int64_t id, std::int64_t now_ms) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.query("UPDATE outbox SET state = 'delivered', done_ms = $2, attempts = attempts + 1 WHERE id = $1",
                {number(id), number(now_ms)});
     });
   }
 
   void reschedule(std::int64_t id, std::int64_t next_attempt_ms, std::string_view error) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.query("UPDATE outbox SET next_attempt_ms = $2, last_error = $3, attempts = attempts + 1 WHERE id = $1",
                {number(id), number(next_attempt_ms), text(error)});
     });
   }
 
   void mark_failed(std::int64_t id, std::string_view error, std::int64_t now_ms) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.query(
           "UPDATE outbox SET state = 'failed', last_error = $2, done_ms = $3, attempts = attempts + 1 WHERE id = $1",
           {number(id), text(error), number(now_ms)});
@@ -347,13 +351,13 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::size_t outbox_backlog() const override {
-    return impl_->locked([](Connection& db) {
+    return impl_.locked([](Connection& db) {
       return static_cast<std::size_t>(db.query("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").integer(0, 0));
     });
   }
 
   std::optional<std::string> outbox_state(std::string_view idempotency_key) const override {
-    return impl_->locked([&](Connection& db) -> std::optional<std::string> {
+    return impl_.locked([&](Connection& db) -> std::optional<std::string> {
       const Result result = db.query("SELECT state FROM outbox WHERE idempotency_key = $1", {text(idempotency_key)});
       if (result.rows() == 0) return std::nullopt;
       return result.text(0, 0);
@@ -361,7 +365,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::optional<PostgresStateStore::OutboxHead> outbox_head(std::string_view target) const override {
-    return impl_->locked([&](Connection& db) -> std::optional<OutboxHead> {
+    return impl_.locked([&](Connection& db) -> std::optional<OutboxHead> {
       const Result result = db.query(std::string("SELECT ") + k_head_columns +
                                          " FROM outbox WHERE state = 'pending' AND target = $1 ORDER BY id LIMIT 1",
                                      {text(target)});
@@ -371,7 +375,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::vector<PostgresStateStore::OutboxHead> outbox_heads() const override {
-    return impl_->locked([](Connection& db) {
+    return impl_.locked([](Connection& db) {
       // The oldest pending message of each target (DISTINCT ON over the partial index), oldest first.
       const Result result = db.query(std::string("SELECT * FROM (SELECT DISTINCT ON (target) ") + k_head_columns +
                                      " FROM outbox WHERE state = 'pending' ORDER BY target, id) heads ORDER BY id");
@@ -384,7 +388,7 @@ class PostgresStateStore final : public bot::StateStore {
 
   std::vector<std::pair<std::int64_t, std::string>> pending_outbox_after(std::int64_t after_id,
                                                                          std::size_t limit) const override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       const Result result =
           db.query("SELECT id, target FROM outbox WHERE id > $1 AND state = 'pending' ORDER BY id LIMIT $2",
                    {number(after_id), number(static_cast<std::int64_t>(limit))});
@@ -396,13 +400,13 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::int64_t outbox_last_id() const override {
-    return impl_->locked(
+    return impl_.locked(
         [](Connection& db) { return db.query("SELECT COALESCE(MAX(id), 0) FROM outbox").integer(0, 0); });
   }
 
   void remember_thread(std::string_view platform, std::string_view channel, std::string_view thread,
                        std::int64_t now_ms) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.query(
           "INSERT INTO threads (platform, channel, thread, last_ms) VALUES ($1, $2, $3, $4) "
           "ON CONFLICT (platform, channel, thread) DO UPDATE SET last_ms = EXCLUDED.last_ms",
@@ -411,7 +415,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   bool knows_thread(std::string_view platform, std::string_view channel, std::string_view thread) const override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       return db.query("SELECT 1 FROM threads WHERE platform = $1 AND channel = $2 AND thread = $3",
                       {text(platform), text(channel), text(thread)})
                  .rows() > 0;
@@ -419,7 +423,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::optional<std::string> value(std::string_view key) const override {
-    return impl_->locked([&](Connection& db) -> std::optional<std::string> {
+    return impl_.locked([&](Connection& db) -> std::optional<std::string> {
       const Result result = db.query("SELECT value FROM kv WHERE key = $1", {text(key)});
       if (result.rows() == 0) return std::nullopt;
       return result.text(0, 0);
@@ -427,14 +431,14 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   void set_value(std::string_view key, std::string_view value) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.query("INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                {text(key), text(value)});
     });
   }
 
   bool subscribe(std::string_view channel, std::string_view by_user, std::int64_t now_ms) override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       return db.query(
                    "INSERT INTO subscriptions (channel, by_user, created_ms) VALUES ($1, $2, $3) "
                    "ON CONFLICT (channel) DO NOTHING",
@@ -444,13 +448,13 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   bool unsubscribe(std::string_view channel) override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       return db.query("DELETE FROM subscriptions WHERE channel = $1", {text(channel)}).affected() > 0;
     });
   }
 
   std::vector<std::string> subscriptions() const override {
-    return impl_->locked([](Connection& db) {
+    return impl_.locked([](Connection& db) {
       // COLLATE "C": byte order, as SQLite sorts and the contract promises, whatever the database's locale.
       const Result result = db.query("SELECT channel FROM subscriptions ORDER BY channel COLLATE \"C\"");
       std::vector<std::string> channels;
@@ -461,7 +465,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::optional<std::string> last_digest_date(std::string_view channel) const override {
-    return impl_->locked([&](Connection& db) -> std::optional<std::string> {
+    return impl_.locked([&](Connection& db) -> std::optional<std::string> {
       const Result result =
           db.query("SELECT MAX(local_date COLLATE \"C\") FROM digest_posts WHERE channel = $1", {text(channel)});
       if (result.rows() == 0 || result.is_null(0, 0)) return std::nullopt;
@@ -470,7 +474,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::unordered_set<std::string> digested_papers(std::string_view channel) const override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       const Result result = db.query("SELECT paper_id FROM digest_papers WHERE channel = $1", {text(channel)});
       std::unordered_set<std::string> papers;
       papers.reserve(static_cast<std::size_t>(result.rows()));
@@ -481,14 +485,14 @@ class PostgresStateStore final : public bot::StateStore {
 
   bool record_digest(const bot::DigestRecord& digest, const std::vector<bot::OutgoingMessage>& messages,
                      std::int64_t now_ms) override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       return db.transaction([&] {
         // The (channel, local_date) key is the exactly-once guard: another replica's transaction
         // inserting the same key waits for this one, then finds the row and writes nothing. An
         // off-schedule digest has no date; its first message's idempotency key is its guard instead.
         std::size_t enqueued = 0;
         if (digest.local_date.empty()) {
-          if (messages.empty() || !impl_->enqueue_message(messages.front(), now_ms)) return false;
+          if (messages.empty() || !impl_.enqueue_message(messages.front(), now_ms)) return false;
           enqueued = 1;
         } else {
           const Result inserted = db.query(
@@ -505,7 +509,7 @@ class PostgresStateStore final : public bot::StateStore {
               "ON CONFLICT (channel, paper_id) DO NOTHING",
               {digest.channel, paper, number(now_ms)});
         }
-        for (std::size_t i = enqueued; i < messages.size(); ++i) impl_->enqueue_message(messages[i], now_ms);
+        for (std::size_t i = enqueued; i < messages.size(); ++i) impl_.enqueue_message(messages[i], now_ms);
         db.query(
             "INSERT INTO counters (name, value) VALUES ('digests_posted', 1) "
             "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1");
@@ -515,7 +519,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   void audit(const bot::AuditEntry& entry) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.query("INSERT INTO audit (at_ms, platform, actor, command, allowed, outcome) VALUES ($1, $2, $3, $4, $5, $6)",
                {number(entry.at_ms), entry.platform, entry.user, bot::clip_for_audit(entry.command),
                 entry.allowed ? "true" : "false", bot::clip_for_audit(entry.outcome)});
@@ -523,7 +527,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::vector<bot::AuditEntry> audit_log(std::size_t limit) const override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       const Result result =
           db.query("SELECT at_ms, platform, actor, command, allowed, outcome FROM audit ORDER BY id DESC LIMIT $1",
                    {number(static_cast<std::int64_t>(limit))});
@@ -538,7 +542,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   void add_to_counter(std::string_view name, std::int64_t delta) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.query(
           "INSERT INTO counters (name, value) VALUES ($1, $2) "
           "ON CONFLICT (name) DO UPDATE SET value = counters.value + EXCLUDED.value",
@@ -547,14 +551,14 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::int64_t counter(std::string_view name) const override {
-    return impl_->locked([&](Connection& db) -> std::int64_t {
+    return impl_.locked([&](Connection& db) -> std::int64_t {
       const Result result = db.query("SELECT value FROM counters WHERE name = $1", {text(name)});
       return result.rows() == 0 ? 0 : result.integer(0, 0);
     });
   }
 
   bool hold_lease(std::string_view name, std::string_view owner, std::int64_t now_ms, std::int64_t ttl_ms) override {
-    return impl_->locked([&](Connection& db) {
+    return impl_.locked([&](Connection& db) {
       // ON CONFLICT locks the row, so racing replicas decide one after the other, each seeing the
       // other's owner and expiry.
       return db.query(
@@ -567,13 +571,13 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   void release_lease(std::string_view name, std::string_view owner) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.query("DELETE FROM leases WHERE name = $1 AND owner = $2", {text(name), text(owner)});
     });
   }
 
   void prune(std::int64_t before_ms) override {
-    impl_->locked([&](Connection& db) {
+    impl_.locked([&](Connection& db) {
       db.transaction([&] {
         // Quarantined items go too: kept for an operator to look at for as long as completed keys are.
         const std::vector<Param> before = {number(before_ms)};
@@ -586,7 +590,7 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
  private:
-  std::unique_ptr<Impl> impl_;
+  mutable Impl impl_;  // mutable: reads take its mutex and may reconnect
 };
 
 }  // namespace
