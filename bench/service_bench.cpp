@@ -531,10 +531,12 @@ void breakdown(const std::string& platform) {
     roundup::testing::TempDir dir;
     roundup::storage::SqliteStateStore store(dir.path() / "bot.sqlite");
     const std::string payload = R"({"input":"what is Chinchilla?","channel":"CBENCH","thread_ts":"1.1","user":"U1"})";
-    row("StateStore::accept_inbound, new key (1 commit)",
-        time_ops(n, [&](std::size_t i) { store.accept_inbound("bench:" + std::to_string(i), platform, payload, 1); }));
-    row("StateStore::accept_inbound, duplicate key",
-        time_ops(n, [&](std::size_t i) { store.accept_inbound("bench:" + std::to_string(i), platform, payload, 1); }));
+    row("StateStore::accept_inbound, new key (1 commit)", time_ops(n, [&](std::size_t i) {
+          store.accept_inbound("bench:" + std::to_string(i), platform, payload, 1, {});
+        }));
+    row("StateStore::accept_inbound, duplicate key", time_ops(n, [&](std::size_t i) {
+          store.accept_inbound("bench:" + std::to_string(i), platform, payload, 1, {});
+        }));
   }
   {
     roundup::testing::TempDir dir;

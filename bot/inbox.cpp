@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <iterator>
+#include <utility>
 
 #include "telemetry/log.h"
 
@@ -41,12 +42,13 @@ void lower_thread_priority(int increment) {
 }  // namespace
 
 Inbox::Inbox(InboundLog& store, Outbox& outbox, InboxOptions options, ClockMs clock)
-    : store_(store), outbox_(outbox), options_(options), clock_(std::move(clock)) {
+    : store_(store), outbox_(outbox), options_(std::move(options)), clock_(std::move(clock)) {
   options_.workers = std::max(1, options_.workers);
   options_.queue_limit = std::max<std::size_t>(1, options_.queue_limit);
   options_.max_attempts = std::max(1, options_.max_attempts);
   options_.min_retry_backoff = std::max(std::chrono::milliseconds(1), options_.min_retry_backoff);
   options_.max_retry_backoff = std::max(options_.min_retry_backoff, options_.max_retry_backoff);
+  options_.claim_ttl = std::max(std::chrono::milliseconds(30), options_.claim_ttl);
   committer_ = std::thread([this] { commit_loop(); });
 }
 
@@ -67,24 +69,39 @@ void Inbox::add_handler(const std::string& platform, InboundHandler handler, Apo
   platforms_[platform] = std::move(entry);
 }
 
+InboundClaim Inbox::claim() const {
+  return {options_.owner, clock_() + options_.claim_ttl.count()};
+}
+
+bool Inbox::has_room(std::size_t count) const {
+  return queue_.size() + count <= options_.queue_limit;
+}
+
 Inbox::Submitted Inbox::submit(std::string_view key, std::string_view platform, std::string_view payload) {
-  const auto id = store_.accept_inbound(key, platform, payload, clock_());
+  bool room = false;
+  {
+    std::lock_guard lock(mutex_);
+    room = has_room(1);
+  }
+  const auto id = store_.accept_inbound(key, platform, payload, clock_(), room ? claim() : InboundClaim{});
   if (!id) return Submitted::duplicate;
   {
     std::lock_guard lock(mutex_);
-    queue_accepted({*id, std::string(key), std::string(platform), std::string(payload)});
+    if (room) {
+      queue_claimed({*id, std::string(key), std::string(platform), std::string(payload)});
+    } else {
+      overflowed_ = true;
+    }
   }
   changed_.notify_one();
   return Submitted::accepted;
 }
 
-void Inbox::queue_accepted(InboundItem item) {
-  if (queue_.size() >= options_.queue_limit) {
-    overflowed_ = true;
-  } else {
-    queued_or_running_.insert(item.id);
-    queue_.push_back(std::move(item));
-  }
+void Inbox::queue_claimed(InboundItem item) {
+  // Claimed items are always queued, also when a refill filled the queue since has_room() was
+  // asked: no one else may run them. That overshoot is at most one group commit.
+  queued_or_running_.insert(item.id);
+  queue_.push_back(std::move(item));
 }
 
 void Inbox::submit_async(std::string key, std::string platform, std::string payload, SubmitDone done) {
@@ -131,8 +148,13 @@ void Inbox::commit(std::vector<PendingSubmit>& batch) {
   for (const auto& item : batch) records.push_back({item.key, item.platform, item.payload});
   std::vector<std::optional<std::int64_t>> ids;
   std::optional<StateError> error;
+  bool room = false;
+  {
+    std::lock_guard lock(mutex_);
+    room = has_room(batch.size());
+  }
   try {
-    ids = store_.accept_inbound_batch(records, clock_());
+    ids = store_.accept_inbound_batch(records, clock_(), room ? claim() : InboundClaim{});
   } catch (const StateError& failure) {
     error = failure;
   } catch (const std::exception& failure) {
@@ -144,9 +166,13 @@ void Inbox::commit(std::vector<PendingSubmit>& batch) {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!ids[i]) continue;
-      // The callbacks below still log the key; platform and payload are not needed again.
-      queue_accepted({*ids[i], batch[i].key, std::move(batch[i].platform), std::move(batch[i].payload)});
       ++accepted;
+      if (!room) {
+        overflowed_ = true;  // unclaimed in the store, for whichever replica has room first
+        continue;
+      }
+      // The callbacks below still log the key; platform and payload are not needed again.
+      queue_claimed({*ids[i], batch[i].key, std::move(batch[i].platform), std::move(batch[i].payload)});
     }
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -178,6 +204,14 @@ void Inbox::start() {
   std::lock_guard lock(mutex_);
   if (started_) return;
   started_ = true;
+  // What this replica held before a restart (its id is stable) is not being run by anyone now.
+  try {
+    store_.release_inbound_claims(options_.owner);
+  } catch (const std::exception& error) {
+    log::warn("inbox", "cannot release the claims of the previous run; they expire on their own",
+              {{"error", error.what()}, {"claim_ttl_ms", std::to_string(options_.claim_ttl.count())}});
+  }
+  next_claim_tick_ = SteadyClock::now() + options_.claim_ttl / 3;
   refill_from_store();
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { run(); });
   watchdog_ = std::thread([this] { watch(); });
@@ -201,6 +235,14 @@ void Inbox::stop() {
   }
   commit_changed_.notify_all();
   if (committer_.joinable()) committer_.join();
+  // Queued work, and what the committer accepted last, goes to the other replicas at once rather
+  // than after claim_ttl.
+  try {
+    store_.release_inbound_claims(options_.owner);
+  } catch (const std::exception& error) {
+    log::warn("inbox", "cannot release this replica's claims at stop; they expire on their own",
+              {{"error", error.what()}});
+  }
 }
 
 std::size_t Inbox::stuck_handlers() const {
@@ -220,21 +262,35 @@ bool Inbox::wait_until_idle(std::chrono::milliseconds limit) {
 }
 
 void Inbox::refill_from_store() {
-  overflowed_ = false;
+  const std::size_t room = options_.queue_limit - std::min(options_.queue_limit, queue_.size());
+  if (room == 0) {
+    overflowed_ = true;  // look again when the queue has drained
+    return;
+  }
   try {
-    // Oldest first; the items already queued or running come back too, so ask for that many more.
-    const std::size_t room = options_.queue_limit - std::min(options_.queue_limit, queue_.size());
-    for (auto& item : store_.pending_inbound(room + queued_or_running_.size() + 1)) {
+    const auto items = store_.claim_inbound(claim(), clock_(), room);
+    for (const auto& item : items) {
+      // Already here when this inbox's own claim had expired (renewals failed) and it took the
+      // item back.
       if (queued_or_running_.count(item.id) != 0) continue;
-      if (queue_.size() >= options_.queue_limit) {
-        overflowed_ = true;  // more is waiting in the database
-        break;
-      }
       queued_or_running_.insert(item.id);
-      queue_.push_back(std::move(item));
+      queue_.push_back(item);
     }
+    overflowed_ = items.size() == room;  // there may be more
   } catch (const std::exception& error) {
-    log::error("inbox", "cannot read pending work", {{"error", error.what()}});
+    // The watchdog's next tick tries again (a worker trying at once would spin while the store is down).
+    overflowed_ = false;
+    log::error("inbox", "cannot claim pending work", {{"error", error.what()}});
+  }
+}
+
+void Inbox::keep_claims() {
+  try {
+    store_.renew_inbound_claims(claim());
+  } catch (const std::exception& error) {
+    // Another replica may take this work over once the claims expire; start_inbound_attempt()
+    // then refuses it here, so it still runs once.
+    log::error("inbox", "cannot renew this replica's claims", {{"error", error.what()}});
   }
 }
 
@@ -307,8 +363,19 @@ void Inbox::run() {
 void Inbox::watch() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    if (SteadyClock::now() >= next_claim_tick_) {
+      lock.unlock();
+      keep_claims();
+      lock.lock();
+      if (stopping_) return;
+      // Work no one holds: a dead replica's, or accepted unclaimed while every queue was full.
+      const std::size_t before = queue_.size();
+      refill_from_store();
+      if (queue_.size() > before) changed_.notify_all();
+      next_claim_tick_ = SteadyClock::now() + options_.claim_ttl / 3;
+    }
     const auto now = SteadyClock::now();
-    auto next = SteadyClock::time_point::max();
+    auto next = next_claim_tick_;
     for (auto& [id, running] : running_) {
       if (running.over_time) continue;
       if (running.deadline > now) {
@@ -325,11 +392,7 @@ void Inbox::watch() {
       // Others may start now beside a suspect that is over time.
       if (running.alone) changed_.notify_all();
     }
-    if (next == SteadyClock::time_point::max()) {
-      watch_changed_.wait(lock);
-    } else {
-      watch_changed_.wait_until(lock, next);
-    }
+    watch_changed_.wait_until(lock, next);
   }
 }
 
@@ -398,8 +461,9 @@ std::optional<std::chrono::steady_clock::time_point> Inbox::handle(InboundItem& 
   // Counted, and committed, before the handler runs: a run that takes the process down with it
   // counts as well.
   try {
-    const auto attempts = store_.start_inbound_attempt(item.id);
-    if (!attempts) return std::nullopt;  // finished meanwhile (another process on the same file)
+    const auto attempts = store_.start_inbound_attempt(item.id, claim());
+    // Finished meanwhile, or no longer this replica's (its claim expired and another took it).
+    if (!attempts) return std::nullopt;
     item.attempts = *attempts;
   } catch (const std::exception& error) {
     const auto wait = retry_backoff(1);

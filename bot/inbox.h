@@ -15,6 +15,12 @@
 // An item that was started before and not finished (after a crash) runs alone, with no other
 // handler beside it, so a crash it causes is not counted against the items that happened to run
 // next to it.
+//
+// Replicas sharing a store claim work instead of copying it (InboundClaim): an item is claimed by
+// the replica that accepted it, or by the first to find it unclaimed, and only the holder runs it.
+// Each inbox renews its claims every third of claim_ttl and, at the same tick, claims what no one
+// holds: work whose replica died (its claims expired) or that was accepted while every queue was
+// full. A clean stop releases its claims for the others at once.
 
 #include <atomic>
 #include <chrono>
@@ -66,6 +72,12 @@ struct InboxOptions {
   int worker_nice_increment = 10;
   // Where the inbox's counters live; null means the process-wide telemetry::metrics().
   telemetry::Registry* registry = nullptr;
+  // This replica's id (bot::make_replica_id): the owner of the work it claims. Replicas sharing a
+  // store must have different ones.
+  std::string owner = "local";
+  // A claim lasts this long unless renewed. Work a dead replica held is taken over after at most
+  // claim_ttl plus a third of it.
+  std::chrono::milliseconds claim_ttl{30000};
 };
 
 class Inbox {
@@ -132,7 +144,9 @@ class Inbox {
   bool may_start_front() const;  // with mutex_ held
   bool idle() const;             // with mutex_ held
   void promote_due_retries();    // with mutex_ held
-  void refill_from_store();      // with mutex_ held
+  void refill_from_store();      // with mutex_ held: claims unclaimed work while the queue has room
+  InboundClaim claim() const;    // this inbox's claim, from now for claim_ttl
+  void keep_claims();            // the watchdog's tick: renews this inbox's claims, claims unheld work
   // Runs one item; returns when it should run again (after a thrown handler or a write that could
   // not be made), nullopt when it is finished with: completed, quarantined, or left to the next
   // start because the inbox is stopping.
@@ -143,7 +157,10 @@ class Inbox {
   bool write_until_done(const InboundItem& item, std::string_view what, const std::function<void()>& write);
   std::chrono::milliseconds retry_backoff(int failures) const;
   // With mutex_ held. The item is queued whole, so a worker does not read it back from the store.
-  void queue_accepted(InboundItem item);
+  void queue_claimed(InboundItem item);
+  // With mutex_ held: whether `count` more items fit in the queue, so that they are accepted
+  // claimed; otherwise they are accepted unclaimed and wait in the store for any replica.
+  bool has_room(std::size_t count) const;
 
   struct PendingSubmit {
     std::string key;
@@ -172,6 +189,7 @@ class Inbox {
   bool started_ = false;
   std::vector<std::thread> threads_;
   std::thread watchdog_;
+  std::chrono::steady_clock::time_point next_claim_tick_{};  // the watchdog's
 
   // Group commit. Its own lock, so submitting never waits for a worker or for the database.
   std::mutex commit_mutex_;

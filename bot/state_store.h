@@ -89,15 +89,24 @@ struct AuditEntry {
 
 // --- Ports -------------------------------------------------------------------------------------
 
+// Who is working on inbound items: a replica id, and until when its claim holds unless renewed.
+// Replicas sharing a store claim work instead of copying it: an item one replica holds is not
+// handled by another until that claim expires (the replica died) or is released (it stopped).
+struct InboundClaim {
+  std::string_view owner;
+  std::int64_t until_ms = 0;
+};
+
 // Inbound work: the dedupe record of what platforms delivered, and the inbox's durable queue.
 class InboundLog {
  public:
   virtual ~InboundLog() = default;
 
-  // Records new work; returns its id, or nullopt when `key` was already recorded (a platform
-  // retry or a duplicate delivery).
+  // Records new work, claimed by `claim` (the replica that accepted it handles it); returns its
+  // id, or nullopt when `key` was already recorded (a platform retry or a duplicate delivery).
   virtual std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform,
-                                                     std::string_view payload, std::int64_t now_ms) = 0;
+                                                     std::string_view payload, std::int64_t now_ms,
+                                                     const InboundClaim& claim) = 0;
   // Group commit: records several items in one transaction, so they share one commit (the
   // expensive part) instead of paying one each. Results are accept_inbound's, in order; a key that
   // appears twice in `items` is a duplicate the second time. All or nothing: throws StateError,
@@ -108,13 +117,24 @@ class InboundLog {
     std::string_view payload;
   };
   virtual std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
-                                                                        std::int64_t now_ms) = 0;
-  // Work accepted but not completed, oldest first (after a crash or an overflowing queue).
+                                                                        std::int64_t now_ms,
+                                                                        const InboundClaim& claim) = 0;
+  // Claims, for `claim`, pending work that no one holds (never claimed, released, or whose claim
+  // expired by now_ms), oldest first, at most `limit`, and returns it. Callers racing for the same
+  // items get disjoint sets. Items `claim.owner` holds already are not returned again.
+  virtual std::vector<InboundItem> claim_inbound(const InboundClaim& claim, std::int64_t now_ms, std::size_t limit) = 0;
+  // Extends every claim `claim.owner` holds on pending work to claim.until_ms; returns how many.
+  virtual std::size_t renew_inbound_claims(const InboundClaim& claim) = 0;
+  // Lets go of every claim `owner` holds (a clean stop, or a restart taking its work back).
+  virtual void release_inbound_claims(std::string_view owner) = 0;
+  // Work accepted but not completed, oldest first, claimed or not: a read-only view for
+  // inspection (the inbox claims its work with claim_inbound()).
   virtual std::vector<InboundItem> pending_inbound(std::size_t limit) const = 0;
   // Counts one more handler run of a pending item and commits it before the run starts, so a run
-  // that takes the process down is counted too. Returns the new count; nullopt when the item is
-  // no longer pending (completed or quarantined meanwhile).
-  virtual std::optional<int> start_inbound_attempt(std::int64_t id) = 0;
+  // that takes the process down is counted too; renews the claim. Returns the new count; nullopt
+  // when the item is no longer pending (completed or quarantined meanwhile) or `claim.owner` no
+  // longer holds it (its claim expired and another replica took it).
+  virtual std::optional<int> start_inbound_attempt(std::int64_t id, const InboundClaim& claim) = 0;
   // Sets a pending item aside for good (it failed too often) and enqueues `replies` (an apology),
   // atomically. The record stays, state 'quarantined', until prune() removes it.
   virtual void quarantine_inbound(std::int64_t id, const std::vector<OutgoingMessage>& replies,

@@ -1,5 +1,6 @@
 #include "storage/postgres_state_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <mutex>
@@ -90,6 +91,11 @@ constexpr const char* k_migrations[] = {
     R"sql(
     CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until_ms BIGINT NOT NULL);
     )sql",
+    // 3: inbound work is claimed (bot::InboundClaim): who handles an item, and until when.
+    R"sql(
+    ALTER TABLE inbound ADD COLUMN claimed_by TEXT;
+    ALTER TABLE inbound ADD COLUMN claim_until_ms BIGINT NOT NULL DEFAULT 0;
+    )sql",
 };
 static_assert(std::size(k_migrations) == k_postgres_schema_version);
 
@@ -119,10 +125,21 @@ constexpr const char* k_enqueue =
     "INSERT INTO outbox (idempotency_key, platform, target, payload, next_attempt_ms, created_ms) "
     "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING";
 constexpr const char* k_accept =
-    "INSERT INTO inbound (key, platform, payload, received_ms) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT (key) DO NOTHING RETURNING id";
+    "INSERT INTO inbound (key, platform, payload, received_ms, claimed_by, claim_until_ms) "
+    "VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6) ON CONFLICT (key) DO NOTHING RETURNING id";
 constexpr const char* k_head_columns =
     "id, idempotency_key, platform, target, payload, attempts, created_ms, next_attempt_ms";
+
+// Rows of (id, key, platform, payload, attempts).
+std::vector<bot::InboundItem> read_inbound(const Result& result) {
+  std::vector<bot::InboundItem> items;
+  items.reserve(static_cast<std::size_t>(result.rows()));
+  for (int row = 0; row < result.rows(); ++row) {
+    items.push_back({result.integer(row, 0), result.text(row, 1), result.text(row, 2), result.text(row, 3),
+                     static_cast<int>(result.integer(row, 4))});
+  }
+  return items;
+}
 
 bot::OutboxQueue::OutboxHead read_head(const Result& result, int row) {
   bot::OutboxQueue::OutboxHead head;
@@ -248,16 +265,18 @@ class PostgresStateStore final : public bot::StateStore {
   }
 
   std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
-                                             std::int64_t now_ms) override {
+                                             std::int64_t now_ms, const bot::InboundClaim& claim) override {
     return impl_.locked([&](Connection& db) -> std::optional<std::int64_t> {
-      const Result result = db.query(k_accept, {text(key), text(platform), text(payload), number(now_ms)});
+      const Result result = db.query(k_accept, {text(key), text(platform), text(payload), number(now_ms),
+                                                text(claim.owner), number(claim.until_ms)});
       if (result.rows() == 0) return std::nullopt;
       return result.integer(0, 0);
     });
   }
 
   std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
-                                                                std::int64_t now_ms) override {
+                                                                std::int64_t now_ms,
+                                                                const bot::InboundClaim& claim) override {
     return impl_.locked([&](Connection& db) {
       return db.transaction([&] {
         std::vector<std::optional<std::int64_t>> ids;
@@ -265,12 +284,44 @@ class PostgresStateStore final : public bot::StateStore {
         for (const auto& item : items) {
           // ON CONFLICT DO NOTHING returns no row for a key already there, also one inserted earlier
           // in this transaction.
-          const Result result =
-              db.query(k_accept, {text(item.key), text(item.platform), text(item.payload), number(now_ms)});
+          const Result result = db.query(k_accept, {text(item.key), text(item.platform), text(item.payload),
+                                                    number(now_ms), text(claim.owner), number(claim.until_ms)});
           ids.push_back(result.rows() == 0 ? std::nullopt : std::optional<std::int64_t>(result.integer(0, 0)));
         }
         return ids;
       });
+    });
+  }
+
+  std::vector<bot::InboundItem> claim_inbound(const bot::InboundClaim& claim, std::int64_t now_ms,
+                                              std::size_t limit) override {
+    return impl_.locked([&](Connection& db) {
+      // SKIP LOCKED: replicas claiming at the same moment pass over each other's rows instead of
+      // waiting for them, so each gets different items and none gets one twice.
+      const Result result = db.query(
+          "UPDATE inbound SET claimed_by = $1, claim_until_ms = $2 WHERE id IN (SELECT id FROM inbound "
+          "WHERE state = 'pending' AND (claimed_by IS NULL OR claim_until_ms <= $3) ORDER BY id LIMIT $4 "
+          "FOR UPDATE SKIP LOCKED) RETURNING id, key, platform, payload, attempts",
+          {text(claim.owner), number(claim.until_ms), number(now_ms), number(static_cast<std::int64_t>(limit))});
+      auto items = read_inbound(result);
+      // RETURNING promises no order.
+      std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+      return items;
+    });
+  }
+
+  std::size_t renew_inbound_claims(const bot::InboundClaim& claim) override {
+    return impl_.locked([&](Connection& db) {
+      return static_cast<std::size_t>(
+          db.query("UPDATE inbound SET claim_until_ms = $2 WHERE claimed_by = $1 AND state = 'pending'",
+                   {text(claim.owner), number(claim.until_ms)})
+              .affected());
+    });
+  }
+
+  void release_inbound_claims(std::string_view owner) override {
+    impl_.locked([&](Connection& db) {
+      db.query("UPDATE inbound SET claimed_by = NULL WHERE claimed_by = $1 AND state = 'pending'", {text(owner)});
     });
   }
 
@@ -279,21 +330,16 @@ class PostgresStateStore final : public bot::StateStore {
       const Result result = db.query(
           "SELECT id, key, platform, payload, attempts FROM inbound WHERE state = 'pending' ORDER BY id LIMIT $1",
           {number(static_cast<std::int64_t>(limit))});
-      std::vector<bot::InboundItem> items;
-      items.reserve(static_cast<std::size_t>(result.rows()));
-      for (int row = 0; row < result.rows(); ++row) {
-        items.push_back({result.integer(row, 0), result.text(row, 1), result.text(row, 2), result.text(row, 3),
-                         static_cast<int>(result.integer(row, 4))});
-      }
-      return items;
+      return read_inbound(result);
     });
   }
 
-  std::optional<int> start_inbound_attempt(std::int64_t id) override {
+  std::optional<int> start_inbound_attempt(std::int64_t id, const bot::InboundClaim& claim) override {
     return impl_.locked([&](Connection& db) -> std::optional<int> {
-      const Result result =
-          db.query("UPDATE inbound SET attempts = attempts + 1 WHERE id = $1 AND state = 'pending' RETURNING attempts",
-                   {number(id)});
+      const Result result = db.query(
+          "UPDATE inbound SET attempts = attempts + 1, claim_until_ms = $3 "
+          "WHERE id = $1 AND state = 'pending' AND claimed_by = $2 RETURNING attempts",
+          {number(id), text(claim.owner), number(claim.until_ms)});
       if (result.rows() == 0) return std::nullopt;
       return static_cast<int>(result.integer(0, 0));
     });

@@ -1,5 +1,6 @@
 #include "storage/sqlite_state_store.h"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -114,6 +115,11 @@ constexpr const char* k_migrations[] = {
     R"sql(
     CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until_ms INTEGER NOT NULL) WITHOUT ROWID;
     )sql",
+    // 5: inbound work is claimed (bot::InboundClaim): who handles an item, and until when.
+    R"sql(
+    ALTER TABLE inbound ADD COLUMN claimed_by TEXT;
+    ALTER TABLE inbound ADD COLUMN claim_until_ms INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 static_assert(std::size(k_migrations) == SqliteStateStore::k_schema_version);
 
@@ -140,8 +146,8 @@ struct SqliteStateStore::Impl {
   }
 
   std::unique_ptr<WalCheckpointer> checkpointer;  // read-write stores only
-  std::unique_ptr<Statement> accept, pending, attempt, quarantine, complete, enqueue, delivered, resched, failed,
-      backlog, out_state, remember, knows, get_value, put_value;
+  std::unique_ptr<Statement> accept, claim, renew, pending, attempt, quarantine, complete, enqueue, delivered, resched,
+      failed, backlog, out_state, remember, knows, get_value, put_value;
   // Outbox head lookups (see outbox_head()).
   std::unique_ptr<Statement> all_heads, head_of, pending_after, last_id;
 
@@ -151,12 +157,18 @@ struct SqliteStateStore::Impl {
 
   void prepare() {
     accept = cached(
-        "INSERT INTO inbound (key, platform, payload, received_ms) VALUES (?1, ?2, ?3, ?4) "
-        "ON CONFLICT (key) DO NOTHING RETURNING id");
+        "INSERT INTO inbound (key, platform, payload, received_ms, claimed_by, claim_until_ms) "
+        "VALUES (?1, ?2, ?3, ?4, NULLIF(?5, ''), ?6) ON CONFLICT (key) DO NOTHING RETURNING id");
+    claim = cached(
+        "UPDATE inbound SET claimed_by = ?1, claim_until_ms = ?2 WHERE id IN (SELECT id FROM inbound "
+        "WHERE state = 'pending' AND (claimed_by IS NULL OR claim_until_ms <= ?3) ORDER BY id LIMIT ?4) "
+        "RETURNING id, key, platform, payload, attempts");
+    renew = cached("UPDATE inbound SET claim_until_ms = ?2 WHERE claimed_by = ?1 AND state = 'pending'");
     pending =
         cached("SELECT id, key, platform, payload, attempts FROM inbound WHERE state = 'pending' ORDER BY id LIMIT ?1");
-    attempt =
-        cached("UPDATE inbound SET attempts = attempts + 1 WHERE id = ?1 AND state = 'pending' RETURNING attempts");
+    attempt = cached(
+        "UPDATE inbound SET attempts = attempts + 1, claim_until_ms = ?3 "
+        "WHERE id = ?1 AND state = 'pending' AND claimed_by = ?2 RETURNING attempts");
     quarantine = cached("UPDATE inbound SET state = 'quarantined', done_ms = ?2 WHERE id = ?1 AND state = 'pending'");
     complete = cached("UPDATE inbound SET state = 'done', done_ms = ?2, payload = '' WHERE id = ?1");
     enqueue = cached(
@@ -267,11 +279,17 @@ int SqliteStateStore::schema_version() const {
 }
 
 std::optional<std::int64_t> SqliteStateStore::accept_inbound(std::string_view key, std::string_view platform,
-                                                             std::string_view payload, std::int64_t now_ms) {
+                                                             std::string_view payload, std::int64_t now_ms,
+                                                             const bot::InboundClaim& claim) {
   std::lock_guard lock(impl_->mutex);
   auto& statement = *impl_->accept;
   ResetOnExit reset{statement};
-  statement.bind(1, key).bind(2, platform).bind(3, payload).bind(4, now_ms);
+  statement.bind(1, key)
+      .bind(2, platform)
+      .bind(3, payload)
+      .bind(4, now_ms)
+      .bind(5, claim.owner)
+      .bind(6, claim.until_ms);
   if (!statement.step()) return std::nullopt;
   const std::int64_t id = statement.integer(0);
   while (statement.step()) {
@@ -292,11 +310,41 @@ std::vector<InboundItem> SqliteStateStore::pending_inbound(std::size_t limit) co
   return items;
 }
 
-std::optional<int> SqliteStateStore::start_inbound_attempt(std::int64_t id) {
+std::vector<InboundItem> SqliteStateStore::claim_inbound(const bot::InboundClaim& claim, std::int64_t now_ms,
+                                                         std::size_t limit) {
+  std::lock_guard lock(impl_->mutex);
+  auto& statement = *impl_->claim;
+  ResetOnExit reset{statement};
+  statement.bind(1, claim.owner).bind(2, claim.until_ms).bind(3, now_ms).bind(4, static_cast<std::int64_t>(limit));
+  std::vector<InboundItem> items;
+  while (statement.step()) {
+    items.push_back({statement.integer(0), statement.text(1), statement.text(2), statement.text(3),
+                     static_cast<int>(statement.integer(4))});
+  }
+  // RETURNING promises no order.
+  std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return items;
+}
+
+std::size_t SqliteStateStore::renew_inbound_claims(const bot::InboundClaim& claim) {
+  std::lock_guard lock(impl_->mutex);
+  auto& statement = *impl_->renew;
+  statement.bind(1, claim.owner).bind(2, claim.until_ms).run();
+  return static_cast<std::size_t>(impl_->db->changes());
+}
+
+void SqliteStateStore::release_inbound_claims(std::string_view owner) {
+  std::lock_guard lock(impl_->mutex);
+  Statement(*impl_->db, "UPDATE inbound SET claimed_by = NULL WHERE claimed_by = ?1 AND state = 'pending'")
+      .bind(1, owner)
+      .run();
+}
+
+std::optional<int> SqliteStateStore::start_inbound_attempt(std::int64_t id, const bot::InboundClaim& claim) {
   std::lock_guard lock(impl_->mutex);
   auto& statement = *impl_->attempt;
   ResetOnExit reset{statement};
-  statement.bind(1, id);
+  statement.bind(1, id).bind(2, claim.owner).bind(3, claim.until_ms);
   if (!statement.step()) return std::nullopt;
   const int attempts = static_cast<int>(statement.integer(0));
   while (statement.step()) {
@@ -539,7 +587,8 @@ std::int64_t SqliteStateStore::counter(std::string_view name) const {
 }
 
 std::vector<std::optional<std::int64_t>> SqliteStateStore::accept_inbound_batch(const std::vector<InboundRecord>& items,
-                                                                                std::int64_t now_ms) {
+                                                                                std::int64_t now_ms,
+                                                                                const bot::InboundClaim& claim) {
   std::vector<std::optional<std::int64_t>> ids;
   ids.reserve(items.size());
   std::lock_guard lock(impl_->mutex);
@@ -547,7 +596,12 @@ std::vector<std::optional<std::int64_t>> SqliteStateStore::accept_inbound_batch(
     auto& statement = *impl_->accept;
     for (const auto& item : items) {
       ResetOnExit reset{statement};
-      statement.bind(1, item.key).bind(2, item.platform).bind(3, item.payload).bind(4, now_ms);
+      statement.bind(1, item.key)
+          .bind(2, item.platform)
+          .bind(3, item.payload)
+          .bind(4, now_ms)
+          .bind(5, claim.owner)
+          .bind(6, claim.until_ms);
       // ON CONFLICT DO NOTHING returns no row for a key already there, also one inserted earlier
       // in this transaction.
       if (!statement.step()) {

@@ -27,15 +27,20 @@ class SqliteStateStore final : public bot::StateStore {
   SqliteStateStore(const SqliteStateStore&) = delete;
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
 
-  static constexpr int k_schema_version = 4;
+  static constexpr int k_schema_version = 5;
   int schema_version() const;
 
   std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
-                                             std::int64_t now_ms) override;
+                                             std::int64_t now_ms, const bot::InboundClaim& claim) override;
   std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
-                                                                std::int64_t now_ms) override;
+                                                                std::int64_t now_ms,
+                                                                const bot::InboundClaim& claim) override;
+  std::vector<bot::InboundItem> claim_inbound(const bot::InboundClaim& claim, std::int64_t now_ms,
+                                              std::size_t limit) override;
+  std::size_t renew_inbound_claims(const bot::InboundClaim& claim) override;
+  void release_inbound_claims(std::string_view owner) override;
   std::vector<bot::InboundItem> pending_inbound(std::size_t limit) const override;
-  std::optional<int> start_inbound_attempt(std::int64_t id) override;
+  std::optional<int> start_inbound_attempt(std::int64_t id, const bot::InboundClaim& claim) override;
   void quarantine_inbound(std::int64_t id, const std::vector<bot::OutgoingMessage>& replies,
                           std::int64_t now_ms) override;
   std::optional<std::string> inbound_state(std::string_view key) const override;

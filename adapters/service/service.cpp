@@ -394,6 +394,7 @@ unsigned short Service::start() {
   inbox_options.workers = config.workers;
   inbox_options.max_attempts = config.inbox.max_attempts;
   inbox_options.handler_timeout = std::chrono::milliseconds(config.inbox.handler_timeout_ms);
+  inbox_options.owner = s.replica_id;
   s.inbox = std::make_unique<bot::Inbox>(*s.store, *s.outbox, inbox_options);
 
   // The platforms render digests; the conversation (admin commands, subscriptions) sits between

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <optional>
@@ -232,10 +233,12 @@ TEST_CASE("inbox: a handler that keeps throwing is retried with backoff then qua
 TEST_CASE("inbox: an item that already failed max_attempts times is quarantined at start without running") {
   TempDir dir;
   MemoryStateStore store;
-  const auto id = store.accept_inbound("crashed", "fake", "x", 10);
+  // Claimed by this replica's previous run, which counted two runs and died in both.
+  const roundup::bot::InboundClaim previous_run{"local", 1'000'000};
+  const auto id = store.accept_inbound("crashed", "fake", "x", 10, previous_run);
   REQUIRE(id);
-  store.accept_inbound("after", "fake", "y", 10);
-  for (int i = 0; i < 2; ++i) store.start_inbound_attempt(*id);  // two runs that took the process down
+  store.accept_inbound("after", "fake", "y", 10, previous_run);
+  for (int i = 0; i < 2; ++i) REQUIRE(store.start_inbound_attempt(*id, previous_run));
   roundup::bot::Outbox outbox(store, {});
   Delivered delivered;
   outbox.add_sender("fake", [&](const OutboxItem& item) { return delivered(item); });
@@ -568,4 +571,111 @@ TEST_CASE("inbox: stop() commits what is queued and answers it and a later submi
   });
   CHECK(answered);                                 // synchronously, on this thread
   CHECK(store.pending_inbound(100).size() >= 10);  // recorded, for the workers of the next start
+}
+
+// --- Replicas sharing one store ----------------------------------------------------------------
+
+namespace {
+
+// One replica's inbox on a shared store: it echoes each item and counts its runs per key.
+struct Replica {
+  Replica(StateStore& store, std::string owner, std::function<std::int64_t()> clock,
+          std::chrono::milliseconds claim_ttl = std::chrono::milliseconds(30000))
+      : outbox(store, {}, clock), inbox(store, outbox, options(std::move(owner), claim_ttl), clock) {
+    outbox.add_sender("fake", [this](const OutboxItem& item) { return delivered(item); });
+    inbox.add_handler("fake", [this](const InboundItem& item) {
+      runs.update([&] { ++runs_by_key[item.key]; });
+      return echo(item);
+    });
+  }
+  static InboxOptions options(std::string owner, std::chrono::milliseconds claim_ttl) {
+    InboxOptions options;
+    options.owner = std::move(owner);
+    options.claim_ttl = claim_ttl;
+    return options;
+  }
+  int runs_of(const std::string& key) {
+    int count = 0;
+    runs.update([&] { count = runs_by_key[key]; });
+    return count;
+  }
+
+  Delivered delivered;
+  Signal runs;
+  std::map<std::string, int> runs_by_key;  // under runs
+  roundup::bot::Outbox outbox;
+  Inbox inbox;
+};
+
+}  // namespace
+
+TEST_CASE("inbox replicas: work accepted on either replica is run once, by the replica that accepted it") {
+  MemoryStateStore store;
+  const auto clock = [] { return std::int64_t{1'000'000}; };
+  // Claims renew (and unheld work is looked for) every 10 ms: many rounds in which a replica could
+  // take the other's work, if claims did not stop it.
+  Replica a(store, "a", clock, std::chrono::milliseconds(30));
+  Replica b(store, "b", clock, std::chrono::milliseconds(30));
+  a.outbox.start();
+  b.outbox.start();
+  a.inbox.start();
+  b.inbox.start();
+  constexpr int k_items = 40;
+  for (int i = 0; i < k_items; ++i) {
+    Replica& to = i % 2 == 0 ? a : b;
+    REQUIRE(to.inbox.submit("k" + std::to_string(i), "fake", std::to_string(i)) == Inbox::Submitted::accepted);
+  }
+  REQUIRE(a.inbox.wait_until_idle(std::chrono::seconds(30)));
+  REQUIRE(b.inbox.wait_until_idle(std::chrono::seconds(30)));
+  a.inbox.stop();
+  b.inbox.stop();
+  a.outbox.stop();
+  b.outbox.stop();
+  for (int i = 0; i < k_items; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    CAPTURE(key);
+    CHECK(a.runs_of(key) == (i % 2 == 0 ? 1 : 0));
+    CHECK(b.runs_of(key) == (i % 2 == 0 ? 0 : 1));
+    CHECK(store.inbound_state(key) == "done");
+  }
+}
+
+TEST_CASE("inbox replicas: a dead replica's work is taken over once its claims expire") {
+  MemoryStateStore store;
+  std::atomic<std::int64_t> now{1000};
+  const auto clock = [&] { return now.load(); };
+  // A replica accepted two items, claimed until 5000, and died before running them.
+  const roundup::bot::InboundClaim dead{"dead", 5000};
+  REQUIRE(store.accept_inbound("k1", "fake", "one", 900, dead));
+  REQUIRE(store.accept_inbound("k2", "fake", "two", 900, dead));
+  Replica survivor(store, "survivor", clock, std::chrono::milliseconds(30));
+  survivor.outbox.start();
+  survivor.inbox.start();
+  // Still held: the survivor's ticks (every 10 ms) leave them alone.
+  CHECK_FALSE(survivor.runs.wait_for([&] { return !survivor.runs_by_key.empty(); }, std::chrono::milliseconds(200)));
+  now = 5001;  // the dead replica's claims have expired
+  REQUIRE(survivor.delivered.signal.wait_for([&] { return survivor.delivered.payloads.size() == 2; }));
+  survivor.inbox.stop();
+  survivor.outbox.stop();
+  CHECK(survivor.runs_of("k1") == 1);
+  CHECK(survivor.runs_of("k2") == 1);
+}
+
+TEST_CASE("inbox replicas: a replica that stops hands its queued work to the others at once") {
+  MemoryStateStore store;
+  const auto clock = [] { return std::int64_t{1000}; };  // no claim ever expires in this test
+  Replica leaving(store, "leaving", clock);
+  // The leaving replica was never started: what it accepted is queued there, claimed by it.
+  REQUIRE(leaving.inbox.submit("k1", "fake", "one") == Inbox::Submitted::accepted);
+  REQUIRE(leaving.inbox.submit("k2", "fake", "two") == Inbox::Submitted::accepted);
+  Replica staying(store, "staying", clock, std::chrono::milliseconds(30));  // looks for unheld work every 10 ms
+  staying.outbox.start();
+  staying.inbox.start();
+  leaving.inbox.stop();
+  REQUIRE(staying.delivered.signal.wait_for([&] { return staying.delivered.payloads.size() == 2; }));
+  staying.inbox.stop();
+  staying.outbox.stop();
+  CHECK(leaving.runs_of("k1") == 0);
+  CHECK(staying.runs_of("k1") == 1);
+  CHECK(staying.runs_of("k2") == 1);
 }

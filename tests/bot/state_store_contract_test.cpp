@@ -46,7 +46,7 @@ OutgoingMessage message(std::string key, std::string target) {
 TEST_CASE_TEMPLATE("state store contract: completing work enqueues replies once", Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
-  const auto id = store.accept_inbound("k", "slack", R"({"q":1})", 10);
+  const auto id = store.accept_inbound("k", "slack", R"({"q":1})", 10, {});
   REQUIRE(id);
   store.complete_inbound(*id, {message("k#0", "slack:C1"), message("k#1", "slack:C1")}, 20);
   CHECK(store.pending_inbound(10).empty());
@@ -55,6 +55,56 @@ TEST_CASE_TEMPLATE("state store contract: completing work enqueues replies once"
   store.complete_inbound(*id, {message("k#0", "slack:C1"), message("k#1", "slack:C1")}, 30);
   CHECK(store.outbox_backlog() == 2);
   CHECK_FALSE(store.enqueue(message("k#0", "slack:C1"), 40));
+}
+
+TEST_CASE_TEMPLATE("state store contract: inbound work is claimed by one replica at a time", Backend, EVERY_BACKEND) {
+  using roundup::bot::InboundClaim;
+  Backend backend;
+  auto& store = backend.store;
+  // "a" accepts two items claimed until 100; one more arrives unclaimed (every queue was full).
+  const auto first = store.accept_inbound("k1", "slack", "1", 10, InboundClaim{"a", 100});
+  const auto second = store.accept_inbound("k2", "slack", "2", 10, InboundClaim{"a", 100});
+  const auto spare = store.accept_inbound("k3", "slack", "3", 10, {});
+  REQUIRE(first);
+  REQUIRE(second);
+  REQUIRE(spare);
+  CHECK(store.pending_inbound(10).size() == 3);  // the read-only view shows every pending item
+
+  // "b" gets only what no one holds, and runs only what it holds.
+  auto claimed = store.claim_inbound(InboundClaim{"b", 200}, 50, 10);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == *spare);
+  CHECK(claimed[0].payload == "3");
+  CHECK_FALSE(store.start_inbound_attempt(*first, InboundClaim{"b", 200}));
+  CHECK(store.start_inbound_attempt(*first, InboundClaim{"a", 100}) == 1);
+  CHECK(store.claim_inbound(InboundClaim{"c", 200}, 50, 10).empty());  // and "a" does not get "b"'s either
+
+  // "a" renews until 300; at 150 its items are still held, and "b"'s (until 200) too.
+  CHECK(store.renew_inbound_claims(InboundClaim{"a", 300}) == 2);
+  CHECK(store.claim_inbound(InboundClaim{"c", 400}, 150, 10).empty());
+  // At 250 "b" has died (its claim expired): "c" takes its item over, attempts and all.
+  CHECK(store.start_inbound_attempt(*spare, InboundClaim{"b", 200}) == 1);
+  claimed = store.claim_inbound(InboundClaim{"c", 400}, 250, 10);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == *spare);
+  CHECK(claimed[0].attempts == 1);
+  CHECK_FALSE(store.start_inbound_attempt(*spare, InboundClaim{"b", 500}));  // "b" lost it
+  CHECK(store.start_inbound_attempt(*spare, InboundClaim{"c", 400}) == 2);
+
+  // "a" stops cleanly: its items are free at once, oldest first, up to the limit.
+  store.release_inbound_claims("a");
+  claimed = store.claim_inbound(InboundClaim{"d", 400}, 260, 1);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == *first);
+  CHECK(claimed[0].attempts == 1);
+  CHECK(store.claim_inbound(InboundClaim{"d", 400}, 260, 10).size() == 1);  // the second, not the first again
+  // Finished work is never claimed, whoever held it.
+  store.complete_inbound(*first, {}, 270);
+  store.release_inbound_claims("d");
+  claimed = store.claim_inbound(InboundClaim{"e", 500}, 280, 10);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == *second);
+  CHECK(store.renew_inbound_claims(InboundClaim{"d", 600}) == 0);
 }
 
 TEST_CASE_TEMPLATE("state store contract: the outbox heads are each target's oldest pending message - in order",
@@ -103,12 +153,12 @@ TEST_CASE_TEMPLATE("state store contract: threads - values and pruning", Backend
   store.set_value("telegram.offset", "43");
   CHECK(store.value("telegram.offset") == "43");
 
-  const auto id = store.accept_inbound("old", "slack", "{}", 100);
+  const auto id = store.accept_inbound("old", "slack", "{}", 100, {});
   store.complete_inbound(*id, {}, 100);
   store.prune(1000);
   CHECK_FALSE(store.knows_thread("slack", "C1", "1700000000.000100"));
   // The key is forgotten after pruning, as documented: keep prune windows above retry windows.
-  CHECK(store.accept_inbound("old", "slack", "{}", 2000));
+  CHECK(store.accept_inbound("old", "slack", "{}", 2000, {}));
 }
 
 TEST_CASE_TEMPLATE(
@@ -116,11 +166,11 @@ TEST_CASE_TEMPLATE(
     Backend, EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
-  const auto earlier = store.accept_inbound("old", "slack", "{}", 10);
+  const auto earlier = store.accept_inbound("old", "slack", "{}", 10, {});
   REQUIRE(earlier);
   const std::vector<roundup::bot::InboundLog::InboundRecord> batch = {
       {"a", "slack", "1"}, {"old", "slack", "2"}, {"b", "telegram", "3"}, {"a", "slack", "4"}};
-  const auto ids = store.accept_inbound_batch(batch, 20);
+  const auto ids = store.accept_inbound_batch(batch, 20, {});
   REQUIRE(ids.size() == 4);
   CHECK(ids[0]);
   CHECK_FALSE(ids[1]);
@@ -133,7 +183,7 @@ TEST_CASE_TEMPLATE(
   CHECK(a.payload == "1");
   REQUIRE(pending[2].id == *ids[2]);
   CHECK(pending[2].platform == "telegram");
-  CHECK(store.accept_inbound_batch({}, 30).empty());
+  CHECK(store.accept_inbound_batch({}, 30, {}).empty());
 }
 
 TEST_CASE_TEMPLATE("state store contract: outbox heads per target and new messages by id", Backend, EVERY_BACKEND) {
@@ -291,8 +341,8 @@ TEST_CASE_TEMPLATE("state store contract: pruning keeps pending work and forgets
                    EVERY_BACKEND) {
   Backend backend;
   auto& store = backend.store;
-  const auto done = store.accept_inbound("done", "slack", "{}", 10);
-  const auto waiting = store.accept_inbound("waiting", "slack", "{}", 10);
+  const auto done = store.accept_inbound("done", "slack", "{}", 10, {});
+  const auto waiting = store.accept_inbound("waiting", "slack", "{}", 10, {});
   REQUIRE(done);
   REQUIRE(waiting);
   store.complete_inbound(*done, {message("done#0", "slack:C1")}, 20);

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -119,7 +120,7 @@ TEST_CASE("postgres state: racing replicas accept an inbound key once and post a
 
   std::atomic<int> accepted{0};
   at_once(k_replicas, [&](int i) {
-    if (replicas[static_cast<std::size_t>(i)]->accept_inbound("slack:event:Ev1", "slack", "{}", 1)) ++accepted;
+    if (replicas[static_cast<std::size_t>(i)]->accept_inbound("slack:event:Ev1", "slack", "{}", 1, {})) ++accepted;
   });
   CHECK(accepted == 1);
 
@@ -135,6 +136,37 @@ TEST_CASE("postgres state: racing replicas accept an inbound key once and post a
   CHECK(count(url, "SELECT COUNT(*) FROM outbox") == 1);
   CHECK(replicas[0]->counter("digests_posted") == 1);
   CHECK(replicas[1]->digested_papers("slack:C1").size() == 2);
+}
+
+TEST_CASE("postgres state: replicas claiming at once get disjoint work and all of it") {
+  const std::string url = roundup::testing::shared_postgres().fresh_database("claims");
+  constexpr int k_replicas = 4;
+  constexpr int k_items = 200;
+  std::vector<std::unique_ptr<StateStore>> replicas;
+  for (int i = 0; i < k_replicas; ++i) replicas.push_back(open_postgres_state_store(url));
+  for (int i = 0; i < k_items; ++i) {
+    REQUIRE(replicas[0]->accept_inbound("k" + std::to_string(i), "slack", "{}", 1, {}));
+  }
+  // Each replica claims in small bites until nothing is left; SKIP LOCKED makes them pass over
+  // each other's rows rather than wait or take them twice.
+  std::vector<std::vector<std::int64_t>> taken(k_replicas);
+  at_once(k_replicas, [&](int i) {
+    const std::string owner = "replica" + std::to_string(i);
+    auto& store = *replicas[static_cast<std::size_t>(i)];
+    while (true) {
+      const auto items = store.claim_inbound({owner, 10'000}, 5, 7);
+      if (items.empty()) break;
+      for (const auto& item : items) taken[static_cast<std::size_t>(i)].push_back(item.id);
+    }
+  });
+  std::set<std::int64_t> all;
+  std::size_t total = 0;
+  for (const auto& ids : taken) {
+    total += ids.size();
+    all.insert(ids.begin(), ids.end());
+  }
+  CHECK(total == k_items);       // nothing twice
+  CHECK(all.size() == k_items);  // nothing left out
 }
 
 TEST_CASE("postgres state: a connection string libpq cannot read is refused without quoting it") {

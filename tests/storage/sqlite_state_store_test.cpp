@@ -25,13 +25,13 @@ TEST_CASE("sqlite state store: inbound keys deduplicate across reopen") {
   {
     StateStore store(file);
     CHECK(store.schema_version() == StateStore::k_schema_version);
-    const auto id = store.accept_inbound("slack:event:Ev1", "slack", "{}", 1000);
+    const auto id = store.accept_inbound("slack:event:Ev1", "slack", "{}", 1000, {});
     REQUIRE(id);
     first_id = *id;
-    CHECK_FALSE(store.accept_inbound("slack:event:Ev1", "slack", "{}", 1001));
+    CHECK_FALSE(store.accept_inbound("slack:event:Ev1", "slack", "{}", 1001, {}));
   }
   StateStore reopened(file);
-  CHECK_FALSE(reopened.accept_inbound("slack:event:Ev1", "slack", "{}", 2000));
+  CHECK_FALSE(reopened.accept_inbound("slack:event:Ev1", "slack", "{}", 2000, {}));
   const auto pending = reopened.pending_inbound(10);
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].id == first_id);
@@ -89,10 +89,10 @@ TEST_CASE("sqlite state store: a failing batch records none of its rows") {
   raw.exec(
       "CREATE TRIGGER refuse BEFORE INSERT ON inbound WHEN NEW.key = 'bad' "
       "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
-  CHECK_THROWS_AS(store.accept_inbound_batch({{"good", "slack", "{}"}, {"bad", "slack", "{}"}}, 10), StateError);
+  CHECK_THROWS_AS(store.accept_inbound_batch({{"good", "slack", "{}"}, {"bad", "slack", "{}"}}, 10, {}), StateError);
   CHECK(store.pending_inbound(10).empty());
   raw.exec("DROP TRIGGER refuse");
-  const auto ids = store.accept_inbound_batch({{"good", "slack", "{}"}, {"bad", "slack", "{}"}}, 20);
+  const auto ids = store.accept_inbound_batch({{"good", "slack", "{}"}, {"bad", "slack", "{}"}}, 20, {});
   CHECK(ids[0]);
   CHECK(ids[1]);
 }
@@ -193,16 +193,19 @@ TEST_CASE("sqlite state store: a version 2 database migrates to 3 and keeps its 
   CHECK(pending[0].payload == R"({"input":"hi"})");
   CHECK(pending[0].attempts == 0);
   CHECK(store.inbound_state("slack:event:Done") == "done");
-  CHECK_FALSE(store.accept_inbound("slack:event:Done", "slack", "{}", 300));
+  CHECK_FALSE(store.accept_inbound("slack:event:Done", "slack", "{}", 300, {}));
   CHECK(store.outbox_state("slack:event:Done#0") == "pending");
   CHECK(store.audit_log(10).size() == 1);
   CHECK(store.counter("questions_answered") == 5);
-  // What version 3 adds works on the migrated table.
-  CHECK(store.start_inbound_attempt(9) == 1);
+  // What versions 3 and 5 add work on the migrated table: a pending item from before claims
+  // existed is unclaimed, so a replica can claim it and count its runs.
+  const roundup::bot::InboundClaim claim{"replica-a", 1000};
+  CHECK(store.claim_inbound(claim, 300, 10).size() == 1);
+  CHECK(store.start_inbound_attempt(9, claim) == 1);
   store.quarantine_inbound(9, {message("slack:event:Pending#0", "slack:C1")}, 400);
   CHECK(store.inbound_state("slack:event:Pending") == "quarantined");
   // New ids continue after the old ones.
-  const auto next = store.accept_inbound("slack:event:New", "slack", "{}", 500);
+  const auto next = store.accept_inbound("slack:event:New", "slack", "{}", 500, {});
   REQUIRE(next);
   CHECK(*next > 9);
 }
@@ -213,10 +216,10 @@ TEST_CASE("sqlite state store: attempts are counted durably and a quarantined it
   std::int64_t id = 0;
   {
     StateStore store(file);
-    id = *store.accept_inbound("k", "slack", "{}", 10);
+    id = *store.accept_inbound("k", "slack", "{}", 10, {"r", 100});
     CHECK(store.pending_inbound(1)[0].attempts == 0);
-    CHECK(store.start_inbound_attempt(id) == 1);
-    CHECK(store.start_inbound_attempt(id) == 2);
+    CHECK(store.start_inbound_attempt(id, {"r", 100}) == 1);
+    CHECK(store.start_inbound_attempt(id, {"r", 100}) == 2);
   }
   StateStore store(file);  // as after a crash: the count survived
   REQUIRE(store.pending_inbound(1).size() == 1);
@@ -225,8 +228,8 @@ TEST_CASE("sqlite state store: attempts are counted durably and a quarantined it
   CHECK(store.pending_inbound(10).empty());
   CHECK(store.inbound_state("k") == "quarantined");
   CHECK(store.outbox_state("k#0") == "pending");
-  CHECK_FALSE(store.start_inbound_attempt(id));               // no longer pending
-  CHECK_FALSE(store.accept_inbound("k", "slack", "{}", 30));  // still dedupes a platform retry
+  CHECK_FALSE(store.start_inbound_attempt(id, {"r", 100}));       // no longer pending
+  CHECK_FALSE(store.accept_inbound("k", "slack", "{}", 30, {}));  // still dedupes a platform retry
   store.prune(25);
   CHECK_FALSE(store.inbound_state("k"));
 }

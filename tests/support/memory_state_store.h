@@ -25,16 +25,46 @@ class MemoryStateStore final : public bot::StateStore {
  public:
   // --- InboundLog ---
   std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
-                                             std::int64_t now_ms) override {
+                                             std::int64_t now_ms, const bot::InboundClaim& claim) override {
     std::lock_guard lock(mutex_);
-    return accept_locked(key, platform, payload, now_ms);
+    return accept_locked(key, platform, payload, now_ms, claim);
   }
   std::vector<std::optional<std::int64_t>> accept_inbound_batch(const std::vector<InboundRecord>& items,
-                                                                std::int64_t now_ms) override {
+                                                                std::int64_t now_ms,
+                                                                const bot::InboundClaim& claim) override {
     std::lock_guard lock(mutex_);
     std::vector<std::optional<std::int64_t>> ids;
-    for (const auto& item : items) ids.push_back(accept_locked(item.key, item.platform, item.payload, now_ms));
+    for (const auto& item : items) ids.push_back(accept_locked(item.key, item.platform, item.payload, now_ms, claim));
     return ids;
+  }
+  std::vector<bot::InboundItem> claim_inbound(const bot::InboundClaim& claim, std::int64_t now_ms,
+                                              std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<bot::InboundItem> items;
+    for (auto& [id, row] : inbound_) {
+      if (items.size() >= limit) break;
+      if (row.state != "pending" || (!row.claimed_by.empty() && row.claim_until_ms > now_ms)) continue;
+      row.claimed_by = claim.owner;
+      row.claim_until_ms = claim.until_ms;
+      items.push_back({id, row.key, row.platform, row.payload, row.attempts});
+    }
+    return items;
+  }
+  std::size_t renew_inbound_claims(const bot::InboundClaim& claim) override {
+    std::lock_guard lock(mutex_);
+    std::size_t renewed = 0;
+    for (auto& [id, row] : inbound_) {
+      if (row.state != "pending" || row.claimed_by != claim.owner) continue;
+      row.claim_until_ms = claim.until_ms;
+      ++renewed;
+    }
+    return renewed;
+  }
+  void release_inbound_claims(std::string_view owner) override {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, row] : inbound_) {
+      if (row.state == "pending" && row.claimed_by == owner) row.claimed_by.clear();
+    }
   }
   std::vector<bot::InboundItem> pending_inbound(std::size_t limit) const override {
     std::lock_guard lock(mutex_);
@@ -45,10 +75,13 @@ class MemoryStateStore final : public bot::StateStore {
     }
     return items;
   }
-  std::optional<int> start_inbound_attempt(std::int64_t id) override {
+  std::optional<int> start_inbound_attempt(std::int64_t id, const bot::InboundClaim& claim) override {
     std::lock_guard lock(mutex_);
     const auto it = inbound_.find(id);
-    if (it == inbound_.end() || it->second.state != "pending") return std::nullopt;
+    if (it == inbound_.end() || it->second.state != "pending" || it->second.claimed_by != claim.owner) {
+      return std::nullopt;
+    }
+    it->second.claim_until_ms = claim.until_ms;
     return ++it->second.attempts;
   }
   void quarantine_inbound(std::int64_t id, const std::vector<bot::OutgoingMessage>& replies,
@@ -261,6 +294,8 @@ class MemoryStateStore final : public bot::StateStore {
     std::string state = "pending";
     std::int64_t done_ms = 0;
     int attempts = 0;
+    std::string claimed_by;  // empty: no one holds it
+    std::int64_t claim_until_ms = 0;
   };
   struct OutboxRow {
     bot::OutboxItem item;
@@ -271,10 +306,16 @@ class MemoryStateStore final : public bot::StateStore {
   };
 
   std::optional<std::int64_t> accept_locked(std::string_view key, std::string_view platform, std::string_view payload,
-                                            std::int64_t /*now_ms*/) {
+                                            std::int64_t /*now_ms*/, const bot::InboundClaim& claim) {
     if (inbound_by_key_.count(std::string(key))) return std::nullopt;
     const std::int64_t id = ++last_inbound_id_;
-    inbound_[id] = InboundRow{std::string(key), std::string(platform), std::string(payload)};
+    InboundRow row;
+    row.key = key;
+    row.platform = platform;
+    row.payload = payload;
+    row.claimed_by = claim.owner;
+    row.claim_until_ms = claim.until_ms;
+    inbound_[id] = std::move(row);
     inbound_by_key_[std::string(key)] = id;
     return id;
   }

@@ -30,8 +30,8 @@ TEST_CASE("poison item: a handler that aborts the process is quarantined after r
   {
     StateStore store(file);
     // Oldest first: the poison item is the first a start picks up, with the others right behind.
-    REQUIRE(store.accept_inbound("poison", "fake", "poison: a user's private question", 10));
-    for (const auto& key : innocent) REQUIRE(store.accept_inbound(key, "fake", "fine", 10));
+    REQUIRE(store.accept_inbound("poison", "fake", "poison: a user's private question", 10, {}));
+    for (const auto& key : innocent) REQUIRE(store.accept_inbound(key, "fake", "fine", 10, {}));
   }
 
   std::vector<int> exits;

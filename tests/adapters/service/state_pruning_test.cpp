@@ -23,7 +23,7 @@ std::int64_t days_ago_ms(int days) {
 
 // A finished question from `days` ago, with its delivered reply.
 void finished_question(roundup::bot::StateStore& store, const std::string& key, int days) {
-  const auto id = store.accept_inbound(key, "slack", "{}", days_ago_ms(days));
+  const auto id = store.accept_inbound(key, "slack", "{}", days_ago_ms(days), {});
   REQUIRE(id);
   store.complete_inbound(*id, {{key + "#0", "slack", "slack:C1", "{}"}}, days_ago_ms(days));
   const auto head = store.outbox_head("slack:C1");
@@ -57,8 +57,8 @@ TEST_CASE("service: finished work older than a week is pruned at start - newer w
   roundup::storage::SqliteStateStore store(database);
   // The old question is forgotten: the same key would be taken as new work now.
   CHECK_FALSE(store.outbox_state("slack:event:EvOld#0"));
-  CHECK(store.accept_inbound("slack:event:EvOld", "slack", "{}", days_ago_ms(0)));
+  CHECK(store.accept_inbound("slack:event:EvOld", "slack", "{}", days_ago_ms(0), {}));
   // The recent one is still known, so a late retry of it is still a duplicate.
   CHECK(store.outbox_state("slack:event:EvRecent#0") == "delivered");
-  CHECK_FALSE(store.accept_inbound("slack:event:EvRecent", "slack", "{}", days_ago_ms(0)));
+  CHECK_FALSE(store.accept_inbound("slack:event:EvRecent", "slack", "{}", days_ago_ms(0), {}));
 }

@@ -310,7 +310,7 @@ TEST_CASE("telegram polling: updates are answered once across a restart - the of
   f.telegram.push(private_message(4, "what is PaLM?", 14));
   f.service->store().accept_inbound(
       "telegram:update:3", "telegram",
-      R"({"input":"what was in the February 2023 roundup?","chat_id":42,"message_id":13})", 0);
+      R"({"input":"what was in the February 2023 roundup?","chat_id":42,"message_id":13})", 0, {});
   f.restart("polling");
   REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 4));
   REQUIRE(f.settled());
