@@ -19,6 +19,12 @@ constexpr std::size_t k_max_buckets = 10000;
 constexpr std::chrono::seconds k_full_read_interval{10};
 // New messages read per query when catching up; a larger backlog takes several.
 constexpr std::size_t k_scan_page = 1024;
+// How long a target that another replica holds is left alone before its lease is asked for again.
+constexpr std::chrono::seconds k_held_elsewhere_wait{1};
+
+std::string target_lease(const std::string& target) {
+  return "outbox:" + target;
+}
 
 }  // namespace
 
@@ -81,6 +87,13 @@ void Outbox::stop() {
                  {{"target", target}, {"error", error.what()}});
     }
   }
+  // Another replica sends to these targets at once instead of after target_lease_ttl.
+  std::vector<std::string> leased;
+  {
+    std::lock_guard lock(mutex_);
+    leased.assign(leased_.begin(), leased_.end());
+  }
+  for (const auto& target : leased) hand_back(target);
 }
 
 void Outbox::wake() {
@@ -239,6 +252,14 @@ void Outbox::run() {
       for (const auto& [id, head] : heads_) {
         const auto& target = head.item.message.target;
         if (busy_.count(target) != 0 || parked_.count(target) != 0) continue;
+        if (const auto held = held_elsewhere_.find(target); held != held_elsewhere_.end()) {
+          if (held->second > steady_now) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(held->second - steady_now).count();
+            wait_ms = std::min<std::int64_t>(wait_ms, std::max<std::int64_t>(1, left));
+            continue;
+          }
+          held_elsewhere_.erase(held);
+        }
         if (head.next_attempt_ms > now) {
           // +1: the clock reads whole milliseconds, rounded down, so after waiting exactly the
           // difference it could still read one less and go round once more for nothing.
@@ -278,6 +299,20 @@ void Outbox::run() {
     // Another sender may find a second target to serve meanwhile.
     if (busy_.size() < heads_.size()) changed_.notify_one();
     lock.unlock();
+    if (options_.leases) {
+      const Turn turn = take_turn(*chosen);
+      if (turn != Turn::ours) {
+        lock.lock();
+        if (turn == Turn::held_elsewhere)
+          held_elsewhere_[target] = std::chrono::steady_clock::now() + k_held_elsewhere_wait;
+        release_target(target);  // the head in memory may be stale: read it again
+        const bool drained = turn == Turn::changed && head_ids_.count(target) == 0;
+        lock.unlock();
+        if (drained) hand_back(target);
+        lock.lock();
+        continue;
+      }
+    }
     Delivery delivery;
     try {
       delivery = sender(*chosen);
@@ -288,8 +323,13 @@ void Outbox::run() {
     std::function<void(const OutboxItem&, const Delivery&)> observer;
     lock.lock();
     observer = observer_;
-    if (recorded) release_target(target);
+    bool drained = false;
+    if (recorded) {
+      release_target(target);
+      drained = head_ids_.count(target) == 0;
+    }
     lock.unlock();
+    if (drained) hand_back(target);
     if (observer) observer(*chosen, delivery);
     lock.lock();
   }
@@ -317,6 +357,42 @@ bool Outbox::record(const OutboxItem& item, const Delivery& delivery, std::int64
     unrecorded_[item.message.target] =
         Unrecorded{item, delivery, now_ms, failures, std::chrono::steady_clock::now() + wait, false};
     return false;
+  }
+}
+
+Outbox::Turn Outbox::take_turn(OutboxItem& item) {
+  const std::string& target = item.message.target;
+  try {
+    if (!options_.leases->hold_lease(target_lease(target), options_.owner, clock_(),
+                                     options_.target_lease_ttl.count())) {
+      return Turn::held_elsewhere;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      leased_.insert(target);
+    }
+    // Under the lease now: what the store says is the head is what may be sent.
+    const auto head = store_.outbox_head(target);
+    if (!head || head->item.id != item.id || head->next_attempt_ms > clock_()) return Turn::changed;
+    item = head->item;  // its attempts as the store counts them, also another replica's
+    return Turn::ours;
+  } catch (const std::exception& error) {
+    log::error("outbox", "cannot take the target's lease; retrying", {{"target", target}, {"error", error.what()}});
+    return Turn::held_elsewhere;  // wait a little, like for another holder
+  }
+}
+
+void Outbox::hand_back(const std::string& target) {
+  if (!options_.leases) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (leased_.erase(target) == 0) return;
+  }
+  try {
+    options_.leases->release_lease(target_lease(target), options_.owner);
+  } catch (const std::exception& error) {
+    // It expires on its own after target_lease_ttl.
+    log::warn("outbox", "cannot release the target's lease", {{"target", target}, {"error", error.what()}});
   }
 }
 

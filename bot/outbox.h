@@ -11,6 +11,13 @@
 // by id since the last look, a target's next head is looked up when its head leaves, and the whole
 // set is reread now and then for changes made by another process sharing the file.
 //
+// Replicas sharing a store (OutboxOptions::leases): one replica at a time sends to a target, the
+// holder of the lease "outbox:<target>". A sender takes (or renews) it before each message and
+// then reads the target's head again, since another replica may have sent or rescheduled it
+// meanwhile; it lets go once the target has nothing left to send. A target held by another
+// replica is left alone for a second, then tried again, so its messages still go out in order,
+// and when a holder dies its targets wait at most target_lease_ttl.
+//
 // An attempt's outcome that cannot be written (SQLITE_BUSY after the busy timeout, a full disk, an
 // I/O error) is kept in memory and written again with backoff until it succeeds; meanwhile that
 // message's target is not served, so a message that was sent is not sent again because a later
@@ -84,6 +91,13 @@ struct OutboxOptions {
   double per_target_burst = 3;   // a short answer split in a few messages goes out at once
   // Optional per-target override (Telegram groups: 20 per minute). Returns {rate, burst}.
   std::function<std::pair<double, double>(const std::string& target)> pace;
+  // Set when other replicas share the store: targets are sent to under a lease held by `owner`
+  // (this replica's id). Null: this process is the store's only sender.
+  Leases* leases = nullptr;
+  std::string owner;
+  // Longer than one attempt can take (the HTTP client's connect and request timeouts), so a
+  // lease never ends while its holder is still sending.
+  std::chrono::milliseconds target_lease_ttl{30000};
 };
 
 class Outbox {
@@ -118,6 +132,12 @@ class Outbox {
   bool record(const OutboxItem& item, const Delivery& delivery, std::int64_t now_ms, int failures);
   // After an outcome was written or given up on: frees the target and reads its head again.
   void release_target(const std::string& target);  // with mutex_ held
+  // With leases: takes the target's lease and reads its head again, without mutex_ held. True
+  // when `item` is still the head, due, and this replica may send it (item is refreshed).
+  enum class Turn { ours, changed, held_elsewhere };
+  Turn take_turn(OutboxItem& item);
+  // With leases: lets go of the target's lease when it has nothing left to send. Without mutex_.
+  void hand_back(const std::string& target);
 
   OutboxQueue& store_;
   OutboxOptions options_;
@@ -153,6 +173,9 @@ class Outbox {
   std::map<std::string, Unrecorded> unrecorded_;
   std::unordered_set<std::string> busy_;    // targets with an attempt in flight or an unrecorded outcome
   std::unordered_set<std::string> parked_;  // targets whose platform has no sender
+  // Targets another replica holds, with when to ask for their lease again.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> held_elsewhere_;
+  std::unordered_set<std::string> leased_;  // targets whose lease this replica holds
   std::unordered_map<std::string, Bucket> buckets_;
   std::vector<std::thread> threads_;
   std::mutex backoff_mutex_;

@@ -101,8 +101,6 @@ static_assert(std::size(k_migrations) == k_postgres_schema_version);
 
 // The advisory lock that serialises migrations between replicas: "roundup" in ASCII, then 1.
 constexpr std::int64_t k_migration_lock = 0x726f756e64757001;
-// The lock of the one process that may send from this database (hold_single_writer_lock).
-constexpr std::int64_t k_single_writer_lock = 0x726f756e64757002;
 
 [[noreturn]] void raise_state_error(const std::string& message) {
   throw bot::StateError(message);
@@ -162,27 +160,13 @@ struct Impl {
 
   Connection db;
   std::mutex mutex;
-  bool writer_wanted = false;  // hold_single_writer_lock() was called
-  bool writer_held = false;    // this session holds it (a reconnect loses it)
 
-  // Runs `body` on the connection under the mutex. A lost connection is re-established first;
-  // a store that must hold the single-writer lock takes it again before anything else, and every
-  // call fails until it has it (another serve may have taken it meanwhile).
+  // Runs `body` on the connection under the mutex; a lost connection is re-established first.
   template <typename Body>
   auto locked(Body&& body) {
     std::lock_guard lock(mutex);
-    if (db.reconnect_if_broken()) writer_held = false;
-    if (writer_wanted && !writer_held) take_single_writer_lock();
+    db.reconnect_if_broken();
     return body(db);
-  }
-
-  void take_single_writer_lock() {
-    if (db.query("SELECT pg_try_advisory_lock($1)", {number(k_single_writer_lock)}).text(0, 0) != "t") {
-      throw bot::StateError(
-          "another roundup-bot serve is using this PostgreSQL state database; until replicas are supported, run one "
-          "serve process per database");
-    }
-    writer_held = true;
   }
 
   // Adds a message unless its idempotency key exists; returns whether it did. In the caller's lock.
@@ -243,25 +227,6 @@ class PostgresStateStore final : public bot::StateStore {
                             "; this build reads version " + std::to_string(k_postgres_schema_version) +
                             " (run `roundup-bot serve` once to migrate it)");
     }
-  }
-
-  // Lets go of the single-writer lock before the connection closes: the server releases a closed
-  // session's locks only once its backend has noticed, and the next serve should not wait for that.
-  ~PostgresStateStore() override {
-    std::lock_guard lock(impl_.mutex);
-    if (!impl_.writer_held) return;
-    try {
-      impl_.db.query("SELECT pg_advisory_unlock($1)", {number(k_single_writer_lock)});
-    } catch (const std::exception&) {
-      // The connection is gone already, and the lock with it.
-    }
-  }
-
-  void hold_single_writer_lock() {
-    impl_.locked([this](Connection&) {
-      impl_.writer_wanted = true;
-      impl_.take_single_writer_lock();
-    });
   }
 
   std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,
@@ -642,9 +607,7 @@ class PostgresStateStore final : public bot::StateStore {
 }  // namespace
 
 std::unique_ptr<bot::StateStore> open_postgres_state_store(std::string url, PostgresStateOptions options) {
-  auto store = std::make_unique<PostgresStateStore>(std::move(url), options.access);
-  if (options.single_writer) store->hold_single_writer_lock();
-  return store;
+  return std::make_unique<PostgresStateStore>(std::move(url), options.access);
 }
 
 }  // namespace roundup::storage

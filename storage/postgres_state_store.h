@@ -3,7 +3,9 @@
 // several replicas against one shared state (`state: {backend: "postgresql", url: ...}`).
 //
 // Exactly-once records are unique keys decided inside the transaction that writes them, so they
-// hold whichever replica gets there first. The schema is versioned (schema_migrations) and
+// hold whichever replica gets there first; inbound work is claimed row by row (FOR UPDATE SKIP
+// LOCKED), and sending to a chat and polling are done under leases, so any number of `serve`
+// replicas may share one database. The schema is versioned (schema_migrations) and
 // migrated at start inside a transaction holding an advisory lock, so replicas starting together
 // migrate once. One connection per store, its calls serialised by a mutex; a lost connection
 // fails the call that finds it and is re-established at the next.
@@ -21,15 +23,11 @@ struct PostgresStateOptions {
   // read_only: for inspection tools (`digest --dry-run`): a read-only session that never
   // migrates, and StateError unless the schema is exactly this build's.
   enum class Access { read_write, read_only } access = Access::read_write;
-  // Hold the database's single-writer lock (a session advisory lock, taken again after a
-  // reconnect). Until work is claimed row by row (issue 16), two `serve` processes on one database
-  // would both send every outbox message: the second is refused with a StateError instead.
-  bool single_writer = false;
 };
 
 // Connects to `url` (a libpq URI or key=value string; libpq's PG* variables fill the rest) and,
 // read_write, migrates the schema. Throws bot::StateError, without the password, when it cannot
-// connect, the schema is newer than this build, or the single-writer lock is held elsewhere.
+// connect or the schema is newer than this build.
 std::unique_ptr<bot::StateStore> open_postgres_state_store(std::string url, PostgresStateOptions options = {});
 
 }  // namespace roundup::storage

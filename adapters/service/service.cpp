@@ -370,6 +370,10 @@ unsigned short Service::start() {
     const bot::ChatPlatform* owner = address ? s.platform(address->platform) : nullptr;
     return owner ? owner->pace(target) : std::pair<double, double>{1.0, 3.0};
   };
+  if (state_is_shared(config)) {
+    outbox_options.leases = s.store.get();
+    outbox_options.owner = s.replica_id;
+  }
   s.outbox = std::make_unique<bot::Outbox>(*s.store, outbox_options);
   s.outbox->on_attempt(
       [&s, &metrics, hook = s.hooks.on_delivery_attempt](const bot::OutboxItem& item, const bot::Delivery& delivery) {

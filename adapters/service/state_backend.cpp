@@ -25,12 +25,15 @@ std::unique_ptr<bot::StateStore> open_state_store(const config::Config& config, 
     storage::PostgresStateOptions options;
     options.access = read_only ? storage::PostgresStateOptions::Access::read_only
                                : storage::PostgresStateOptions::Access::read_write;
-    options.single_writer = !read_only;
     return storage::open_postgres_state_store(config.state.url.value, options);
   }
   return std::make_unique<storage::SqliteStateStore>(
       sqlite_file(config),
       read_only ? storage::SqliteStateStore::Access::read_only : storage::SqliteStateStore::Access::read_write);
+}
+
+bool state_is_shared(const config::Config& config) {
+  return is_postgresql(config);
 }
 
 bool state_exists(const config::Config& config) {

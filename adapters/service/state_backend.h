@@ -18,10 +18,12 @@ enum class StateAccess {
 };
 
 // Opens (and, read_write, migrates) the configured store. Throws bot::StateError, without secrets.
-// read_write on PostgreSQL also takes the database's single-writer lock (one `serve` per database
-// until work is claimed row by row), as the data_dir lock does for SQLite.
 std::unique_ptr<bot::StateStore> open_state_store(const config::Config& config,
                                                   StateAccess access = StateAccess::read_write);
+
+// Whether several `serve` replicas may share the configured store (PostgreSQL). They then claim
+// work, and send to a chat, under leases. SQLite is one process per data_dir (its lock file).
+bool state_is_shared(const config::Config& config);
 
 // Whether a read_only open can find anything: the SQLite file exists, or a PostgreSQL URL is set.
 bool state_exists(const config::Config& config);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -294,4 +295,106 @@ TEST_CASE("outbox: a message is not sent again when recording its delivery fails
   CHECK(store.outbox_state("m") == "delivered");
   CHECK(store.outbox_state("m-next") == "delivered");
   CHECK(store.outbox_state("other") == "delivered");
+}
+
+TEST_CASE("outbox replicas: two outboxes on one store send each message once - in order per target") {
+  MemoryStateStore store;
+  ScriptedSender sender;  // both replicas deliver to the same chats
+  const auto replica = [&](const std::string& owner) {
+    OutboxOptions options;
+    options.senders = 4;
+    options.per_target_rate = 1000;
+    options.per_target_burst = 1000;
+    options.leases = &store;
+    options.owner = owner;
+    auto outbox = std::make_unique<roundup::bot::Outbox>(store, options);
+    outbox->add_sender("fake", [&](const OutboxItem& item) { return sender(item); });
+    return outbox;
+  };
+  constexpr int k_per_target = 30;
+  const std::vector<std::string> targets = {"fake:A", "fake:B", "fake:C"};
+  for (int i = 0; i < k_per_target; ++i) {
+    for (const auto& target : targets) store.enqueue(message(target + "#" + std::to_string(i), target), 1000);
+  }
+  auto a = replica("a");
+  auto b = replica("b");
+  a->start();
+  b->start();
+  REQUIRE(sender.signal.wait_for([&] { return sender.attempts.size() >= targets.size() * k_per_target; }));
+  REQUIRE(roundup::testing::poll_until([&] { return store.outbox_backlog() == 0; }));
+  a->stop();
+  b->stop();
+  const auto attempts = sender.signal.read([&] { return sender.attempts; });
+  CHECK(attempts.size() == targets.size() * k_per_target);  // none twice
+  for (const auto& target : targets) {
+    std::vector<std::string> sent;
+    for (const auto& key : attempts) {
+      if (key.rfind(target + "#", 0) == 0) sent.push_back(key);
+    }
+    std::vector<std::string> expected;
+    for (int i = 0; i < k_per_target; ++i) expected.push_back(target + "#" + std::to_string(i));
+    CHECK(sent == expected);
+    // Drained: the target's lease was let go, so any replica may take it at once.
+    CHECK(store.hold_lease("outbox:" + target, "someone else", 1000, 1000));
+  }
+}
+
+namespace {
+
+// The store's leases, with every refused hold_lease recorded by owner.
+struct WatchedLeases : roundup::bot::Leases {
+  explicit WatchedLeases(roundup::bot::Leases& inner) : inner(inner) {}
+  bool hold_lease(std::string_view name, std::string_view owner, std::int64_t now_ms, std::int64_t ttl_ms) override {
+    const bool held = inner.hold_lease(name, owner, now_ms, ttl_ms);
+    if (!held) signal.update([&] { refused.emplace_back(owner, name); });
+    return held;
+  }
+  void release_lease(std::string_view name, std::string_view owner) override { inner.release_lease(name, owner); }
+
+  roundup::bot::Leases& inner;
+  Signal signal;
+  std::vector<std::pair<std::string, std::string>> refused;  // {owner, lease}, under signal
+};
+
+}  // namespace
+
+TEST_CASE("outbox replicas: while one replica sends to a target the other does not - it takes over after") {
+  MemoryStateStore store;
+  WatchedLeases leases(store);
+  Signal gate;
+  bool open = false;                  // under gate
+  std::vector<std::string> attempts;  // under gate
+  const auto replica = [&](const std::string& owner) {
+    OutboxOptions options;
+    options.per_target_rate = 1000;
+    options.per_target_burst = 1000;
+    options.leases = &leases;
+    options.owner = owner;
+    auto outbox = std::make_unique<roundup::bot::Outbox>(store, options);
+    outbox->add_sender("fake", [&](const OutboxItem& item) {
+      gate.update([&] { attempts.push_back(item.message.idempotency_key); });
+      gate.wait_for([&] { return open; });  // the first attempt stays in flight until the test opens it
+      return Delivery::ok();
+    });
+    return outbox;
+  };
+  for (int i = 0; i < 5; ++i) store.enqueue(message("m" + std::to_string(i), "fake:A"), 1000);
+  auto a = replica("a");
+  a->start();
+  REQUIRE(gate.wait_for([&] { return attempts.size() == 1; }));  // a is sending m0
+  auto b = replica("b");
+  b->start();
+  // b asks for the target, is refused, and so does not send m0 a second time.
+  REQUIRE(leases.signal.wait_for([&] {
+    return std::find(leases.refused.begin(), leases.refused.end(),
+                     std::pair<std::string, std::string>{"b", "outbox:fake:A"}) != leases.refused.end();
+  }));
+  CHECK(gate.read([&] { return attempts; }) == std::vector<std::string>{"m0"});
+  // a stops (a clean stop lets go of the target) and b sends whatever a had not, in order.
+  gate.update([&] { open = true; });
+  a->stop();
+  REQUIRE(gate.wait_for([&] { return attempts.size() >= 5; }));
+  REQUIRE(roundup::testing::poll_until([&] { return store.outbox_backlog() == 0; }));
+  b->stop();
+  CHECK(gate.read([&] { return attempts; }) == std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"});
 }
