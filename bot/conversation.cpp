@@ -122,6 +122,9 @@ Answer Conversation::stats() const {
   lines.push_back("Digests sent: " + std::to_string(store_.counter("digests_posted")));
   if (digests_.channel_count) lines.push_back("Digest channels: " + std::to_string(digests_.channel_count()));
   lines.push_back("Outbox backlog: " + std::to_string(store_.outbox_backlog()));
+  if (options_.more_stats) {
+    for (auto& line : options_.more_stats()) lines.push_back(std::move(line));
+  }
   return notice("Roundup Bot stats", std::move(lines));
 }
 

@@ -47,6 +47,8 @@ struct DigestControl {
 struct ConversationOptions {
   std::vector<std::string> admins;  // "slack:U0123", "telegram:42"
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // More /stats lines from the service (each replica's index generation); optional.
+  std::function<std::vector<std::string>()> more_stats;
 };
 
 class Conversation {

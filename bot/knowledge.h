@@ -38,6 +38,12 @@ class Knowledge {
   virtual std::vector<std::string> stats_lines() const = 0;
   // The current index's size on disk, for /metrics.
   virtual std::uintmax_t index_bytes() const = 0;
+  // The generation of the index answering now (retrieval::KnowledgeBase::generation()); empty
+  // before one is loaded.
+  virtual std::string index_generation() const {
+    const auto current = engine();
+    return current ? current->knowledge_base().generation() : std::string();
+  }
 };
 
 }  // namespace roundup::bot

@@ -191,6 +191,9 @@ class KeyValues {
   virtual ~KeyValues() = default;
   virtual std::optional<std::string> value(std::string_view key) const = 0;
   virtual void set_value(std::string_view key, std::string_view value) = 0;
+  // Every {key, value} whose key starts with `prefix`, in byte order of the keys (one entry per
+  // replica, say: "index.replica.<id>").
+  virtual std::vector<std::pair<std::string, std::string>> values_with_prefix(std::string_view prefix) const = 0;
 };
 
 // Daily digests and the channels subscribed to them.

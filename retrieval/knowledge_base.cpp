@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "retrieval/hashing.h"
 #include "retrieval/index_layout.h"
 #include "storage/sqlite.h"
 
@@ -87,6 +88,9 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
     while (fs_stmt.step())
       kb->files_.push_back(SourceFile{fs_stmt.text(0), fs_stmt.text(1), fs_stmt.text(2),
                                       static_cast<std::uintmax_t>(fs_stmt.integer(3))});
+    std::string basis = "format " + std::to_string(format) + "\nembedder " + built_with + "\n";
+    for (const SourceFile& file : kb->files_) basis += file.name + " " + file.sha256 + "\n";  // by name
+    kb->generation_ = sha256_hex(basis).substr(0, 16);
 
     Statement ps(*kb->db_, "SELECT id, roundup_idx, item_idx, chunk, title, text FROM passages ORDER BY rowid");
     while (ps.step()) {

@@ -94,6 +94,9 @@ class KnowledgeBase {
   const std::vector<Passage>& passages() const { return passages_; }
   const std::vector<SourceFile>& files() const { return files_; }
   const std::filesystem::path& directory() const { return dir_; }
+  // What this index was built from, as 16 hex digits: its format, its embedder and every corpus
+  // file's content. Replicas that built the same corpus serve the same generation.
+  const std::string& generation() const { return generation_; }
 
   // BM25 over the analysed passages; terms are analyzer terms. Best first.
   std::vector<ScoredPassage> lexical_search(const std::vector<std::string>& terms, std::size_t k) const;
@@ -116,6 +119,7 @@ class KnowledgeBase {
   friend BuildReport build_index(const BuildSettings&, const Analyzer&, const Embedder&);
 
   std::filesystem::path dir_;
+  std::string generation_;
   Catalog catalog_;
   std::vector<Passage> passages_;
   std::unordered_map<std::int64_t, std::size_t> passage_by_id_;

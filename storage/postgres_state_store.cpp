@@ -448,6 +448,18 @@ class PostgresStateStore final : public bot::StateStore {
     });
   }
 
+  std::vector<std::pair<std::string, std::string>> values_with_prefix(std::string_view prefix) const override {
+    return impl_.locked([&](Connection& db) {
+      // left() rather than LIKE: a prefix may hold '%' or '_'. COLLATE "C": byte order, as promised.
+      const Result result = db.query(
+          "SELECT key, value FROM kv WHERE left(key, length($1)) = $1 ORDER BY key COLLATE \"C\"", {text(prefix)});
+      std::vector<std::pair<std::string, std::string>> found;
+      found.reserve(static_cast<std::size_t>(result.rows()));
+      for (int row = 0; row < result.rows(); ++row) found.emplace_back(result.text(row, 0), result.text(row, 1));
+      return found;
+    });
+  }
+
   bool subscribe(std::string_view channel, std::string_view by_user, std::int64_t now_ms) override {
     return impl_.locked([&](Connection& db) {
       return db.query(

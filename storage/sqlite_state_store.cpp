@@ -447,6 +447,16 @@ void SqliteStateStore::set_value(std::string_view key, std::string_view value) {
   impl_->put_value->bind(1, key).bind(2, value).run();
 }
 
+std::vector<std::pair<std::string, std::string>> SqliteStateStore::values_with_prefix(std::string_view prefix) const {
+  std::lock_guard lock(impl_->mutex);
+  // substr() rather than LIKE: a prefix may hold '%' or '_'. The table is small (a few keys per replica).
+  Statement statement(*impl_->db, "SELECT key, value FROM kv WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key");
+  statement.bind(1, prefix);
+  std::vector<std::pair<std::string, std::string>> found;
+  while (statement.step()) found.emplace_back(statement.text(0), statement.text(1));
+  return found;
+}
+
 void SqliteStateStore::prune(std::int64_t before_ms) {
   std::lock_guard lock(impl_->mutex);
   impl_->transaction([&] {

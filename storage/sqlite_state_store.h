@@ -65,6 +65,7 @@ class SqliteStateStore final : public bot::StateStore {
 
   std::optional<std::string> value(std::string_view key) const override;
   void set_value(std::string_view key, std::string_view value) override;
+  std::vector<std::pair<std::string, std::string>> values_with_prefix(std::string_view prefix) const override;
 
   bool subscribe(std::string_view channel, std::string_view by_user, std::int64_t now_ms) override;
   bool unsubscribe(std::string_view channel) override;

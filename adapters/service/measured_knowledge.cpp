@@ -17,7 +17,7 @@ bot::Knowledge::ReindexOutcome MeasuredKnowledge::reindex() {
   const auto start = std::chrono::steady_clock::now();
   ReindexOutcome outcome = inner_->reindex();
   service_metrics().reindex_seconds.observe(seconds_since(start));
-  reindexed_();
+  reindexed_(outcome);
   return outcome;
 }
 

@@ -27,6 +27,7 @@
 #include "bot/conversation.h"
 #include "bot/digest_scheduler.h"
 #include "bot/inbox.h"
+#include "bot/index_sync.h"
 #include "bot/leader_lease.h"
 #include "bot/outbox.h"
 #include "telemetry/log.h"
@@ -93,6 +94,7 @@ struct Service::Impl {
   std::unique_ptr<RequestCounters> requests;
   std::unique_ptr<bot::DigestScheduler> digests;
   std::unique_ptr<bot::Conversation> conversation;
+  std::unique_ptr<bot::IndexSync> index_sync;  // with a shared state store only
   std::unique_ptr<http::Server> server;
   std::unique_ptr<http::Server> metrics_server;  // metrics_listen, when set
   unsigned short metrics_port = 0;
@@ -316,10 +318,13 @@ Service::Service(config::Config config, std::shared_ptr<bot::Knowledge> knowledg
   if (auto problems = config::check_runnable(config); !problems.empty()) throw config::ConfigError(std::move(problems));
   if (!knowledge) throw std::invalid_argument("Service needs a knowledge base");
   impl_->config = std::move(config);
-  impl_->knowledge = std::make_shared<MeasuredKnowledge>(std::move(knowledge), [impl = impl_.get()] {
-    impl->trims_due = 2;
-    impl->request_refresh();
-  });
+  impl_->knowledge = std::make_shared<MeasuredKnowledge>(
+      std::move(knowledge), [impl = impl_.get()](const bot::Knowledge::ReindexOutcome& outcome) {
+        impl->trims_due = 2;
+        impl->request_refresh();
+        // Set before any request can reach a reindex; only read here.
+        if (outcome.ok && impl->index_sync) impl->index_sync->announce_reindex();
+      });
   impl_->hooks = std::move(hooks);
   impl_->registry = std::move(platforms);
   std::error_code ec;
@@ -341,6 +346,10 @@ void Service::refresh_gauges() {
 
 std::size_t Service::run_due_digests() {
   return impl_->digests ? impl_->digests->run_due() : 0;
+}
+
+void Service::follow_index() {
+  if (impl_->index_sync) impl_->index_sync->follow();
 }
 
 Service::~Service() {
@@ -458,8 +467,17 @@ unsigned short Service::start() {
         return {engine, &engine->catalog()};
       },
       std::move(renderers), bot::digest_settings(config.digest), [&s] { s.outbox->wake(); }, wall_clock);
+  if (state_is_shared(config)) {
+    bot::IndexSyncOptions sync_options;
+    sync_options.replica_id = s.replica_id;
+    s.index_sync =
+        std::make_unique<bot::IndexSync>(*s.store, *s.knowledge, sync_options, [] { return bot::system_now_ms(); });
+  }
   bot::ConversationOptions conversation_options;
   conversation_options.admins = config.admins;
+  conversation_options.more_stats = [&s] {
+    return s.index_sync ? s.index_sync->stats_lines() : std::vector<std::string>{};
+  };
   s.conversation = std::make_unique<bot::Conversation>(
       *s.store, *s.knowledge,
       bot::DigestControl{[&s](const std::string& channel, const std::string& request) {
@@ -486,6 +504,7 @@ unsigned short Service::start() {
   s.outbox->start();
   s.inbox->start();
   s.digests->start();
+  if (s.index_sync) s.index_sync->start();
 
   const auto listen = config::parse_listen(config.listen);
   http::ServerOptions server_options;
@@ -540,6 +559,7 @@ void Service::stop() {
   }
   s.watchdog_wake.notify_all();
   if (s.watchdog.joinable()) s.watchdog.join();
+  if (s.index_sync) s.index_sync->stop();
   {
     std::lock_guard lock(s.refresher_mutex);
     s.refresher_stopping = true;

@@ -52,6 +52,9 @@ class Service {
   void refresh_gauges();
   // The digest scheduler's pass, for tests that pin the clock (the service also runs it itself).
   std::size_t run_due_digests();
+  // With a shared state store: one look for another replica's reindex, rebuilding when there was
+  // one (bot::IndexSync; the service also looks every 5 s). For tests.
+  void follow_index();
 
  private:
   struct Impl;

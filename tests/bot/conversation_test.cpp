@@ -60,7 +60,7 @@ struct Fixture {
                       return 2;
                     },
                     [] { return std::size_t{3}; }},
-      ConversationOptions{{"slack:UADMIN", "telegram:42"}, std::chrono::steady_clock::now()},
+      ConversationOptions{{"slack:UADMIN", "telegram:42"}, std::chrono::steady_clock::now(), {}},
       [] { return std::int64_t{1000}; }};
 };
 

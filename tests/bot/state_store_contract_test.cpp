@@ -57,6 +57,21 @@ TEST_CASE_TEMPLATE("state store contract: completing work enqueues replies once"
   CHECK_FALSE(store.enqueue(message("k#0", "slack:C1"), 40));
 }
 
+TEST_CASE_TEMPLATE("state store contract: values by key prefix", Backend, EVERY_BACKEND) {
+  Backend backend;
+  auto& store = backend.store;
+  store.set_value("index.replica.b", "2");
+  store.set_value("index.replica.a", "1");
+  store.set_value("index.replicas", "not a replica");
+  store.set_value("index.reindex", "{}");
+  store.set_value("index.replica_%", "a literal %");
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  CHECK(store.values_with_prefix("index.replica.") == Pairs{{"index.replica.a", "1"}, {"index.replica.b", "2"}});
+  CHECK(store.values_with_prefix("index.replica_%") == Pairs{{"index.replica_%", "a literal %"}});
+  CHECK(store.values_with_prefix("nothing.").empty());
+  CHECK(store.values_with_prefix("").size() == 5);
+}
+
 TEST_CASE_TEMPLATE("state store contract: inbound work is claimed by one replica at a time", Backend, EVERY_BACKEND) {
   using roundup::bot::InboundClaim;
   Backend backend;

@@ -190,6 +190,15 @@ class MemoryStateStore final : public bot::StateStore {
     std::lock_guard lock(mutex_);
     values_[std::string(key)] = value;
   }
+  std::vector<std::pair<std::string, std::string>> values_with_prefix(std::string_view prefix) const override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::string, std::string>> found;
+    for (auto it = values_.lower_bound(std::string(prefix)); it != values_.end() && it->first.starts_with(prefix);
+         ++it) {
+      found.emplace_back(it->first, it->second);
+    }
+    return found;
+  }
 
   // --- DigestLedger ---
   bool subscribe(std::string_view channel, std::string_view /*by_user*/, std::int64_t /*now_ms*/) override {

@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "adapters/cli/library.h"
 #include "adapters/http/client.h"
 #include "adapters/service/service.h"
 #include "bot/render_text.h"
@@ -149,7 +151,9 @@ struct TestChatRig {
 
   // `state_url`: keep the state in that PostgreSQL database instead of SQLite under data_dir.
   // `sink`: where its sender delivers, when not its own `delivered` (replicas sharing one chat).
-  explicit TestChatRig(const std::string& state_url = "", Delivered* sink = nullptr) {
+  // `knowledge`: what it answers from, when not the bundled corpus shared by the tests.
+  explicit TestChatRig(const std::string& state_url = "", Delivered* sink = nullptr,
+                       std::shared_ptr<bot::Knowledge> knowledge = nullptr) {
     auto platforms = roundup::adapters::service::builtin_platforms();
     Delivered& to = sink ? *sink : delivered;
     platforms.push_back(
@@ -170,12 +174,14 @@ struct TestChatRig {
       config.state.backend = "postgresql";
       config.state.url.value = state_url;
     }
+    config.admins = {"testchat:ann"};
     config.digest.time = "09:00";
     config.digest.timezone = "Asia/Shanghai";  // 01:00 UTC; the clock starts at 00:59
     roundup::adapters::service::ServiceHooks hooks;
     hooks.wall_clock = [now = now] { return std::chrono::system_clock::time_point(std::chrono::seconds(now->load())); };
-    service = std::make_unique<roundup::adapters::service::Service>(config, roundup::testing::bundled_knowledge(),
-                                                                    hooks, std::move(platforms));
+    if (!knowledge) knowledge = roundup::testing::bundled_knowledge();
+    service = std::make_unique<roundup::adapters::service::Service>(config, std::move(knowledge), hooks,
+                                                                    std::move(platforms));
     port = service->start();
   }
 
@@ -308,6 +314,65 @@ TEST_CASE("state on PostgreSQL: two replicas share one database - each question 
   CHECK(in("room2") == 3);  // m3, the subscription and the digest
   CHECK(a.service->store().counter("digests_posted") == 1);
   CHECK(b.service->store().inbound_state("testchat:msg:m1") == "done");
+}
+
+TEST_CASE("state on PostgreSQL: an admin's reindex on one replica brings the other to the same index generation" *
+          doctest::timeout(300)) {
+  namespace fs = std::filesystem;
+  const std::string url = roundup::testing::shared_postgres().fresh_database("generations");
+  // One corpus directory both replicas read (a shared volume), missing its newest roundup for now.
+  roundup::testing::TempDir corpus;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(std::string(ROUNDUP_SOURCE_DIR) + "/data/roundups")) {
+    files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 2);
+  for (std::size_t i = 0; i + 1 < files.size(); ++i) fs::copy_file(files[i], corpus.path() / files[i].filename());
+  const auto library = [&](const fs::path& data_dir) {
+    auto config = roundup::testing::bundled_config(data_dir);
+    config.corpus_dir = corpus.path();
+    auto opened = std::make_shared<roundup::adapters::cli::Library>(config);
+    std::ostringstream log;
+    opened->open(log);
+    return opened;
+  };
+  roundup::testing::TempDir index_a;
+  roundup::testing::TempDir index_b;
+  auto knowledge_a = library(index_a.path());
+  auto knowledge_b = library(index_b.path());
+  const std::string before = knowledge_a->index_generation();
+  REQUIRE(before.size() == 16);
+  CHECK(knowledge_b->index_generation() == before);
+
+  Delivered chat;
+  TestChatRig a(url, &chat, knowledge_a);
+  TestChatRig b(url, &chat, knowledge_b);
+  fs::copy_file(files.back(), corpus.path() / files.back().filename());  // the new roundup arrives
+  CHECK(a.say("r1", "ops", "/reindex") == 200);
+  REQUIRE(chat.signal.wait_for([&] { return chat.messages.size() >= 1; }));
+  const std::string after = knowledge_a->index_generation();
+  CHECK(after != before);
+  CHECK(knowledge_b->index_generation() == before);
+  // Before b has looked, /stats says the replicas disagree.
+  CHECK(b.say("s1", "ops", "/stats") == 200);
+  REQUIRE(chat.signal.wait_for([&] { return chat.messages.size() >= 2; }));
+  const std::string split = chat.signal.read([&] { return chat.messages[1].second; });
+  CHECK(split.find("Replicas serve different indexes") != std::string::npos);
+  CHECK(split.find(": index " + after) != std::string::npos);
+  CHECK(split.find(": index " + before + " (this one)") != std::string::npos);
+
+  b.service->follow_index();  // its next look (every 5 s on its own)
+  CHECK(knowledge_b->index_generation() == after);
+  CHECK(a.say("s2", "ops", "/stats") == 200);
+  REQUIRE(chat.signal.wait_for([&] { return chat.messages.size() >= 3; }));
+  const std::string joined = chat.signal.read([&] { return chat.messages[2].second; });
+  CHECK(joined.find("different") == std::string::npos);
+  CHECK(joined.find(": index " + after + " (this one)") != std::string::npos);
+  CHECK(joined.find(": index " + before) == std::string::npos);
+  // One announcement: b's rebuild was not announced back (replicas would rebuild in a loop).
+  const auto announced = nlohmann::json::parse(a.service->store().value("index.reindex").value_or("{}"));
+  CHECK(announced.value("seq", 0) == 1);
 }
 
 TEST_CASE("chat platform port: the test platform's configuration section is read - checked and reported by key path") {
