@@ -118,8 +118,22 @@ void FakePlatforms::add_telegram_bot(const std::string& token, const std::string
   bots_[token].instance = instance;
 }
 
+namespace {
+
+// "/r/A/api/chat.postMessage" -> {"A", "/api/chat.postMessage"}; other paths as they are.
+std::pair<std::string, std::string> replica_and_path(const std::string& target) {
+  std::string path = path_of(target);
+  if (path.rfind("/r/", 0) != 0) return {"", path};
+  const auto end = path.find('/', 3);
+  if (end == std::string::npos) return {"", path};
+  return {path.substr(3, end - 3), path.substr(end)};
+}
+
+}  // namespace
+
 void FakePlatforms::on_slack(const Request& request, Respond respond) {
-  const std::string path = path_of(request.target);
+  const auto [replica, path] = replica_and_path(request.target);
+  const std::string instance = replica.empty() ? "A" : replica;
   if (path == "/api/auth.test") {
     bool fail = false;
     {
@@ -136,17 +150,17 @@ void FakePlatforms::on_slack(const Request& request, Respond respond) {
     const std::string channel = body.contains("channel") ? string_of(body["channel"]) : "";
     const std::string reply_key =
         body.contains("thread_ts") ? "se:" + channel + ":" + string_of(body["thread_ts"]) : "post:A:slack:" + channel;
-    return on_message("A", path, reply_key, body, false, channel == k_refusing_slack_channel, std::move(respond));
+    return on_message(instance, path, reply_key, body, false, channel == k_refusing_slack_channel, std::move(respond));
   }
   constexpr std::string_view k_respond = "/commands/respond/";
   if (path.rfind(k_respond, 0) == 0 && body.is_object()) {
-    return on_message("A", path, "sc:" + path.substr(k_respond.size()), body, false, false, std::move(respond));
+    return on_message(instance, path, "sc:" + path.substr(k_respond.size()), body, false, false, std::move(respond));
   }
   respond(json_reply(R"({"ok":false,"error":"unknown_method"})", 404));
 }
 
 void FakePlatforms::on_telegram(const Request& request, Respond respond) {
-  const std::string path = path_of(request.target);
+  const auto [replica, path] = replica_and_path(request.target);
   const auto slash = path.find('/', 1);
   if (path.rfind("/bot", 0) != 0 || slash == std::string::npos) {
     return respond(json_reply(R"({"ok":false,"error_code":404,"description":"Not Found"})", 404));
@@ -171,9 +185,10 @@ void FakePlatforms::on_telegram(const Request& request, Respond respond) {
   }
   if (method == "getUpdates") {
     lock.unlock();
-    return on_get_updates(bot, params, std::move(respond));
+    return on_get_updates(bot, replica, params, std::move(respond));
   }
   const std::string instance = bot.instance;
+  const std::string counted_for = replica.empty() ? instance : replica;
   lock.unlock();
   if (method == "sendMessage" && params.is_object()) {
     const std::string chat = params.contains("chat_id") ? string_of(params["chat_id"]) : "";
@@ -181,7 +196,7 @@ void FakePlatforms::on_telegram(const Request& request, Respond respond) {
     const std::string reply_key = reply != params.end() && reply->is_object() && reply->contains("message_id")
                                       ? "tg" + instance + ":" + chat + ":" + string_of((*reply)["message_id"])
                                       : "post:" + instance + ":telegram:" + chat;
-    return on_message(instance, path, reply_key, params, true, chat == std::to_string(k_refusing_telegram_chat),
+    return on_message(counted_for, path, reply_key, params, true, chat == std::to_string(k_refusing_telegram_chat),
                       std::move(respond));
   }
   if (method == "setMyCommands" || method == "setWebhook" || method == "deleteWebhook") {
@@ -284,7 +299,7 @@ json FakePlatforms::take_batch(TelegramBot& bot, std::int64_t offset) {
   return batch;
 }
 
-void FakePlatforms::on_get_updates(TelegramBot& bot, const json& params, Respond respond) {
+void FakePlatforms::on_get_updates(TelegramBot& bot, const std::string& replica, const json& params, Respond respond) {
   const std::int64_t offset = params.is_object() && params.contains("offset") && params["offset"].is_number_integer()
                                   ? params["offset"].get<std::int64_t>()
                                   : 0;
@@ -294,16 +309,26 @@ void FakePlatforms::on_get_updates(TelegramBot& bot, const json& params, Respond
   Response response;
   {
     std::lock_guard lock(mutex_);
-    const int call = ++bot.poll_calls;
-    if (plan_.poll_fault_every > 0 && call % plan_.poll_fault_every == 0) {
+    const bool another_polls =
+        std::any_of(bot.parked.begin(), bot.parked.end(), [&](const Parked& p) { return p.replica != replica; });
+    const int call = another_polls ? 0 : ++bot.poll_calls;
+    if (another_polls) {
+      ++bot.poll_conflicts;
+      changed_.notify_all();
+      response =
+          json_reply(R"({"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; )"
+                     R"(make sure that only one bot instance is running"})",
+                     409);
+    } else if (plan_.poll_fault_every > 0 && call % plan_.poll_fault_every == 0) {
       ++faults_.poll_faults;
       response = (call / plan_.poll_fault_every) % 2 == 0
                      ? rate_limited(true)
                      : json_reply(R"({"ok":false,"error_code":502,"description":"Bad Gateway"})", 502);
     } else {
+      if (bot.pollers.empty() || bot.pollers.back().second != replica) bot.pollers.emplace_back(Clock::now(), replica);
       json batch = take_batch(bot, offset);
       if (batch.empty() && timeout > 0 && !stopping_) {
-        bot.parked.push_back({std::move(respond), Clock::now() + std::chrono::seconds(timeout), offset});
+        bot.parked.push_back({std::move(respond), Clock::now() + std::chrono::seconds(timeout), offset, replica});
         changed_.notify_all();
         return;
       }
@@ -330,6 +355,16 @@ void FakePlatforms::push_update(const std::string& token, json update, bool dupl
 bool FakePlatforms::confirmed(const std::string& token, std::int64_t update_id) {
   std::lock_guard lock(mutex_);
   return update_id < bots_.at(token).offset;
+}
+
+std::uint64_t FakePlatforms::poll_conflicts(const std::string& token) {
+  std::lock_guard lock(mutex_);
+  return bots_.at(token).poll_conflicts;
+}
+
+std::vector<std::pair<Clock::time_point, std::string>> FakePlatforms::poller_changes(const std::string& token) {
+  std::lock_guard lock(mutex_);
+  return bots_.at(token).pollers;
 }
 
 std::int64_t FakePlatforms::unconfirmed(const std::string& token) {

@@ -9,6 +9,11 @@
 // in canonical form (message_hash). The bot's outbox stores the same body, so the driver can match
 // each outbox row to what the fake received: once is right, twice is a duplicate, never is a loss.
 // Asynchronous handlers throughout, so a stalled or held call costs no server thread.
+//
+// Replicas sharing one bot (scripts/ha-demo.sh) are told apart by their API base: a path that
+// starts "/r/<replica>/" (api_base https://127.0.0.1:P/r/A/api) is served as without it, and its
+// messages are counted for <replica>. getUpdates from a second replica while another replica's
+// long poll is still open is refused with 409, as Telegram does, and counted as a conflict.
 
 #include <chrono>
 #include <condition_variable>
@@ -94,6 +99,10 @@ class FakePlatforms {
   bool confirmed(const std::string& token, std::int64_t update_id);
   std::int64_t unconfirmed(const std::string& token);
   std::uint64_t duplicate_copies_served(const std::string& token);
+  // getUpdates refused because another replica's poll was open (two pollers at once).
+  std::uint64_t poll_conflicts(const std::string& token);
+  // Who polled, in order: {when, replica} each time the replica polling `token` changed.
+  std::vector<std::pair<Clock::time_point, std::string>> poller_changes(const std::string& token);
 
   // Freeze: message calls from now on are held unanswered (before the deliberate kill, so no
   // message is in flight between the platform's success and the bot recording it). thaw()
@@ -122,6 +131,7 @@ class FakePlatforms {
     adapters::http::Respond respond;
     Clock::time_point deadline;
     std::int64_t offset = 0;
+    std::string replica;
   };
   struct Update {
     std::int64_t id = 0;
@@ -138,13 +148,16 @@ class FakePlatforms {
     std::vector<nlohmann::json> reserve;  // confirmed duplicates, to be served once more
     std::uint64_t duplicate_copies = 0;
     std::vector<Parked> parked;
+    std::uint64_t poll_conflicts = 0;
+    std::vector<std::pair<Clock::time_point, std::string>> pollers;
   };
 
   void on_slack(const adapters::http::Request& request, adapters::http::Respond respond);
   void on_telegram(const adapters::http::Request& request, adapters::http::Respond respond);
   void on_message(const std::string& instance, const std::string& path, const std::string& reply_key,
                   const nlohmann::json& body, bool telegram, bool refusing, adapters::http::Respond respond);
-  void on_get_updates(TelegramBot& bot, const nlohmann::json& params, adapters::http::Respond respond);
+  void on_get_updates(TelegramBot& bot, const std::string& replica, const nlohmann::json& params,
+                      adapters::http::Respond respond);
   // With mutex_ held: confirms ids below `offset` and returns the next batch (may be empty).
   nlohmann::json take_batch(TelegramBot& bot, std::int64_t offset);
   void expire_parked();  // the poll timer's thread
