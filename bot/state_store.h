@@ -245,6 +245,35 @@ class Leases {
   virtual void release_lease(std::string_view name, std::string_view owner) = 0;
 };
 
+// Every durable record, as rows of one portable schema, for moving a state from one store to
+// another (`roundup-bot state export` / `state import`: SQLite to PostgreSQL, say). Leases and
+// inbound claims are not carried: they belong to the processes of the old store.
+struct TransferTable {
+  std::string_view name;
+  std::vector<std::string_view> columns;
+};
+// The portable schema: every table, its columns in order. Integers and booleans ("0" / "1") are
+// carried as decimal text, absent values (a done_ms of pending work) as nullopt.
+const std::vector<TransferTable>& transfer_tables();
+struct TransferRow {
+  std::string table;
+  std::vector<std::optional<std::string>> values;  // in the order of transfer_tables()' columns
+  bool operator==(const TransferRow&) const = default;
+};
+// The table `row` belongs to; throws StateError for an unknown table or a wrong number of values.
+const TransferTable& transfer_table_of(const TransferRow& row);
+class StateTransfer {
+ public:
+  virtual ~StateTransfer() = default;
+  virtual std::vector<TransferRow> export_rows() const = 0;
+  // Whether any record is there (a target that is not empty is not overwritten by accident).
+  virtual bool holds_records() const = 0;
+  // Writes `rows` in one transaction; `replace` empties every table first. Throws StateError,
+  // writing nothing, for a row that does not fit the schema or a target that holds records and
+  // !replace.
+  virtual void import_rows(const std::vector<TransferRow>& rows, bool replace) = 0;
+};
+
 // Every port in one store, as the service holds it.
 class StateStore : public InboundLog,
                    public OutboxQueue,

@@ -128,6 +128,13 @@ constexpr const char* k_accept =
 constexpr const char* k_head_columns =
     "id, idempotency_key, platform, target, payload, attempts, created_ms, next_attempt_ms";
 
+bool any_records(Connection& db) {
+  for (const auto& table : bot::transfer_tables()) {
+    if (db.query("SELECT 1 FROM " + std::string(table.name) + " LIMIT 1").rows() > 0) return true;
+  }
+  return false;
+}
+
 // Rows of (id, key, platform, payload, attempts).
 std::vector<bot::InboundItem> read_inbound(const Result& result) {
   std::vector<bot::InboundItem> items;
@@ -210,9 +217,22 @@ struct Impl {
   }
 };
 
+// Where PostgreSQL's tables differ from the portable schema (bot::transfer_tables): `user` is
+// reserved here (audit.actor), booleans are BOOLEAN, and ids are identity columns.
+std::string postgres_column(std::string_view table, std::string_view column) {
+  if (table == "audit" && column == "user") return "actor";
+  return std::string(column);
+}
+bool is_boolean(std::string_view table, std::string_view column) {
+  return (table == "digest_posts" && column == "started_over") || (table == "audit" && column == "allowed");
+}
+bool has_identity(std::string_view table) {
+  return table == "inbound" || table == "outbox" || table == "audit";
+}
+
 // The class is defined whole here: its callers know it as a bot::StateStore
 // (open_postgres_state_store), and the ports' methods need no second list in a header.
-class PostgresStateStore final : public bot::StateStore {
+class PostgresStateStore final : public bot::StateStore, public bot::StateTransfer {
  public:
   using Access = PostgresStateOptions::Access;
 
@@ -599,6 +619,71 @@ class PostgresStateStore final : public bot::StateStore {
     });
   }
 
+  std::vector<bot::TransferRow> export_rows() const override {
+    return impl_.locked([](Connection& db) {
+      std::vector<bot::TransferRow> rows;
+      db.transaction([&] {
+        db.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");  // one snapshot of every table
+        for (const auto& table : bot::transfer_tables()) {
+          std::string select;
+          for (const auto column : table.columns) {
+            if (!select.empty()) select += ", ";
+            select += postgres_column(table.name, column) + (is_boolean(table.name, column) ? "::int" : "");
+          }
+          const Result result = db.query("SELECT " + select + " FROM " + std::string(table.name) + " ORDER BY 1");
+          for (int r = 0; r < result.rows(); ++r) {
+            bot::TransferRow row{std::string(table.name), {}};
+            for (int c = 0; c < static_cast<int>(table.columns.size()); ++c) {
+              row.values.push_back(result.is_null(r, c) ? std::nullopt : std::optional<std::string>(result.text(r, c)));
+            }
+            rows.push_back(std::move(row));
+          }
+        }
+      });
+      return rows;
+    });
+  }
+
+  bool holds_records() const override {
+    return impl_.locked([](Connection& db) { return any_records(db); });
+  }
+
+  void import_rows(const std::vector<bot::TransferRow>& rows, bool replace) override {
+    impl_.locked([&](Connection& db) {
+      db.transaction([&] {
+        if (!replace && any_records(db)) {
+          throw bot::StateError("the target state already holds records (import --force replaces them)");
+        }
+        if (replace) {
+          std::string tables = "leases";
+          for (const auto& table : bot::transfer_tables()) tables += ", " + std::string(table.name);
+          db.exec("TRUNCATE " + tables);
+        }
+        for (const auto& row : rows) {
+          const bot::TransferTable& table = bot::transfer_table_of(row);
+          std::string columns;
+          std::string placeholders;
+          for (std::size_t i = 0; i < table.columns.size(); ++i) {
+            columns += (i > 0 ? ", " : "") + postgres_column(table.name, table.columns[i]);
+            placeholders += (i > 0 ? ", $" : "$") + std::to_string(i + 1);
+          }
+          std::string insert = "INSERT INTO ";
+          insert.append(table.name).append(" (").append(columns).append(")");
+          if (has_identity(table.name)) insert += " OVERRIDING SYSTEM VALUE";
+          insert.append(" VALUES (").append(placeholders).append(")");
+          db.query(insert, row.values);
+        }
+        // New ids continue after the imported ones.
+        for (const auto& table : bot::transfer_tables()) {
+          if (!has_identity(table.name)) continue;
+          std::string setval = "SELECT setval(pg_get_serial_sequence('";
+          setval.append(table.name).append("', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM ").append(table.name);
+          db.query(setval);
+        }
+      });
+    });
+  }
+
   void prune(std::int64_t before_ms) override {
     impl_.locked([&](Connection& db) {
       db.transaction([&] {
@@ -619,6 +704,10 @@ class PostgresStateStore final : public bot::StateStore {
 }  // namespace
 
 std::unique_ptr<bot::StateStore> open_postgres_state_store(std::string url, PostgresStateOptions options) {
+  return std::make_unique<PostgresStateStore>(std::move(url), options.access);
+}
+
+std::unique_ptr<bot::StateTransfer> open_postgres_state_transfer(std::string url, PostgresStateOptions options) {
   return std::make_unique<PostgresStateStore>(std::move(url), options.access);
 }
 

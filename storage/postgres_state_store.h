@@ -29,5 +29,7 @@ struct PostgresStateOptions {
 // read_write, migrates the schema. Throws bot::StateError, without the password, when it cannot
 // connect or the schema is newer than this build.
 std::unique_ptr<bot::StateStore> open_postgres_state_store(std::string url, PostgresStateOptions options = {});
+// The same store, for `roundup-bot state export` / `import`.
+std::unique_ptr<bot::StateTransfer> open_postgres_state_transfer(std::string url, PostgresStateOptions options = {});
 
 }  // namespace roundup::storage

@@ -93,6 +93,7 @@ class Statement {
 
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view text);
+  Statement& bind_null(int index);
   // True while a row is available.
   bool step();
   // Steps to the end, then resets, also when a step throws: a statement left halted after an

@@ -1,6 +1,7 @@
 #include "storage/sqlite_state_store.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -455,6 +456,87 @@ std::vector<std::pair<std::string, std::string>> SqliteStateStore::values_with_p
   std::vector<std::pair<std::string, std::string>> found;
   while (statement.step()) found.emplace_back(statement.text(0), statement.text(1));
   return found;
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string_view>& names, std::string_view separator) {
+  std::string out;
+  for (const auto name : names) {
+    if (!out.empty()) out += separator;
+    out += name;
+  }
+  return out;
+}
+
+}  // namespace
+
+// The portable schema is SQLite's own (the same tables and column names), so rows go in and out
+// as they are.
+std::vector<bot::TransferRow> SqliteStateStore::export_rows() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<bot::TransferRow> rows;
+  impl_->transaction([&] {  // one snapshot of every table
+    for (const auto& table : bot::transfer_tables()) {
+      Statement select(*impl_->db,
+                       "SELECT " + joined(table.columns, ", ") + " FROM " + std::string(table.name) + " ORDER BY 1");
+      while (select.step()) {
+        bot::TransferRow row{std::string(table.name), {}};
+        for (int i = 0; i < static_cast<int>(table.columns.size()); ++i) {
+          row.values.push_back(select.is_null(i) ? std::nullopt : std::optional<std::string>(select.text(i)));
+        }
+        rows.push_back(std::move(row));
+      }
+    }
+  });
+  return rows;
+}
+
+bool SqliteStateStore::holds_records() const {
+  std::lock_guard lock(impl_->mutex);
+  for (const auto& table : bot::transfer_tables()) {
+    if (Statement(*impl_->db, "SELECT 1 FROM " + std::string(table.name) + " LIMIT 1").step()) return true;
+  }
+  return false;
+}
+
+void SqliteStateStore::import_rows(const std::vector<bot::TransferRow>& rows, bool replace) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->transaction([&] {
+    bool empty = true;
+    for (const auto& table : bot::transfer_tables()) {
+      if (Statement(*impl_->db, "SELECT 1 FROM " + std::string(table.name) + " LIMIT 1").step()) empty = false;
+    }
+    if (!empty && !replace) throw StateError("the target state already holds records (import --force replaces them)");
+    if (replace) {
+      for (const auto& table : bot::transfer_tables()) {
+        impl_->db->exec(("DELETE FROM " + std::string(table.name)).c_str());
+      }
+      impl_->db->exec("DELETE FROM leases");
+    }
+    std::map<std::string_view, std::unique_ptr<Statement>> inserts;
+    for (const auto& row : rows) {
+      const bot::TransferTable& table = bot::transfer_table_of(row);
+      auto& insert = inserts[table.name];
+      if (!insert) {
+        std::string placeholders;
+        for (std::size_t i = 1; i <= table.columns.size(); ++i)
+          placeholders += (i > 1 ? ", ?" : "?") + std::to_string(i);
+        insert = std::make_unique<Statement>(*impl_->db, "INSERT INTO " + std::string(table.name) + " (" +
+                                                             joined(table.columns, ", ") + ") VALUES (" + placeholders +
+                                                             ")");
+      }
+      for (std::size_t i = 0; i < row.values.size(); ++i) {
+        const int index = static_cast<int>(i) + 1;
+        if (row.values[i]) {
+          insert->bind(index, *row.values[i]);
+        } else {
+          insert->bind_null(index);
+        }
+      }
+      insert->run();
+    }
+  });
 }
 
 void SqliteStateStore::prune(std::int64_t before_ms) {

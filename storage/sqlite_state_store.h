@@ -14,7 +14,7 @@
 
 namespace roundup::storage {
 
-class SqliteStateStore final : public bot::StateStore {
+class SqliteStateStore final : public bot::StateStore, public bot::StateTransfer {
  public:
   // Opens or creates `file` (and its directory), enables WAL, and migrates the schema. Throws
   // bot::StateError when the file cannot be opened or was written by a newer version.
@@ -28,6 +28,10 @@ class SqliteStateStore final : public bot::StateStore {
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
 
   static constexpr int k_schema_version = 5;
+
+  std::vector<bot::TransferRow> export_rows() const override;
+  bool holds_records() const override;
+  void import_rows(const std::vector<bot::TransferRow>& rows, bool replace) override;
   int schema_version() const;
 
   std::optional<std::int64_t> accept_inbound(std::string_view key, std::string_view platform, std::string_view payload,

@@ -37,5 +37,12 @@ int digest_preview(const std::string& config_file, const std::string& channel, s
 int chat(const std::string& config_file);
 // `serve`: the service until SIGTERM. SIGINT and SIGTERM must be blocked already (main.cpp).
 int serve(const std::string& config_file);
+// `state export FILE`: every record of the configured state store, as JSON Lines in the portable
+// schema (bot::transfer_tables), written to FILE atomically. Reads only.
+int export_state(const std::string& config_file, const std::string& file, std::ostream& out);
+// `state import FILE [--force]`: writes FILE's records into the configured state store (created
+// and migrated when missing) in one transaction. Refuses a store that holds records unless
+// `replace` (then it is emptied first).
+int import_state(const std::string& config_file, const std::string& file, bool replace, std::ostream& out);
 
 }  // namespace roundup::adapters::cli

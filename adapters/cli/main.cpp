@@ -72,6 +72,18 @@ int main(int argc, char** argv) {
                          "A channel as in digest.channels (\"slack:C0123\"); default: every configured and "
                          "subscribed channel");
 
+  auto* state_cmd = app.add_subcommand("state", "Move the durable state between stores (SQLite, PostgreSQL)");
+  state_cmd->require_subcommand(1);
+  std::string state_file;
+  bool replace_state = false;
+  auto* export_cmd =
+      state_cmd->add_subcommand("export", "Write every record of the configured state to FILE (JSON Lines)");
+  export_cmd->add_option("file", state_file, "Where to write")->required();
+  auto* import_cmd =
+      state_cmd->add_subcommand("import", "Write FILE's records into the configured state (stop every serve first)");
+  import_cmd->add_option("file", state_file, "A file written by `state export`")->required();
+  import_cmd->add_flag("--force", replace_state, "Replace a state that already holds records");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,6 +103,8 @@ int main(int argc, char** argv) {
     if (serve_cmd->parsed()) return cli::serve(config_file);
     if (digest_cmd->parsed()) return cli::digest_preview(config_file, digest_channel, std::cout);
     if (chat_cmd->parsed()) return cli::chat(config_file);
+    if (export_cmd->parsed()) return cli::export_state(config_file, state_file, std::cout);
+    if (import_cmd->parsed()) return cli::import_state(config_file, state_file, replace_state, std::cout);
   } catch (const roundup::config::ConfigError& e) {
     std::cerr << "configuration error" << (config_file.empty() ? "" : " in " + config_file) << ":\n"
               << e.what() << "\n";

@@ -32,6 +32,19 @@ std::unique_ptr<bot::StateStore> open_state_store(const config::Config& config, 
       read_only ? storage::SqliteStateStore::Access::read_only : storage::SqliteStateStore::Access::read_write);
 }
 
+std::unique_ptr<bot::StateTransfer> open_state_transfer(const config::Config& config, StateAccess access) {
+  const bool read_only = access == StateAccess::read_only;
+  if (is_postgresql(config)) {
+    storage::PostgresStateOptions options;
+    options.access = read_only ? storage::PostgresStateOptions::Access::read_only
+                               : storage::PostgresStateOptions::Access::read_write;
+    return storage::open_postgres_state_transfer(config.state.url.value, options);
+  }
+  return std::make_unique<storage::SqliteStateStore>(
+      sqlite_file(config),
+      read_only ? storage::SqliteStateStore::Access::read_only : storage::SqliteStateStore::Access::read_write);
+}
+
 bool state_is_shared(const config::Config& config) {
   return is_postgresql(config);
 }

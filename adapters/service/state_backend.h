@@ -21,6 +21,9 @@ enum class StateAccess {
 std::unique_ptr<bot::StateStore> open_state_store(const config::Config& config,
                                                   StateAccess access = StateAccess::read_write);
 
+// The configured store as rows (`roundup-bot state export` / `import`). Throws bot::StateError.
+std::unique_ptr<bot::StateTransfer> open_state_transfer(const config::Config& config, StateAccess access);
+
 // Whether several `serve` replicas may share the configured store (PostgreSQL). They then claim
 // work, and send to a chat, under leases. SQLite is one process per data_dir (its lock file).
 bool state_is_shared(const config::Config& config);
