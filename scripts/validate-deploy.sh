@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Validates the deployment files in deploy/ without Docker or a cluster (neither is available to
 # CI): systemd-analyze verify and an offline security score for the unit, then
-# scripts/validate-deploy.mjs for compose.yaml (Compose schema), k8s/ (Kubernetes schemas and
-# cross-references), the Dockerfile (linter, structure, runtime libraries against the binary)
-# and config.example.json's agreement with all of them. Run by ctest as deploy_files_valid.
+# scripts/validate-deploy.mjs for compose.yaml and compose.ha.yaml (Compose schema), k8s/ and
+# k8s/ha/ (Kubernetes schemas and cross-references), haproxy/haproxy.cfg (against the replicas it
+# balances), the Dockerfile (linter, structure, runtime libraries against the binary),
+# config.example.json's and config.ha.json's agreement with all of them, and both configs
+# through the binary's `config check`. Run by ctest as deploy_files_valid.
 #   scripts/validate-deploy.sh [BINARY]     (default: build/roundup-bot)
 # Needs systemd-analyze (Debian package systemd), readelf, ldd, dpkg, node and the npm packages
 # in tools/ (scripts/setup.sh installs all of them). Missing tools fail, they never skip.
