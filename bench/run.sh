@@ -2,7 +2,8 @@
 # Benchmarks. Record the figures in bench/RESULTS.md.
 #   bench/run.sh [PAPERS]   retrieval (bundled + synthetic corpus of PAPERS papers, default 100000),
 #                           then the service (webhook ack and event-to-reply, Slack and Telegram)
-#   bench/run.sh service    the service benchmarks only
+#   bench/run.sh service    the service benchmarks only, on SQLite and on PostgreSQL (a throwaway
+#                           cluster; SERVICE_STATES="sqlite" for one)
 #   bench/run.sh wal        WAL commit latency by checkpointing mode (the state database's file
 #                           system is TMPDIR's, default /tmp)
 # Needs a release build with the tests enabled in build/ (or BUILD_DIR=...).
@@ -16,9 +17,11 @@ service_bench() {
   # over TLS; each load phase stops after its count or 10 s. Temporary files are removed on exit.
   cmake --build "$build" --target roundup-service-bench >/dev/null
   echo "# service: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-  for platform in slack telegram; do
-    "$build/roundup-service-bench" "$platform" --connections 64 --events 200000 --latency-events 200
-    echo
+  for state in ${SERVICE_STATES:-sqlite postgresql}; do
+    for platform in slack telegram; do
+      "$build/roundup-service-bench" "$platform" --state "$state" --connections 64 --events 200000 --latency-events 200
+      echo
+    done
   done
 }
 

@@ -74,6 +74,7 @@
 #include "telemetry/log.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/postgres_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/webhook_rig.h"
 
@@ -106,6 +107,7 @@ struct Options {
   bool breakdown = true;
   bool alongside = true;
   double paced_rate = 2000;
+  std::string state = "sqlite";
 };
 
 double cpu_seconds_process() {
@@ -603,10 +605,15 @@ struct Rig {
   std::unique_ptr<roundup::adapters::service::Service> service;
   unsigned short port = 0;
 
+  // `postgres`: the state goes in a fresh database there instead of SQLite under data_dir.
   Rig(const std::string& platform, roundup::testing::ScriptedAnswers answerer,
-      const std::function<void(const json&)>& on_reply) {
+      const std::function<void(const json&)>& on_reply, roundup::testing::PostgresCluster* postgres) {
     roundup::testing::serve_platform_api(api, platform, on_reply);
-    const auto config = roundup::testing::webhook_config(data.path(), platform, api);
+    auto config = roundup::testing::webhook_config(data.path(), platform, api);
+    if (postgres) {
+      config.state.backend = "postgresql";
+      config.state.url.value = postgres->fresh_database("bench");
+    }
     roundup::adapters::service::ServiceHooks hooks;
     hooks.unix_seconds = [] { return k_now; };
     hooks.tls_ca_only = true;
@@ -656,12 +663,23 @@ int run(const Options& o) {
       "%u hardware threads, data_dir under %s (%s)\n\n",
       o.platform.c_str(), o.connections, o.client_threads, o.log_level.c_str(), std::thread::hardware_concurrency(),
       tmp.c_str(), file_system_of(tmp).c_str());
+  // --state postgresql: one throwaway PostgreSQL 15 cluster on this machine, reached over TCP on
+  // 127.0.0.1 with PostgreSQL's durability defaults (fsync and synchronous commit on), a fresh
+  // database per phase.
+  std::unique_ptr<roundup::testing::PostgresCluster> postgres;
+  if (o.state == "postgresql") {
+    postgres = std::make_unique<roundup::testing::PostgresCluster>(
+        roundup::testing::PostgresCluster::Options{.tcp_loopback = true, .durable = true});
+    std::printf("state: PostgreSQL 15 over TCP on 127.0.0.1 (throwaway cluster; fsync, synchronous_commit on)\n\n");
+  } else {
+    std::printf("state: SQLite (WAL, synchronous=NORMAL)\n\n");
+  }
   print_header();
 
   // 1. The HTTP floor: GET /healthz, no webhook work.
   {
     Rig rig(
-        o.platform, [](std::string_view) { return roundup::bot::Answer{}; }, nullptr);
+        o.platform, [](std::string_view) { return roundup::bot::Answer{}; }, nullptr, postgres.get());
     const MakeRequest healthz = [&](std::size_t, std::string& out) {
       out = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(rig.port) + "\r\n\r\n";
     };
@@ -706,7 +724,7 @@ int run(const Options& o) {
       gate.wait();
       return notice_answer();
     };
-    Rig rig(o.platform, parked, nullptr);
+    Rig rig(o.platform, parked, nullptr, postgres.get());
     const OpenOnExit release{gate};  // before the Rig stops the service, which joins the workers
     const MakeRequest make = make_for(rig.port);
     run_load(rig.port, o.connections, o.client_threads, 0, o.warmup, o.seconds, make);
@@ -735,7 +753,7 @@ int run(const Options& o) {
       ++answered;
       return notice_answer();
     };
-    Rig rig(o.platform, notice, nullptr);
+    Rig rig(o.platform, notice, nullptr, postgres.get());
     const MakeRequest make = make_for(rig.port);
     run_load(rig.port, o.connections, o.client_threads, 0, o.warmup, o.seconds, make);
     const std::size_t answered_before = answered.load();
@@ -773,7 +791,7 @@ int run(const Options& o) {
         if (chat >= 0) replies.mark(static_cast<std::size_t>(chat));
       }
     };
-    Rig rig(o.platform, answerer, on_reply);
+    Rig rig(o.platform, answerer, on_reply, postgres.get());
     const std::string ts = std::to_string(k_now);
     std::vector<std::string> raws(o.latency_events);
     for (std::size_t i = 0; i < o.latency_events; ++i) {
@@ -849,6 +867,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-alongside", no_alongside, "skip the ack phase with answering alongside");
   bool no_breakdown = false;
   app.add_flag("--no-breakdown", no_breakdown, "skip the micro-timings of the ack path's parts");
+  app.add_option("--state", o.state, "where the service keeps its state")
+      ->check(CLI::IsMember({"sqlite", "postgresql"}));
   CLI11_PARSE(app, argc, argv);
   o.breakdown = !no_breakdown;
   o.alongside = !no_alongside;

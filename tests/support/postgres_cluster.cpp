@@ -1,12 +1,15 @@
 #include "tests/support/postgres_cluster.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -36,12 +39,28 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// The port only names the socket file (.s.PGSQL.5432) in our own directory, and there is no TCP
-// listener, so clusters running side by side cannot collide on it.
-constexpr int kPort = 5432;
 constexpr const char* kSuperuser = "roundup";
 constexpr const char* kNotFound =
     "PostgreSQL 15 server binaries not found (install postgresql-15; scripts/setup.sh does)";
+
+std::string errno_text(int err);
+
+// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick for port 0). Another
+// process could take it before the server binds it; the start then fails and says so.
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket: " + errno_text(errno));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("finding a free port on 127.0.0.1: " + errno_text(error));
+  return ntohs(address.sin_port);
+}
 
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
@@ -352,7 +371,7 @@ bool is_postgres(pid_t pid) {
 
 }  // namespace
 
-PostgresCluster::PostgresCluster() {
+PostgresCluster::PostgresCluster(Options options) : options_(options) {
   try {
     start();
   } catch (...) {
@@ -407,12 +426,19 @@ void PostgresCluster::start() {
   // durability is pointless for a cluster deleted after the test, and costs time. shared_buffers:
   // several clusters may run at once (parallel ctest); the 128MB default is more than tests need.
   std::string settings = "\n# PostgresCluster (tests/support/postgres_cluster.cpp)\n";
-  for (const std::string& line :
-       {std::string("listen_addresses = ''"), "unix_socket_directories = '" + dir_.string() + "'",
-        "port = " + std::to_string(kPort), std::string("fsync = off"), std::string("synchronous_commit = off"),
-        std::string("full_page_writes = off"), std::string("shared_buffers = 32MB")}) {
-    settings += line + "\n";
+  std::vector<std::string> lines = {"unix_socket_directories = '" + dir_.string() + "'", "shared_buffers = 32MB"};
+  if (options_.tcp_loopback) {
+    port_ = free_loopback_port();
+    lines.emplace_back("listen_addresses = '127.0.0.1'");
+  } else {
+    lines.emplace_back("listen_addresses = ''");
   }
+  lines.push_back("port = " + std::to_string(port_));
+  if (!options_.durable) {
+    for (const char* line : {"fsync = off", "synchronous_commit = off", "full_page_writes = off"})
+      lines.emplace_back(line);
+  }
+  for (const std::string& line : lines) settings += line + "\n";
   std::ofstream conf(data / "postgresql.conf", std::ios::app);
   if (!(conf << settings).flush()) fail("appending settings to " + (data / "postgresql.conf").string());
   conf.close();
@@ -494,8 +520,9 @@ void PostgresCluster::cleanup() noexcept {
 }
 
 std::string PostgresCluster::url_for(const std::string& database) const {
-  return std::string("postgresql://") + kSuperuser + "@" + percent_encode(dir_.string()) + ":" + std::to_string(kPort) +
-         "/" + percent_encode(database);
+  const std::string host = options_.tcp_loopback ? "127.0.0.1" : percent_encode(dir_.string());
+  return std::string("postgresql://") + kSuperuser + "@" + host + ":" + std::to_string(port_) + "/" +
+         percent_encode(database);
 }
 
 std::string PostgresCluster::create_database(const std::string& name) {

@@ -24,9 +24,18 @@ namespace roundup::testing {
 
 class PostgresCluster {
  public:
+  // How the cluster runs. The defaults suit tests: a Unix socket only, and no durability (a cluster
+  // deleted after the test need not survive a crash). Benchmarks want the server as it is deployed:
+  // TCP on 127.0.0.1 (a free port) and PostgreSQL's own durability settings (fsync, synchronous
+  // commit, full-page writes on).
+  struct Options {
+    bool tcp_loopback = false;
+    bool durable = false;
+  };
   // Starts the cluster; returns once it accepts connections. Throws std::runtime_error saying what
   // failed (with the tail of the log) if it cannot; nothing is left behind then.
-  PostgresCluster();
+  PostgresCluster() : PostgresCluster(Options{}) {}
+  explicit PostgresCluster(Options options);
   // Stops the server (immediate: a test cluster has nothing worth a clean checkpoint) and removes
   // the directory. Never throws.
   ~PostgresCluster();
@@ -58,6 +67,10 @@ class PostgresCluster {
 
   std::filesystem::path dir_;
   std::filesystem::path bin_dir_;
+  Options options_;
+  // Without tcp_loopback it only names the socket file (.s.PGSQL.5432) in our own directory, with
+  // no TCP listener, so clusters running side by side cannot collide on it.
+  int port_ = 5432;
   pid_t postmaster_pid_ = -1;
   int log_fd_ = -1;  // commands.log
 };
