@@ -284,9 +284,9 @@ void Inbox::refill_from_store() {
   }
 }
 
-void Inbox::keep_claims() {
+void Inbox::keep_claims(const std::vector<std::int64_t>& held) {
   try {
-    store_.renew_inbound_claims(claim());
+    store_.renew_inbound_claims(claim(), held);
   } catch (const std::exception& error) {
     // Another replica may take this work over once the claims expire; start_inbound_attempt()
     // then refuses it here, so it still runs once.
@@ -364,15 +364,34 @@ void Inbox::watch() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     if (SteadyClock::now() >= next_claim_tick_) {
+      // The store is asked without mutex_: a slow database must not hold up acks (has_room) or
+      // readiness (stuck_handlers) behind this tick.
+      const std::vector<std::int64_t> held(queued_or_running_.begin(), queued_or_running_.end());
+      const std::size_t room = options_.queue_limit - std::min(options_.queue_limit, queue_.size());
       lock.unlock();
-      keep_claims();
+      keep_claims(held);
+      // Work no one holds: a dead replica's, a claim this inbox lost track of, or work accepted
+      // unclaimed while every queue was full.
+      std::vector<InboundItem> claimed;
+      if (room > 0) {
+        try {
+          claimed = store_.claim_inbound(claim(), clock_(), room);
+        } catch (const std::exception& error) {
+          log::error("inbox", "cannot claim pending work", {{"error", error.what()}});
+        }
+      }
       lock.lock();
-      if (stopping_) return;
-      // Work no one holds: a dead replica's, or accepted unclaimed while every queue was full.
-      const std::size_t before = queue_.size();
-      refill_from_store();
-      if (queue_.size() > before) changed_.notify_all();
+      if (stopping_) return;  // what was claimed is released by stop()
+      bool added = false;
+      for (auto& item : claimed) {
+        if (!queued_or_running_.insert(item.id).second) continue;
+        queue_.push_back(std::move(item));
+        added = true;
+      }
+      if (room > 0 && claimed.size() == room) overflowed_ = true;  // there may be more
+      if (added) changed_.notify_all();
       next_claim_tick_ = SteadyClock::now() + options_.claim_ttl / 3;
+      continue;  // stopping_ and the deadlines are looked at again
     }
     const auto now = SteadyClock::now();
     auto next = next_claim_tick_;

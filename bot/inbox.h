@@ -146,7 +146,7 @@ class Inbox {
   void promote_due_retries();    // with mutex_ held
   void refill_from_store();      // with mutex_ held: claims unclaimed work while the queue has room
   InboundClaim claim() const;    // this inbox's claim, from now for claim_ttl
-  void keep_claims();            // the watchdog's tick: renews this inbox's claims, claims unheld work
+  void keep_claims(const std::vector<std::int64_t>& held);  // renews the claims on `held`
   // Runs one item; returns when it should run again (after a thrown handler or a write that could
   // not be made), nullopt when it is finished with: completed, quarantined, or left to the next
   // start because the inbox is stopping.

@@ -28,7 +28,12 @@ IndexSync::~IndexSync() {
 
 void IndexSync::start() {
   try {
-    seen_ = announced_sequence();
+    // The index this replica opened was built from its corpus after the last announcement, unless
+    // it came back without a build (a container restart keeps an older index): then the first
+    // look rebuilds, once.
+    const auto [sequence, generation] = announcement();
+    const std::string mine = knowledge_.index_generation();
+    seen_ = !generation.empty() && generation != mine && sequence > 0 ? sequence - 1 : sequence;
   } catch (const std::exception& error) {
     // Then the first look that can read it rebuilds once more than needed: harmless.
     log::warn("index_sync", "cannot read the last announced reindex", {{"error", error.what()}});
@@ -58,20 +63,25 @@ void IndexSync::run() {
   }
 }
 
-std::int64_t IndexSync::announced_sequence() const {
+std::pair<std::int64_t, std::string> IndexSync::announcement() const {
   const auto stored = values_.value(k_announcement);
-  if (!stored) return 0;
-  const json announcement = json::parse(*stored, nullptr, false);
-  if (!announcement.is_object() || !announcement.value("seq", json()).is_number_integer()) return 0;
-  return announcement["seq"].get<std::int64_t>();
+  if (!stored) return {0, ""};
+  const json announced = json::parse(*stored, nullptr, false);
+  if (!announced.is_object() || !announced.value("seq", json()).is_number_integer()) return {0, ""};
+  const json generation = announced.value("generation", json());
+  return {announced["seq"].get<std::int64_t>(), generation.is_string() ? generation.get<std::string>() : ""};
 }
 
 void IndexSync::announce_reindex() {
   if (following_) return;  // a rebuild follow() asked for
   try {
     // Two admins announcing at once may both write the same number: every replica still rebuilds.
-    const std::int64_t next = announced_sequence() + 1;
-    values_.set_value(k_announcement, json{{"seq", next}, {"by", options_.replica_id}, {"at_ms", now_ms_()}}.dump());
+    const std::int64_t next = announcement().first + 1;
+    values_.set_value(k_announcement, json{{"seq", next},
+                                           {"by", options_.replica_id},
+                                           {"generation", knowledge_.index_generation()},
+                                           {"at_ms", now_ms_()}}
+                                          .dump());
     seen_ = next;
     log::info("index_sync", "announced the reindex to the other replicas",
               {{"seq", std::to_string(next)}, {"generation", knowledge_.index_generation()}});
@@ -85,10 +95,14 @@ void IndexSync::announce_reindex() {
 void IndexSync::follow() {
   std::int64_t announced = 0;
   try {
-    announced = announced_sequence();
+    announced = announcement().first;
   } catch (const std::exception& error) {
     log::warn("index_sync", "cannot read the last announced reindex", {{"error", error.what()}});
     return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;  // no rebuild to hold up a shutdown
   }
   if (announced > seen_) {
     following_ = true;

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bot/knowledge.h"
@@ -57,7 +58,8 @@ class IndexSync {
   std::vector<std::string> stats_lines() const;
 
  private:
-  std::int64_t announced_sequence() const;  // 0 when nothing was announced
+  // The last announced reindex: its sequence (0 when none) and the generation it produced.
+  std::pair<std::int64_t, std::string> announcement() const;
   void report();
   void run();
 

@@ -79,19 +79,24 @@ void Outbox::stop() {
     std::lock_guard lock(mutex_);
     left.swap(unrecorded_);
   }
+  std::unordered_set<std::string> still_unrecorded;
   for (const auto& [target, entry] : left) {
     try {
       apply(entry.item, entry.delivery, entry.at_ms);
     } catch (const std::exception& error) {
+      still_unrecorded.insert(target);
       log::error("outbox", "stopping with a delivery result unrecorded; the message may be sent again after a restart",
                  {{"target", target}, {"error", error.what()}});
     }
   }
-  // Another replica sends to these targets at once instead of after target_lease_ttl.
+  // Another replica sends to these targets at once instead of after target_lease_ttl; not to one
+  // whose last outcome is unrecorded, which it would send again at once.
   std::vector<std::string> leased;
   {
     std::lock_guard lock(mutex_);
-    leased.assign(leased_.begin(), leased_.end());
+    for (const auto& target : leased_) {
+      if (still_unrecorded.count(target) == 0) leased.push_back(target);
+    }
   }
   for (const auto& target : leased) hand_back(target);
 }
@@ -232,8 +237,10 @@ void Outbox::run() {
       const bool recorded = record(entry.item, entry.delivery, entry.at_ms, entry.failures);
       lock.lock();
       if (recorded) {
-        unrecorded_.erase(entry.item.message.target);
-        release_target(entry.item.message.target);
+        const std::string target = entry.item.message.target;
+        unrecorded_.erase(target);
+        release_target(target);
+        hand_back_if_drained(lock, target);
       }
       continue;
     }
@@ -306,10 +313,7 @@ void Outbox::run() {
         if (turn == Turn::held_elsewhere)
           held_elsewhere_[target] = std::chrono::steady_clock::now() + k_held_elsewhere_wait;
         release_target(target);  // the head in memory may be stale: read it again
-        const bool drained = turn == Turn::changed && head_ids_.count(target) == 0;
-        lock.unlock();
-        if (drained) hand_back(target);
-        lock.lock();
+        if (turn == Turn::changed) hand_back_if_drained(lock, target);
         continue;
       }
     }
@@ -323,13 +327,11 @@ void Outbox::run() {
     std::function<void(const OutboxItem&, const Delivery&)> observer;
     lock.lock();
     observer = observer_;
-    bool drained = false;
     if (recorded) {
       release_target(target);
-      drained = head_ids_.count(target) == 0;
+      hand_back_if_drained(lock, target);
     }
     lock.unlock();
-    if (drained) hand_back(target);
     if (observer) observer(*chosen, delivery);
     lock.lock();
   }
@@ -380,6 +382,18 @@ Outbox::Turn Outbox::take_turn(OutboxItem& item) {
     log::error("outbox", "cannot take the target's lease; retrying", {{"target", target}, {"error", error.what()}});
     return Turn::held_elsewhere;  // wait a little, like for another holder
   }
+}
+
+void Outbox::hand_back_if_drained(std::unique_lock<std::mutex>& lock, const std::string& target) {
+  if (!options_.leases || head_ids_.count(target) != 0) return;
+  // Busy until the lease is gone: another sender of this replica renewing it meanwhile (a message
+  // enqueued just now) would have it deleted under it, and another replica could then send the
+  // same message. Skipped while busy, that message waits for the next look.
+  busy_.insert(target);
+  lock.unlock();
+  hand_back(target);
+  lock.lock();
+  busy_.erase(target);
 }
 
 void Outbox::hand_back(const std::string& target) {

@@ -136,8 +136,11 @@ class Outbox {
   // when `item` is still the head, due, and this replica may send it (item is refreshed).
   enum class Turn { ours, changed, held_elsewhere };
   Turn take_turn(OutboxItem& item);
-  // With leases: lets go of the target's lease when it has nothing left to send. Without mutex_.
+  // With leases: lets go of the target's lease. Without mutex_.
   void hand_back(const std::string& target);
+  // With mutex_ held (through `lock`), after the target's outcome was recorded and its head read
+  // again: hands the lease back when the target has nothing left to send.
+  void hand_back_if_drained(std::unique_lock<std::mutex>& lock, const std::string& target);
 
   OutboxQueue& store_;
   OutboxOptions options_;

@@ -123,8 +123,10 @@ class InboundLog {
   // expired by now_ms), oldest first, at most `limit`, and returns it. Callers racing for the same
   // items get disjoint sets. Items `claim.owner` holds already are not returned again.
   virtual std::vector<InboundItem> claim_inbound(const InboundClaim& claim, std::int64_t now_ms, std::size_t limit) = 0;
-  // Extends every claim `claim.owner` holds on pending work to claim.until_ms; returns how many.
-  virtual std::size_t renew_inbound_claims(const InboundClaim& claim) = 0;
+  // Extends `claim.owner`'s claims on the pending items `ids` to claim.until_ms; returns how many.
+  // Only the items the caller still has in hand: a claim it lost track of (its write committed but
+  // the answer never came back) then expires, and the item is claimed again.
+  virtual std::size_t renew_inbound_claims(const InboundClaim& claim, const std::vector<std::int64_t>& ids) = 0;
   // Lets go of every claim `owner` holds (a clean stop, or a restart taking its work back).
   virtual void release_inbound_claims(std::string_view owner) = 0;
   // Work accepted but not completed, oldest first, claimed or not: a read-only view for

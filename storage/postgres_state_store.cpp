@@ -295,12 +295,16 @@ class PostgresStateStore final : public bot::StateStore, public bot::StateTransf
     });
   }
 
-  std::size_t renew_inbound_claims(const bot::InboundClaim& claim) override {
+  std::size_t renew_inbound_claims(const bot::InboundClaim& claim, const std::vector<std::int64_t>& ids) override {
+    // The ids as one array parameter: "{1,2,3}".
+    std::string list = "{";
+    for (const auto id : ids) list += (list.size() > 1 ? "," : "") + std::to_string(id);
+    list += "}";
     return impl_.locked([&](Connection& db) {
-      return static_cast<std::size_t>(
-          db.query("UPDATE inbound SET claim_until_ms = $2 WHERE claimed_by = $1 AND state = 'pending'",
-                   {text(claim.owner), number(claim.until_ms)})
-              .affected());
+      return static_cast<std::size_t>(db.query("UPDATE inbound SET claim_until_ms = $2 WHERE claimed_by = $1 AND "
+                                               "state = 'pending' AND id = ANY($3::bigint[])",
+                                               {text(claim.owner), number(claim.until_ms), list})
+                                          .affected());
     });
   }
 

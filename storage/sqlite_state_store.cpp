@@ -164,7 +164,10 @@ struct SqliteStateStore::Impl {
         "UPDATE inbound SET claimed_by = ?1, claim_until_ms = ?2 WHERE id IN (SELECT id FROM inbound "
         "WHERE state = 'pending' AND (claimed_by IS NULL OR claim_until_ms <= ?3) ORDER BY id LIMIT ?4) "
         "RETURNING id, key, platform, payload, attempts");
-    renew = cached("UPDATE inbound SET claim_until_ms = ?2 WHERE claimed_by = ?1 AND state = 'pending'");
+    // The ids as a JSON array: one statement for any number of them.
+    renew = cached(
+        "UPDATE inbound SET claim_until_ms = ?2 WHERE claimed_by = ?1 AND state = 'pending' "
+        "AND id IN (SELECT value FROM json_each(?3))");
     pending =
         cached("SELECT id, key, platform, payload, attempts FROM inbound WHERE state = 'pending' ORDER BY id LIMIT ?1");
     attempt = cached(
@@ -327,10 +330,14 @@ std::vector<InboundItem> SqliteStateStore::claim_inbound(const bot::InboundClaim
   return items;
 }
 
-std::size_t SqliteStateStore::renew_inbound_claims(const bot::InboundClaim& claim) {
+std::size_t SqliteStateStore::renew_inbound_claims(const bot::InboundClaim& claim,
+                                                   const std::vector<std::int64_t>& ids) {
+  std::string list = "[";
+  for (const auto id : ids) list += (list.size() > 1 ? "," : "") + std::to_string(id);
+  list += "]";
   std::lock_guard lock(impl_->mutex);
   auto& statement = *impl_->renew;
-  statement.bind(1, claim.owner).bind(2, claim.until_ms).run();
+  statement.bind(1, claim.owner).bind(2, claim.until_ms).bind(3, list).run();
   return static_cast<std::size_t>(impl_->db->changes());
 }
 

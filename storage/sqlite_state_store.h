@@ -41,7 +41,7 @@ class SqliteStateStore final : public bot::StateStore, public bot::StateTransfer
                                                                 const bot::InboundClaim& claim) override;
   std::vector<bot::InboundItem> claim_inbound(const bot::InboundClaim& claim, std::int64_t now_ms,
                                               std::size_t limit) override;
-  std::size_t renew_inbound_claims(const bot::InboundClaim& claim) override;
+  std::size_t renew_inbound_claims(const bot::InboundClaim& claim, const std::vector<std::int64_t>& ids) override;
   void release_inbound_claims(std::string_view owner) override;
   std::vector<bot::InboundItem> pending_inbound(std::size_t limit) const override;
   std::optional<int> start_inbound_attempt(std::int64_t id, const bot::InboundClaim& claim) override;

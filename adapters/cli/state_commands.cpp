@@ -7,16 +7,19 @@
 
 #include <unistd.h>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "adapters/cli/commands.h"
+#include "adapters/service/data_dir_lock.h"
 #include "adapters/service/state_backend.h"
 #include "bot/state_store.h"
 
@@ -53,6 +56,23 @@ std::optional<std::string> from_json(const json& value, std::size_t line) {
   if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
   if (value.is_string()) return value.get<std::string>();
   throw bot::StateError("line " + std::to_string(line) + ": a value is neither a string, an integer nor null");
+}
+
+// The replicas that reported their index generation (bot::IndexSync, every 5 s) in the last minute.
+std::vector<std::string> recently_reporting_replicas(const config::Config& config) {
+  const auto store = service::open_state_store(config, service::StateAccess::read_write);
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  std::vector<std::string> live;
+  for (const auto& [key, value] : store->values_with_prefix("index.replica.")) {
+    const json report = json::parse(value, nullptr, false);
+    if (report.is_object() && report.value("at_ms", json()).is_number_integer() &&
+        report["at_ms"].get<std::int64_t>() > now - 60'000) {
+      live.push_back(key.substr(std::string_view("index.replica.").size()));
+    }
+  }
+  return live;
 }
 
 }  // namespace
@@ -131,6 +151,25 @@ int import_state(const std::string& config_file, const std::string& file, bool r
   } catch (const bot::StateError& error) {
     std::cerr << "error: " << file << ": " << error.what() << "\n";
     return 1;
+  }
+  // Nothing may run on the target meanwhile: replaced rows under a running serve would be sent or
+  // marked delivered by ids that now name other rows. SQLite: serve's own data_dir lock.
+  // PostgreSQL: no replica may have reported its index in the last minute (they do every 5 s).
+  std::optional<service::DataDirLock> lock;
+  if (service::state_is_shared(config)) {
+    const auto live = recently_reporting_replicas(config);
+    if (!live.empty()) {
+      std::cerr << "error: a roundup-bot serve is running on " << service::describe_state(config) << " ("
+                << live.front() << "); stop every replica first\n";
+      return 1;
+    }
+  } else {
+    try {
+      lock.emplace(config.data_dir / "state", std::chrono::milliseconds(0));
+    } catch (const std::exception& error) {
+      std::cerr << "error: " << error.what() << "; stop serve first\n";
+      return 1;
+    }
   }
   const auto store = service::open_state_transfer(config, service::StateAccess::read_write);
   if (!replace && store->holds_records()) {

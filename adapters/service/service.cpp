@@ -559,7 +559,6 @@ void Service::stop() {
   }
   s.watchdog_wake.notify_all();
   if (s.watchdog.joinable()) s.watchdog.join();
-  if (s.index_sync) s.index_sync->stop();
   {
     std::lock_guard lock(s.refresher_mutex);
     s.refresher_stopping = true;
@@ -573,6 +572,9 @@ void Service::stop() {
   if (s.digests) s.digests->stop();
   if (s.inbox) s.inbox->stop();
   if (s.outbox) s.outbox->stop();
+  // Last: a rebuild it may be running must not keep the inbox and outbox from handing their claims
+  // and leases over to the other replicas.
+  if (s.index_sync) s.index_sync->stop();
   s.gauges.clear();  // the callbacks read objects that are about to go
 }
 

@@ -154,5 +154,16 @@ TEST_CASE(
   late.sync.follow();
   CHECK(late.knowledge.rebuilds == 0);
   late.sync.stop();
+  // One that comes back with the index it had before the reindex (a container restart without a
+  // build) rebuilds once at its first look.
+  auto stale_corpus = std::make_shared<std::string>("gen0");
+  Replica stale(store, stale_corpus, "stale", now);
+  *stale_corpus = "gen1";  // the corpus has the new roundup; the index it opens does not
+  stale.sync.start();
+  stale.sync.follow();
+  stale.sync.follow();
+  CHECK(stale.knowledge.rebuilds == 1);
+  CHECK(stale.knowledge.index_generation() == "gen1");
+  stale.sync.stop();
   a.sync.stop();
 }

@@ -95,7 +95,7 @@ TEST_CASE_TEMPLATE("state store contract: inbound work is claimed by one replica
   CHECK(store.claim_inbound(InboundClaim{"c", 200}, 50, 10).empty());  // and "a" does not get "b"'s either
 
   // "a" renews until 300; at 150 its items are still held, and "b"'s (until 200) too.
-  CHECK(store.renew_inbound_claims(InboundClaim{"a", 300}) == 2);
+  CHECK(store.renew_inbound_claims(InboundClaim{"a", 300}, {*first, *second, *spare}) == 2);  // not b's
   CHECK(store.claim_inbound(InboundClaim{"c", 400}, 150, 10).empty());
   // At 250 "b" has died (its claim expired): "c" takes its item over, attempts and all.
   CHECK(store.start_inbound_attempt(*spare, InboundClaim{"b", 200}) == 1);
@@ -119,7 +119,17 @@ TEST_CASE_TEMPLATE("state store contract: inbound work is claimed by one replica
   claimed = store.claim_inbound(InboundClaim{"e", 500}, 280, 10);
   REQUIRE(claimed.size() == 1);
   CHECK(claimed[0].id == *second);
-  CHECK(store.renew_inbound_claims(InboundClaim{"d", 600}) == 0);
+  CHECK(store.renew_inbound_claims(InboundClaim{"d", 600}, {*first, *second}) == 0);
+
+  // A claim its holder lost track of (not among the ids it renews) expires, and is claimed again.
+  const auto orphan = store.accept_inbound("k4", "slack", "4", 300, InboundClaim{"e", 400});
+  REQUIRE(orphan);
+  CHECK(store.renew_inbound_claims(InboundClaim{"c", 1000}, {*spare}) == 1);  // c still works on it
+  CHECK(store.renew_inbound_claims(InboundClaim{"e", 700}, {*second}) == 1);
+  CHECK(store.claim_inbound(InboundClaim{"f", 900}, 350, 10).empty());
+  claimed = store.claim_inbound(InboundClaim{"f", 900}, 450, 10);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == *orphan);
 }
 
 TEST_CASE_TEMPLATE("state store contract: the outbox heads are each target's oldest pending message - in order",

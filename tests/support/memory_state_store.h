@@ -50,12 +50,13 @@ class MemoryStateStore final : public bot::StateStore {
     }
     return items;
   }
-  std::size_t renew_inbound_claims(const bot::InboundClaim& claim) override {
+  std::size_t renew_inbound_claims(const bot::InboundClaim& claim, const std::vector<std::int64_t>& ids) override {
     std::lock_guard lock(mutex_);
     std::size_t renewed = 0;
-    for (auto& [id, row] : inbound_) {
-      if (row.state != "pending" || row.claimed_by != claim.owner) continue;
-      row.claim_until_ms = claim.until_ms;
+    for (const auto id : std::set<std::int64_t>(ids.begin(), ids.end())) {
+      const auto it = inbound_.find(id);
+      if (it == inbound_.end() || it->second.state != "pending" || it->second.claimed_by != claim.owner) continue;
+      it->second.claim_until_ms = claim.until_ms;
       ++renewed;
     }
     return renewed;
