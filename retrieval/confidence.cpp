@@ -11,7 +11,7 @@ namespace roundup::retrieval {
 
 namespace {
 
-constexpr std::size_t k_features = 14;
+constexpr std::size_t k_features = 15;
 
 // The features, in the order of scripts/fit-confidence.py `features`.
 std::array<double, k_features> confidence_features(const Evidence& e) {
@@ -30,29 +30,32 @@ std::array<double, k_features> confidence_features(const Evidence& e) {
           e.coverage * e.best_matched,
           e.matched_concepts >= 2 ? 1.0 : 0.0,
           e.coverage * e.coverage,
-          e.missing_names > 0 ? 1.0 : 0.0};
+          e.missing_names > 0 ? 1.0 : 0.0,
+          e.unknown_names > 0 ? 1.0 : 0.0};
 }
 
 // A logistic regression fitted by scripts/fit-confidence.py on the project's question sets
 // (tests/data: 243 in-scope, 275 off-topic questions); bench/RESULTS.md, "Answer quality
 // (issue 13)", has the cross-validated figures. Refit when the evidence changes.
 constexpr std::array<double, k_features> k_weights = {
-    +1.1015,  // coverage
-    -0.7082,  // best_matched
-    -0.7215,  // best_missing
-    -0.2714,  // unknown_share
-    +3.1416,  // log_matched_concepts
-    -0.3599,  // log_lexical_rank
-    -0.0547,  // log_dense_rank
-    +1.1211,  // score
-    +1.0108,  // margin
-    +2.4894,  // coverage_margin
-    +1.6959,  // coverage_x_best_matched
-    +0.2542,  // two_or_more_matched
-    +1.0278,  // coverage_squared
-    -3.8812,  // misses_a_name
+    +0.9666,  // coverage
+    +0.4376,  // best_matched
+    -0.2967,  // best_missing
+    -0.5325,  // unknown_share
+    +3.2152,  // log_matched_concepts
+    -0.2930,  // log_lexical_rank
+    -0.0603,  // log_dense_rank
+    +1.5834,  // score
+    +1.4391,  // margin
+    +2.1378,  // coverage_margin
+    +1.6647,  // coverage_x_best_matched
+    +0.3083,  // two_or_more_matched
+    +1.0382,  // coverage_squared
+    -3.3739,  // misses_a_name
+    -0.8919,  // names_the_unknown
 };
-constexpr double k_bias = -7.0364;
+constexpr double k_bias = -8.0159;
+constexpr double k_sibling_confidence = 0.1;
 
 }  // namespace
 
@@ -61,7 +64,10 @@ double answer_confidence(const Evidence& e) {
   const auto x = confidence_features(e);
   double z = k_bias;
   for (std::size_t i = 0; i < k_features; ++i) z += k_weights[i] * x[i];
-  return 1 / (1 + std::exp(-z));
+  const double p = 1 / (1 + std::exp(-z));
+  // A paper that never names the version asked about ("GPT-4" of a GPT-3 paper, "KDD Cup 2022"
+  // of the 2020 one) is about a sibling however much else it shares: never more than a guess.
+  return e.missing_names > 0 ? std::min(p, k_sibling_confidence) : p;
 }
 
 std::string confidence_reason(const Evidence& e) {

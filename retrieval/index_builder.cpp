@@ -212,7 +212,7 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
         "CREATE TABLE passages(id INTEGER NOT NULL UNIQUE, roundup_idx INTEGER, item_idx INTEGER, chunk INTEGER,"
         " title TEXT, text TEXT);"
         "CREATE TABLE paper_analysis(paper_idx INTEGER PRIMARY KEY, native_terms TEXT, gloss_terms TEXT,"
-        " domain_terms TEXT, sentences TEXT);"
+        " domain_terms TEXT, sentences TEXT, author_only_terms TEXT);"
         "CREATE VIRTUAL TABLE passage_fts USING fts5(title, native, gloss, content='', tokenize='ascii');"
         "CREATE VIRTUAL TABLE passage_vocab USING fts5vocab(passage_fts, 'row');");
     {
@@ -257,10 +257,10 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     }
     {
       Statement ains(db,
-                     "INSERT INTO paper_analysis(paper_idx, native_terms, gloss_terms, domain_terms, sentences) "
-                     "VALUES(?, ?, ?, ?, ?)");
+                     "INSERT INTO paper_analysis(paper_idx, native_terms, gloss_terms, domain_terms, sentences,"
+                     " author_only_terms) VALUES(?, ?, ?, ?, ?, ?)");
       struct AnalysisRow {
-        std::string native, gloss, domain, sentences;
+        std::string native, gloss, domain, sentences, author_only;
       };
       std::vector<AnalysisRow> rows(catalog.papers().size());
       parallel_for(rows.size(), [&](std::size_t p) {
@@ -271,14 +271,16 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
         json sentences = json::array();
         for (std::size_t i = 0; i < a.sentences.size(); ++i)
           sentences.push_back({a.sentences[i], joined(a.sentence_terms[i])});
-        rows[p] = AnalysisRow{joined(a.native_terms), joined(a.gloss_terms), joined(a.domain_terms), sentences.dump()};
+        rows[p] = AnalysisRow{joined(a.native_terms), joined(a.gloss_terms), joined(a.domain_terms), sentences.dump(),
+                              joined(a.author_only_terms)};
       });
       for (std::size_t p = 0; p < rows.size(); ++p) {
         ains.bind(1, static_cast<std::int64_t>(p))
             .bind(2, rows[p].native)
             .bind(3, rows[p].gloss)
             .bind(4, rows[p].domain)
-            .bind(5, rows[p].sentences);
+            .bind(5, rows[p].sentences)
+            .bind(6, rows[p].author_only);
         ains.run();
       }
     }

@@ -120,8 +120,9 @@ std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, con
                                std::to_string(k_native_weight) + ", " + std::to_string(k_gloss_weight) +
                                ") AS s FROM passage_fts WHERE passage_fts MATCH ? ORDER BY s LIMIT ?");
     kb->idf_stmt_ = cached("SELECT doc FROM passage_vocab WHERE term = ?");
-    kb->analysis_stmt_ =
-        cached("SELECT native_terms, gloss_terms, domain_terms, sentences FROM paper_analysis WHERE paper_idx = ?");
+    kb->analysis_stmt_ = cached(
+        "SELECT native_terms, gloss_terms, domain_terms, sentences, author_only_terms FROM paper_analysis "
+        "WHERE paper_idx = ?");
   } catch (const IndexError& e) {
     throw IndexError(std::string(e.what()) + " in " + db_file.string() + ": run `roundup-bot index`");
   }
@@ -227,6 +228,8 @@ PaperAnalysis KnowledgeBase::paper_analysis(std::size_t paper_index) const {
   for (std::string t; gloss >> t;) out.gloss_terms.insert(std::move(t));
   std::istringstream domain(st.text(2));
   for (std::string t; domain >> t;) out.domain_terms.insert(std::move(t));
+  std::istringstream author_only(st.text(4));
+  for (std::string t; author_only >> t;) out.author_only_terms.insert(std::move(t));
   try {
     for (const json& pair : json::parse(st.text(3))) {
       out.sentences.push_back(pair.at(0).get<std::string>());
@@ -243,16 +246,20 @@ PaperAnalysis KnowledgeBase::paper_analysis(std::size_t paper_index) const {
 PaperAnalysis analyze_paper(const Catalog& catalog, std::size_t paper_index, const Analyzer& analyzer) {
   const Paper& paper = catalog.papers()[paper_index];
   PaperAnalysis out;
+  std::unordered_set<std::string> author_terms;
   for (const ItemRef& ref : paper.occurrences) {
     const Item& item = catalog.item(ref);
-    std::string all = item.title;
-    for (const std::string& a : item.authors) all += " " + a;
-    all += "\n" + item.summary;
-    const Analysis a = analyzer.analyze(all);
+    const Analysis a = analyzer.analyze(item.title + "\n" + item.summary);
     out.native_terms.insert(a.native.begin(), a.native.end());
     out.gloss_terms.insert(a.gloss.begin(), a.gloss.end());
     out.domain_terms.insert(a.domain_gloss.begin(), a.domain_gloss.end());
+    std::string authors;
+    for (const std::string& name : item.authors) authors += name + "\n";
+    const Analysis by = analyzer.analyze(authors);
+    author_terms.insert(by.native.begin(), by.native.end());
   }
+  for (const std::string& t : author_terms)
+    if (out.native_terms.insert(t).second) out.author_only_terms.insert(t);
   const Item& best = catalog.best_item(paper);
   out.sentences = split_sentences(best.summary.empty() ? best.title : best.summary);
   for (const std::string& sentence : out.sentences) {

@@ -30,7 +30,7 @@ struct Index;
 
 namespace roundup::retrieval {
 
-inline constexpr int k_index_format_version = 3;
+inline constexpr int k_index_format_version = 4;
 
 // The index is missing, unreadable, or built by another embedder / format.
 class IndexError : public std::runtime_error {
@@ -66,7 +66,10 @@ struct PaperAnalysis {
   std::unordered_set<std::string> native_terms;
   std::unordered_set<std::string> gloss_terms;
   std::unordered_set<std::string> domain_terms;  // the gloss terms that come from the ML glossary
-  std::vector<std::string> sentences;            // of the best occurrence's summary (or its title)
+  // The terms of its authors' names that its title and summaries never use: they say who wrote
+  // it, not what it is about.
+  std::unordered_set<std::string> author_only_terms;
+  std::vector<std::string> sentences;  // of the best occurrence's summary (or its title)
   std::vector<std::unordered_set<std::string>> sentence_terms;
 };
 PaperAnalysis analyze_paper(const Catalog& catalog, std::size_t paper_index, const Analyzer& analyzer);

@@ -114,7 +114,51 @@ bool is_function_word(std::string_view w) {
   return std::any_of(std::begin(words), std::end(words), [&](const char* f) { return w == f; });
 }
 
+// A version or a year after words: "2", "2022", "3.5", "v2", "vi".
+bool is_loose_version(const Token& t) {
+  const std::string& s = t.folded;
+  if (all_digits(s)) return s.size() <= 2 || (s.size() == 4 && (s.rfind("19", 0) == 0 || s.rfind("20", 0) == 0));
+  return is_version(t, false) || is_roman(s);
+}
+
+// For each version token, the runs of one to three words before it (no broken gap, each word
+// starting with a letter and not a function word), longest last.
+template <typename Visit>
+void for_each_version_run(const std::vector<Token>& tokens, Visit visit) {
+  constexpr std::size_t k_max_words = 3;
+  for (std::size_t j = 1; j < tokens.size(); ++j) {
+    if (!is_loose_version(tokens[j]) || tokens[j].gap == Gap::broken) continue;
+    std::string words;
+    std::vector<std::size_t> run;
+    for (std::size_t k = j; k-- > 0 && run.size() < k_max_words;) {
+      const Token& w = tokens[k];
+      if (!starts_with_letter(w) || is_function_word(w.folded) || is_loose_version(w)) break;
+      words = w.folded + words;
+      run.push_back(k);
+      visit(words, run, tokens[j].folded);
+      if (w.gap == Gap::broken) break;
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<VersionMention> version_mentions(std::string_view text,
+                                             const std::function<bool(const std::string&)>& is_name_word) {
+  const std::vector<Token> tokens = tokenize(text);
+  std::vector<VersionMention> out;
+  for_each_version_run(
+      tokens, [&](const std::string& words, const std::vector<std::size_t>& run, const std::string& version) {
+        const bool named =
+            std::any_of(run.begin(), run.end(), [&](std::size_t k) { return is_name_word(tokens[k].folded); });
+        if (!named) return;
+        VersionMention m{words, version};
+        if (std::none_of(out.begin(), out.end(),
+                         [&](const VersionMention& o) { return o.words == m.words && o.version == m.version; }))
+          out.push_back(std::move(m));
+      });
+  return out;
+}
 
 std::vector<std::string> versioned_names(std::string_view text) {
   const std::vector<Token> tokens = tokenize(text);
@@ -154,10 +198,25 @@ std::vector<std::string> versioned_names(std::string_view text) {
   return out;
 }
 
+bool NameMentions::mentions_stem_then(const std::string& stem, const std::string& rest) const {
+  constexpr std::size_t k_max_ending = 3;  // "er", "ing", "ers"
+  return std::any_of(keys_.begin(), keys_.end(), [&](const std::string& key) {
+    return key.size() >= stem.size() + rest.size() && key.size() <= stem.size() + rest.size() + k_max_ending &&
+           key.compare(0, stem.size(), stem) == 0 && key.compare(key.size() - rest.size(), rest.size(), rest) == 0;
+  });
+}
+
+bool NameMentions::names_only_other_versions(const VersionMention& m) const {
+  const auto it = versions_after_.find(m.words);
+  return it != versions_after_.end() && !it->second.count(m.version) && !keys_.count(m.words + m.version);
+}
+
 NameMentions::NameMentions(std::string_view text) {
   constexpr std::size_t k_max_run = 4;
   constexpr std::size_t k_max_initials = 5;
   const std::vector<Token> tokens = tokenize(text);
+  for_each_version_run(tokens, [this](const std::string& words, const std::vector<std::size_t>&,
+                                      const std::string& version) { versions_after_[words].insert(version); });
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     std::string key;
     for (std::size_t k = i; k < tokens.size() && k < i + k_max_run; ++k) {

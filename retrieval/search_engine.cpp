@@ -35,10 +35,12 @@ SearchEngine::SearchEngine(std::shared_ptr<const KnowledgeBase> kb, std::shared_
                            std::shared_ptr<const Embedder> embedder, FusionSettings fusion)
     : kb_(std::move(kb)), analyzer_(std::move(analyzer)), embedder_(std::move(embedder)), fusion_(fusion) {}
 
-SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text) const {
+SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text, std::string_view names_from) const {
   Analysis a = analyzer_->analyze_question(text);
   QueryTerms q;
-  q.names = versioned_names(text);
+  q.names = versioned_names(names_from);
+  q.versions = version_mentions(
+      names_from, [this](const std::string& word) { return analyzer_->generality(Analyzer::stem(word)) == 0; });
   std::unordered_set<std::string> seen;
   for (const auto* list : {&a.native, &a.gloss}) {
     for (const std::string& t : *list) {
@@ -88,12 +90,36 @@ bool SearchEngine::is_acronym_like(const Concept& c) const {
          analyzer_->generality(t) == 0;
 }
 
+bool SearchEngine::is_name_like(const Concept& c) const {
+  // One Latin word of three or more characters that no dictionary knows and that was not read
+  // as a misspelling: a product, model or person ("sora", "colbert", "khattab").
+  if (c.native.size() != 1 || c.corrected || !c.gloss.empty()) return false;
+  const std::string& t = c.native.front();
+  return t.size() >= 3 && std::isalpha(static_cast<unsigned char>(t.front())) &&
+         std::all_of(t.begin(), t.end(),
+                     [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); }) &&
+         analyzer_->generality(t) == 0;
+}
+
 double SearchEngine::specificity(const Concept& c) const {
   // A small corpus cannot tell a general word from a specific one by its own frequencies (a
   // word in 3 of 100 passages looks rare): everyday English ("world", "today", "paper") is
   // discounted by how general a background dictionary says it is. Numbers ("2022", "540B") are
   // half-weight; Han words without glosses count fully.
   const auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  // A Chinese word is as specific as its senses are on average: an everyday word ("今天", "效果")
+  // has some specific-sounding sense among its general ones, and the most specific alone would
+  // make chit-chat look like a question about a paper. The ML glossary's senses are all specific.
+  const bool han = !c.native.empty() && !c.native.front().empty() &&
+                   !std::isalnum(static_cast<unsigned char>(c.native.front().front()));
+  if (han && !c.gloss.empty() && !c.domain) {
+    double sum = 0;
+    for (const std::string& t : c.gloss) {
+      const double general = analyzer_->generality(t);
+      sum += (1 - general) * (1 - general);
+    }
+    return sum / static_cast<double>(c.gloss.size());
+  }
   double best = -1;
   for (const auto* list : {&c.native, &c.gloss}) {
     for (const std::string& t : *list) {
@@ -186,37 +212,51 @@ Evidence SearchEngine::evidence(const QueryTerms& q, std::size_t paper_index) co
     }
     return *mentions;
   };
+  // How surely the paper holds a concept: in its own words; through the glosses of the
+  // question's Chinese word (a Chinese question, an English summary); or only through the
+  // glosses of the paper's Chinese words (an English question, a Chinese summary).
+  // by_author_only: only an author's name holds it.
+  const auto held_of = [&](const Concept& c, bool* by_author_only) {
+    *by_author_only = false;
+    if (c.corrected && !text->native_terms.count(c.native.front()) && text->native_terms.count(c.native.back()))
+      return k_corrected_evidence;
+    if (any_in(c.native, text->native_terms)) {
+      *by_author_only = std::all_of(c.native.begin(), c.native.end(), [&](const std::string& t) {
+        return !text->native_terms.count(t) || text->author_only_terms.count(t);
+      });
+      return 1.0;
+    }
+    if (any_in(c.gloss, text->native_terms)) return c.domain ? k_domain_gloss_evidence : k_question_gloss_evidence;
+    if (any_in(c.native, text->domain_terms)) return k_domain_gloss_evidence;
+    if (any_in(c.native, text->gloss_terms) || any_in(c.gloss, text->gloss_terms)) return k_gloss_evidence;
+    if (is_acronym_like(c) && paper_mentions().abbreviates(c.native.front())) return k_acronym_evidence;
+    return 0.0;
+  };
   const double unseen = kb_->idf(std::string());  // the IDF of a term no passage holds
   double found = 0, total = 0, unknown = 0;
   for (std::size_t i = 0; i < q.concepts.size(); ++i) {
     const Concept& c = q.concepts[i];
-    // How surely the paper holds the concept: in its own words; through the glosses of the
-    // question's Chinese word (a Chinese question, an English summary); or only through the
-    // glosses of the paper's Chinese words (an English question, a Chinese summary).
-    double held = 0;
-    if (c.corrected && !text->native_terms.count(c.native.front()) && text->native_terms.count(c.native.back())) {
-      held = k_corrected_evidence;
-    } else if (any_in(c.native, text->native_terms)) {
-      held = 1;
-    } else if (any_in(c.gloss, text->native_terms)) {
-      held = c.domain ? k_domain_gloss_evidence : k_question_gloss_evidence;
-    } else if (any_in(c.native, text->domain_terms)) {
-      held = k_domain_gloss_evidence;
-    } else if (any_in(c.native, text->gloss_terms) || any_in(c.gloss, text->gloss_terms)) {
-      held = k_gloss_evidence;
-    } else if (is_acronym_like(c) && paper_mentions().abbreviates(c.native.front())) {
-      held = k_acronym_evidence;  // "LLM" for "large language models"
-    }
+    bool by_author_only = false;
+    double held = held_of(c, &by_author_only);
+    // A name of the question that is only an author's is who wrote the paper, not what it is
+    // about: the same author's other work shares it ("Jason Wei's emergent abilities paper" is
+    // not his Flan Collection). It adds to the coverage a little, and is no distinctive match.
+    if (by_author_only) held = k_author_evidence;
     const double w = q.concept_weights[i];
     total += w;
     found += held * w;
     if (!q.concept_known[i]) unknown += w;
+    if (!q.concept_known[i] && is_name_like(c)) ++e.unknown_names;
     const double specificity = std::min(1.0, w / unseen);
-    if (held >= k_gloss_evidence) {
+    if (by_author_only) {
+      e.held_terms.push_back(c.native.back());
+    } else if (held >= k_gloss_evidence) {
       e.best_matched = std::max(e.best_matched, specificity);
       ++e.matched_concepts;
+      e.held_terms.push_back(c.native.back());
     } else {
       e.best_missing = std::max(e.best_missing, specificity);
+      e.missing_terms.push_back(c.native.back());
     }
   }
   e.coverage = total > 0 ? found / total : 0;
@@ -226,12 +266,20 @@ Evidence SearchEngine::evidence(const QueryTerms& q, std::size_t paper_index) co
     const auto mentioned = [&](const std::string& name) {
       if (paper_mentions().mentions(name)) return true;
       return std::any_of(q.corrections.begin(), q.corrections.end(), [&](const SpellingCorrection& c) {
+        const std::size_t at = name.find(c.typed);
+        if (at == std::string::npos) return false;
         std::string fixed = name;
-        const std::size_t at = fixed.find(c.typed);
-        return at != std::string::npos && paper_mentions().mentions(fixed.replace(at, c.typed.size(), c.corrected));
+        if (paper_mentions().mentions(fixed.replace(at, c.typed.size(), c.corrected))) return true;
+        // The correction is a stem ("objectfold"); the paper writes the word whole ("ObjectFolder 2.0").
+        return at == 0 && paper_mentions().mentions_stem_then(c.corrected, name.substr(c.typed.size()));
       });
     };
     e.missing_names = static_cast<int>(std::count_if(q.names.begin(), q.names.end(), std::not_fn(mentioned)));
+  }
+  for (const VersionMention& m : q.versions) {
+    // Counted once with the versioned names above.
+    if (std::find(q.names.begin(), q.names.end(), m.words + m.version) != q.names.end()) continue;
+    if (paper_mentions().names_only_other_versions(m)) ++e.missing_names;
   }
   return e;
 }
@@ -250,7 +298,8 @@ bool SearchEngine::passes(const Paper& paper, std::size_t roundup_index, const S
 
 std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, std::string_view question,
                                                       std::size_t max_sentences, bool lead_with_number) const {
-  return best_sentences(paper_index, query_terms(bounded_question(question)), max_sentences, lead_with_number);
+  const std::string bounded = bounded_question(question);
+  return best_sentences(paper_index, query_terms(bounded, bounded), max_sentences, lead_with_number);
 }
 
 std::vector<std::string> SearchEngine::best_sentences(std::size_t paper_index, const QueryTerms& q,
@@ -330,10 +379,11 @@ std::vector<SearchHit> SearchEngine::list_papers(const SearchFilter& filter, std
   return out;
 }
 
-std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, const SearchFilter& filter, std::size_t top_k,
+std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, std::string_view question,
+                                          const SearchFilter& filter, std::size_t top_k,
                                           std::vector<SpellingCorrection>* corrections) const {
   std::string topic = bounded_question(raw_topic);
-  const QueryTerms q = query_terms(topic);
+  const QueryTerms q = query_terms(topic, bounded_question(question));
   if (corrections) corrections->insert(corrections->end(), q.corrections.begin(), q.corrections.end());
   // The dense side reads text: the corrected words join the question.
   for (const SpellingCorrection& c : q.corrections) topic += " " + c.corrected;
@@ -442,11 +492,12 @@ SearchResponse SearchEngine::search(std::string_view raw_question, std::size_t t
       break;
     case QueryIntent::Kind::by_author:
       response.hits = intent.topic.empty() ? list_papers(filter, std::max<std::size_t>(top_k, 200))
-                                           : rank(intent.topic, filter, top_k, &response.corrections);
+                                           : rank(intent.topic, question, filter, top_k, &response.corrections);
       break;
     case QueryIntent::Kind::which_roundups:
     case QueryIntent::Kind::topic:
-      response.hits = rank(intent.topic.empty() ? question : intent.topic, filter, top_k, &response.corrections);
+      response.hits =
+          rank(intent.topic.empty() ? question : intent.topic, question, filter, top_k, &response.corrections);
       break;
   }
   return response;

@@ -15,6 +15,7 @@
 #include "retrieval/embedder.h"
 #include "retrieval/fusion.h"
 #include "retrieval/knowledge_base.h"
+#include "retrieval/names.h"
 #include "retrieval/query_intent.h"
 #include "retrieval/spelling.h"
 
@@ -48,9 +49,17 @@ struct Evidence {
   double score = 0;            // fused score, 0..1
   double margin = 0;           // over the best other candidate's fused score
   double coverage_margin = 0;  // over the best other candidate's coverage
-  // Versioned names of the question ("GPT-4", "PaLM 2") that the paper never mentions: it is
-  // about a sibling at best.
+  // Versioned names of the question ("GPT-4", "PaLM 2") that the paper never mentions, and
+  // versions it writes only as another ("KDD Cup 2020" for "kdd cup 2022"): it is about a
+  // sibling at best.
   int missing_names = 0;
+  // Words of the question that look like names (Latin letters, no dictionary knows them) and
+  // that no passage holds in any form, nor in a spelling the index knows: "Sora", "ColBERT".
+  // The question is about something the roundups never mention.
+  int unknown_names = 0;
+  // The question's concepts (their first term) the paper holds and lacks, for explanations.
+  std::vector<std::string> held_terms;
+  std::vector<std::string> missing_terms;
 };
 
 struct SearchHit {
@@ -82,10 +91,12 @@ class SearchEngine {
   // Understands the question (month, roundup, author, "which roundups") and answers it. Reads
   // bounded_question(question): a longer question is answered from its first 2,000 characters.
   SearchResponse search(std::string_view question, std::size_t top_k) const;
-  // Ranks papers for a free-text topic within the filter; reads bounded_question(topic).
-  // Spelling corrections it made are appended to corrections when given.
-  std::vector<SearchHit> rank(std::string_view topic, const SearchFilter& filter, std::size_t top_k,
-                              std::vector<SpellingCorrection>* corrections = nullptr) const;
+  // Ranks papers for a free-text topic within the filter; reads bounded_question(topic). The
+  // question as typed names its versions: the topic is case-folded, and only the casing tells
+  // the name "PaLM 2" from the words "palm 2". Spelling corrections it made are appended to
+  // corrections when given.
+  std::vector<SearchHit> rank(std::string_view topic, std::string_view question, const SearchFilter& filter,
+                              std::size_t top_k, std::vector<SpellingCorrection>* corrections = nullptr) const;
   // Up to max_sentences sentences of the paper's summary that best match the question, in text
   // order (the first sentence when none matches); with lead_with_number, the best-matching
   // sentence that holds a number comes first. Reads bounded_question(question).
@@ -97,10 +108,11 @@ class SearchEngine {
 
  private:
   struct QueryTerms {
-    std::vector<std::string> terms;  // native and gloss terms, deduplicated
-    std::vector<double> weights;     // idf of each
-    std::vector<Concept> concepts;   // the question's informative concepts
-    std::vector<std::string> names;  // its versioned names (see names.h)
+    std::vector<std::string> terms;        // native and gloss terms, deduplicated
+    std::vector<double> weights;           // idf of each
+    std::vector<Concept> concepts;         // the question's informative concepts
+    std::vector<std::string> names;        // its versioned names (see names.h)
+    std::vector<VersionMention> versions;  // its versions after words, in any casing
     std::vector<double> concept_weights;
     std::vector<bool> concept_known;  // some form of it is in the corpus
     std::vector<SpellingCorrection> corrections;
@@ -118,17 +130,21 @@ class SearchEngine {
   static constexpr double k_corrected_evidence = 0.8;
   // An acronym of the question spelt out in the paper ("LLM", "large language models").
   static constexpr double k_acronym_evidence = 0.8;
+  // A question word that only the paper's author list holds.
+  static constexpr double k_author_evidence = 0.3;
   static constexpr double k_min_lexical_idf = 0.3;      // about: found in over 70% of passages
   static constexpr double k_lexical_row_budget = 4000;  // rows FTS5 may score for one query
 
   std::vector<std::string> selective_terms(const QueryTerms& q) const;
 
-  QueryTerms query_terms(std::string_view text) const;
+  // names_from: the text whose versioned names count (see rank).
+  QueryTerms query_terms(std::string_view text, std::string_view names_from) const;
   std::shared_ptr<const PaperAnalysis> paper_text(std::size_t paper_index) const;
   const SpellingIndex& spelling() const;
   // How much a concept's corpus IDF counts as evidence, 0..1 (see the definition).
   double specificity(const Concept& c) const;
   bool is_acronym_like(const Concept& c) const;
+  bool is_name_like(const Concept& c) const;
   static constexpr double k_number_specificity = 0.5;
   Evidence evidence(const QueryTerms& q, std::size_t paper_index) const;
   std::vector<std::string> best_sentences(std::size_t paper_index, const QueryTerms& q, std::size_t max_sentences,

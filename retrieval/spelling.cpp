@@ -29,10 +29,17 @@ std::uint64_t hash_of(std::string_view s) {
   return std::hash<std::string_view>{}(s);
 }
 
+constexpr std::size_t k_swap_only_length = 4;
+
+bool is_swap_only(std::string_view word) {
+  return word.size() == k_swap_only_length &&
+         std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
 }  // namespace
 
 bool SpellingIndex::correctable(std::string_view word) {
-  if (word.size() < 5 || word.size() > 24) return false;
+  if (word.size() < k_swap_only_length || word.size() > 24) return false;
   return std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
 }
 
@@ -60,7 +67,9 @@ int SpellingIndex::distance(std::string_view a, std::string_view b) {
 }
 
 SpellingIndex::SpellingIndex(std::vector<Word> vocabulary, std::size_t max_words) {
-  std::erase_if(vocabulary, [](const Word& w) { return !correctable(w.term); });
+  for (const Word& w : vocabulary)
+    if (is_swap_only(w.term) && short_words_.size() < max_words) short_words_.emplace(w.term, w.frequency);
+  std::erase_if(vocabulary, [](const Word& w) { return !correctable(w.term) || is_swap_only(w.term); });
   if (vocabulary.size() > max_words) {
     std::nth_element(vocabulary.begin(), vocabulary.begin() + static_cast<std::ptrdiff_t>(max_words), vocabulary.end(),
                      [](const Word& a, const Word& b) { return a.frequency > b.frequency; });
@@ -77,6 +86,21 @@ SpellingIndex::SpellingIndex(std::vector<Word> vocabulary, std::size_t max_words
 }
 
 std::optional<std::string> SpellingIndex::correct(std::string_view word) const {
+  if (is_swap_only(word)) {
+    if (short_words_.count(std::string(word))) return std::nullopt;  // indexed as typed
+    std::optional<std::string> best;
+    double best_frequency = -1;
+    for (std::size_t i = 1; i + 1 < word.size(); ++i) {
+      std::string swapped(word);
+      std::swap(swapped[i], swapped[i + 1]);
+      const auto it = short_words_.find(swapped);
+      if (it != short_words_.end() && it->second > best_frequency) {
+        best = swapped;
+        best_frequency = it->second;
+      }
+    }
+    return best;
+  }
   if (!correctable(word)) return std::nullopt;
   const int limit = max_distance(word.size());
   std::unordered_set<std::string> variants;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace roundup::retrieval {
@@ -27,7 +28,9 @@ class SpellingIndex {
   std::optional<std::string> correct(std::string_view word) const;
 
   // Lowercase ASCII letters, 5 to 24 of them: shorter words have too many neighbours to correct
-  // safely ("sora" is one letter from "sort"), and numbers and Han text are not misspelt.
+  // safely ("sora" is one letter from "sort"), and numbers and Han text are not misspelt. A
+  // four-letter word is read only as a swap of two letters after the first ("paml" for "palm"),
+  // which is the commonest slip and leaves few neighbours.
   static bool correctable(std::string_view word);
   // One edit for words up to 7 letters, two for longer ones.
   static int max_distance(std::size_t length);
@@ -42,6 +45,7 @@ class SpellingIndex {
   std::vector<Word> words_;
   // (hash of a deletion variant, index into words_), sorted: compact, and searched by range.
   std::vector<std::pair<std::uint64_t, std::uint32_t>> variants_;
+  std::unordered_map<std::string, double> short_words_;  // four-letter words -> frequency
 };
 
 }  // namespace roundup::retrieval

@@ -28,12 +28,13 @@ def features(ev):
             math.log1p(ev["matched_concepts"]), math.log1p(lexical), math.log1p(dense),
             ev["score"], ev["margin"], ev["coverage_margin"], ev["coverage"] * ev["best_matched"],
             1.0 if ev["matched_concepts"] >= 2 else 0.0, ev["coverage"] ** 2,
-            1.0 if ev["missing_names"] > 0 else 0.0]
+            1.0 if ev["missing_names"] > 0 else 0.0, 1.0 if ev["unknown_names"] > 0 else 0.0]
 
 
 NAMES = ["coverage", "best_matched", "best_missing", "unknown_share", "log_matched_concepts",
          "log_lexical_rank", "log_dense_rank", "score", "margin", "coverage_margin",
-         "coverage_x_best_matched", "two_or_more_matched", "coverage_squared", "misses_a_name"]
+         "coverage_x_best_matched", "two_or_more_matched", "coverage_squared", "misses_a_name",
+         "names_the_unknown"]
 
 
 def top_evidence(binary, config, question):

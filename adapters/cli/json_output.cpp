@@ -64,6 +64,9 @@ json search_json(std::string_view query, const retrieval::SearchResponse& respon
                      {"margin", rounded(hit.evidence.margin)},
                      {"coverage_margin", rounded(hit.evidence.coverage_margin)},
                      {"missing_names", hit.evidence.missing_names},
+                     {"unknown_names", hit.evidence.unknown_names},
+                     {"held", hit.evidence.held_terms},
+                     {"missing", hit.evidence.missing_terms},
                      {"lexical_rank", hit.evidence.lexical_rank},
                      {"dense_rank", hit.evidence.dense_rank}};
     results.push_back(std::move(r));

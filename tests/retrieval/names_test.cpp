@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 using roundup::retrieval::NameMentions;
+using roundup::retrieval::version_mentions;
 using roundup::retrieval::versioned_names;
+using roundup::retrieval::VersionMention;
 using Names = std::vector<std::string>;
 
 TEST_CASE("names: versioned names in a question, in any writing") {
@@ -52,4 +54,46 @@ TEST_CASE("names: a text abbreviates the runs of words it writes out") {
   CHECK(NameMentions("chain of thought prompting").abbreviates("cot"));
   CHECK_FALSE(summary.abbreviates("gan"));
   CHECK_FALSE(summary.abbreviates("l"));
+}
+
+namespace {
+// Words no dictionary knows, for these tests.
+bool unknown_word(const std::string& w) {
+  return w == "kdd" || w == "gpt" || w == "cvpr" || w == "mujoco";
+}
+std::vector<std::string> mention_keys(std::string_view text) {
+  std::vector<std::string> out;
+  for (const VersionMention& m : version_mentions(text, unknown_word)) out.push_back(m.words + "|" + m.version);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("names: versions after words in any casing, when a word is a name") {
+  CHECK(mention_keys("who won the kdd cup 2022 and what was the task") == Names{"kddcup|2022"});
+  // Runs of up to three words before the version, each with a name in it.
+  CHECK(mention_keys("does gpt 4 beat gpt-3.5?") == Names{"gpt|4", "doesgpt|4", "gpt|3.5", "beatgpt|3.5"});
+  CHECK(mention_keys("CVPR 2023 best paper") == Names{"cvpr|2023"});
+  // Ordinary words with a number are not names; neither are counts and quantities.
+  CHECK(mention_keys("see table 2, step 3 and the top 5 in 2022").empty());
+  CHECK(mention_keys("a 540B model with 6144 chips").empty());
+  CHECK(mention_keys("").empty());
+}
+
+TEST_CASE("names: a text that writes a name only with another version names a sibling") {
+  const NameMentions summary("AutoGraph Challenge at KDD Cup 2020. 我们在 GPT-3 上测试。MuJoCo 开源了。");
+  const auto sibling = [&](const std::string& words, const std::string& version) {
+    return summary.names_only_other_versions(VersionMention{words, version});
+  };
+  CHECK(sibling("kddcup", "2022"));
+  CHECK(sibling("gpt", "4"));
+  CHECK_FALSE(sibling("kddcup", "2020"));  // the version it writes
+  CHECK_FALSE(sibling("mujoco", "3"));     // written with no version: not known to be a sibling
+  CHECK_FALSE(sibling("palm", "2"));       // never written
+}
+
+TEST_CASE("names: a misspelt name is found through its corrected stem") {
+  const NameMentions summary("ObjectFolder 2.0: A Multisensory Object Dataset");
+  CHECK(summary.mentions_stem_then("objectfold", "2.0"));
+  CHECK_FALSE(summary.mentions_stem_then("objectfold", "3.0"));
+  CHECK_FALSE(summary.mentions_stem_then("object", "2.0"));  // "objectfolder" is more than an ending
 }

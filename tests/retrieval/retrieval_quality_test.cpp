@@ -106,9 +106,10 @@ TEST_CASE("retrieval quality: recall@1 >= 0.85 and recall@5 >= 0.95 on the in-sc
   CHECK(r5 / n >= 0.95);
 }
 
-// The issue's targets are 90% and 3%; the evidence and model measured 80% and 6.6% (5-fold
-// cross-validated: 79% and 7.4%). This guards what was reached until the gap is closed.
-TEST_CASE("answer quality: >= 80% of off-topic questions are declined and <= 6% of in-scope ones" *
+// The issue's targets are 90% and 3%. Measured 85.5% and 3.3% on these sets (5-fold
+// cross-validated: 83.6% and 4.5%; bench/RESULTS.md). This guards what was reached until the gap
+// is closed.
+TEST_CASE("answer quality: >= 85% of off-topic questions are declined and <= 4% of in-scope ones" *
           doctest::timeout(600)) {
   const BundledBot bot;
   std::map<std::string, std::pair<int, int>> declined_by_kind;  // kind -> (declined, total)
@@ -145,8 +146,8 @@ TEST_CASE("answer quality: >= 80% of off-topic questions are declined and <= 6% 
                                 << ", refusal precision " << static_cast<double>(off_declined) / declined
                                 << "); in-scope declined " << in_declined << "/" << in_total
                                 << "; closest-match replies: off-topic " << off_closest << ", in-scope " << in_closest);
-  CHECK(static_cast<double>(off_declined) >= 0.80 * static_cast<double>(off_total));
-  CHECK(static_cast<double>(in_declined) <= 0.06 * static_cast<double>(in_total));
+  CHECK(static_cast<double>(off_declined) >= 0.85 * static_cast<double>(off_total));
+  CHECK(static_cast<double>(in_declined) <= 0.04 * static_cast<double>(in_total));
   // Off-topic questions that are not near misses (chit-chat, general knowledge, how-to, ML the
   // roundups lack) are the easy part: measured 154/162.
   std::size_t easy_declined = 0, easy_total = 0;
@@ -182,4 +183,57 @@ TEST_CASE("answer quality: a factual question's answer states the number in its 
   // Measured 27/37: misses are the sentence choice within the right paper (another number
   // scores higher) and questions declined for low confidence.
   CHECK(static_cast<double>(stated) >= 0.70 * static_cast<double>(total));
+}
+
+TEST_CASE("answer quality: a paper that names only a sibling version does not answer" * doctest::timeout(600)) {
+  roundup::testing::TempDir tmp;
+  roundup::adapters::cli::Runtime runtime(bundled_corpus_config(tmp));
+  std::ostringstream log;
+  const auto engine = runtime.engine(log);
+  const auto top = [&](const std::string& question) {
+    const auto response = engine->search(question, 1);
+    REQUIRE_FALSE(response.hits.empty());
+    return response.hits.front();
+  };
+  // The casing of the question as typed marks the name: "PaLM 2" is not the PaLM paper's.
+  const auto palm2 = top("how many parameters does PaLM 2 have?");
+  CHECK(palm2.evidence.missing_names == 1);
+  CHECK(palm2.confidence <= 0.1);
+  const auto palm = top("how many parameters does PaLM have?");
+  CHECK(palm.evidence.missing_names == 0);
+  CHECK(palm.confidence > 0.3);  // the default min_confidence: answered
+  // In any casing, a name written with another version: the KDD Cup 2020 paper for 2022.
+  const auto kdd = top("who won the kdd cup 2022?");
+  CHECK(kdd.evidence.missing_names == 1);
+  CHECK(top("the kdd cup 2020 autograph challenge").evidence.missing_names == 0);
+  // A misspelt name is read through its correction.
+  const auto folder = top("ObjectFoldr 2.0 multisensory dataset");
+  CHECK(folder.evidence.missing_names == 0);
+  CHECK(engine->catalog().papers()[folder.paper].title.find("ObjectFolder 2.0") != std::string::npos);
+}
+
+// A second pair of sets, written by a helper who read only the corpus (never the sets above or
+// the code), and not tuned on: 80 in-scope and 120 off-topic questions. The refusal decision met
+// them first with the build before 2026-12-07 at 110/120 and 4/80 declined, and at 109/120
+// and 4/80 after that day's changes (bench/RESULTS.md).
+TEST_CASE("answer quality: on the fresh sets, >= 88% of off-topic questions are declined and <= 6% of in-scope ones" *
+          doctest::timeout(600)) {
+  const BundledBot bot;
+  const auto declined_share = [&](const std::string& file, bool off_topic) {
+    std::size_t declined = 0, total = 0;
+    for (const json& q : read_questions(file)) {
+      const Answer a = bot.answer(q["q"].get<std::string>());
+      const bool no = a.kind == Answer::Kind::no_match;
+      ++total;
+      declined += no;
+      if (no != off_topic)
+        MESSAGE((off_topic ? "answered off-topic: " : "declined in-scope: ") << q["q"].get<std::string>() << " ["
+                                                                              << a.reason << "]");
+    }
+    REQUIRE(total >= 80);
+    MESSAGE(file << ": declined " << declined << "/" << total);
+    return static_cast<double>(declined) / static_cast<double>(total);
+  };
+  CHECK(declined_share("/tests/data/fresh-off-topic-questions.jsonl", true) >= 0.88);
+  CHECK(declined_share("/tests/data/fresh-in-scope-questions.jsonl", false) <= 0.06);
 }

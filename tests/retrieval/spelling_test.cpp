@@ -39,12 +39,24 @@ TEST_CASE("spelling: misspelt words are read as the indexed word nearest to them
   CHECK(index.correct("socract") == "socrat");
   CHECK(index.correct("musiklm") == "musiclm");
   CHECK(index.correct("transfomr") == "transform");
+  CHECK(index.correct("paml") == "palm");  // four letters: two swapped
+}
+
+TEST_CASE("spelling: a four-letter word is read only as a swap of two letters after the first") {
+  const SpellingIndex index({{"palm", 12}, {"moe", 3}, {"sort", 9}, {"soar", 1}, {"lamp", 4}});
+  CHECK(index.correct("plam") == "palm");
+  CHECK(index.correct("soar") == std::nullopt);    // indexed as typed
+  CHECK(index.correct("sora") == "soar");          // a swap of the last two
+  CHECK_FALSE(index.correct("sorx").has_value());  // one letter changed, not swapped: "sort" is not offered
+  CHECK_FALSE(index.correct("apml").has_value());  // the first letter never moves
+  CHECK_FALSE(index.correct("meo").has_value());   // three letters are never corrected
+  CHECK_FALSE(index.correct("alpm").has_value());
 }
 
 TEST_CASE("spelling: indexed, short, distant or numeric words are left alone") {
   const SpellingIndex index = small_index();
   CHECK_FALSE(index.correct("chinchilla").has_value());  // indexed as typed
-  CHECK_FALSE(index.correct("sora").has_value());        // too short to correct safely
+  CHECK_FALSE(index.correct("sora").has_value());        // four letters, and no swap of it is indexed
   CHECK_FALSE(index.correct("sourdough").has_value());   // nothing near
   CHECK_FALSE(index.correct("kubricccc").has_value());   // 3 edits
   CHECK_FALSE(index.correct("hubric").has_value());      // the first letter differs
