@@ -194,6 +194,11 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
     for (const auto& r : a.citations.front().roundups) a.lines.push_back(r.title);
     return a;
   }
+  if (intent.link && hits.empty()) {
+    Answer a = not_answered("The roundups do not include " + intent.link_shown + ".", nullptr, commands);
+    a.reason = "no paper in the roundups has that link";
+    return a;
+  }
   if (hits.empty() || hits.front().confidence < settings_.min_confidence) {
     if (intent.kind == QueryIntent::Kind::by_author && hits.empty())
       return no_match("I found no papers by " + intent.author.value_or("that author") + ".");

@@ -107,6 +107,26 @@ Catalog::Catalog(std::vector<Roundup> roundups) : roundups_(std::move(roundups))
       paper_of_item_[r][i] = *found;
     }
   }
+  // Links: an item's own link and arXiv id first, then the other links it gives, so a paper is
+  // found by its link even when another item also cites it. Unstructured passages (often a
+  // month's contents, linking to every paper) are no item's link.
+  for (const bool primary : {true, false}) {
+    for (std::size_t r = 0; r < roundups_.size(); ++r) {
+      for (std::size_t i = 0; i < roundups_[r].items.size(); ++i) {
+        const Item& item = roundups_[r].items[i];
+        if (item.kind == ItemKind::passage) continue;
+        const auto add = [&](std::string key) {
+          if (!key.empty()) by_link_.emplace(std::move(key), paper_of_item_[r][i]);
+        };
+        if (primary) {
+          if (item.arxiv_id) add("arxiv:" + *item.arxiv_id);
+          add(link_key(item.url));
+        } else {
+          for (const std::string& link : item.links) add(link_key(link));
+        }
+      }
+    }
+  }
   std::unordered_map<std::string, bool> seen_authors;
   for (std::size_t r = 0; r < roundups_.size(); ++r) {
     const std::string id = fold(roundups_[r].id);
@@ -128,6 +148,12 @@ Catalog::Catalog(std::vector<Roundup> roundups) : roundups_(std::move(roundups))
     }
     by_id_.emplace(paper.id, p);
   }
+}
+
+std::optional<std::size_t> Catalog::paper_with_link(const std::string& key) const {
+  const auto it = by_link_.find(key);
+  if (it == by_link_.end()) return std::nullopt;
+  return it->second;
 }
 
 const Paper* Catalog::find(const std::string& paper_id) const {

@@ -42,6 +42,8 @@ class Catalog {
   const std::vector<Roundup>& roundups() const { return roundups_; }
   const std::vector<Paper>& papers() const { return papers_; }
   const Paper* find(const std::string& paper_id) const;
+  // The paper whose item gives this link (a links.h link_key), if any.
+  std::optional<std::size_t> paper_with_link(const std::string& key) const;
   std::size_t paper_index_of(ItemRef ref) const;  // the paper an item belongs to
   const Item& item(ItemRef ref) const { return roundups_[ref.roundup].items[ref.item]; }
   RoundupRef roundup_ref(std::size_t roundup_index) const;
@@ -56,6 +58,7 @@ class Catalog {
   std::vector<Roundup> roundups_;
   std::vector<Paper> papers_;
   std::unordered_map<std::string, std::size_t> by_id_;
+  std::unordered_map<std::string, std::size_t> by_link_;  // link_key -> paper
   std::vector<std::vector<std::size_t>> paper_of_item_;
   std::unordered_map<std::string, std::size_t> roundup_by_name_;
   std::vector<std::pair<std::string, std::string>> authors_;

@@ -60,6 +60,7 @@ constexpr double k_sibling_confidence = 0.1;
 }  // namespace
 
 double answer_confidence(const Evidence& e) {
+  if (e.exact_link) return 1;
   if (e.matched_concepts == 0) return 0;  // nothing of the question is in the paper
   const auto x = confidence_features(e);
   double z = k_bias;
@@ -71,6 +72,7 @@ double answer_confidence(const Evidence& e) {
 }
 
 std::string confidence_reason(const Evidence& e) {
+  if (e.exact_link) return "the question's link is this paper's";
   char buf[200];
   std::snprintf(buf, sizeof buf,
                 "holds %d of the question's concepts, %.0f%% of its weight; %.0f%% of the question is unknown to "

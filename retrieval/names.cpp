@@ -133,7 +133,7 @@ void for_each_version_run(const std::vector<Token>& tokens, Visit visit) {
     for (std::size_t k = j; k-- > 0 && run.size() < k_max_words;) {
       const Token& w = tokens[k];
       if (!starts_with_letter(w) || is_function_word(w.folded) || is_loose_version(w)) break;
-      words = w.folded + words;
+      words.insert(0, w.folded);
       run.push_back(k);
       visit(words, run, tokens[j].folded);
       if (w.gap == Gap::broken) break;

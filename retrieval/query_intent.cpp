@@ -1,5 +1,7 @@
 #include "retrieval/query_intent.h"
 
+#include "retrieval/links.h"
+
 #include <algorithm>
 #include <array>
 #include <set>
@@ -158,6 +160,7 @@ std::optional<std::string> find_month(std::string_view text, std::string* rest) 
 
 QueryIntent understand_query(std::string_view question, const Catalog& catalog) {
   QueryIntent intent;
+  intent.link = question_link(bounded_question(question), &intent.link_shown);
   std::string rest;  // the bounded, folded question, less what was understood so far
   intent.month = find_month(question, &rest);
   intent.roundup_id = find_roundup_id(rest, catalog, &rest);

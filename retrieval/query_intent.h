@@ -27,6 +27,10 @@ struct QueryIntent {
   // "how many ...", "how big ...", "多少", "几个": the answer is a number, so the sentence that
   // states one comes first.
   bool asks_quantity = false;
+  // A link or arXiv id the question holds (links.h link_key), and as typed: it is looked up
+  // exactly, before any ranking.
+  std::optional<std::string> link;
+  std::string link_shown;
 };
 
 // Questions are bounded so that one message costs bounded memory and time. The limit people see

@@ -486,6 +486,16 @@ SearchResponse SearchEngine::search(std::string_view raw_question, std::size_t t
   response.intent = understand_query(question, catalog());
   const QueryIntent& intent = response.intent;
   SearchFilter filter{intent.month, intent.roundup_id, intent.author};
+  if (intent.link) {
+    // A link is looked up, never ranked: a paper whose words resemble the URL is not its paper.
+    if (const auto paper = catalog().paper_with_link(*intent.link)) {
+      SearchHit hit = hit_for(*paper, 1.0, query_terms(intent.topic, question));
+      hit.confidence = 1;
+      hit.evidence.exact_link = true;
+      response.hits.push_back(std::move(hit));
+    }
+    return response;
+  }
   switch (intent.kind) {
     case QueryIntent::Kind::list_roundups:
       response.hits = list_papers(filter, std::max<std::size_t>(top_k, 200));

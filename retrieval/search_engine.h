@@ -57,6 +57,8 @@ struct Evidence {
   // that no passage holds in any form, nor in a spelling the index knows: "Sora", "ColBERT".
   // The question is about something the roundups never mention.
   int unknown_names = 0;
+  // The question's link or arXiv id is this paper's: an exact match, confidence 1.
+  bool exact_link = false;
   // The question's concepts (their first term) the paper holds and lacks, for explanations.
   std::vector<std::string> held_terms;
   std::vector<std::string> missing_terms;

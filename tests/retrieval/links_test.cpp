@@ -26,3 +26,33 @@ TEST_CASE("links: month of an arXiv id") {
   CHECK(month_of_arxiv_id("2213.00001").empty());
   CHECK(month_of_arxiv_id("cs/0112017").empty());
 }
+
+TEST_CASE("links: one key for every spelling of a link") {
+  CHECK(link_key("https://arxiv.org/pdf/2203.15556v2.pdf") == "arxiv:2203.15556");
+  CHECK(link_key("HTTP://WWW.Science.org/doi/10.1126/science.abk1781/") ==
+        "url:science.org/doi/10.1126/science.abk1781");
+  CHECK(link_key("https://make-a-video3d.github.io/#demo") == "url:make-a-video3d.github.io");
+  CHECK(link_key("https://youtube.com/watch?v=abc") == "url:youtube.com/watch?v=abc");
+  CHECK(link_key("ftp://example.org/x").empty());
+  CHECK(link_key("not a link").empty());
+  CHECK(link_key("https://").empty());
+}
+
+TEST_CASE("links: the link a question holds, as typed and as a key") {
+  std::string shown;
+  CHECK(question_link("2301.10226", &shown) == "arxiv:2301.10226");
+  CHECK(shown == "arXiv:2301.10226");
+  CHECK(question_link("what about 2203.15556v2?") == "arxiv:2203.15556");
+  CHECK(question_link("这篇讲什么 https://arxiv.org/abs/2301.10226。", &shown) == "arxiv:2301.10226");
+  CHECK(question_link("<https://github.com/google/scenic|scenic> any good?", &shown) == "url:github.com/google/scenic");
+  CHECK(shown == "https://github.com/google/scenic");
+  CHECK(question_link("see https://example.org/paper.pdf, please") == "url:example.org/paper.pdf");
+  CHECK(question_link("（https://example.org/a）") == "url:example.org/a");
+  // Numbers that are not ids: a month that does not exist, too few digits, a decimal.
+  CHECK_FALSE(question_link("trained on 1.4T tokens in 2022").has_value());
+  CHECK_FALSE(question_link("2213.00001").has_value());
+  CHECK_FALSE(question_link("2203.155").has_value());
+  CHECK_FALSE(question_link("12203.15556").has_value());
+  CHECK_FALSE(question_link("").has_value());
+  CHECK_FALSE(question_link("https:// nothing").has_value());
+}

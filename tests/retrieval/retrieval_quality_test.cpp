@@ -227,8 +227,8 @@ TEST_CASE("answer quality: on the fresh sets, >= 88% of off-topic questions are 
       ++total;
       declined += no;
       if (no != off_topic)
-        MESSAGE((off_topic ? "answered off-topic: " : "declined in-scope: ") << q["q"].get<std::string>() << " ["
-                                                                              << a.reason << "]");
+        MESSAGE((off_topic ? "answered off-topic: " : "declined in-scope: ")
+                << q["q"].get<std::string>() << " [" << a.reason << "]");
     }
     REQUIRE(total >= 80);
     MESSAGE(file << ": declined " << declined << "/" << total);
@@ -236,4 +236,30 @@ TEST_CASE("answer quality: on the fresh sets, >= 88% of off-topic questions are 
   };
   CHECK(declined_share("/tests/data/fresh-off-topic-questions.jsonl", true) >= 0.88);
   CHECK(declined_share("/tests/data/fresh-in-scope-questions.jsonl", false) <= 0.06);
+}
+
+// Issue 20's bar: a link or arXiv id is matched exactly, in every form, before any ranking, and
+// a link the roundups do not hold is declined without citing anything else.
+TEST_CASE("answer quality: links and arXiv ids find their paper exactly, and unknown links cite nothing" *
+          doctest::timeout(600)) {
+  const BundledBot bot;
+  std::size_t total = 0, exact = 0;
+  for (const json& q : read_questions("/tests/data/link-questions.jsonl")) {
+    const std::string text = q["q"].get<std::string>();
+    const Answer a = bot.answer(text);
+    ++total;
+    bool ok = false;
+    if (q["expect_id"].is_null()) {
+      ok = a.kind == Answer::Kind::no_match && a.citations.empty() && a.related.empty() &&
+           a.lines.front().find("do not include") != std::string::npos;
+    } else {
+      ok = a.kind != Answer::Kind::no_match && !a.citations.empty() && !a.closest_match &&
+           a.citations.front().paper_id == q["expect_id"].get<std::string>() && a.confidence == 1.0;
+    }
+    exact += ok;
+    if (!ok) MESSAGE("not exact: " << text << " -> " << a.heading);
+  }
+  REQUIRE(total >= 40);
+  MESSAGE("links exact " << exact << "/" << total);
+  CHECK(exact == total);
 }

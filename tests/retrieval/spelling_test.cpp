@@ -68,6 +68,7 @@ TEST_CASE("spelling: ties go to the more frequent word, and the vocabulary is bo
   const SpellingIndex tie({{"models", 1}, {"modely", 7}});
   CHECK(tie.correct("modelx") == "modely");
   std::vector<SpellingIndex::Word> many;
+  many.reserve(500);
   for (int i = 0; i < 500; ++i)
     many.push_back(
         {"word" + std::string(1, static_cast<char>('a' + i % 26)) + std::string(1, static_cast<char>('a' + i / 26)),
