@@ -74,7 +74,9 @@ PaperCitation Responder::cite(const SearchHit& hit) const {
 
 std::vector<std::string> Responder::coverage_lines() const {
   std::vector<std::string> out;
-  for (const retrieval::Roundup& r : engine_->catalog().roundups()) {
+  const retrieval::Catalog& catalog = engine_->catalog();
+  for (const std::size_t index : catalog.roundups_by_month()) {
+    const retrieval::Roundup& r = catalog.roundups()[index];
     std::size_t papers = 0;
     for (const auto& item : r.items) papers += item.kind == retrieval::ItemKind::paper;
     out.push_back((r.month.empty() ? std::string("(month unknown)") : r.month) + " — " + r.title + " (" +
@@ -135,9 +137,12 @@ Answer Responder::papers(std::string_view month_or_roundup, const CommandSpellin
     a.kind = Answer::Kind::notice;
     a.heading = "Roundups";
     a.lines = coverage_lines();
-    a.suggestions.emplace_back(
-        "Try " + commands("papers") + " " +
-        (engine_->catalog().roundups().empty() ? std::string("2023-02") : engine_->catalog().roundups().back().month));
+    // The latest month with a roundup, as the example.
+    const retrieval::Catalog& catalog = engine_->catalog();
+    std::string latest = "2023-02";
+    for (const std::size_t index : catalog.roundups_by_month())
+      if (!catalog.roundups()[index].month.empty()) latest = catalog.roundups()[index].month;
+    a.suggestions.emplace_back("Try " + commands("papers") + " " + latest);
     return a;
   }
   retrieval::SearchFilter filter;

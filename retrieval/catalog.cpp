@@ -1,5 +1,8 @@
 #include "retrieval/catalog.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "retrieval/hashing.h"
 #include "retrieval/links.h"
 #include "text/unicode.h"
@@ -148,6 +151,18 @@ Catalog::Catalog(std::vector<Roundup> roundups) : roundups_(std::move(roundups))
     }
     by_id_.emplace(paper.id, p);
   }
+}
+
+std::vector<std::size_t> Catalog::roundups_by_month() const {
+  std::vector<std::size_t> order(roundups_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [this](std::size_t a, std::size_t b) {
+    const Roundup& x = roundups_[a];
+    const Roundup& y = roundups_[b];
+    // "YYYY-MM" sorts as text; an unknown month (empty) goes last.
+    return std::make_tuple(x.month.empty(), x.month, x.id) < std::make_tuple(y.month.empty(), y.month, y.id);
+  });
+  return order;
 }
 
 std::optional<std::size_t> Catalog::paper_with_link(const std::string& key) const {

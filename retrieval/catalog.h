@@ -40,6 +40,8 @@ class Catalog {
   explicit Catalog(std::vector<Roundup> roundups);
 
   const std::vector<Roundup>& roundups() const { return roundups_; }
+  // Indexes into roundups(), oldest month first; roundups of unknown month last, by id.
+  std::vector<std::size_t> roundups_by_month() const;
   const std::vector<Paper>& papers() const { return papers_; }
   const Paper* find(const std::string& paper_id) const;
   // The paper whose item gives this link (a links.h link_key), if any.

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "adapters/http/client.h"
@@ -170,6 +172,17 @@ TEST_CASE("cli: index - papers --json - search --json and ask on the bundled cor
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("No good match") != std::string::npos);
     CHECK(r.out.find("2023-02") != std::string::npos);
+  }
+  SUBCASE("/papers lists the roundups oldest first, and suggests the latest month") {
+    const auto r = corpus.run({"chat"}, "/papers\n");
+    REQUIRE(r.exit_code == 0);
+    std::vector<std::size_t> at;
+    for (const char* month : {"2021-11 ", "2022-02 ", "2022-03 ", "2022-04 ", "2023-02 "}) {
+      at.push_back(r.out.find(month));
+      CHECK_MESSAGE(at.back() != std::string::npos, month);
+    }
+    CHECK(std::is_sorted(at.begin(), at.end()));
+    CHECK(r.out.find("/papers 2023-02") != std::string::npos);
   }
   SUBCASE("chat reads commands and questions until end of input") {
     const auto r = corpus.run({"chat"}, "/help\n/papers 2021-11\nwhich roundups covered Chinchilla?\n/quit\n");
