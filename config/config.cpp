@@ -656,7 +656,7 @@ namespace {
 // there is no document to read keys from (invalid JSON, not an object). `origin` names the
 // document in messages: the quoted file name.
 Config read_config_text(std::string_view content, const std::string& origin, PlatformSections sections,
-                        Problems& problems) {
+                        Problems& problems, json* parsed_doc = nullptr) {
   DuplicateKeyTracker duplicates(problems);
   json doc;
   try {
@@ -679,11 +679,32 @@ Config read_config_text(std::string_view content, const std::string& origin, Pla
   if (!doc.is_object()) {
     throw_single("config file " + origin + " must contain a JSON object at the top level, got " + describe_type(doc));
   }
-  return parse_into(doc, std::move(sections), problems);
+  Config config = parse_into(doc, std::move(sections), problems);
+  if (parsed_doc) *parsed_doc = std::move(doc);
+  return config;
+}
+
+// The paths a config file names, relative to the file's own directory: the same file means the
+// same corpus, lexicon and data whatever directory the bot is started from. Keys the file leaves
+// out keep their defaults.
+void resolve_against(const std::filesystem::path& base, const json& doc, Config& config) {
+  const auto resolve = [&base](const json& section, const char* key, std::filesystem::path& path) {
+    if (section.is_object() && section.contains(key) && !path.empty() && path.is_relative())
+      path = (base / path).lexically_normal();
+  };
+  resolve(doc, "corpus_dir", config.corpus_dir);
+  resolve(doc, "data_dir", config.data_dir);
+  if (const auto it = doc.find("retrieval"); it != doc.end()) resolve(*it, "lexicon_dir", config.retrieval.lexicon_dir);
+  if (const auto it = doc.find("tls"); it != doc.end()) resolve(*it, "ca_file", config.tls.ca_file);
 }
 
 Config read_config_file(const std::filesystem::path& file, PlatformSections sections, Problems& problems) {
-  return read_config_text(read_file(file), quoted(file), std::move(sections), problems);
+  json doc;
+  Config config = read_config_text(read_file(file), quoted(file), std::move(sections), problems, &doc);
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
+  resolve_against(ec ? file.parent_path() : absolute.parent_path(), doc, config);
+  return config;
 }
 
 }  // namespace

@@ -169,8 +169,9 @@ class PlatformSettings {
   std::vector<std::any> settings_;  // settings_[i] belongs to (*sections_)[i]
 };
 
-// Relative paths are kept as written; the caller resolves them against the
-// working directory.
+// Relative paths that a config file names are resolved against that file's directory by
+// load_config. The defaults (and paths set by load_config_text or parse_config) are kept as
+// written and resolve against the working directory.
 struct Config {
   std::filesystem::path corpus_dir = "data/roundups";
   std::filesystem::path data_dir = "var";

@@ -378,6 +378,28 @@ TEST_CASE("load_config reads a valid file") {
   CHECK(config.retrieval.chunk_chars == 700);
 }
 
+TEST_CASE("load_config resolves the file's relative paths against the file's directory") {
+  const TempDir dir;
+  fs::create_directories(dir.path() / "etc");
+  const fs::path file = dir.write("etc/config.json", R"({
+  "corpus_dir": "../corpus", "data_dir": "state",
+  "retrieval": {"lexicon_dir": "lexicon"}, "tls": {"ca_file": "ca/extra.pem"}
+})");
+  // From any working directory: the file's paths do not depend on it.
+  const Config config = load_config(fs::relative(file, fs::current_path()));
+  const fs::path etc = fs::absolute(dir.path() / "etc").lexically_normal();
+  CHECK(config.corpus_dir == (dir.path() / "corpus").lexically_normal());
+  CHECK(config.data_dir == etc / "state");
+  CHECK(config.retrieval.lexicon_dir == etc / "lexicon");
+  CHECK(config.tls.ca_file == etc / "ca" / "extra.pem");
+  // Absolute paths are kept; keys the file leaves out keep their defaults.
+  const fs::path other = dir.write("other.json", R"({"corpus_dir": "/srv/roundups"})");
+  const Config defaults = load_config(other);
+  CHECK(defaults.corpus_dir == fs::path("/srv/roundups"));
+  CHECK(defaults.data_dir == fs::path("var"));
+  CHECK(defaults.retrieval.lexicon_dir == fs::path("data/lexicon"));
+}
+
 TEST_CASE("load_config reports a missing file") {
   const TempDir dir;
   const fs::path file = dir.path() / "nope.json";
