@@ -175,6 +175,7 @@ const SectionSpec<RetrievalConfig>& retrieval_spec() {
           integer_field("chunk_chars", &RetrievalConfig::chunk_chars, k_min_chunk_chars, k_max_chunk_chars),
           integer_field("max_file_bytes", &RetrievalConfig::max_file_bytes, k_min_file_bytes, k_max_file_bytes),
           path_field("lexicon_dir", &RetrievalConfig::lexicon_dir),
+          boolean_field("require_lexicon", &RetrievalConfig::require_lexicon),
           section_field("fusion", &RetrievalConfig::fusion, &fusion_spec),
           section_field("embedder", &RetrievalConfig::embedder, &embedder_spec),
       },
@@ -479,7 +480,7 @@ void check_paths(const Config& config, Problems& problems) {
     }
   };
   need_directory("corpus_dir", config.corpus_dir);
-  need_directory("retrieval.lexicon_dir", config.retrieval.lexicon_dir);
+  if (config.retrieval.require_lexicon) need_directory("retrieval.lexicon_dir", config.retrieval.lexicon_dir);
   if (!creatable_directory(config.data_dir)) {
     problems.add("data_dir", "the directory cannot be created or written");
   } else if (std::filesystem::exists(config.data_dir, ec) && ::access(config.data_dir.c_str(), W_OK | X_OK) != 0) {

@@ -41,6 +41,9 @@ struct RetrievalConfig {
   int chunk_chars = 700;                          // passage size in characters (200..5000)
   std::int64_t max_file_bytes = 4 * 1024 * 1024;  // larger roundup files are skipped (1 KiB..256 MiB)
   std::filesystem::path lexicon_dir = "data/lexicon";
+  // serve refuses to start without the whole lexicon (cross-lingual answers would be worse, and
+  // its index would not match one built with it); false serves without it, with a warning.
+  bool require_lexicon = true;
   FusionConfig fusion;
   EmbedderConfig embedder;
 

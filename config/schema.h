@@ -171,6 +171,18 @@ FieldSpec<Section> choice_field(std::string_view key, std::string Section::*memb
           }};
 }
 
+// Only JSON true and false: "yes", 1 or "false" are refused, so a typo never flips a switch.
+template <typename Section>
+FieldSpec<Section> boolean_field(std::string_view key, bool Section::*member) {
+  return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {
+            if (!value.is_boolean()) {
+              problems.add(path, wrong_type("boolean (true or false)", value));
+              return;
+            }
+            out.*member = value.get<bool>();
+          }};
+}
+
 template <typename Section>
 FieldSpec<Section> path_field(std::string_view key, std::filesystem::path Section::*member) {
   return {key, [member](const json& value, Section& out, const std::string& path, Problems& problems) {

@@ -207,6 +207,15 @@ int serve(const std::string& config_file) {
   if (auto problems = config::check_runnable(runtime.config()); !problems.empty()) {
     throw config::ConfigError(std::move(problems));
   }
+  // A service without its lexicon answers Chinese questions about English summaries (and the
+  // reverse) worse, and would rebuild a shared index without it: refused unless asked for.
+  if (!runtime.warnings().empty() && runtime.config().retrieval.require_lexicon) {
+    throw config::ConfigError(
+        std::vector<config::ConfigProblem>{{"retrieval.lexicon_dir",
+                                            "the lexicon is missing or unreadable (see the warnings above): run "
+                                            "scripts/fetch-lexicon.sh, point retrieval.lexicon_dir at it, or set "
+                                            "retrieval.require_lexicon to false to serve without it"}});
+  }
   log::set_level(log::parse_level(runtime.config().log_level));
   log::set_format(runtime.config().log_format == "json" ? log::Format::json : log::Format::logfmt);
   auto library = std::make_shared<Library>(std::move(runtime));

@@ -107,6 +107,7 @@ TEST_CASE("empty object yields the defaults") {
   CHECK(config.retrieval.chunk_chars == 700);
   CHECK(config.retrieval.max_file_bytes == 4 * 1024 * 1024);
   CHECK(config.retrieval.lexicon_dir == fs::path("data/lexicon"));
+  CHECK(config.retrieval.require_lexicon);
   CHECK(config.retrieval.fusion.method == "score");
   CHECK(config.retrieval.fusion.lexical_weight == doctest::Approx(1.0));
   CHECK(config.retrieval.fusion.dense_weight == doctest::Approx(0.4));
@@ -376,6 +377,16 @@ TEST_CASE("load_config reads a valid file") {
   CHECK(config.log_level == "warn");
   CHECK(config.retrieval.top_k == 7);
   CHECK(config.retrieval.chunk_chars == 700);
+}
+
+TEST_CASE("a switch takes only true or false") {
+  CHECK_FALSE(parse_config(json::parse(R"({"retrieval": {"require_lexicon": false}})")).retrieval.require_lexicon);
+  for (const char* bad : {R"("false")", "0", "null"}) {
+    CAPTURE(bad);
+    const auto problems = problems_of(
+        [&] { (void)parse_config(json::parse(std::string(R"({"retrieval": {"require_lexicon": )") + bad + "}}")); });
+    REQUIRE(find_problem(problems, "retrieval.require_lexicon") != nullptr);
+  }
 }
 
 TEST_CASE("load_config resolves the file's relative paths against the file's directory") {

@@ -222,6 +222,33 @@ TEST_CASE("cli: serve refuses a configuration that cannot run - naming every key
   CHECK(r.err.find("xoxp-user") == std::string::npos);  // secrets are never echoed
 }
 
+TEST_CASE("cli: serve refuses to start without its lexicon unless the config allows it (exit 2)" *
+          doctest::timeout(120)) {
+  TempDir tmp;
+  const std::string root = ROUNDUP_SOURCE_DIR;
+  json config = {{"corpus_dir", root + "/data/roundups"},
+                 {"data_dir", (tmp / "var").string()},
+                 {"listen", "127.0.0.1:0"},
+                 {"retrieval", {{"lexicon_dir", (tmp / "empty-lexicon").string()}}}};
+  std::filesystem::create_directories(tmp / "empty-lexicon");  // there, but its files are not
+  write_file(tmp / "c.json", config.dump());
+  const auto refused = run_process({ROUNDUP_BINARY, "--config", (tmp / "c.json").string(), "serve"}, tmp.path());
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("retrieval.lexicon_dir") != std::string::npos);
+  CHECK(refused.err.find("require_lexicon") != std::string::npos);
+  // ask only warns, and answers.
+  const auto asked =
+      run_process({ROUNDUP_BINARY, "--config", (tmp / "c.json").string(), "ask", "what is Kubric?"}, tmp.path());
+  CHECK(asked.exit_code == 0);
+  CHECK(asked.err.find("warning: lexicon file") != std::string::npos);
+  CHECK(asked.out.find("Kubric") != std::string::npos);
+  // With require_lexicon false, serve starts even with no lexicon directory at all.
+  config["retrieval"] = {{"lexicon_dir", (tmp / "no-such-dir").string()}, {"require_lexicon", false}};
+  write_file(tmp / "c.json", config.dump());
+  roundup::testing::ChildProcess serve({ROUNDUP_BINARY, "--config", (tmp / "c.json").string(), "serve"}, tmp.path());
+  REQUIRE_MESSAGE(serve.read_until("msg=listening"), serve.seen());
+}
+
 TEST_CASE("cli: serve with no platform answers health checks and exits 0 on SIGTERM" * doctest::timeout(120)) {
   TempDir tmp;
   const std::string root = ROUNDUP_SOURCE_DIR;
