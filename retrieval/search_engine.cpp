@@ -29,6 +29,22 @@ bool is_question_term(const std::string& term) {
   return k_terms.count(term) > 0;
 }
 
+// The base of an English comparative or superlative, as the analyzer stems it: "smaller" ->
+// "small", "bigger" -> "big", "easier" -> "easi" (the stem of "easy"), "largest" -> "larg".
+// None for other words; whether the base is a word is the caller's to check.
+std::optional<std::string> comparative_base(const std::string& term) {
+  for (const std::string_view suffix : {"est", "er"}) {
+    if (term.size() < suffix.size() + 3 || term.compare(term.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    std::string base = term.substr(0, term.size() - suffix.size());
+    const std::size_t n = base.size();
+    if (base[n - 1] == base[n - 2] && std::string_view("aeiou").find(base[n - 1]) == std::string_view::npos)
+      base.pop_back();  // "bigg" -> "big"
+    return Analyzer::stem(base);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 SearchEngine::SearchEngine(std::shared_ptr<const KnowledgeBase> kb, std::shared_ptr<const Analyzer> analyzer,
@@ -60,6 +76,18 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text, std::s
     for (const auto* list : {&c.native, &c.gloss})
       for (const std::string& t : *list)
         if (kb_->document_frequency(t) > 0) weight = std::max(weight, kb_->idf(t));
+    // A comparative no passage holds is read as its base word, which the stemmer leaves alone
+    // ("smaller" -> "small", "bigger" -> "big", "easier" -> "easi", "largest" -> "larg").
+    if (weight < 0 && c.native.size() == 1 && c.gloss.empty()) {
+      if (auto base = comparative_base(c.native.front()); base && kb_->document_frequency(*base) > 0) {
+        if (seen.insert(*base).second) {
+          q.terms.push_back(*base);
+          q.weights.push_back(kb_->idf(*base));
+        }
+        weight = kb_->idf(*base);
+        c.native = {std::move(*base)};
+      }
+    }
     // A word no passage holds may be a misspelling of one that some passage does.
     if (weight < 0 && c.native.size() == 1 && c.gloss.empty()) {
       if (auto fixed = spelling().correct(c.native.front())) {

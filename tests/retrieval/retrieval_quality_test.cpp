@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -106,9 +107,9 @@ TEST_CASE("retrieval quality: recall@1 >= 0.85 and recall@5 >= 0.95 on the in-sc
   CHECK(r5 / n >= 0.95);
 }
 
-// The issue's targets are 90% and 3%. Measured 85.5% and 3.3% on these sets (5-fold
-// cross-validated: 83.6% and 4.5%; bench/RESULTS.md). This guards what was reached until the gap
-// is closed.
+// The issue's targets are 90% and 3%. Measured 85.5% and 2.9% on these sets (5-fold
+// cross-validated before comparatives were read: 83.6% and 4.5%; bench/RESULTS.md). This guards what was reached until
+// the gap is closed.
 TEST_CASE("answer quality: >= 85% of off-topic questions are declined and <= 4% of in-scope ones" *
           doctest::timeout(600)) {
   const BundledBot bot;
@@ -262,4 +263,20 @@ TEST_CASE("answer quality: links and arXiv ids find their paper exactly, and unk
   REQUIRE(total >= 40);
   MESSAGE("links exact " << exact << "/" << total);
   CHECK(exact == total);
+}
+
+TEST_CASE("answer quality: a comparative no passage holds is read as its base word" * doctest::timeout(600)) {
+  roundup::testing::TempDir tmp;
+  roundup::adapters::cli::Runtime runtime(bundled_corpus_config(tmp));
+  std::ostringstream log;
+  const auto engine = runtime.engine(log);
+  const auto response = engine->search("which paper showed smaller models trained on more tokens beat bigger ones?", 1);
+  REQUIRE_FALSE(response.hits.empty());
+  const auto& top = response.hits.front();
+  CHECK(engine->catalog().papers()[top.paper].arxiv_id == "2203.15556");
+  const auto& missing = top.evidence.missing_terms;
+  CHECK(std::find(missing.begin(), missing.end(), "bigger") == missing.end());  // read as "big"
+  CHECK(std::find(missing.begin(), missing.end(), "big") != missing.end());     // which Chinchilla's text lacks
+  CHECK(top.evidence.unknown_share < 0.5);  // was 0.70 with both comparatives unknown
+  CHECK(top.confidence >= 0.6);             // the default sure_confidence: answered, not "closest match"
 }
