@@ -582,6 +582,10 @@ int main(int argc, char** argv) {
   app.add_option("--questions", options.questions, "how many questions")->check(CLI::Range(10, 100000));
   app.add_option("--rate", options.rate, "questions per second")->check(CLI::Range(1.0, 1000.0));
   CLI11_PARSE(app, argc, argv);
+  // The configurations written under --work name these paths, and a config file's relative paths
+  // are read against the file's own directory: they must be absolute.
+  options.source = fs::absolute(options.source);
+  options.work = fs::absolute(options.work);
   std::signal(SIGTERM, on_fatal_signal);
   std::signal(SIGINT, on_fatal_signal);
   try {

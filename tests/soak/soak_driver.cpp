@@ -1529,6 +1529,10 @@ int main(int argc, char** argv) {
   app.add_option("--drain", options.drain, "seconds allowed after the load")->check(CLI::Range(5.0, 60.0));
   app.add_option("--reindex-every", options.reindex_every, "seconds between admin /reindex commands");
   CLI11_PARSE(app, argc, argv);
+  // The configurations written under --work name these paths, and a config file's relative paths
+  // are read against the file's own directory: they must be absolute.
+  options.source = fs::absolute(options.source);
+  options.work = fs::absolute(options.work);
 
   for (const int sig : {SIGTERM, SIGINT, SIGHUP}) std::signal(sig, on_fatal_signal);
   std::signal(SIGPIPE, SIG_IGN);
