@@ -108,25 +108,29 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text, std::s
   return q;
 }
 
+const std::string* SearchEngine::unknown_word(const Concept& c) const {
+  // Glosses belong to Chinese words; a corrected word was read as one the index knows.
+  if (c.native.size() != 1 || c.corrected || !c.gloss.empty()) return nullptr;
+  const std::string& t = c.native.front();
+  const bool latin =
+      !t.empty() && std::isalpha(static_cast<unsigned char>(t.front())) &&
+      std::all_of(t.begin(), t.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); });
+  return latin && analyzer_->generality(t) == 0 ? &t : nullptr;
+}
+
 bool SearchEngine::is_acronym_like(const Concept& c) const {
   // A short Latin word that no dictionary knows ("llm", "rlhf"), not a word that happens to be
   // short ("cat" would match the initials of "conditional adversarial training").
-  if (c.native.size() != 1 || c.corrected) return false;
-  const std::string& t = c.native.front();
-  return t.size() >= 2 && t.size() <= 5 &&
-         std::all_of(t.begin(), t.end(), [](char ch) { return ch >= 'a' && ch <= 'z'; }) &&
-         analyzer_->generality(t) == 0;
+  const std::string* t = unknown_word(c);
+  return t && t->size() >= 2 && t->size() <= 5 &&
+         std::all_of(t->begin(), t->end(), [](char ch) { return ch >= 'a' && ch <= 'z'; });
 }
 
 bool SearchEngine::is_name_like(const Concept& c) const {
-  // One Latin word of three or more characters that no dictionary knows and that was not read
-  // as a misspelling: a product, model or person ("sora", "colbert", "khattab").
-  if (c.native.size() != 1 || c.corrected || !c.gloss.empty()) return false;
-  const std::string& t = c.native.front();
-  return t.size() >= 3 && std::isalpha(static_cast<unsigned char>(t.front())) &&
-         std::all_of(t.begin(), t.end(),
-                     [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); }) &&
-         analyzer_->generality(t) == 0;
+  // A Latin word of three or more characters that no dictionary knows: a product, model or
+  // person ("sora", "colbert", "khattab").
+  const std::string* t = unknown_word(c);
+  return t && t->size() >= 3;
 }
 
 double SearchEngine::specificity(const Concept& c) const {

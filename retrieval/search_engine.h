@@ -145,6 +145,8 @@ class SearchEngine {
   const SpellingIndex& spelling() const;
   // How much a concept's corpus IDF counts as evidence, 0..1 (see the definition).
   double specificity(const Concept& c) const;
+  // The concept's one Latin word when it is uncorrected and no dictionary knows it, else null.
+  const std::string* unknown_word(const Concept& c) const;
   bool is_acronym_like(const Concept& c) const;
   bool is_name_like(const Concept& c) const;
   static constexpr double k_number_specificity = 0.5;
