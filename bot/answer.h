@@ -40,7 +40,9 @@ struct Answer {
     roundups,  // which roundups covered something
     no_match,  // nothing matched well; suggestions say what the corpus covers
     help,
-    notice,  // a short message (errors a user can act on, command feedback)
+    notice,     // a short message (errors a user can act on, command feedback)
+    catalogue,  // papers chosen by the catalogue: a month's roundup, an author's papers
+    clarify,    // a follow-up with nothing to refer to: the bot asks what is meant
   };
   Kind kind = Kind::answer;
   std::string heading;
@@ -53,6 +55,9 @@ struct Answer {
   double confidence = 0;
   std::string reason;
   bool closest_match = false;  // a plausible but weak match, worded as such
+
+  // Numbered papers, each with its summary, rather than one answer and its sources.
+  bool is_listing() const { return kind == Kind::listing || kind == Kind::catalogue; }
 };
 
 }  // namespace roundup::bot

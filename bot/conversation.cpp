@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "bot/dialogue.h"
 #include "bot/responder.h"
 #include "retrieval/query_intent.h"
 #include "telemetry/log.h"
@@ -69,8 +70,26 @@ Answer Conversation::handle(const Speaker& speaker, std::string_view input) {
   }
   // Checked here too, so that a refused question never reaches the knowledge base or the counter.
   if (!retrieval::question_within_limits(text)) return question_too_long();
-  Answer answer = knowledge_.answer(text, speaker.commands);
+  Answer answer = speaker.conversation.empty() ? knowledge_.answer(text, speaker.commands) : in_dialogue(speaker, text);
   store_.add_to_counter("questions_answered", 1);
+  return answer;
+}
+
+Answer Conversation::in_dialogue(const Speaker& speaker, const std::string& text) {
+  // The memory is a convenience: a store that cannot read or keep it costs the follow-up its
+  // context, never the reply.
+  DialogueState state;
+  try {
+    if (const auto saved = store_.dialogue(speaker.conversation, now_ms_())) state = dialogue_from_json(*saved);
+  } catch (const std::exception& error) {
+    log::warn("conversation", "cannot read the conversation's memory", {{"error", error.what()}});
+  }
+  Answer answer = answer_in_dialogue(knowledge_, state, text, speaker.commands);
+  try {
+    store_.save_dialogue(speaker.conversation, dialogue_to_json(state), now_ms_() + options_.dialogue_ttl.count());
+  } catch (const std::exception& error) {
+    log::warn("conversation", "cannot keep the conversation's memory", {{"error", error.what()}});
+  }
   return answer;
 }
 

@@ -29,6 +29,10 @@ struct Speaker {
   std::string chat;            // where it was said ("C0123", "-1001234")
   std::string request;         // the platform's key of this message ("slack:event:Ev1"): ids what it causes
   CommandSpelling commands{};  // how this platform's users type commands, for help and feedback
+  // The conversation this message belongs to, whose memory follow-ups read: a Slack thread, a DM,
+  // a Telegram private chat ("slack:C1:1700000000.000100"). Empty: no memory, every message stands
+  // alone.
+  std::string conversation{};
   std::string channel() const { return platform + ":" + chat; }  // as in digest.channels
 };
 
@@ -49,6 +53,8 @@ struct ConversationOptions {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // More /stats lines from the service (each replica's index generation); optional.
   std::function<std::vector<std::string>()> more_stats;
+  // How long a conversation's memory lasts after its last message.
+  std::chrono::milliseconds dialogue_ttl = std::chrono::hours(24);
 };
 
 class Conversation {
@@ -67,6 +73,7 @@ class Conversation {
   Answer stats() const;
   Answer subscription(const Speaker& speaker, bool subscribe);
   void audit(const Speaker& speaker, const std::string& command, bool allowed, const std::string& outcome);
+  Answer in_dialogue(const Speaker& speaker, const std::string& text);
 
   StateStore& store_;
   Knowledge& knowledge_;

@@ -14,6 +14,16 @@
 
 namespace roundup::bot {
 
+// A follow-up as the conversation resolved it (bot/dialogue.h): the message, and the papers it
+// refers to, by catalog id.
+struct FollowUpQuestion {
+  std::string text;
+  std::vector<std::string> papers;
+  // Pick from `papers` the one `text` is about ("which of those is about watermarking?");
+  // otherwise the message is about papers[0] ("who wrote it?").
+  bool choose = false;
+};
+
 class Knowledge {
  public:
   virtual ~Knowledge() = default;
@@ -23,6 +33,9 @@ class Knowledge {
   virtual Answer answer(std::string_view input, const CommandSpelling& commands) const = 0;
   // The same, with commands spelled "/papers" (Telegram, the terminal).
   Answer answer(std::string_view input) const { return answer(input, CommandSpelling{}); }
+  // A follow-up about papers named before. Context never makes an off-topic question
+  // answerable: choosing among papers still needs a confident match. Thread-safe.
+  virtual Answer follow_up(const FollowUpQuestion& question, const CommandSpelling& commands) const = 0;
   // The engine answering right now (its catalog lists the papers). Never null once opened.
   virtual std::shared_ptr<const retrieval::SearchEngine> engine() const = 0;
 

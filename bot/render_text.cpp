@@ -31,7 +31,7 @@ std::string render_text(const Answer& answer) {
   std::string out;
   if (!answer.heading.empty()) out += "**" + answer.heading + "**\n";
   for (const std::string& line : answer.lines) out += line + "\n";
-  const bool listing = answer.kind == Answer::Kind::listing;
+  const bool listing = answer.is_listing();
   if (!answer.citations.empty()) {
     out += listing ? "\n" : "\nSource:\n";
     for (std::size_t i = 0; i < answer.citations.size(); ++i)

@@ -5,6 +5,7 @@
 
 #include "bot/citation.h"
 #include "retrieval/confidence.h"
+#include "retrieval/follow_up_cues.h"
 #include "retrieval/query_intent.h"
 #include "text/unicode.h"
 
@@ -157,7 +158,7 @@ Answer Responder::papers(std::string_view month_or_roundup, const CommandSpellin
   if (response.hits.empty())
     return no_match("There is no roundup for " + (filter.month ? *filter.month : *filter.roundup_id) + ".");
   Answer a;
-  a.kind = Answer::Kind::listing;
+  a.kind = Answer::Kind::catalogue;
   for (const SearchHit& hit : response.hits) a.citations.push_back(cite(hit));
   const auto& first = a.citations.front().roundups;
   a.heading = "Papers in " + (filter.month ? "the " + *filter.month + " roundup" : "roundup " + *filter.roundup_id);
@@ -193,7 +194,7 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
     if (hits.empty())
       return no_match("There is no roundup for " + intent.month.value_or(intent.roundup_id.value_or("that")) + ".");
     Answer a;
-    a.kind = Answer::Kind::listing;
+    a.kind = Answer::Kind::catalogue;
     for (const SearchHit& hit : hits) a.citations.push_back(cite(hit));
     a.heading = "What was in the " + intent.month.value_or(intent.roundup_id.value_or("")) + " roundup";
     for (const auto& r : a.citations.front().roundups) a.lines.push_back(r.title);
@@ -215,7 +216,7 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
   a.confidence = best.confidence;
   a.reason = retrieval::confidence_reason(best.evidence);
   if (intent.kind == QueryIntent::Kind::by_author && intent.topic.empty()) {
-    a.kind = Answer::Kind::listing;
+    a.kind = Answer::Kind::catalogue;
     a.heading = "Papers by " + *intent.author;
     for (const SearchHit& hit : hits) a.citations.push_back(cite(hit));
     return a;
@@ -232,7 +233,10 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
   } else {
     a.kind = Answer::Kind::answer;
     a.heading = a.closest_match ? "Closest match: " + top.title : top.title;
-    a.lines = engine_->best_sentences(best.paper, intent.topic.empty() ? q : intent.topic, 3, intent.asks_quantity);
+    a.lines =
+        intent.attribute != retrieval::Attribute::none
+            ? record_lines(best.paper, intent.attribute)
+            : engine_->best_sentences(best.paper, intent.topic.empty() ? q : intent.topic, 3, intent.asks_quantity);
   }
   if (a.closest_match)
     a.lines.insert(a.lines.begin(),
@@ -246,6 +250,93 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
         hits[i].score >= 0.5 * best.score)
       a.related.push_back(cite(hits[i]));
   }
+  return a;
+}
+
+std::vector<std::string> Responder::record_lines(std::size_t paper_index, retrieval::Attribute attribute) const {
+  const retrieval::Paper& paper = engine_->catalog().papers()[paper_index];
+  switch (attribute) {
+    case retrieval::Attribute::authors: {
+      if (paper.authors.empty()) return {"The roundups do not name its authors."};
+      // Long author lists (PaLM has 67) are cut: the link has the rest.
+      constexpr std::size_t k_shown = 12;
+      std::string line = "Authors: ";
+      for (std::size_t i = 0; i < paper.authors.size() && i < k_shown; ++i)
+        line += (i == 0 ? "" : ", ") + paper.authors[i];
+      if (paper.authors.size() > k_shown) line += " and " + std::to_string(paper.authors.size() - k_shown) + " more";
+      return {line + "."};
+    }
+    case retrieval::Attribute::link:
+      return {"Link: " + paper.url + (paper.arxiv_id ? " (arXiv " + *paper.arxiv_id + ")" : "")};
+    case retrieval::Attribute::when:
+    case retrieval::Attribute::none: break;
+  }
+  // When: the roundups that covered it, and their months.
+  std::vector<std::string> lines;
+  lines.push_back(paper.roundups.size() == 1 ? "Covered in 1 roundup:"
+                                             : "Covered in " + std::to_string(paper.roundups.size()) + " roundups:");
+  for (const auto& r : paper.roundups)
+    lines.push_back((r.month.empty() ? std::string("(month unknown)") : r.month) + " — " + r.title);
+  return lines;
+}
+
+Answer Responder::follow_up(const FollowUpQuestion& question, const CommandSpelling& commands) const {
+  if (!retrieval::question_within_limits(question.text)) return question_too_long();
+  if (question.choose) return choose(question, commands);
+  const retrieval::Catalog& catalog = engine_->catalog();
+  const retrieval::Paper* paper = question.papers.empty() ? nullptr : catalog.find(question.papers.front());
+  if (!paper) {
+    Answer a;
+    a.kind = Answer::Kind::clarify;
+    a.heading = "Which paper do you mean?";
+    a.lines = {
+        "The paper we were talking about is no longer in the roundups I have (they were reindexed). "
+        "Please ask about it by name."};
+    return a;
+  }
+  const auto index = static_cast<std::size_t>(paper - catalog.papers().data());
+  const QueryIntent intent = retrieval::understand_query(question.text, catalog);
+  Answer a;
+  a.kind = Answer::Kind::answer;
+  a.heading = paper->title;
+  a.confidence = 1;
+  a.reason = "the paper this conversation is about";
+  if (intent.attribute != retrieval::Attribute::none || intent.kind == QueryIntent::Kind::which_roundups) {
+    a.lines = record_lines(
+        index, intent.kind == QueryIntent::Kind::which_roundups ? retrieval::Attribute::when : intent.attribute);
+  } else {
+    // What the message asks beyond "it" ("what dataset did it use?" -> "dataset use"); with
+    // nothing beyond it ("tell me more"), the summary's lead sentences.
+    const std::string asked = retrieval::read_follow_up_cues(question.text).content;
+    a.lines = engine_->best_sentences(index, asked.empty() ? paper->title : asked, 3, intent.asks_quantity);
+  }
+  a.citations.push_back(cite_paper(*paper, {}));
+  return a;
+}
+
+Answer Responder::choose(const FollowUpQuestion& question, const CommandSpelling& commands) const {
+  const retrieval::Catalog& catalog = engine_->catalog();
+  // Every paper of the corpus is ranked, so that a listed paper is found wherever it falls.
+  retrieval::SearchResponse response = engine_->search(question.text, catalog.papers().size());
+  std::erase_if(response.hits, [&](const SearchHit& hit) {
+    const std::string& id = catalog.papers()[hit.paper].id;
+    return std::find(question.papers.begin(), question.papers.end(), id) == question.papers.end();
+  });
+  if (response.hits.empty() || response.hits.front().confidence < settings_.min_confidence) {
+    Answer a = not_answered("None of the " + std::to_string(question.papers.size()) + " papers I listed is about \"" +
+                                text::trim(question.text) + "\".",
+                            response.hits.empty() ? nullptr : &response.hits.front(), commands);
+    return a;
+  }
+  const SearchHit& best = response.hits.front();
+  Answer a;
+  a.kind = Answer::Kind::answer;
+  a.confidence = best.confidence;
+  a.reason = retrieval::confidence_reason(best.evidence);
+  a.heading = best.confidence < settings_.sure_confidence ? "Closest match: " + cite(best).title : cite(best).title;
+  a.closest_match = best.confidence < settings_.sure_confidence;
+  a.lines = engine_->best_sentences(best.paper, question.text, 3, response.intent.asks_quantity);
+  a.citations.push_back(cite(best));
   return a;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "bot/answer.h"
+#include "bot/knowledge.h"
 #include "retrieval/search_engine.h"
 
 namespace roundup::bot {
@@ -28,12 +29,19 @@ class Responder {
   Answer handle(std::string_view input, const CommandSpelling& commands = {}) const;
 
   Answer ask(std::string_view question, const CommandSpelling& commands = {}) const;
+  // A follow-up the conversation resolved (bot/dialogue.h): about one paper, or choosing one of
+  // a list. Answers about one paper come from its record and summary with confidence 1: the
+  // conversation named it. Choosing needs a confident match among the listed papers.
+  Answer follow_up(const FollowUpQuestion& question, const CommandSpelling& commands = {}) const;
   Answer papers(std::string_view month_or_roundup, const CommandSpelling& commands = {}) const;
   Answer search(std::string_view query) const;
   Answer help(const CommandSpelling& commands = {}) const;
 
  private:
   PaperCitation cite(const retrieval::SearchHit& hit) const;
+  // The first lines of an answer about `attribute` of the paper: its authors, link, or roundups.
+  std::vector<std::string> record_lines(std::size_t paper, retrieval::Attribute attribute) const;
+  Answer choose(const FollowUpQuestion& question, const CommandSpelling& commands) const;
   Answer no_match(std::string_view why) const;
   Answer not_answered(std::string_view why, const retrieval::SearchHit* best, const CommandSpelling& commands) const;
   std::vector<std::string> coverage_lines() const;

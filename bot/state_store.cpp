@@ -22,6 +22,7 @@ const std::vector<TransferTable>& transfer_tables() {
         "done_ms", "last_error"}},
       {"threads", {"platform", "channel", "thread", "last_ms"}},
       {"kv", {"key", "value"}},
+      {"dialogues", {"conversation", "state", "expires_ms"}},
       {"subscriptions", {"channel", "by_user", "created_ms"}},
       {"digest_posts", {"channel", "local_date", "posted_ms", "papers", "started_over"}},
       {"digest_papers", {"channel", "paper_id", "posted_ms"}},

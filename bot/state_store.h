@@ -187,6 +187,16 @@ class ThreadMemory {
   virtual bool knows_thread(std::string_view platform, std::string_view channel, std::string_view thread) const = 0;
 };
 
+// What each conversation remembers between messages (bot/dialogue.h), until it expires. Keys
+// name one conversation ("slack:C1:1700000000.000100"), so nothing is shared between them.
+class DialogueMemory {
+ public:
+  virtual ~DialogueMemory() = default;
+  // The conversation's state, unless it expired at or before now_ms.
+  virtual std::optional<std::string> dialogue(std::string_view conversation, std::int64_t now_ms) const = 0;
+  virtual void save_dialogue(std::string_view conversation, std::string_view state, std::int64_t expires_ms) = 0;
+};
+
 // Small named values that survive restarts (a polling offset).
 class KeyValues {
  public:
@@ -280,14 +290,15 @@ class StateTransfer {
 class StateStore : public InboundLog,
                    public OutboxQueue,
                    public ThreadMemory,
+                   public DialogueMemory,
                    public KeyValues,
                    public DigestLedger,
                    public AuditLog,
                    public Leases {
  public:
-  // Forgets completed or quarantined inbound keys, delivered or failed messages, idle threads and
-  // audit entries older than `before_ms`. Inbound keys must outlive the platforms' retry windows
-  // (Slack: about an hour).
+  // Forgets completed or quarantined inbound keys, delivered or failed messages, idle threads,
+  // conversations that expired and audit entries older than `before_ms`. Inbound keys must outlive the platforms' retry
+  // windows (Slack: about an hour).
   virtual void prune(std::int64_t before_ms) = 0;
 };
 

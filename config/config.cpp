@@ -262,6 +262,7 @@ SectionSpec<Config> root_spec(const PlatformSections& sections) {
              read_section(value, out.digest, path, digest_spec(sections), problems);
            }},
           integer_field("workers", &Config::workers, k_min_workers, k_max_workers),
+          integer_field("conversation_ttl_minutes", &Config::conversation_ttl_minutes, 1, 43200),
           section_field("inbox", &Config::inbox, &inbox_spec),
           section_field("state", &Config::state, &state_spec),
           section_field("retrieval", &Config::retrieval, &retrieval_spec),

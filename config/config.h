@@ -186,6 +186,9 @@ struct Config {
   std::string metrics_listen;
   HttpConfig http;
   int workers = 4;  // threads answering questions (1..64)
+  // How long a conversation's memory (the paper in focus, the last list) lasts after its last
+  // message, in minutes (1..43200, 30 days); follow-ups after that start afresh.
+  int conversation_ttl_minutes = 1440;
   InboxConfig inbox;
   StateConfig state;
   // Who may run admin commands (reindex, stats, digest now): "slack:U0123", "telegram:42".

@@ -181,6 +181,8 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
     intent.author = *author;
     if (intent.kind == QueryIntent::Kind::topic) intent.kind = QueryIntent::Kind::by_author;
   }
+  // "Papers by Carlini" names an author; "who wrote Chinchilla?" asks for one.
+  if (!intent.author) intent.attribute = find_attribute(rest, &rest);
   intent.topic = squash_spaces(rest);
   if (intent.kind == QueryIntent::Kind::by_author && only_frame_words(intent.topic)) intent.topic.clear();
   if (intent.kind == QueryIntent::Kind::topic && (intent.month || intent.roundup_id) &&

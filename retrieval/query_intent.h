@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "retrieval/catalog.h"
+#include "retrieval/follow_up_cues.h"
 
 namespace roundup::retrieval {
 
@@ -31,6 +32,8 @@ struct QueryIntent {
   // exactly, before any ranking.
   std::optional<std::string> link;
   std::string link_shown;
+  // "who wrote …", "link to …", "when was …": the answer's first line comes from the record.
+  Attribute attribute = Attribute::none;
 };
 
 // Questions are bounded so that one message costs bounded memory and time. The limit people see

@@ -96,6 +96,10 @@ constexpr const char* k_migrations[] = {
     ALTER TABLE inbound ADD COLUMN claimed_by TEXT;
     ALTER TABLE inbound ADD COLUMN claim_until_ms BIGINT NOT NULL DEFAULT 0;
     )sql",
+    // 4: what each conversation remembers between messages (bot::DialogueMemory).
+    R"sql(
+    CREATE TABLE dialogues (conversation TEXT PRIMARY KEY, state TEXT NOT NULL, expires_ms BIGINT NOT NULL);
+    )sql",
 };
 static_assert(std::size(k_migrations) == k_postgres_schema_version);
 
@@ -457,6 +461,24 @@ class PostgresStateStore final : public bot::StateStore, public bot::StateTransf
     });
   }
 
+  std::optional<std::string> dialogue(std::string_view conversation, std::int64_t now_ms) const override {
+    return impl_.locked([&](Connection& db) -> std::optional<std::string> {
+      const auto result = db.query("SELECT state FROM dialogues WHERE conversation = $1 AND expires_ms > $2",
+                                   {text(conversation), number(now_ms)});
+      if (result.rows() == 0) return std::nullopt;
+      return result.text(0, 0);
+    });
+  }
+
+  void save_dialogue(std::string_view conversation, std::string_view state, std::int64_t expires_ms) override {
+    impl_.locked([&](Connection& db) {
+      db.query(
+          "INSERT INTO dialogues (conversation, state, expires_ms) VALUES ($1, $2, $3) "
+          "ON CONFLICT (conversation) DO UPDATE SET state = EXCLUDED.state, expires_ms = EXCLUDED.expires_ms",
+          {text(conversation), text(state), number(expires_ms)});
+    });
+  }
+
   std::optional<std::string> value(std::string_view key) const override {
     return impl_.locked([&](Connection& db) -> std::optional<std::string> {
       const Result result = db.query("SELECT value FROM kv WHERE key = $1", {text(key)});
@@ -696,6 +718,7 @@ class PostgresStateStore final : public bot::StateStore, public bot::StateTransf
         db.query("DELETE FROM inbound WHERE state <> 'pending' AND done_ms < $1", before);
         db.query("DELETE FROM outbox WHERE state <> 'pending' AND done_ms < $1", before);
         db.query("DELETE FROM threads WHERE last_ms < $1", before);
+        db.query("DELETE FROM dialogues WHERE expires_ms < $1", before);
         db.query("DELETE FROM audit WHERE at_ms < $1", before);
       });
     });

@@ -17,7 +17,7 @@
 
 namespace roundup::storage {
 
-inline constexpr int k_postgres_schema_version = 3;
+inline constexpr int k_postgres_schema_version = 4;
 
 struct PostgresStateOptions {
   // read_only: for inspection tools (`digest --dry-run`): a read-only session that never

@@ -121,6 +121,11 @@ constexpr const char* k_migrations[] = {
     ALTER TABLE inbound ADD COLUMN claimed_by TEXT;
     ALTER TABLE inbound ADD COLUMN claim_until_ms INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 6: what each conversation remembers between messages (bot::DialogueMemory).
+    R"sql(
+    CREATE TABLE dialogues (conversation TEXT PRIMARY KEY, state TEXT NOT NULL, expires_ms INTEGER NOT NULL)
+      WITHOUT ROWID;
+    )sql",
 };
 static_assert(std::size(k_migrations) == SqliteStateStore::k_schema_version);
 
@@ -441,6 +446,25 @@ bool SqliteStateStore::knows_thread(std::string_view platform, std::string_view 
   return statement.step();
 }
 
+std::optional<std::string> SqliteStateStore::dialogue(std::string_view conversation, std::int64_t now_ms) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement statement(*impl_->db, "SELECT state FROM dialogues WHERE conversation = ?1 AND expires_ms > ?2");
+  statement.bind(1, conversation).bind(2, now_ms);
+  if (!statement.step()) return std::nullopt;
+  return statement.text(0);
+}
+
+void SqliteStateStore::save_dialogue(std::string_view conversation, std::string_view state, std::int64_t expires_ms) {
+  std::lock_guard lock(impl_->mutex);
+  Statement(*impl_->db,
+            "INSERT INTO dialogues (conversation, state, expires_ms) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT DO UPDATE SET state = excluded.state, expires_ms = excluded.expires_ms")
+      .bind(1, conversation)
+      .bind(2, state)
+      .bind(3, expires_ms)
+      .run();
+}
+
 std::optional<std::string> SqliteStateStore::value(std::string_view key) const {
   std::lock_guard lock(impl_->mutex);
   auto& statement = *impl_->get_value;
@@ -553,6 +577,7 @@ void SqliteStateStore::prune(std::int64_t before_ms) {
     Statement(*impl_->db, "DELETE FROM inbound WHERE state != 'pending' AND done_ms < ?1").bind(1, before_ms).run();
     Statement(*impl_->db, "DELETE FROM outbox WHERE state != 'pending' AND done_ms < ?1").bind(1, before_ms).run();
     Statement(*impl_->db, "DELETE FROM threads WHERE last_ms < ?1").bind(1, before_ms).run();
+    Statement(*impl_->db, "DELETE FROM dialogues WHERE expires_ms < ?1").bind(1, before_ms).run();
     Statement(*impl_->db, "DELETE FROM audit WHERE at_ms < ?1").bind(1, before_ms).run();
   });
 }

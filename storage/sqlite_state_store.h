@@ -27,7 +27,7 @@ class SqliteStateStore final : public bot::StateStore, public bot::StateTransfer
   SqliteStateStore(const SqliteStateStore&) = delete;
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
 
-  static constexpr int k_schema_version = 5;
+  static constexpr int k_schema_version = 6;
 
   std::vector<bot::TransferRow> export_rows() const override;
   bool holds_records() const override;
@@ -66,6 +66,8 @@ class SqliteStateStore final : public bot::StateStore, public bot::StateTransfer
   void remember_thread(std::string_view platform, std::string_view channel, std::string_view thread,
                        std::int64_t now_ms) override;
   bool knows_thread(std::string_view platform, std::string_view channel, std::string_view thread) const override;
+  std::optional<std::string> dialogue(std::string_view conversation, std::int64_t now_ms) const override;
+  void save_dialogue(std::string_view conversation, std::string_view state, std::int64_t expires_ms) override;
 
   std::optional<std::string> value(std::string_view key) const override;
   void set_value(std::string_view key, std::string_view value) override;

@@ -195,10 +195,15 @@ int digest_preview(const std::string& config_file, const std::string& channel, s
   return print_digest_preview(runtime, channel, out);
 }
 
-int chat(const std::string& config_file) {
+int chat(const std::string& config_file, bool as_json) {
   Library library(open_runtime(config_file));
   library.open(std::cerr);
-  return run_terminal_chat(library, std::cin, std::cout, ::isatty(STDIN_FILENO) != 0);
+  if (!as_json) return run_terminal_chat(library, std::cin, std::cout, ::isatty(STDIN_FILENO) != 0);
+  // One `ask --json` object per reply, each on one line, for scripts.
+  return run_terminal_chat(
+      library, std::cin, std::cout, /*interactive=*/false, [](std::string_view message, const bot::Answer& answer) {
+        return ask_json(message, answer).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      });
 }
 
 int serve(const std::string& config_file) {

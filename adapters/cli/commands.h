@@ -33,8 +33,9 @@ int ask(const std::string& config_file, const std::vector<std::string>& question
         std::ostream& out);
 // `digest --dry-run [--channel C]`.
 int digest_preview(const std::string& config_file, const std::string& channel, std::ostream& out);
-// `chat`: the terminal conversation on stdin/stdout.
-int chat(const std::string& config_file);
+// `chat`: the terminal conversation on stdin/stdout; `as_json`: one ask_json object per reply,
+// each on one line.
+int chat(const std::string& config_file, bool as_json);
 // `serve`: the service until SIGTERM. SIGINT and SIGTERM must be blocked already (main.cpp).
 int serve(const std::string& config_file);
 // `state export FILE`: every record of the configured state store, as JSON Lines in the portable

@@ -75,7 +75,11 @@ json search_json(std::string_view query, const retrieval::SearchResponse& respon
 }
 
 json ask_json(std::string_view question, const bot::Answer& answer) {
-  static const char* const k_kinds[] = {"answer", "listing", "roundups", "no_match", "help", "notice"};
+  // The kinds scripts tell apart: an answer (which roundups covered a paper is one), a list, a
+  // listing from the catalogue, a question back, a refusal; help and notices as themselves.
+  static const char* const k_kinds[] = {"answer", "list",   "answer",    "refusal",
+                                        "help",   "notice", "catalogue", "clarify"};
+  static_assert(std::size(k_kinds) == static_cast<std::size_t>(bot::Answer::Kind::clarify) + 1);
   json citations = json::array();
   for (const bot::PaperCitation& c : answer.citations) {
     json roundups = json::array();
@@ -90,7 +94,7 @@ json ask_json(std::string_view question, const bot::Answer& answer) {
                          {"roundups", std::move(roundups)}});
   }
   const bool answered = answer.kind != bot::Answer::Kind::no_match && answer.kind != bot::Answer::Kind::notice &&
-                        answer.kind != bot::Answer::Kind::help;
+                        answer.kind != bot::Answer::Kind::help && answer.kind != bot::Answer::Kind::clarify;
   return {{"question", question},
           {"answered", answered},
           {"kind", k_kinds[static_cast<int>(answer.kind)]},

@@ -133,16 +133,24 @@ std::shared_ptr<const retrieval::SearchEngine> Library::engine() const {
   return snap ? snap->engine : nullptr;
 }
 
+namespace {
+bot::Answer not_ready() {
+  bot::Answer a;
+  a.kind = bot::Answer::Kind::notice;
+  a.heading = "Not ready";
+  a.lines.emplace_back("The paper index is still loading; please ask again in a moment.");
+  return a;
+}
+}  // namespace
+
 bot::Answer Library::answer(std::string_view input, const bot::CommandSpelling& commands) const {
   const auto snap = snapshot();
-  if (!snap) {
-    bot::Answer a;
-    a.kind = bot::Answer::Kind::notice;
-    a.heading = "Not ready";
-    a.lines.emplace_back("The paper index is still loading; please ask again in a moment.");
-    return a;
-  }
-  return snap->responder->handle(input, commands);
+  return snap ? snap->responder->handle(input, commands) : not_ready();
+}
+
+bot::Answer Library::follow_up(const bot::FollowUpQuestion& question, const bot::CommandSpelling& commands) const {
+  const auto snap = snapshot();
+  return snap ? snap->responder->follow_up(question, commands) : not_ready();
 }
 
 ReindexResult Library::rebuild() {

@@ -64,6 +64,7 @@ class Library final : public bot::Knowledge {
 
   // Thread-safe. Before open() succeeds, a notice that the index is not loaded.
   bot::Answer answer(std::string_view input, const bot::CommandSpelling& commands) const override;
+  bot::Answer follow_up(const bot::FollowUpQuestion& question, const bot::CommandSpelling& commands) const override;
   using bot::Knowledge::answer;
 
   // Incremental rebuild from corpus_dir in the calling thread, then an atomic swap. Never

@@ -56,9 +56,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> question_words;
   auto* ask_cmd = app.add_subcommand("ask", "Answer one question, as the bot would reply");
   bool ask_as_json = false;
-  ask_cmd->add_flag("--json", ask_as_json, "JSON output: answered, confidence, reason, text, citations");
+  ask_cmd->add_flag("--json", ask_as_json, "JSON output: answered, kind, confidence, reason, text, citations");
   ask_cmd->add_option("question", question_words, "The question")->required();
-  auto* chat_cmd = app.add_subcommand("chat", "Talk to the bot in the terminal");
+  auto* chat_cmd = app.add_subcommand("chat", "Talk to the bot in the terminal; follow-ups read the lines before");
+  bool chat_as_json = false;
+  chat_cmd->add_flag("--json", chat_as_json, "One message per input line; one ask --json object per reply, per line");
   auto* serve_cmd = app.add_subcommand("serve", "Run the bot service (webhooks, Socket Mode, health) until SIGTERM");
   auto* config_cmd = app.add_subcommand("config", "Work with the configuration");
   config_cmd->require_subcommand(1);
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
     if (ask_cmd->parsed()) return cli::ask(config_file, question_words, ask_as_json, std::cout);
     if (serve_cmd->parsed()) return cli::serve(config_file);
     if (digest_cmd->parsed()) return cli::digest_preview(config_file, digest_channel, std::cout);
-    if (chat_cmd->parsed()) return cli::chat(config_file);
+    if (chat_cmd->parsed()) return cli::chat(config_file, chat_as_json);
     if (export_cmd->parsed()) return cli::export_state(config_file, state_file, std::cout);
     if (import_cmd->parsed()) return cli::import_state(config_file, state_file, replace_state, std::cout);
   } catch (const roundup::config::ConfigError& e) {

@@ -13,6 +13,14 @@ bot::Answer MeasuredKnowledge::answer(std::string_view input, const bot::Command
   return answer;
 }
 
+bot::Answer MeasuredKnowledge::follow_up(const bot::FollowUpQuestion& question,
+                                         const bot::CommandSpelling& commands) const {
+  const auto start = std::chrono::steady_clock::now();
+  bot::Answer answer = inner_->follow_up(question, commands);
+  service_metrics().retrieval_seconds.observe(seconds_since(start));
+  return answer;
+}
+
 bot::Knowledge::ReindexOutcome MeasuredKnowledge::reindex() {
   const auto start = std::chrono::steady_clock::now();
   ReindexOutcome outcome = inner_->reindex();

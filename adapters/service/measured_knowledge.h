@@ -18,6 +18,7 @@ class MeasuredKnowledge final : public bot::Knowledge {
   MeasuredKnowledge(std::shared_ptr<bot::Knowledge> inner, std::function<void(const ReindexOutcome&)> reindexed)
       : inner_(std::move(inner)), reindexed_(std::move(reindexed)) {}
   bot::Answer answer(std::string_view input, const bot::CommandSpelling& commands) const override;
+  bot::Answer follow_up(const bot::FollowUpQuestion& question, const bot::CommandSpelling& commands) const override;
   std::shared_ptr<const retrieval::SearchEngine> engine() const override { return inner_->engine(); }
   ReindexOutcome reindex() override;
   std::vector<std::string> stats_lines() const override { return inner_->stats_lines(); }

@@ -475,6 +475,7 @@ unsigned short Service::start() {
   }
   bot::ConversationOptions conversation_options;
   conversation_options.admins = config.admins;
+  conversation_options.dialogue_ttl = std::chrono::minutes(config.conversation_ttl_minutes);
   conversation_options.more_stats = [&s] {
     return s.index_sync ? s.index_sync->stats_lines() : std::vector<std::string>{};
   };

@@ -161,7 +161,7 @@ std::vector<Unit> build_units(const Answer& answer) {
   for (const std::string& line : answer.lines) add_text_lines(escaped, raw, line);
   add_line_sections(units, escaped, raw);
 
-  const bool listing = answer.kind == Answer::Kind::listing;
+  const bool listing = answer.is_listing();
   for (std::size_t i = 0; i < answer.citations.size(); ++i)
     units.push_back(citation_unit(answer.citations[i], listing ? i + 1 : 0, listing));
 

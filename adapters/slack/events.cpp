@@ -177,6 +177,8 @@ EventDecision interpret_event(const json& envelope, std::string_view bot_user_id
   // thread_ts if present, else its ts), so each question keeps its answer beside it.
   decision.question.thread_ts = !thread_ts.empty() ? thread_ts : ts;
   decision.question.direct = direct;
+  decision.question.conversation =
+      direct && thread_ts.empty() ? "slack:" + channel : "slack:" + channel + ":" + decision.question.thread_ts;
   return decision;
 }
 

@@ -21,6 +21,9 @@ struct Question {
   std::string thread_ts;     // events: the thread root to reply in
   std::string response_url;  // slash commands: where the answer goes
   bool direct = false;       // a DM
+  // Whose memory follow-ups read (bot::Speaker::conversation): the thread, or the whole DM for
+  // messages at its top level. Empty for slash commands.
+  std::string conversation;
 };
 
 struct EventDecision {

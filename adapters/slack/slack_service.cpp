@@ -208,6 +208,7 @@ EventDecision SlackService::decide_event(const json& envelope, std::string& payl
   payload = json{{"input", question.text.empty() ? std::string("/help") : question.text},
                  {"channel", question.channel},
                  {"thread_ts", question.thread_ts},
+                 {"conversation", question.conversation},
                  {"user", question.user}}
                 .dump(-1, ' ', false, json::error_handler_t::replace);
   return decision;
@@ -300,8 +301,12 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   const std::string channel = payload.value("channel", std::string());
   const std::string thread_ts = payload.value("thread_ts", std::string());
   // Commands are words after the app's one slash command: "/roundup papers", not "/papers".
-  const bot::Speaker speaker{std::string(k_platform), payload.value("user", std::string()), channel, item.key,
-                             bot::CommandSpelling{config_.command + " "}};
+  const bot::Speaker speaker{std::string(k_platform),
+                             payload.value("user", std::string()),
+                             channel,
+                             item.key,
+                             bot::CommandSpelling{config_.command + " "},
+                             payload.value("conversation", std::string())};
 
   bot::Answer answer;
   try {

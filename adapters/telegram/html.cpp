@@ -287,7 +287,7 @@ class BlockBuilder {
     if (!blank(answer.heading)) blocks.push_back({{bold(answer.heading)}});
     add_text_block(blocks, answer.lines);
 
-    const bool listing = answer.kind == Answer::Kind::listing;
+    const bool listing = answer.is_listing();
     for (std::size_t i = 0; i < answer.citations.size(); ++i) {
       Block block = citation(answer.citations[i], listing ? i + 1 : 0, listing);
       if (!listing && i == 0)

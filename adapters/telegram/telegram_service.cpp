@@ -378,8 +378,15 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   const std::string input = payload.value("input", std::string());
   const std::int64_t chat_id = payload.value("chat_id", std::int64_t{0});
 
-  const bot::Speaker speaker{std::string(k_platform), std::to_string(payload.value("user", std::int64_t{0})),
-                             std::to_string(chat_id), item.key};
+  const std::string user = std::to_string(payload.value("user", std::int64_t{0}));
+  // A private chat is one conversation. In a group the bot hears only messages addressed to it
+  // (a mention, a command, a reply to its message), and each member's are one conversation: no
+  // one's follow-up reads another's context.
+  const std::string conversation = payload.value("chat_type", std::string()) == "private"
+                                       ? "telegram:" + std::to_string(chat_id)
+                                       : "telegram:" + std::to_string(chat_id) + ":" + user;
+  const bot::Speaker speaker{std::string(k_platform), user,        std::to_string(chat_id), item.key,
+                             bot::CommandSpelling{},  conversation};
 
   bot::Answer answer;
   try {

@@ -35,6 +35,10 @@ class RecordingKnowledge : public Knowledge {
     a.lines = {"answer to " + std::string(input)};
     return a;
   }
+  Answer follow_up(const roundup::bot::FollowUpQuestion& question,
+                   const roundup::bot::CommandSpelling& commands) const override {
+    return answer(question.text, commands);
+  }
   std::shared_ptr<const roundup::retrieval::SearchEngine> engine() const override { return nullptr; }
   ReindexOutcome reindex() override {
     ++reindexes;

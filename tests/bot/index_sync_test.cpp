@@ -20,6 +20,10 @@ class CorpusKnowledge final : public Knowledge {
  public:
   explicit CorpusKnowledge(std::shared_ptr<std::string> corpus) : corpus_(std::move(corpus)), generation_(*corpus_) {}
   roundup::bot::Answer answer(std::string_view, const roundup::bot::CommandSpelling&) const override { return {}; }
+  roundup::bot::Answer follow_up(const roundup::bot::FollowUpQuestion&,
+                                 const roundup::bot::CommandSpelling&) const override {
+    return {};
+  }
   std::shared_ptr<const roundup::retrieval::SearchEngine> engine() const override { return nullptr; }
   ReindexOutcome reindex() override {
     ++rebuilds;

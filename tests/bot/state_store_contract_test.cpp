@@ -186,6 +186,26 @@ TEST_CASE_TEMPLATE("state store contract: threads - values and pruning", Backend
   CHECK(store.accept_inbound("old", "slack", "{}", 2000, {}));
 }
 
+TEST_CASE_TEMPLATE("state store contract: dialogues - per conversation, replaced, expired, pruned", Backend,
+                   EVERY_BACKEND) {
+  Backend backend;
+  auto& store = backend.store;
+  CHECK_FALSE(store.dialogue("slack:C1:1.1", 100));
+  store.save_dialogue("slack:C1:1.1", R"({"v":1,"focus":"arxiv:2203.15556"})", 1000);
+  store.save_dialogue("slack:C1:2.2", R"({"v":1,"focus":"arxiv:2301.10226"})", 1000);
+  CHECK(store.dialogue("slack:C1:1.1", 100) == R"({"v":1,"focus":"arxiv:2203.15556"})");
+  CHECK(store.dialogue("slack:C1:2.2", 100) == R"({"v":1,"focus":"arxiv:2301.10226"})");
+  CHECK_FALSE(store.dialogue("slack:C1", 100));  // keys are whole: no prefix matches
+  // Saving again replaces the state and its expiry.
+  store.save_dialogue("slack:C1:1.1", "{}", 5000);
+  CHECK(store.dialogue("slack:C1:1.1", 2000) == "{}");
+  // Expired at its time, whether or not it was pruned yet.
+  CHECK_FALSE(store.dialogue("slack:C1:2.2", 1000));
+  store.prune(1500);
+  CHECK_FALSE(store.dialogue("slack:C1:2.2", 0));
+  CHECK(store.dialogue("slack:C1:1.1", 2000) == "{}");
+}
+
 TEST_CASE_TEMPLATE(
     "state store contract: a batch of inbound records dedupes per row within the batch and against earlier ones",
     Backend, EVERY_BACKEND) {

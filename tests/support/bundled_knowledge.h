@@ -49,6 +49,9 @@ class ScriptedKnowledge final : public bot::Knowledge {
   explicit ScriptedKnowledge(ScriptedAnswers answerer)
       : answerer_(std::move(answerer)), library_(bundled_knowledge()) {}
   bot::Answer answer(std::string_view input, const bot::CommandSpelling&) const override { return answerer_(input); }
+  bot::Answer follow_up(const bot::FollowUpQuestion& question, const bot::CommandSpelling&) const override {
+    return answerer_(question.text);
+  }
   std::shared_ptr<const retrieval::SearchEngine> engine() const override { return library_->engine(); }
   ReindexOutcome reindex() override { return library_->reindex(); }
   std::vector<std::string> stats_lines() const override { return library_->stats_lines(); }

@@ -181,6 +181,16 @@ class MemoryStateStore final : public bot::StateStore {
     std::lock_guard lock(mutex_);
     return threads_.count({std::string(platform), std::string(channel), std::string(thread)}) > 0;
   }
+  std::optional<std::string> dialogue(std::string_view conversation, std::int64_t now_ms) const override {
+    std::lock_guard lock(mutex_);
+    const auto it = dialogues_.find(std::string(conversation));
+    if (it == dialogues_.end() || it->second.second <= now_ms) return std::nullopt;
+    return it->second.first;
+  }
+  void save_dialogue(std::string_view conversation, std::string_view state, std::int64_t expires_ms) override {
+    std::lock_guard lock(mutex_);
+    dialogues_[std::string(conversation)] = {std::string(state), expires_ms};
+  }
   std::optional<std::string> value(std::string_view key) const override {
     std::lock_guard lock(mutex_);
     const auto it = values_.find(std::string(key));
@@ -294,6 +304,7 @@ class MemoryStateStore final : public bot::StateStore {
     std::erase_if(outbox_,
                   [&](const auto& row) { return row.second.state != "pending" && row.second.done_ms < before_ms; });
     std::erase_if(threads_, [&](const auto& row) { return row.second < before_ms; });
+    std::erase_if(dialogues_, [&](const auto& row) { return row.second.second < before_ms; });
     std::erase_if(audit_, [&](const bot::AuditEntry& entry) { return entry.at_ms < before_ms; });
   }
 
@@ -358,6 +369,7 @@ class MemoryStateStore final : public bot::StateStore {
   std::map<std::int64_t, OutboxRow> outbox_;  // by id: oldest first
   std::int64_t last_outbox_id_ = 0;
   std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> threads_;
+  std::map<std::string, std::pair<std::string, std::int64_t>> dialogues_;  // conversation -> (state, expires_ms)
   std::map<std::string, std::string> values_;
   std::set<std::string> subscriptions_;
   std::set<std::pair<std::string, std::string>> digest_posts_;  // (channel, local date)

@@ -156,7 +156,7 @@ TEST_CASE("cli: index - papers --json - search --json and ask on the bundled cor
     REQUIRE(r.exit_code == 0);
     const json j = json::parse(r.out);
     CHECK(j["answered"] == false);
-    CHECK(j["kind"] == "no_match");
+    CHECK(j["kind"] == "refusal");
     CHECK(j["citations"].empty());
     CHECK(j["confidence"].get<double>() < 0.5);
     CHECK(j["text"].get<std::string>().find("/papers") != std::string::npos);

@@ -119,6 +119,10 @@ class BundledWithReindex : public roundup::bot::Knowledge {
   roundup::bot::Answer answer(std::string_view input, const roundup::bot::CommandSpelling& commands) const override {
     return inner_->answer(input, commands);
   }
+  roundup::bot::Answer follow_up(const roundup::bot::FollowUpQuestion& question,
+                                 const roundup::bot::CommandSpelling& commands) const override {
+    return inner_->follow_up(question, commands);
+  }
   std::shared_ptr<const roundup::retrieval::SearchEngine> engine() const override { return inner_->engine(); }
   std::vector<std::string> stats_lines() const override { return inner_->stats_lines(); }
   std::uintmax_t index_bytes() const override { return 1000; }
@@ -270,6 +274,10 @@ class HeldKnowledge final : public roundup::bot::Knowledge {
     std::unique_lock lock(mutex_);
     released_changed_.wait(lock, [&] { return released_; });
     return inner_->answer(input, commands);
+  }
+  roundup::bot::Answer follow_up(const roundup::bot::FollowUpQuestion& question,
+                                 const roundup::bot::CommandSpelling& commands) const override {
+    return answer(question.text, commands);
   }
   std::shared_ptr<const roundup::retrieval::SearchEngine> engine() const override { return inner_->engine(); }
   ReindexOutcome reindex() override { return inner_->reindex(); }

@@ -35,6 +35,7 @@ TEST_CASE("slack events: app_mention is answered in a thread rooted at the messa
   CHECK(decision.question.thread_ts == "100.1");
   CHECK(decision.question.dedupe_key == "slack:event:Ev1");
   CHECK(decision.question.channel == "C1");
+  CHECK(decision.question.conversation == "slack:C1:100.1");
 
   json in_thread = mention("<@UBOT> and the follow-up?");
   in_thread["thread_ts"] = "90.5";
@@ -54,6 +55,10 @@ TEST_CASE("slack events: DMs are answered - channel chatter is not") {
   REQUIRE(decision.action == EventDecision::Action::answer);
   CHECK(decision.question.direct);
   CHECK(decision.question.thread_ts == "5.5");  // threaded under the question, as in channels
+  // Messages at the top of a DM are one conversation; a thread inside it is its own.
+  CHECK(decision.question.conversation == "slack:D1");
+  dm["thread_ts"] = "4.4";
+  CHECK(interpret_event(envelope(dm), k_bot, never).question.conversation == "slack:D1:4.4");
 
   json chatter = {{"type", "message"}, {"channel_type", "channel"}, {"user", "U1"}, {"channel", "C1"},
                   {"ts", "5.5"},       {"text", "lunch?"}};
@@ -72,6 +77,8 @@ TEST_CASE("slack events: follow-ups in a thread the bot answers need no mention"
   const auto decision = interpret_event(envelope(follow_up), k_bot, known);
   REQUIRE(decision.action == EventDecision::Action::answer);
   CHECK(decision.question.thread_ts == "5.5");
+  // The thread is the conversation whose memory the follow-up reads.
+  CHECK(decision.question.conversation == "slack:C1:5.5");
   follow_up["thread_ts"] = "6.6";
   CHECK(interpret_event(envelope(follow_up), k_bot, known).action == EventDecision::Action::ignore);
 }

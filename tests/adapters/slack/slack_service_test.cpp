@@ -197,6 +197,19 @@ TEST_CASE(
   CHECK(f.post_signed("/slack/events", follow_up).status == 200);
   REQUIRE(f.slack.wait_for("/api/chat.postMessage", 2));
   CHECK(json::parse(f.slack.requests("/api/chat.postMessage")[1].request.body)["thread_ts"] == "1700000000.000100");
+
+  // The thread remembers the list it was shown: "the first one" is its first paper.
+  json ordinal = json::parse(follow_up);
+  ordinal["event_id"] = "Ev3";
+  ordinal["event"]["ts"] = "1700000002.000300";
+  ordinal["event"]["text"] = "who wrote the first one?";
+  CHECK(f.post_signed("/slack/events", ordinal.dump()).status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 3));
+  const std::string listed = json::parse(f.slack.requests("/api/chat.postMessage")[1].request.body).dump();
+  const std::string reply = json::parse(f.slack.requests("/api/chat.postMessage")[2].request.body)["text"];
+  CHECK(reply.find("Authors:") != std::string::npos);
+  CHECK(listed.find("MusicLM") < listed.find("Watermark"));  // MusicLM listed first
+  CHECK(reply.find("MusicLM") != std::string::npos);
 }
 
 TEST_CASE("slack service: url_verification answers the challenge") {
