@@ -6,6 +6,7 @@
 #include "bot/citation.h"
 #include "retrieval/confidence.h"
 #include "retrieval/follow_up_cues.h"
+#include "retrieval/names.h"
 #include "retrieval/query_intent.h"
 #include "text/unicode.h"
 
@@ -89,6 +90,10 @@ std::vector<std::string> Responder::coverage_lines() const {
 namespace {
 // The share of a question's weighted terms an unstructured passage must hold to be an answer.
 constexpr double k_passage_min_coverage = 0.5;
+// A topical list keeps papers whose fused score is at least this share of the best one's.
+constexpr double k_topical_min_score_share = 0.5;
+// ... and that hold at least this share of the topic's weighted concepts.
+constexpr double k_topical_min_coverage = 0.7;
 }  // namespace
 
 Answer Responder::no_match(std::string_view why) const {
@@ -135,7 +140,7 @@ Answer Responder::papers(std::string_view month_or_roundup, const CommandSpellin
   const std::string arg = text::trim(month_or_roundup);
   if (arg.empty()) {
     Answer a;
-    a.kind = Answer::Kind::notice;
+    a.kind = Answer::Kind::catalogue;
     a.heading = "Roundups";
     a.lines = coverage_lines();
     // The latest month with a roundup, as the example.
@@ -180,7 +185,10 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
   if (!retrieval::question_within_limits(question)) return question_too_long();
   const std::string q = text::trim(question);
   if (q.empty()) return help(commands);
-  retrieval::SearchResponse response = engine_->search(q, settings_.top_k);
+  // A topical question lists up to 8 papers: rank enough to choose them from.
+  const bool topical = retrieval::understand_query(q, engine_->catalog()).kind == QueryIntent::Kind::topical;
+  retrieval::SearchResponse response =
+      engine_->search(q, topical ? std::max<std::size_t>(settings_.top_k, 20) : settings_.top_k);
   const QueryIntent& intent = response.intent;
   // Unstructured passages (roundup text that is no paper, news or tool) answer only with strong
   // evidence: a loose match to an intro paragraph is not worth citing.
@@ -190,6 +198,27 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
   });
   const auto& hits = response.hits;
 
+  if (intent.kind == QueryIntent::Kind::list_months) return papers("", commands);
+  if (intent.kind == QueryIntent::Kind::count_papers) return count_papers(intent.month);
+  if (intent.kind == QueryIntent::Kind::list_roundups && intent.since) {
+    if (hits.empty())
+      return no_match("There is no roundup from " + *intent.since + " on; the latest is " + latest_month() + ".");
+    Answer a;
+    a.kind = Answer::Kind::catalogue;
+    a.heading = "Papers since " + *intent.since;
+    std::vector<std::string> months;
+    for (const SearchHit& hit : hits) {
+      a.citations.push_back(cite(hit));
+      for (const auto& r : a.citations.back().roundups)
+        if (r.month >= *intent.since && std::find(months.begin(), months.end(), r.month) == months.end())
+          months.push_back(r.month);
+    }
+    std::sort(months.begin(), months.end());
+    std::string line = "From the roundups of";
+    for (std::size_t i = 0; i < months.size(); ++i) line += (i == 0 ? " " : ", ") + months[i];
+    a.lines.push_back(line + ":");
+    return a;
+  }
   if (intent.kind == QueryIntent::Kind::list_roundups) {
     if (hits.empty())
       return no_match("There is no roundup for " + intent.month.value_or(intent.roundup_id.value_or("that")) + ".");
@@ -221,6 +250,20 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
     for (const SearchHit& hit : hits) a.citations.push_back(cite(hit));
     return a;
   }
+  if (intent.kind == QueryIntent::Kind::topical) {
+    if (Answer list = topical_list(hits, intent.topic, commands); list.citations.size() > 1) {
+      list.confidence = best.confidence;
+      list.reason = a.reason;
+      return list;
+    }
+  }
+  if (intent.attribute != retrieval::Attribute::none && !names_paper(best.paper, intent.topic)) {
+    // "AlexNet 的作者是谁": a paper that mentions AlexNet in passing is not AlexNet's paper, and
+    // its authors are not the answer.
+    Answer refusal = not_answered("I don't know: the roundups do not hold that paper itself.", &best, commands);
+    refusal.reason = "the question's subject is not what the best match is about";
+    return refusal;
+  }
   const PaperCitation top = cite(best);
   a.closest_match = best.confidence < settings_.sure_confidence;
   if (intent.kind == QueryIntent::Kind::which_roundups) {
@@ -250,6 +293,85 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
         hits[i].score >= 0.5 * best.score)
       a.related.push_back(cite(hits[i]));
   }
+  return a;
+}
+
+bool Responder::names_paper(std::size_t paper_index, const std::string& subject) const {
+  // A paper's own name is in its title, or recurs in its summary; a name its summary mentions
+  // once is context ("AlexNet" in the ConvNeXt summary). Only names are checked (words no
+  // dictionary knows); a subject described in words ("the watermarking paper") is the ranking's
+  // to judge.
+  const retrieval::Catalog& catalog = engine_->catalog();
+  const retrieval::Paper& paper = catalog.papers()[paper_index];
+  const retrieval::NameMentions title(paper.title);
+  const std::string summary = text::fold(catalog.best_item(paper).summary);
+  for (const std::string& name : engine_->name_words(subject)) {
+    const std::string stem = retrieval::Analyzer::stem(name);  // "watermarking" in "A Watermark for …"
+    if (title.mentions(name) || title.abbreviates(name) || title.mentions_stem_then(stem, "")) continue;
+    const std::size_t first = summary.find(stem);
+    if (first == std::string::npos || summary.find(stem, first + stem.size()) == std::string::npos) return false;
+  }
+  return true;
+}
+
+std::string Responder::latest_month() const {
+  const retrieval::Catalog& catalog = engine_->catalog();
+  std::string latest;
+  for (const std::size_t index : catalog.roundups_by_month())
+    if (!catalog.roundups()[index].month.empty()) latest = catalog.roundups()[index].month;
+  return latest;
+}
+
+Answer Responder::count_papers(const std::optional<std::string>& month) const {
+  const retrieval::Catalog& catalog = engine_->catalog();
+  Answer a;
+  a.kind = Answer::Kind::catalogue;
+  a.confidence = 1;
+  a.reason = "counted in the catalogue";
+  // Papers, as the roundup lists count them; a paper two roundups covered counts once in all.
+  auto papers_in = [](const retrieval::Roundup& r) {
+    return static_cast<std::size_t>(std::count_if(r.items.begin(), r.items.end(), [](const retrieval::Item& item) {
+      return item.kind == retrieval::ItemKind::paper;
+    }));
+  };
+  if (month) {
+    for (const retrieval::Roundup& r : catalog.roundups()) {
+      if (r.month != *month) continue;
+      a.heading = "Papers in the " + *month + " roundup";
+      a.lines.push_back("The " + *month + " roundup (" + r.title + ") has " + std::to_string(papers_in(r)) +
+                        " papers, and " + std::to_string(r.items.size() - papers_in(r)) + " other items.");
+    }
+    if (a.lines.empty()) return no_match("There is no roundup for " + *month + ".");
+    return a;
+  }
+  const std::size_t total = static_cast<std::size_t>(
+      std::count_if(catalog.papers().begin(), catalog.papers().end(),
+                    [](const retrieval::Paper& p) { return p.kind == retrieval::ItemKind::paper; }));
+  a.heading = "Papers in the roundups";
+  a.lines.push_back("The " + std::to_string(catalog.roundups().size()) + " roundups hold " + std::to_string(total) +
+                    " papers:");
+  for (std::string& line : coverage_lines()) a.lines.push_back(std::move(line));
+  return a;
+}
+
+Answer Responder::topical_list(const std::vector<SearchHit>& hits, const std::string& topic,
+                               const CommandSpelling& commands) const {
+  // Every paper that answers nearly as well as the best one, and no filler: a paper far below
+  // the best, or below the confidence floor, is not about the topic.
+  constexpr std::size_t k_max_listed = 8;
+  Answer a;
+  a.kind = Answer::Kind::listing;
+  a.heading = "Papers on " + topic;
+  // The confidence says whether one paper answers a question, and ranks below the first pay for
+  // the margin to it; a list asks instead how much of the topic each paper holds.
+  const SearchHit& best = hits.front();
+  for (const SearchHit& hit : hits) {
+    if (a.citations.size() == k_max_listed) break;
+    if (engine_->catalog().papers()[hit.paper].kind == retrieval::ItemKind::passage) continue;
+    if (hit.evidence.coverage < k_topical_min_coverage || hit.score < k_topical_min_score_share * best.score) continue;
+    a.citations.push_back(cite(hit));
+  }
+  a.suggestions.push_back("More with " + commands("search") + " " + topic);
   return a;
 }
 

@@ -42,6 +42,14 @@ class Responder {
   // The first lines of an answer about `attribute` of the paper: its authors, link, or roundups.
   std::vector<std::string> record_lines(std::size_t paper, retrieval::Attribute attribute) const;
   Answer choose(const FollowUpQuestion& question, const CommandSpelling& commands) const;
+  Answer count_papers(const std::optional<std::string>& month) const;
+  // The ranked papers about `topic`, at most 8, above the relevance floor.
+  Answer topical_list(const std::vector<retrieval::SearchHit>& hits, const std::string& topic,
+                      const CommandSpelling& commands) const;
+  std::string latest_month() const;
+  // Whether the paper's title or opening names every name in `subject` (SearchEngine::name_words).
+  bool names_paper(std::size_t paper_index,
+                   const std::string& subject) const;  // "YYYY-MM" of the newest roundup; empty when none has one
   Answer no_match(std::string_view why) const;
   Answer not_answered(std::string_view why, const retrieval::SearchHit* best, const CommandSpelling& commands) const;
   std::vector<std::string> coverage_lines() const;

@@ -127,7 +127,7 @@ Attribute find_attribute(std::string_view folded, std::string* rest) {
   // "When" asks about the paper itself (covered, published), not about a fact in its summary
   // ("in which year did AlexNet win?" is answered from the summary).
   static const Pattern k_when(
-      R"(\bwhen\s+(?:was|were|is|did)\b[^?.!]*\b(?:covered|published|released|featured|mentioned|come\s+out|came\s+out|appear|appeared|posted|listed)\b|\bwhen\s+(?:was|is)\s+(?:it|that|this)(?:\s+(?:paper|one))?\s*\??\s*$|^\s*when\s*\??\s*$|什么时候(?:发布|发表|推出|出的|的)|何时(?:发布|发表|推出)|是哪个月|哪个月的)");
+      R"(\bwhen\s+(?:was|were|is|did)\b[^?.!]*\b(?:covered|published|released|featured|mentioned|come\s+out|came\s+out|appear|appeared|posted|listed)\b|^\s*(?:and\s+)?when\s+(?:was|is)\s+(?:it|that|this)(?:\s+(?:paper|one))?\s*\??\s*$|^\s*when\s*\??\s*$|什么时候(?:发布|发表|推出|出的|的)|何时(?:发布|发表|推出)|是哪个月|哪个月的)");
   // What is removed of a "when" question: its frame words, not the subject between them.
   static const Pattern k_when_words(
       R"(\bwhen\s+(?:was|were|is|did)\b|\b(?:covered|published|released|featured|mentioned|come\s+out|came\s+out|appear|appeared|posted|listed)\b|^\s*when\b|什么时候(?:发布|发表|推出|出的|的)|何时(?:发布|发表|推出)|是哪个月|哪个月的)");

@@ -24,12 +24,16 @@ void erase_span(std::string* rest, std::string_view source, std::string_view spa
 // Words that only frame a listing request ("what was in the ... roundup").
 bool is_frame_word(const std::string& w) {
   static const std::set<std::string> k_words = {
-      "what",   "was",   "were",     "in",       "the",    "roundup", "roundups", "digest", "digests", "list",
-      "papers", "paper", "all",      "of",       "show",   "me",      "covered",  "which",  "from",    "for",
-      "month",  "issue", "s",        "give",     "tell",   "whats",   "included", "there",  "are",     "is",
-      "a",      "an",    "articles", "featured", "有哪些", "论文",    "的",       "里",     "中",      "推荐",
-      "列出",   "什么",  "哪些",     "有",       "期",     "月",      "文章",     "都",     "是",      "了",
-      "篇",     "份",    "月份",     "精选",     "本期",   "请"};
+      "what",   "was",   "were",     "in",         "the",      "roundup",  "roundups", "digest",     "digests", "list",
+      "papers", "paper", "all",      "of",         "show",     "me",       "covered",  "which",      "from",    "for",
+      "month",  "issue", "s",        "give",       "tell",     "whats",    "included", "there",      "are",     "is",
+      "a",      "an",    "articles", "featured",   "有哪些",   "论文",     "的",       "里",         "中",      "推荐",
+      "列出",   "什么",  "哪些",     "有",         "期",       "月",       "文章",     "都",         "是",      "了",
+      "篇",     "份",    "月份",     "精选",       "本期",     "请",       "do",       "you",        "have",    "came",
+      "come",   "out",   "new",      "published",  "appeared", "released", "total",    "altogether", "so",      "far",
+      "been",   "has",   "got",      "know",       "about",    "一共",     "总共",     "共",         "多少",    "几",
+      "新",     "出",    "发布",     "那",         "以来",     "综述",     "期里",     "里面",       "包含",    "收录",
+      "what's", "did",   "anything", "everything", "you've",   "你",       "讲",       "月度",       "所有",    "了"};
   return k_words.count(w) > 0;
 }
 
@@ -71,7 +75,8 @@ std::string blank_out(const std::string& text, std::string_view phrase) {
 bool only_frame_words(std::string_view folded) {
   // Han text is checked as whole frame phrases first, then character by character.
   std::string s(folded);
-  for (const char* phrase : {"有哪些", "论文", "推荐", "列出", "什么", "哪些", "文章", "月份", "精选", "本期"})
+  for (const char* phrase : {"有哪些", "论文", "推荐", "列出", "什么", "哪些", "文章", "月份", "精选", "本期", "一共",
+                             "总共", "多少", "综述", "发布", "以来", "收录", "包含", "里面"})
     s = blank_out(s, phrase);
   for (const std::string& w : words_of(s))
     if (!is_frame_word(w)) return false;
@@ -82,10 +87,11 @@ std::optional<std::string> find_author(const std::string& folded, const Catalog&
   static const Pattern k_by(
       R"((?:papers?|works?|articles?|research|anything|something|stuff)\s+(?:written\s+|authored\s+|published\s+)?(?:by|from)\s+([^,.;?!]+))");
   static const Pattern k_by_start(R"(^\s*(?:by|from)\s+([^,.;?!]+))");
-  static const Pattern k_zh(R"(([a-z][a-z .'\-]*[a-z])\s*(?:的论文|的文章|写的|的工作|等人的))");
+  static const Pattern k_zh(R"(([a-z][a-z .'\-]*[a-z]|[\p{Han}·]{2,10}?)\s*(?:的论文|的文章|写的|写了|的工作|等人的))");
+  static const Pattern k_wrote(R"(\bwhat\s+(?:did|has|have)\s+([^,.;?!]+?)\s+(?:write|written|publish|published)\b)");
   static const Pattern k_zh_author(R"(作者(?:是|为)?\s*([a-z][a-z .'\-]*[a-z]))");
   std::optional<std::vector<std::string_view>> m;
-  for (const Pattern* p : {&k_by, &k_by_start, &k_zh, &k_zh_author})
+  for (const Pattern* p : {&k_by, &k_by_start, &k_wrote, &k_zh, &k_zh_author})
     if ((m = first_match(folded, *p))) break;
   if (!m) return std::nullopt;
   const std::string candidate = trim((*m)[1]);
@@ -165,6 +171,50 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
   intent.month = find_month(question, &rest);
   intent.roundup_id = find_roundup_id(rest, catalog, &rest);
 
+  // "the latest roundup", "最新一期": the newest month the catalog holds.
+  static const Pattern k_latest(
+      R"(\b(?:latest|newest|most\s+recent|last|current)\s+(?:roundups?|digests?|issues?|editions?|months?)\b|最新一期|最近一期|最新的一期|最新的综述|最近的综述|最新那期|最新的那期)");
+  if (!intent.month && !intent.roundup_id && first_match(rest, k_latest)) {
+    const auto& order = catalog.roundups_by_month();
+    for (auto it = order.rbegin(); it != order.rend() && !intent.month; ++it)
+      if (!catalog.roundups()[*it].month.empty()) intent.month = catalog.roundups()[*it].month;
+    replace_all(&rest, k_latest, " roundup ");
+  }
+  // "since March 2022", "2022年3月以后": that month and the ones after it; "since 2023",
+  // "2022年以来": from the year's January.
+  static const Pattern k_since(R"(\b(?:since|after|from)\b|以后|以来|之后|起)");
+  static const Pattern k_since_year(R"(\b(?:since|after|from)\s+(20\d\d)\b|(20\d\d)\s*年\s*(?:以后|以来|之后|起))");
+  if (!intent.month && !intent.roundup_id) {
+    if (const auto m = first_match(rest, k_since_year)) {
+      intent.since = std::string((*m)[1].empty() ? (*m)[2] : (*m)[1]) + "-01";
+      replace_all(&rest, k_since_year, " ");
+    }
+  }
+  if (intent.month && first_match(rest, k_since)) {
+    intent.since = std::move(intent.month);
+    intent.month.reset();
+    replace_all(&rest, k_since, " ");
+  }
+  // "which roundups do you have?", "list the roundups", "有哪些期?": the catalog's months.
+  static const Pattern k_months(
+      R"(\b(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|your\s+)?(?:roundups|digests|months|issues)\b|\b(?:which|what)\s+(?:roundups|months|digests|issues)\s+(?:do\s+you\s+have|are\s+there|exist|are\s+available|do\s+you\s+(?:cover|know))\b|\bhow\s+many\s+(?:roundups|digests|issues|months)\b|有哪些期|有哪几期|哪几个月|有哪些月|哪些月份|都有哪些综述|有哪些综述|有几期|多少期|列出(?:所有)?(?:的)?(?:月度)?(?:综述|期))");
+  if (!intent.month && !intent.since && first_match(rest, k_months)) {
+    replace_all(&rest, k_months, " ");
+    if (only_frame_words(rest)) {
+      intent.kind = QueryIntent::Kind::list_months;
+      return intent;
+    }
+  }
+  // "how many papers (in the February 2023 roundup)?", "一共有多少篇论文?"
+  static const Pattern k_count(R"(\bhow\s+many\s+(?:papers|articles|items|entries)\b|多少篇|几篇)");
+  if (first_match(rest, k_count)) {
+    std::string without = rest;
+    replace_all(&without, k_count, " ");
+    if (only_frame_words(without)) {
+      intent.kind = QueryIntent::Kind::count_papers;
+      return intent;
+    }
+  }
   static const Pattern k_which(
       R"(\b(?:which|what)\s+(?:roundups?|digests?|issues?|months?|editions?)\b|\bin\s+which\s+(?:roundups?|digests?|months?)\b|哪些期|哪几期|哪一期|哪期|哪个月|哪些月|哪几个月)");
   if (first_match(rest, k_which)) {
@@ -183,9 +233,24 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
   }
   // "Papers by Carlini" names an author; "who wrote Chinchilla?" asks for one.
   if (!intent.author) intent.attribute = find_attribute(rest, &rest);
+  // "what did the roundups say about X?", "papers on X", "有哪些关于X的论文": every paper about X.
+  static const Pattern k_topical(
+      R"(\bwhat\s+(?:did|do|does)\s+(?:the\s+)?(?:roundups?|digests?|you)\s+(?:say|write|cover|have|mention)\s+(?:about|on)\b|\b(?:are\s+there\s+)?any\s+(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|^\s*(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|\b(?:show|list|give|find)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|\bwhat\s+(?:papers?|work|research)\s+(?:is\s+|are\s+)?(?:there\s+)?(?:about|on)\b|\b(?:papers?|work|research)\s+(?:about|on)\b|有哪些关于|有没有关于|关于(.+?)的(?:论文|文章|工作|研究)(?:有哪些)?|(.+?)相关的?(?:论文|文章|工作|研究)|有哪些(.+?)的?(?:论文|文章))");
+  if (intent.kind == QueryIntent::Kind::topic && !intent.author && !intent.link) {
+    if (const auto m = first_match(rest, k_topical)) {
+      std::string topic;
+      for (std::size_t g = 1; g < m->size(); ++g) topic += std::string((*m)[g]) + " ";
+      std::string without = rest;
+      replace_all(&without, k_topical, " " + topic);
+      if (!only_frame_words(without)) {
+        intent.kind = QueryIntent::Kind::topical;
+        rest = without;
+      }
+    }
+  }
   intent.topic = squash_spaces(rest);
   if (intent.kind == QueryIntent::Kind::by_author && only_frame_words(intent.topic)) intent.topic.clear();
-  if (intent.kind == QueryIntent::Kind::topic && (intent.month || intent.roundup_id) &&
+  if (intent.kind == QueryIntent::Kind::topic && (intent.month || intent.roundup_id || intent.since) &&
       only_frame_words(intent.topic)) {
     intent.kind = QueryIntent::Kind::list_roundups;
     intent.topic.clear();

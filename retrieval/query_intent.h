@@ -19,12 +19,16 @@ struct QueryIntent {
     list_roundups,   // list everything in the roundup(s) matching month/roundup_id
     by_author,       // papers by `author`, optionally about `topic`
     which_roundups,  // which roundups covered `topic`
+    list_months,     // which roundups (months) there are
+    count_papers,    // how many papers, in all or in `month`
+    topical,         // every paper about `topic` ("papers on diffusion", "有哪些关于扩散模型的论文")
   };
   Kind kind = Kind::topic;
   std::string topic;                      // the question with the structured parts removed
   std::optional<std::string> month;       // "YYYY-MM"
   std::optional<std::string> roundup_id;  // a roundup named by id
   std::optional<std::string> author;      // as matched in the catalog
+  std::optional<std::string> since;       // "YYYY-MM": "since March 2022", "2022年3月以后"
   // "how many ...", "how big ...", "多少", "几个": the answer is a number, so the sentence that
   // states one comes first.
   bool asks_quantity = false;

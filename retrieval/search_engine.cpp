@@ -118,6 +118,22 @@ const std::string* SearchEngine::unknown_word(const Concept& c) const {
   return latin && analyzer_->generality(t) == 0 ? &t : nullptr;
 }
 
+std::vector<std::string> SearchEngine::name_words(std::string_view text) const {
+  std::vector<std::string> out;
+  const std::string folded = fold(bounded_question(text));
+  for (std::size_t i = 0; i < folded.size();) {
+    std::size_t j = i;
+    while (j < folded.size() && std::isalnum(static_cast<unsigned char>(folded[j]))) ++j;
+    const std::string word = folded.substr(i, j - i);
+    // Dictionaries know words by their stems ("watermarking" is "watermark").
+    if (word.size() >= 3 && std::isalpha(static_cast<unsigned char>(word.front())) &&
+        analyzer_->generality(Analyzer::stem(word)) == 0)
+      out.push_back(word);
+    i = j + 1;
+  }
+  return out;
+}
+
 bool SearchEngine::is_acronym_like(const Concept& c) const {
   // A short Latin word that no dictionary knows ("llm", "rlhf"), not a word that happens to be
   // short ("cat" would match the initials of "conditional adversarial training").
@@ -319,6 +335,7 @@ Evidence SearchEngine::evidence(const QueryTerms& q, std::size_t paper_index) co
 bool SearchEngine::passes(const Paper& paper, std::size_t roundup_index, const SearchFilter& filter) const {
   const Roundup& r = catalog().roundups()[roundup_index];
   if (filter.month && r.month != *filter.month) return false;
+  if (filter.since && (r.month.empty() || r.month < *filter.since)) return false;
   if (filter.roundup_id && r.id != *filter.roundup_id) return false;
   if (filter.author) {
     const std::string want = fold(*filter.author);
@@ -517,7 +534,7 @@ SearchResponse SearchEngine::search(std::string_view raw_question, std::size_t t
   SearchResponse response;
   response.intent = understand_query(question, catalog());
   const QueryIntent& intent = response.intent;
-  SearchFilter filter{intent.month, intent.roundup_id, intent.author};
+  SearchFilter filter{intent.month, intent.roundup_id, intent.author, intent.since};
   if (intent.link) {
     // A link is looked up, never ranked: a paper whose words resemble the URL is not its paper.
     if (const auto paper = catalog().paper_with_link(*intent.link)) {
@@ -538,9 +555,12 @@ SearchResponse SearchEngine::search(std::string_view raw_question, std::size_t t
       break;
     case QueryIntent::Kind::which_roundups:
     case QueryIntent::Kind::topic:
+    case QueryIntent::Kind::topical:
       response.hits =
           rank(intent.topic.empty() ? question : intent.topic, question, filter, top_k, &response.corrections);
       break;
+    case QueryIntent::Kind::list_months:
+    case QueryIntent::Kind::count_papers: break;  // answered from the catalog itself
   }
   return response;
 }

@@ -25,7 +25,8 @@ struct SearchFilter {
   std::optional<std::string> month;
   std::optional<std::string> roundup_id;
   std::optional<std::string> author;
-  bool any() const { return month || roundup_id || author; }
+  std::optional<std::string> since;  // "YYYY-MM": roundups of that month or later
+  bool any() const { return month || roundup_id || author || since; }
 };
 
 // What the ranking saw for one paper: the inputs of the confidence that it answers the question.
@@ -104,6 +105,10 @@ class SearchEngine {
   // sentence that holds a number comes first. Reads bounded_question(question).
   std::vector<std::string> best_sentences(std::size_t paper_index, std::string_view question, std::size_t max_sentences,
                                           bool lead_with_number = false) const;
+
+  // The Latin words of `text` of three or more letters that no dictionary knows, folded: names
+  // of products, models or people ("alexnet", "colbert").
+  std::vector<std::string> name_words(std::string_view text) const;
 
   const KnowledgeBase& knowledge_base() const { return *kb_; }
   const Catalog& catalog() const { return kb_->catalog(); }
