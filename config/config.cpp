@@ -725,6 +725,43 @@ Config load_config_text(std::string_view text, std::string_view origin, Platform
   return config;
 }
 
+std::filesystem::path running_executable() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : exe;
+}
+
+DefaultPlaces default_places(EnvironmentLookup getenv_fn, const std::filesystem::path& executable) {
+  namespace fs = std::filesystem;
+  const auto under = [](const fs::path& root) {
+    return DefaultPlaces{root / "data" / "roundups", root / "data" / "lexicon", root / "var"};
+  };
+  if (const char* home = getenv_fn("ROUNDUP_HOME"); home && *home) return under(fs::path(home).lexically_normal());
+  std::error_code ec;
+  const fs::path dir = executable.parent_path();
+  for (const fs::path& root : {dir.parent_path(), dir})
+    if (!root.empty() && fs::is_directory(root / "data" / "roundups", ec)) return under(root);
+  for (const fs::path& share : {dir.parent_path() / "share" / "roundup", fs::path("/usr/share/roundup")}) {
+    if (!fs::is_directory(share / "roundups", ec)) continue;
+    fs::path state;
+    if (const char* xdg = getenv_fn("XDG_STATE_HOME"); xdg && *xdg) {
+      state = fs::path(xdg) / "roundup";
+    } else if (const char* user_home = getenv_fn("HOME"); user_home && *user_home) {
+      state = fs::path(user_home) / ".local" / "state" / "roundup";
+    } else {
+      state = "/var/lib/roundup";
+    }
+    return {share / "roundups", share / "lexicon", state};
+  }
+  return under(dir);
+}
+
+void resolve_default_paths(Config& config, const DefaultPlaces& places) {
+  if (config.corpus_dir.is_relative()) config.corpus_dir = places.corpus_dir;
+  if (config.retrieval.lexicon_dir.is_relative()) config.retrieval.lexicon_dir = places.lexicon_dir;
+  if (config.data_dir.is_relative()) config.data_dir = places.data_dir;
+}
+
 std::vector<ConfigProblem> check_config(const std::filesystem::path& file, EnvironmentLookup getenv_fn,
                                         PlatformSections sections) {
   Problems problems;
@@ -735,6 +772,7 @@ std::vector<ConfigProblem> check_config(const std::filesystem::path& file, Envir
     return error.problems();
   }
   apply_environment(config, getenv_fn);
+  resolve_default_paths(config, default_places(getenv_fn, running_executable()));
   // A key already reported as malformed kept its default; do not report it twice.
   const auto reported = [&problems](const std::string& path) {
     return std::any_of(problems.list().begin(), problems.list().end(),

@@ -247,6 +247,24 @@ Config load_config_text(std::string_view text, std::string_view origin, Platform
 // the file and enables its platform.
 void apply_environment(Config& config, EnvironmentLookup getenv_fn);
 
+// Where the default paths (corpus_dir, retrieval.lexicon_dir, data_dir) are when the file leaves
+// them out, or there is no file: never the working directory, so one command gives the same
+// answers wherever it is started. In order: $ROUNDUP_HOME (data/roundups, data/lexicon, var
+// under it); the checkout or build tree the executable sits in (build/roundup-bot beside data/);
+// an installation (bin/roundup-bot with share/roundup/{roundups,lexicon}, state under
+// $XDG_STATE_HOME or ~/.local/state/roundup); else the executable's own directory.
+struct DefaultPlaces {
+  std::filesystem::path corpus_dir;
+  std::filesystem::path lexicon_dir;
+  std::filesystem::path data_dir;
+};
+DefaultPlaces default_places(EnvironmentLookup getenv_fn, const std::filesystem::path& executable);
+// The running executable (/proc/self/exe).
+std::filesystem::path running_executable();
+// Replaces the paths that are still relative (defaults: a file's own paths were resolved against
+// the file's directory when it was read) by `places`.
+void resolve_default_paths(Config& config, const DefaultPlaces& places);
+
 // Rules that need the whole, environment-merged configuration: required keys of each enabled
 // platform, token shapes, URL schemes, digest channels on enabled platforms, and paths that must
 // exist (corpus_dir, lexicon_dir, tls.ca_file) or be creatable (data_dir). Empty when the

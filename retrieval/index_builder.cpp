@@ -130,6 +130,16 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     }
   }
 
+  // An index built with a fuller lexicon answers Chinese questions about English summaries (and
+  // the reverse) better; a process that lost its lexicon (a wrong lexicon_dir) must not replace
+  // it with a worse one for every process sharing data_dir.
+  if (const std::size_t built_with = KnowledgeBase::built_lexicon_entries(settings.data_dir);
+      built_with > analyzer.lexicon().size())
+    throw IndexError("the current index was built with a lexicon of " + std::to_string(built_with) +
+                     " entries and this process has " + std::to_string(analyzer.lexicon().size()) +
+                     " (check retrieval.lexicon_dir, or remove " + index_dir.string() +
+                     " to rebuild without it); the current index is kept");
+
   // What changed, by content hash.
   std::unordered_map<std::string, std::string> old_hashes;
   if (previous)
@@ -326,6 +336,7 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     report.passages = passages.size();
     const json manifest = {{"format_version", k_index_format_version},
                            {"embedder", {{"id", embedder.id()}, {"dimension", embedder.dimension()}}},
+                           {"lexicon", {{"entries", analyzer.lexicon().size()}}},
                            {"vector_index", report.vector_index},
                            {"built_at", now_iso8601()},
                            {"chunk_chars", settings.chunk_chars},

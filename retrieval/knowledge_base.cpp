@@ -56,6 +56,19 @@ bool KnowledgeBase::exists(const fs::path& data_dir) {
   return fs::exists(data_dir / "index" / k_current / "manifest.json", ec);
 }
 
+std::size_t KnowledgeBase::built_lexicon_entries(const fs::path& data_dir) {
+  std::error_code ec;
+  const fs::path dir = fs::canonical(data_dir / "index" / k_current, ec);
+  if (ec) return 0;
+  try {
+    const json manifest = read_json_file(dir / "manifest.json");
+    const json& entries = manifest.value("/lexicon/entries"_json_pointer, json());
+    return entries.is_number_unsigned() ? entries.get<std::size_t>() : 0;
+  } catch (const std::exception&) {
+    return 0;  // unreadable: nothing to protect
+  }
+}
+
 std::shared_ptr<KnowledgeBase> KnowledgeBase::open(const fs::path& data_dir, const Embedder& embedder) {
   const fs::path current = data_dir / "index" / k_current;
   if (!exists(data_dir)) throw IndexError("no index in " + (data_dir / "index").string() + ": run `roundup-bot index`");

@@ -100,6 +100,10 @@ class KnowledgeBase {
   // What this index was built from, as 16 hex digits: its format, its embedder and every corpus
   // file's content. Replicas that built the same corpus serve the same generation.
   const std::string& generation() const { return generation_; }
+  // How many entries the lexicon that built the current index in data_dir had (its manifest's
+  // "lexicon"), whether or not this build can open that index; 0 when there is none, it had
+  // none, or the manifest does not say.
+  static std::size_t built_lexicon_entries(const std::filesystem::path& data_dir);
 
   // BM25 over the analysed passages; terms are analyzer terms. Best first.
   std::vector<ScoredPassage> lexical_search(const std::vector<std::string>& terms, std::size_t k) const;

@@ -28,7 +28,9 @@ config::Config load_configuration(const std::string& config_file) {
   auto sections = adapters::service::builtin_platform_sections();
   config::Config config = config_file.empty() ? config::default_config(std::move(sections))
                                               : config::load_config(config_file, std::move(sections));
-  config::apply_environment(config, [](const char* name) -> const char* { return std::getenv(name); });
+  const config::EnvironmentLookup getenv_fn = [](const char* name) -> const char* { return std::getenv(name); };
+  config::apply_environment(config, getenv_fn);
+  config::resolve_default_paths(config, config::default_places(getenv_fn, config::running_executable()));
   return config;
 }
 

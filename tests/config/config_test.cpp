@@ -20,6 +20,9 @@ using nlohmann::json;
 using roundup::config::Config;
 using roundup::config::ConfigError;
 using roundup::config::ConfigProblem;
+using roundup::config::default_places;
+using roundup::config::DefaultPlaces;
+using roundup::config::resolve_default_paths;
 using roundup::testing::platform_sections;
 using roundup::testing::slack_of;
 using roundup::testing::telegram_of;
@@ -409,6 +412,52 @@ TEST_CASE("load_config resolves the file's relative paths against the file's dir
   CHECK(defaults.corpus_dir == fs::path("/srv/roundups"));
   CHECK(defaults.data_dir == fs::path("var"));
   CHECK(defaults.retrieval.lexicon_dir == fs::path("data/lexicon"));
+}
+
+namespace {
+// A fake environment for default_places: only these variables are set.
+const char* k_home_env = nullptr;
+const char* k_xdg_env = nullptr;
+const char* fake_getenv(const char* name) {
+  if (std::string(name) == "ROUNDUP_HOME") return k_home_env;
+  if (std::string(name) == "XDG_STATE_HOME") return k_xdg_env;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("default paths come from ROUNDUP_HOME, the executable's checkout or installation - never the cwd") {
+  const TempDir dir;
+  // A checkout: build/roundup-bot beside data/roundups.
+  fs::create_directories(dir.path() / "checkout" / "data" / "roundups");
+  fs::create_directories(dir.path() / "checkout" / "build");
+  k_home_env = nullptr;
+  k_xdg_env = nullptr;
+  DefaultPlaces places = default_places(fake_getenv, dir.path() / "checkout" / "build" / "roundup-bot");
+  CHECK(places.corpus_dir == dir.path() / "checkout" / "data" / "roundups");
+  CHECK(places.lexicon_dir == dir.path() / "checkout" / "data" / "lexicon");
+  CHECK(places.data_dir == dir.path() / "checkout" / "var");
+  // An installation: bin/roundup-bot and share/roundup/{roundups,lexicon}; state per user.
+  fs::create_directories(dir.path() / "usr" / "share" / "roundup" / "roundups");
+  fs::create_directories(dir.path() / "usr" / "bin");
+  k_xdg_env = "/home/ann/.state";
+  places = default_places(fake_getenv, dir.path() / "usr" / "bin" / "roundup-bot");
+  CHECK(places.corpus_dir == dir.path() / "usr" / "share" / "roundup" / "roundups");
+  CHECK(places.lexicon_dir == dir.path() / "usr" / "share" / "roundup" / "lexicon");
+  CHECK(places.data_dir == fs::path("/home/ann/.state/roundup"));
+  // ROUNDUP_HOME wins.
+  k_home_env = "/srv/roundup";
+  places = default_places(fake_getenv, dir.path() / "usr" / "bin" / "roundup-bot");
+  CHECK(places.corpus_dir == fs::path("/srv/roundup/data/roundups"));
+  CHECK(places.data_dir == fs::path("/srv/roundup/var"));
+  k_home_env = nullptr;
+
+  // Only paths still relative (defaults) are replaced; a file's own were made absolute already.
+  Config config;
+  config.corpus_dir = "/srv/roundups";
+  resolve_default_paths(config, places);
+  CHECK(config.corpus_dir == fs::path("/srv/roundups"));
+  CHECK(config.data_dir == places.data_dir);
+  CHECK(config.retrieval.lexicon_dir == places.lexicon_dir);
 }
 
 TEST_CASE("load_config reports a missing file") {

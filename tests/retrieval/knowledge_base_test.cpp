@@ -199,3 +199,28 @@ TEST_CASE("knowledge base: large corpora use an IVF index that still finds and r
   CHECK(again.passages_embedded == 0);
   CHECK(again.vector_index == report.vector_index);
 }
+
+TEST_CASE("knowledge base: an index built with a fuller lexicon is never replaced by one built without it") {
+  Fixture f;
+  auto lexicon = std::make_shared<Lexicon>();
+  lexicon->add("水印", "watermark", Lexicon::Source::glossary);
+  lexicon->add("扩散模型", "diffusion model", Lexicon::Source::glossary);
+  const auto full = std::make_shared<Analyzer>(lexicon);
+  const auto full_embedder = std::make_shared<HashedEmbedder>(full, 768);
+  build_index(f.settings, *full, *full_embedder);
+  CHECK(KnowledgeBase::built_lexicon_entries(f.settings.data_dir) == 2);
+  const std::string generation = KnowledgeBase::open(f.settings.data_dir, *full_embedder)->generation();
+
+  // A process whose lexicon went missing (a wrong lexicon_dir) may not rebuild the shared index.
+  std::string error;
+  try {
+    f.build();
+  } catch (const IndexError& e) {
+    error = e.what();
+  }
+  CHECK(error.find("lexicon of 2 entries") != std::string::npos);
+  CHECK(error.find("the current index is kept") != std::string::npos);
+  CHECK(KnowledgeBase::open(f.settings.data_dir, *full_embedder)->generation() == generation);
+  // With the same lexicon it rebuilds as usual.
+  CHECK_NOTHROW(build_index(f.settings, *full, *full_embedder));
+}

@@ -360,3 +360,40 @@ TEST_CASE("cli: hostile questions get a reply - not a crash (issue 12)") {
   REQUIRE_FALSE(j["results"].empty());
   CHECK(j["results"][0]["arxiv_id"] == "2301.10226");
 }
+
+TEST_CASE("cli: the same search gives the same ids from the checkout and from elsewhere - no config, and one file" *
+          doctest::timeout(300)) {
+  const std::string root = ROUNDUP_SOURCE_DIR;
+  const std::vector<std::string> search = {"search", "--json", "--top-k", "5", "水印 large language models"};
+  auto ids = [](const roundup::testing::ProcessResult& r) {
+    REQUIRE(r.exit_code == 0);
+    std::vector<std::string> out;
+    const json doc = json::parse(r.out);  // kept: a range-for over a temporary's member dangles
+    for (const json& hit : doc["results"]) out.push_back(hit["id"]);
+    return out;
+  };
+  TempDir elsewhere;
+  // No config: the defaults live where the executable is (the checkout it was built in), never
+  // in the working directory.
+  std::vector<std::string> args = {ROUNDUP_BINARY};
+  args.insert(args.end(), search.begin(), search.end());
+  const auto from_checkout = ids(run_process(args, root));
+  CHECK_FALSE(from_checkout.empty());
+  CHECK(ids(run_process(args, elsewhere.path())) == from_checkout);
+  CHECK_FALSE(std::filesystem::exists(elsewhere / "var"));  // nothing written to the working directory
+  // One file with relative paths: read against the file's directory, from anywhere.
+  TempDir conf;
+  std::filesystem::create_directories(conf / "etc");
+  write_file(
+      conf / "etc" / "config.json",
+      json{{"corpus_dir", std::filesystem::relative(root + "/data/roundups", conf / "etc").string()},
+           {"data_dir", "../var"},
+           {"retrieval", {{"lexicon_dir", std::filesystem::relative(root + "/data/lexicon", conf / "etc").string()}}}}
+          .dump());
+  args = {ROUNDUP_BINARY, "--config", (conf / "etc" / "config.json").string()};
+  args.insert(args.end(), search.begin(), search.end());
+  const auto with_file = ids(run_process(args, conf / "etc"));
+  CHECK(with_file == from_checkout);
+  CHECK(ids(run_process(args, elsewhere.path())) == with_file);
+  CHECK(ids(run_process(args, root)) == with_file);
+}
