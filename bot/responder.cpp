@@ -359,9 +359,13 @@ Answer Responder::topical_list(const std::vector<SearchHit>& hits, const std::st
   // Every paper that answers nearly as well as the best one, and no filler: a paper far below
   // the best, or below the confidence floor, is not about the topic.
   constexpr std::size_t k_max_listed = 8;
+  // "diffusion models?" -> "diffusion models", for the heading and the /search hint.
+  std::string subject = topic;
+  while (!subject.empty() && std::string_view("?!.,;: ").find(subject.back()) != std::string_view::npos)
+    subject.pop_back();
   Answer a;
   a.kind = Answer::Kind::listing;
-  a.heading = "Papers on " + topic;
+  a.heading = "Papers on " + subject;
   // The confidence says whether one paper answers a question, and ranks below the first pay for
   // the margin to it; a list asks instead how much of the topic each paper holds.
   const SearchHit& best = hits.front();
@@ -371,7 +375,7 @@ Answer Responder::topical_list(const std::vector<SearchHit>& hits, const std::st
     if (hit.evidence.coverage < k_topical_min_coverage || hit.score < k_topical_min_score_share * best.score) continue;
     a.citations.push_back(cite(hit));
   }
-  a.suggestions.push_back("More with " + commands("search") + " " + topic);
+  a.suggestions.push_back("More with " + commands("search") + " " + subject);
   return a;
 }
 
