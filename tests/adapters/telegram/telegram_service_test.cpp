@@ -191,6 +191,28 @@ TEST_CASE("telegram webhook: a private question gets one reply citing the right 
   CHECK(balanced_html(text));
 }
 
+TEST_CASE("telegram webhook: a private chat is one conversation - 'who wrote it?' reads the answer before" *
+          doctest::timeout(120)) {
+  TelegramFixture f;
+  f.start("webhook");
+  CHECK(f.post_update(private_message(2001, "which paper is about watermarking LLM output?", 81)).status == 200);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 1));
+  CHECK(f.post_update(private_message(2002, "who wrote it?", 82)).status == 200);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 2));
+  const auto sent = f.telegram.sent();
+  REQUIRE(sent.size() == 2);
+  const std::string follow_up = sent[1]["text"];
+  CHECK(follow_up.find("A Watermark for Large Language Models") != std::string::npos);
+  CHECK(follow_up.find("Kirchenbauer") != std::string::npos);
+  // The same words in a group, from the same person, start with nothing in focus.
+  json group = group_message(2003, "@RoundupBot who wrote it?",
+                             json::array({{{"type", "mention"}, {"offset", 0}, {"length", 11}}}));
+  CHECK(f.post_update(group).status == 200);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 3));
+  const std::string asked_back = f.telegram.sent()[2]["text"];
+  CHECK(asked_back.find("Which paper do you mean?") != std::string::npos);
+}
+
 TEST_CASE("telegram webhook: wrong or missing secret is 401 and nothing is processed") {
   TelegramFixture f;
   f.start("webhook");
