@@ -73,14 +73,7 @@ std::string without_chinese_framing(std::string text) {
                                                                "请", "吧", "啊", "哪", "谁", "它"};
   for (const auto& list : {std::vector<std::string_view>(k_phrases.begin(), k_phrases.end()),
                            std::vector<std::string_view>(k_particles.begin(), k_particles.end())}) {
-    for (const std::string_view phrase : list) {
-      std::string out;
-      std::size_t from = 0;
-      for (std::size_t at; (at = text.find(phrase, from)) != std::string::npos; from = at + phrase.size())
-        out.append(text, from, at - from).push_back(' ');
-      out.append(text, from);
-      text = std::move(out);
-    }
+    for (const std::string_view phrase : list) text = blank_out(text, phrase);
   }
   return text;
 }

@@ -59,19 +59,6 @@ std::vector<std::string> words_of(std::string_view folded) {
   return out;
 }
 
-// Every `phrase` in text replaced by a space, in one pass (a find-and-replace loop from the start
-// is quadratic in a question that repeats the phrase).
-std::string blank_out(const std::string& text, std::string_view phrase) {
-  std::string out;
-  std::size_t from = 0;
-  for (std::size_t at; (at = text.find(phrase, from)) != std::string::npos; from = at + phrase.size()) {
-    out.append(text, from, at - from);
-    out.push_back(' ');
-  }
-  out.append(text, from);
-  return out;
-}
-
 bool only_frame_words(std::string_view folded) {
   // Han text is checked as whole frame phrases first, then character by character.
   std::string s(folded);
@@ -142,6 +129,19 @@ std::u32string typed_prefix(std::string_view question, bool* longer) {
 }
 
 }  // namespace
+
+std::string blank_out(const std::string& text, std::string_view phrase) {
+  // One pass: a find-and-replace loop from the start is quadratic in a question that repeats
+  // the phrase.
+  std::string out;
+  std::size_t from = 0;
+  for (std::size_t at; (at = text.find(phrase, from)) != std::string::npos; from = at + phrase.size()) {
+    out.append(text, from, at - from);
+    out.push_back(' ');
+  }
+  out.append(text, from);
+  return out;
+}
 
 bool question_within_limits(std::string_view question) {
   bool longer = false;

@@ -55,6 +55,9 @@ bool question_within_limits(std::string_view question);
 // and cut to the limits above. A longer question is answered from its first part.
 std::string bounded_question(std::string_view question);
 
+// Every `phrase` in text replaced by a space. Linear in the text.
+std::string blank_out(const std::string& text, std::string_view phrase);
+
 // Reads bounded_question(question).
 QueryIntent understand_query(std::string_view question, const Catalog& catalog);
 
