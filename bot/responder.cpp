@@ -74,15 +74,22 @@ PaperCitation Responder::cite(const SearchHit& hit) const {
   return cite_paper(engine_->catalog().papers()[hit.paper], hit.snippet);
 }
 
+namespace {
+// The papers a roundup lists (not its news, tools or passages): what its counts say.
+std::size_t papers_in(const retrieval::Roundup& r) {
+  return static_cast<std::size_t>(std::count_if(r.items.begin(), r.items.end(), [](const retrieval::Item& item) {
+    return item.kind == retrieval::ItemKind::paper;
+  }));
+}
+}  // namespace
+
 std::vector<std::string> Responder::coverage_lines() const {
   std::vector<std::string> out;
   const retrieval::Catalog& catalog = engine_->catalog();
   for (const std::size_t index : catalog.roundups_by_month()) {
     const retrieval::Roundup& r = catalog.roundups()[index];
-    std::size_t papers = 0;
-    for (const auto& item : r.items) papers += item.kind == retrieval::ItemKind::paper;
     out.push_back((r.month.empty() ? std::string("(month unknown)") : r.month) + " — " + r.title + " (" +
-                  std::to_string(papers) + " papers)");
+                  std::to_string(papers_in(r)) + " papers)");
   }
   return out;
 }
@@ -329,11 +336,6 @@ Answer Responder::count_papers(const std::optional<std::string>& month) const {
   a.confidence = 1;
   a.reason = "counted in the catalogue";
   // Papers, as the roundup lists count them; a paper two roundups covered counts once in all.
-  auto papers_in = [](const retrieval::Roundup& r) {
-    return static_cast<std::size_t>(std::count_if(r.items.begin(), r.items.end(), [](const retrieval::Item& item) {
-      return item.kind == retrieval::ItemKind::paper;
-    }));
-  };
   if (month) {
     for (const retrieval::Roundup& r : catalog.roundups()) {
       if (r.month != *month) continue;
