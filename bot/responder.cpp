@@ -99,8 +99,30 @@ namespace {
 constexpr double k_passage_min_coverage = 0.5;
 // A topical list keeps papers whose fused score is at least this share of the best one's.
 constexpr double k_topical_min_score_share = 0.5;
+// A topical list of up to 8 papers is chosen from this many candidates.
+constexpr std::size_t k_topical_candidates = 20;
 // ... and that hold at least this share of the topic's weighted concepts.
 constexpr double k_topical_min_coverage = 0.7;
+// ... and whose most specific matched concept is at least this specific (Evidence::best_matched):
+// a topic is a subject, and a paper that shares only "model" or "learning" with it is not on it.
+// Several common words together name a subject too ("text-to-image generation"): a paper that
+// holds nearly all of them is on it.
+constexpr double k_topical_min_specificity = 0.15;
+constexpr double k_topical_whole_coverage = 0.9;
+// ... and of whose topic at most this share is unknown to the roundups: "papers on cooking and
+// diffusion" is half about something no roundup holds.
+constexpr double k_topical_max_unknown_share = 0.25;
+
+// Whether a hit is on the topic a topical question asks about. The answer confidence asks
+// instead whether one paper answers a question, and pays for the margin over the others: on a
+// topic several papers share, every one of them is unsure.
+bool on_topic(const SearchHit& hit, const SearchHit& best) {
+  const retrieval::Evidence& e = hit.evidence;
+  return e.coverage >= k_topical_min_coverage && hit.score >= k_topical_min_score_share * best.score &&
+         (e.best_matched >= k_topical_min_specificity ||
+          (e.matched_concepts >= 2 && e.coverage >= k_topical_whole_coverage)) &&
+         e.unknown_share <= k_topical_max_unknown_share && e.missing_names == 0 && e.unknown_names == 0;
+}
 }  // namespace
 
 Answer Responder::no_match(std::string_view why) const {
@@ -192,10 +214,7 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
   if (!retrieval::question_within_limits(question)) return question_too_long();
   const std::string q = text::trim(question);
   if (q.empty()) return help(commands);
-  // A topical question lists up to 8 papers: rank enough to choose them from.
-  const bool topical = retrieval::understand_query(q, engine_->catalog()).kind == QueryIntent::Kind::topical;
-  retrieval::SearchResponse response =
-      engine_->search(q, topical ? std::max<std::size_t>(settings_.top_k, 20) : settings_.top_k);
+  retrieval::SearchResponse response = engine_->search(q, settings_.top_k);
   const QueryIntent& intent = response.intent;
   // Unstructured passages (roundup text that is no paper, news or tool) answer only with strong
   // evidence: a loose match to an intro paragraph is not worth citing.
@@ -241,6 +260,15 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
     a.reason = "no paper in the roundups has that link";
     return a;
   }
+  // A topical question is answered by every paper on its topic, however many share it; a topic
+  // that one paper holds is answered as any question.
+  if (intent.kind == QueryIntent::Kind::topical) {
+    const retrieval::SearchFilter filter{intent.month, intent.roundup_id, intent.author, intent.since};
+    if (Answer list =
+            topical_list(engine_->rank_topic(intent.topic, q, filter, k_topical_candidates), intent.topic, commands);
+        list.citations.size() > 1)
+      return list;
+  }
   if (hits.empty() || hits.front().confidence < settings_.min_confidence) {
     if (intent.kind == QueryIntent::Kind::by_author && hits.empty())
       return no_match("I found no papers by " + intent.author.value_or("that author") + ".");
@@ -256,13 +284,6 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
     a.heading = "Papers by " + *intent.author;
     for (const SearchHit& hit : hits) a.citations.push_back(cite(hit));
     return a;
-  }
-  if (intent.kind == QueryIntent::Kind::topical) {
-    if (Answer list = topical_list(hits, intent.topic, commands); list.citations.size() > 1) {
-      list.confidence = best.confidence;
-      list.reason = a.reason;
-      return list;
-    }
   }
   if (intent.attribute != retrieval::Attribute::none && !names_paper(best.paper, intent.topic)) {
     // "AlexNet 的作者是谁": a paper that mentions AlexNet in passing is not AlexNet's paper, and
@@ -368,13 +389,19 @@ Answer Responder::topical_list(const std::vector<SearchHit>& hits, const std::st
   Answer a;
   a.kind = Answer::Kind::listing;
   a.heading = "Papers on " + subject;
+  if (hits.empty()) return a;
   // The confidence says whether one paper answers a question, and ranks below the first pay for
   // the margin to it; a list asks instead how much of the topic each paper holds.
   const SearchHit& best = hits.front();
   for (const SearchHit& hit : hits) {
     if (a.citations.size() == k_max_listed) break;
     if (engine_->catalog().papers()[hit.paper].kind == retrieval::ItemKind::passage) continue;
-    if (hit.evidence.coverage < k_topical_min_coverage || hit.score < k_topical_min_score_share * best.score) continue;
+    if (!on_topic(hit, best)) continue;
+    if (a.citations.empty()) {
+      // How sure the list is: how much of the topic its first paper holds.
+      a.confidence = hit.evidence.coverage;
+      a.reason = retrieval::confidence_reason(hit.evidence);
+    }
     a.citations.push_back(cite(hit));
   }
   a.suggestions.push_back("More with " + commands("search") + " " + subject);

@@ -258,4 +258,25 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
   return intent;
 }
 
+std::vector<std::string> topic_parts(std::string_view topic) {
+  // Lists join their items with commas, "and", "or" and their Chinese forms; "X-and-Y" and
+  // "vision-language" stay whole. Without a conjunction a comma ends a clause, not an item
+  // ("the paper on X, what was it called").
+  static const Pattern k_conjunction(R"(、|\band\b|\bor\b|以及|或者|和|或|与|及)");
+  static const Pattern k_separator(R"(\s*(?:[,;/&、，；]|\band\b|\bor\b|以及|或者|和|或|与|及)\s*)");
+  if (!first_match(topic, k_conjunction)) return {std::string(topic)};
+  std::vector<std::string> parts;
+  std::string_view rest = topic;
+  while (!rest.empty()) {
+    const auto m = parts.size() + 1 < k_max_topic_parts ? first_match(rest, k_separator) : std::nullopt;
+    const std::size_t end = m ? static_cast<std::size_t>((*m)[0].data() - rest.data()) : rest.size();
+    if (std::string part = squash_spaces(std::string(rest.substr(0, end))); !only_frame_words(part))
+      parts.push_back(std::move(part));
+    if (!m) break;
+    rest.remove_prefix(end + (*m)[0].size());
+  }
+  if (parts.size() < 2) return {std::string(topic)};
+  return parts;
+}
+
 }  // namespace roundup::retrieval

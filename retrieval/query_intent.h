@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "retrieval/catalog.h"
 #include "retrieval/follow_up_cues.h"
@@ -60,6 +61,13 @@ std::string blank_out(const std::string& text, std::string_view phrase);
 
 // Reads bounded_question(question).
 QueryIntent understand_query(std::string_view question, const Catalog& catalog);
+
+// The things a topic lists, for "papers on speech, audio or music" or "语音、音频和音乐相关的论文":
+// {"speech", "audio", "music"}. A topic that lists one thing is itself; at most
+// k_max_topic_parts parts, the rest joined to the last, so one question costs a bounded number
+// of searches.
+inline constexpr std::size_t k_max_topic_parts = 4;
+std::vector<std::string> topic_parts(std::string_view topic);
 
 // "2023-02", "February 2023", "Feb 2023", "2023年2月", "2023 年 2 月" -> "2023-02". The span of
 // the match is removed from *rest when given. Reads bounded_question(text).

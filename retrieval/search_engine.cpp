@@ -57,10 +57,17 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text, std::s
   q.names = versioned_names(names_from);
   q.versions = version_mentions(
       names_from, [this](const std::string& word) { return analyzer_->generality(Analyzer::stem(word)) == 0; });
+  // "question answering" names a field (问答): there the two words are its topic, not framing.
+  bool names_qa = false;
+  for (std::size_t i = 0; i + 1 < a.native.size(); ++i)
+    names_qa = names_qa || (a.native[i] == "question" && a.native[i + 1] == "answer");
+  const auto framing = [names_qa](const std::string& t) {
+    return is_question_term(t) && !(names_qa && (t == "question" || t == "answer"));
+  };
   std::unordered_set<std::string> seen;
   for (const auto* list : {&a.native, &a.gloss}) {
     for (const std::string& t : *list) {
-      if (is_question_term(t) || !seen.insert(t).second) continue;
+      if (framing(t) || !seen.insert(t).second) continue;
       q.terms.push_back(t);
       q.weights.push_back(kb_->idf(t));
     }
@@ -70,7 +77,7 @@ SearchEngine::QueryTerms SearchEngine::query_terms(std::string_view text, std::s
   // something the roundups do not hold.
   std::set<std::vector<std::string>> seen_concepts;
   for (Concept& c : a.concepts) {
-    std::erase_if(c.native, is_question_term);
+    std::erase_if(c.native, framing);
     if (c.native.empty() || !seen_concepts.insert(c.native).second) continue;
     double weight = -1;
     for (const auto* list : {&c.native, &c.gloss})
@@ -525,6 +532,40 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, std::strin
     hit.confidence = c.confidence;
     out.push_back(std::move(hit));
   }
+  return out;
+}
+
+std::vector<SearchHit> SearchEngine::rank_topic(std::string_view topic, std::string_view question,
+                                                const SearchFilter& filter, std::size_t top_k,
+                                                std::vector<SpellingCorrection>* corrections) const {
+  const std::vector<std::string> parts = topic_parts(bounded_question(topic));
+  if (parts.size() < 2) return rank(topic, question, filter, top_k, corrections);
+  struct Listed {
+    SearchHit hit;
+    int parts_held = 0;
+  };
+  std::unordered_map<std::size_t, Listed> listed;
+  for (const std::string& part : parts) {
+    std::vector<SearchHit> hits = rank(part, part, filter, top_k, corrections);
+    if (hits.empty()) continue;
+    const double best = std::max(hits.front().score, 1e-9);
+    for (SearchHit& hit : hits) {
+      hit.score = std::min(1.0, hit.score / best);
+      auto [at, fresh] = listed.try_emplace(hit.paper, Listed{hit, 0});
+      if (hit.evidence.coverage >= k_topic_part_held) ++at->second.parts_held;
+      if (!fresh && hit.score > at->second.hit.score) at->second.hit = std::move(hit);
+    }
+  }
+  std::vector<Listed> order;
+  order.reserve(listed.size());
+  for (auto& [paper, entry] : listed) order.push_back(std::move(entry));
+  std::sort(order.begin(), order.end(), [](const Listed& a, const Listed& b) {
+    if (a.parts_held != b.parts_held) return a.parts_held > b.parts_held;
+    if (a.hit.score != b.hit.score) return a.hit.score > b.hit.score;
+    return a.hit.paper < b.hit.paper;  // a stable answer whatever the map's order
+  });
+  std::vector<SearchHit> out;
+  for (std::size_t i = 0; i < order.size() && i < top_k; ++i) out.push_back(std::move(order[i].hit));
   return out;
 }
 

@@ -100,6 +100,13 @@ class SearchEngine {
   // corrections when given.
   std::vector<SearchHit> rank(std::string_view topic, std::string_view question, const SearchFilter& filter,
                               std::size_t top_k, std::vector<SpellingCorrection>* corrections = nullptr) const;
+  // Every paper about a topic that may list several things ("speech, audio or music"): each
+  // part is ranked on its own, and the papers that hold more parts come first, then those that
+  // score best within their part. A hit's evidence is that of its best part, and its score is
+  // its share of that part's best score, 0..1. A topic of one part is rank()ed, with the
+  // question's names.
+  std::vector<SearchHit> rank_topic(std::string_view topic, std::string_view question, const SearchFilter& filter,
+                                    std::size_t top_k, std::vector<SpellingCorrection>* corrections = nullptr) const;
   // Up to max_sentences sentences of the paper's summary that best match the question, in text
   // order (the first sentence when none matches); with lead_with_number, the best-matching
   // sentence that holds a number comes first. Reads bounded_question(question).
@@ -127,6 +134,8 @@ class SearchEngine {
   static constexpr std::size_t k_paper_text_cache_size = 4096;
   static constexpr std::size_t k_max_lexical_terms = 24;
   static constexpr std::size_t k_rerank_depth = 8;  // candidates reordered by their evidence
+  // A paper holds a part of a topic when it holds this share of the part's weight.
+  static constexpr double k_topic_part_held = 0.7;
   // A question term found only through a gloss is weaker evidence than the word itself; a sense
   // from the general dictionary (CC-CEDICT) is weaker still than one from the ML glossary.
   static constexpr double k_domain_gloss_evidence = 0.75;

@@ -159,3 +159,23 @@ TEST_CASE("query intent: pathological questions are understood - in bounded time
     CHECK(i.topic.find("chinchilla") == std::string::npos);  // past the cap
   }
 }
+
+TEST_CASE("query intent: a topic that lists several things is searched part by part") {
+  using V = std::vector<std::string>;
+  CHECK(topic_parts("speech, audio or music") == V{"speech", "audio", "music"});
+  CHECK(topic_parts("robotics and embodied agents") == V{"robotics", "embodied agents"});
+  CHECK(topic_parts("语音、音频和音乐") == V{"语音", "音频", "音乐"});
+  CHECK(topic_parts("超参数调优 or AutoML?") == V{"超参数调优", "AutoML?"});
+  // One thing, hyphenated or with a clause after a comma, stays whole.
+  CHECK(topic_parts("vision-language models") == V{"vision-language models"});
+  CHECK(topic_parts("aligning long videos, what was it called") == V{"aligning long videos, what was it called"});
+  // Frame words are no part of their own.
+  CHECK(topic_parts("diffusion and the") == V{"diffusion and the"});
+  // Bounded: the rest of a long list stays with the last part.
+  std::string many = "a1";
+  for (int i = 2; i <= 500; ++i) many += " or a" + std::to_string(i);
+  const V parts = topic_parts(many);
+  REQUIRE(parts.size() == k_max_topic_parts);
+  CHECK(parts.front() == "a1");
+  CHECK(parts.back().find("a500") != std::string::npos);
+}

@@ -160,6 +160,30 @@ TEST_CASE("answer quality: >= 85% of off-topic questions are declined and <= 4% 
   CHECK(static_cast<double>(easy_declined) >= 0.90 * static_cast<double>(easy_total));
 }
 
+TEST_CASE("answer quality: a topical question lists the papers on its topic, and only a real topic" *
+          doctest::timeout(600)) {
+  const BundledBot bot;
+  // A topic several papers share: each of them alone is an unsure answer, together a list.
+  for (const char* question : {"what did the roundups say about diffusion models?", "有哪些关于扩散模型的论文?",
+                               "papers on speech, audio or music", "any papers about question answering?"}) {
+    CAPTURE(question);
+    const Answer a = bot.answer(question);
+    CHECK(a.kind == Answer::Kind::listing);
+    CHECK(a.citations.size() >= 2);
+    CHECK(a.citations.size() <= 8);
+  }
+  // Parts of a list each find their own papers: music and speech are both listed.
+  const Answer audio = bot.answer("papers on speech, audio or music");
+  std::string titles;
+  for (const auto& c : audio.citations) titles += c.title + "\n";
+  CHECK(titles.find("MusicLM") != std::string::npos);
+  // Generic words are no topic, and a topic no roundup holds cites nothing.
+  for (const char* question : {"papers on models", "any papers about sourdough baking?", "有哪些关于烘焙面包的论文?"}) {
+    CAPTURE(question);
+    CHECK(bot.answer(question).kind == Answer::Kind::no_match);
+  }
+}
+
 TEST_CASE("answer quality: a factual question's answer states the number in its first sentence" *
           doctest::timeout(600)) {
   const BundledBot bot;

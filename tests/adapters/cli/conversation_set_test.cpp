@@ -176,9 +176,10 @@ TEST_CASE("topical questions: relevant papers in the top 5 of the list" * doctes
   MESSAGE(two_relevant << " of " << questions.size() << " topical questions have 2 relevant papers in the top 5; "
                        << irrelevant << " of " << listed << " cited papers are not relevant\n"
                        << misses_text);
-  // Issue 20 asks for 90%; measured 14/49 (retrieval finds too few of a topic's papers, the
+  // Issue 20 asks for 90%; measured 31/49 (retrieval finds too few of a topic's papers, the
   // cross-lingual ones above all). This guards what works against falling back.
-  CHECK(two_relevant >= 13);
-  // No filler: at most a third of what the lists cite is off the topic (measured 17/70 listed).
+  CHECK(two_relevant >= 30);
+  // No filler: at most a third of what the lists cite is off the topic (measured 40/131 listed,
+  // by labels that leave out some papers on the topic, such as StyleGAN-T for text-to-image).
   CHECK(3 * irrelevant <= listed);
 }
