@@ -107,9 +107,14 @@ bot::Delivery to_delivery(const BotApiError& error) {
   return bot::Delivery::refused(code, error.what());
 }
 
-bot::Delivery BotApi::send_message(json params, const std::string& plain_text) {
+bot::Delivery BotApi::send_message(json params, const std::string& plain_text, std::int64_t* sent_id) {
+  // The sent Message's id, for a caller that keeps track of what replies to it.
+  const auto note_id = [sent_id](const json& message) {
+    if (sent_id && message.is_object() && message.contains("message_id") && message["message_id"].is_number_integer())
+      *sent_id = message["message_id"].get<std::int64_t>();
+  };
   try {
-    call("sendMessage", params);
+    note_id(call("sendMessage", params));
     return bot::Delivery::ok();
   } catch (const BotApiError& error) {
     const std::string what = error.what();
@@ -118,7 +123,7 @@ bot::Delivery BotApi::send_message(json params, const std::string& plain_text) {
   params.erase("parse_mode");
   params["text"] = plain_text;
   try {
-    call("sendMessage", params);
+    note_id(call("sendMessage", params));
     return bot::Delivery::ok();
   } catch (const BotApiError& error) {
     return to_delivery(error);

@@ -45,8 +45,9 @@ class BotApi {
 
   // sendMessage with `params` (chat_id, text, parse_mode, ...). When Telegram cannot parse the
   // HTML entities (400 "can't parse entities"), the same content is sent again as `plain_text`,
-  // so a rendering problem never loses an answer.
-  bot::Delivery send_message(nlohmann::json params, const std::string& plain_text);
+  // so a rendering problem never loses an answer. The sent message's id goes to *sent_id, when
+  // given and Telegram returns it.
+  bot::Delivery send_message(nlohmann::json params, const std::string& plain_text, std::int64_t* sent_id = nullptr);
 
  private:
   http::HttpsClient& client_;

@@ -29,6 +29,11 @@ PollerElection election_of(const adapters::service::PlatformDeps& deps) {
   return election;
 }
 
+ReplyChains reply_chains_of(const adapters::service::PlatformDeps& deps) {
+  // The same memory, lifetime and clock as the conversations themselves (Conversation).
+  return {&deps.store, std::chrono::minutes(deps.config.conversation_ttl_minutes), [] { return bot::system_now_ms(); }};
+}
+
 class TelegramPlatform final : public bot::ChatPlatform {
  public:
   explicit TelegramPlatform(const adapters::service::PlatformDeps& deps)
@@ -37,7 +42,7 @@ class TelegramPlatform final : public bot::ChatPlatform {
         stale_after_(adapters::service::poll_stale_after(deps.hooks)),
         poll_client_(std::make_unique<http::HttpsClient>(client_options_)),
         service_(settings_of(deps.config), deps.client, *poll_client_, deps.store, deps.inbox, deps.answerer,
-                 timings_of(deps.hooks), election_of(deps)) {}
+                 timings_of(deps.hooks), election_of(deps), reply_chains_of(deps)) {}
 
   std::string_view name() const override { return k_platform; }
 

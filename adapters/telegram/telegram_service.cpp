@@ -80,6 +80,10 @@ std::int64_t chat_of(const std::string& target) {
 
 }  // namespace
 
+std::string reply_chain_conversation(std::int64_t chat_id, std::int64_t message_id) {
+  return "telegram:" + std::to_string(chat_id) + ":reply:" + std::to_string(message_id);
+}
+
 std::string responder_input(const Incoming& incoming) {
   if (incoming.kind == Incoming::Kind::question) return incoming.text.empty() ? "/help" : incoming.text;
   const std::string& command = incoming.command;
@@ -94,7 +98,8 @@ std::string responder_input(const Incoming& incoming) {
 
 TelegramService::TelegramService(const TelegramConfig& config, http::HttpsClient& client,
                                  http::HttpsClient& poll_client, bot::KeyValues& values, bot::Inbox& inbox,
-                                 bot::ChatAnswerer answerer, TelegramTimings timings, PollerElection election)
+                                 bot::ChatAnswerer answerer, TelegramTimings timings, PollerElection election,
+                                 ReplyChains chains)
     : config_(config),
       api_(client, config.api_base, config.bot_token.value),
       poll_client_(&poll_client),
@@ -102,7 +107,9 @@ TelegramService::TelegramService(const TelegramConfig& config, http::HttpsClient
       values_(values),
       inbox_(inbox),
       answerer_(std::move(answerer)),
-      timings_(timings) {
+      timings_(timings),
+      chains_(std::move(chains)) {
+  if (!chains_.now_ms) chains_.now_ms = bot::system_now_ms;
   if (election.leases != nullptr) {
     // The token's first part is the bot's public id: one lease per bot, never the secret.
     const std::string& token = config.bot_token.value;
@@ -206,6 +213,7 @@ bool TelegramService::record_of(const json& update, std::string& key, std::strin
   json fields = {{"input", responder_input(incoming)}, {"command", incoming.command},     {"chat_id", incoming.chat_id},
                  {"message_id", incoming.message_id},  {"chat_type", incoming.chat_type}, {"user", incoming.user_id}};
   if (incoming.message_thread_id) fields["message_thread_id"] = *incoming.message_thread_id;
+  if (incoming.replied_bot_message_id != 0) fields["replied_bot_message_id"] = incoming.replied_bot_message_id;
   key = "telegram:update:" + std::to_string(incoming.update_id);
   payload = fields.dump(-1, ' ', false, json::error_handler_t::replace);
   chat = incoming.chat_id;
@@ -379,12 +387,7 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   const std::int64_t chat_id = payload.value("chat_id", std::int64_t{0});
 
   const std::string user = std::to_string(payload.value("user", std::int64_t{0}));
-  // A private chat is one conversation. In a group the bot hears only messages addressed to it
-  // (a mention, a command, a reply to its message), and each member's are one conversation: no
-  // one's follow-up reads another's context.
-  const std::string conversation = payload.value("chat_type", std::string()) == "private"
-                                       ? "telegram:" + std::to_string(chat_id)
-                                       : "telegram:" + std::to_string(chat_id) + ":" + user;
+  const std::string conversation = conversation_of(payload);
   const bot::Speaker speaker{std::string(k_platform), user,        std::to_string(chat_id), item.key,
                              bot::CommandSpelling{},  conversation};
 
@@ -397,6 +400,18 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   }
 
   return address_replies(payload, answer, item.key);
+}
+
+std::string TelegramService::conversation_of(const json& payload) {
+  // A private chat is one conversation. In a group the bot hears only messages addressed to it (a
+  // mention, a command, a reply to its message): a reply to its message continues that message's
+  // chain, anything else starts a chain of its own, so no one's follow-up reads a stranger's
+  // context unless they reply to it.
+  const std::string chat = std::to_string(payload.value("chat_id", std::int64_t{0}));
+  if (payload.value("chat_type", std::string()) == "private") return "telegram:" + chat;
+  if (const auto replied = payload.value("replied_bot_message_id", std::int64_t{0}); replied != 0)
+    return reply_chain_conversation(payload.value("chat_id", std::int64_t{0}), replied);
+  return "telegram:" + chat + ":message:" + std::to_string(payload.value("message_id", std::int64_t{0}));
 }
 
 std::vector<bot::OutgoingMessage> TelegramService::apologize(const bot::InboundItem& item) {
@@ -419,7 +434,16 @@ std::vector<bot::OutgoingMessage> TelegramService::address_replies(const json& p
     reply_to["reply_parameters"] = {{"message_id", message_id}, {"allow_sending_without_reply", true}};
   }
   if (payload.contains("message_thread_id")) reply_to["message_thread_id"] = payload["message_thread_id"];
-  return outbox_messages(answer, chat_id, std::to_string(chat_id), key, reply_to);
+  std::vector<bot::OutgoingMessage> messages = outbox_messages(answer, chat_id, std::to_string(chat_id), key, reply_to);
+  // A group reply carries its conversation, for deliver() to extend the reply chain.
+  if (payload.value("chat_type", std::string()) != "private") {
+    for (bot::OutgoingMessage& message : messages) {
+      json envelope = json::parse(message.payload);
+      envelope["conversation"] = conversation_of(payload);
+      message.payload = envelope.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  }
+  return messages;
 }
 
 std::vector<bot::OutgoingMessage> TelegramService::render_post(const std::string& chat, const bot::Answer& answer,
@@ -439,7 +463,25 @@ bot::Delivery TelegramService::deliver(const bot::OutboxItem& item) {
   const json envelope = json::parse(item.message.payload, nullptr, /*allow_exceptions=*/false);
   if (!envelope.is_object() || !envelope.contains("params"))
     return bot::Delivery::refused("bad_payload", "unreadable outbox payload");
-  return api_.send_message(envelope["params"], envelope.value("plain", std::string()));
+  std::int64_t sent_id = 0;
+  bot::Delivery delivery = api_.send_message(envelope["params"], envelope.value("plain", std::string()), &sent_id);
+  if (delivery.outcome == bot::Delivery::Outcome::delivered && sent_id != 0) extend_reply_chain(envelope, sent_id);
+  return delivery;
+}
+
+void TelegramService::extend_reply_chain(const json& envelope, std::int64_t sent_id) {
+  const std::string conversation = envelope.value("conversation", std::string());
+  if (chains_.memory == nullptr || conversation.empty()) return;
+  const std::int64_t chat_id = envelope["params"].value("chat_id", std::int64_t{0});
+  try {
+    const std::int64_t now = chains_.now_ms();
+    // No state (a refusal keeps none, or it expired): a reply to this message starts afresh.
+    if (const auto state = chains_.memory->dialogue(conversation, now))
+      chains_.memory->save_dialogue(reply_chain_conversation(chat_id, sent_id), *state, now + chains_.ttl.count());
+  } catch (const std::exception& error) {
+    // The reply is out; a follow-up to it will ask what "it" means. Never fail the delivery.
+    log::warn("telegram", "cannot extend the reply chain", {{"conversation", conversation}, {"error", error.what()}});
+  }
 }
 
 std::pair<double, double> TelegramService::pace(const std::string& target) {

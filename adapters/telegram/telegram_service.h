@@ -55,6 +55,20 @@ struct PollerElection {
   std::function<std::int64_t()> now_ms;  // wall clock, Unix ms
 };
 
+// Conversations in groups are reply chains: a question addressed to the bot starts one, and a
+// reply to any message the bot sent in it continues it. Telegram does not say what the bot's
+// message itself replied to, so when a reply is delivered, the conversation's dialogue state is
+// also saved under that message's id (expiring like the conversation), where a reply to it
+// finds it. Without `memory`, group conversations do not continue past the first reply.
+struct ReplyChains {
+  bot::DialogueMemory* memory = nullptr;
+  std::chrono::milliseconds ttl{std::chrono::hours(24)};
+  std::function<std::int64_t()> now_ms;  // wall clock, Unix ms
+};
+
+// The conversation a reply to the bot's message `message_id` in group `chat_id` continues.
+std::string reply_chain_conversation(std::int64_t chat_id, std::int64_t message_id);
+
 class TelegramService {
  public:
   // `poll_client` is used only by the polling loop (its long requests must not hold up replies
@@ -62,7 +76,7 @@ class TelegramService {
   // mode it is never used.
   TelegramService(const TelegramConfig& config, http::HttpsClient& client, http::HttpsClient& poll_client,
                   bot::KeyValues& values, bot::Inbox& inbox, bot::ChatAnswerer answerer, TelegramTimings timings = {},
-                  PollerElection election = {});
+                  PollerElection election = {}, ReplyChains chains = {});
   ~TelegramService();  // stop()
 
   // getMe (retrying transient failures for up to `give_up_after`), setMyCommands, then
@@ -113,6 +127,11 @@ class TelegramService {
   // update `payload` (in its chat and forum topic).
   static std::vector<bot::OutgoingMessage> address_replies(const nlohmann::json& payload, const bot::Answer& answer,
                                                            const std::string& key);
+  // The conversation an inbox payload belongs to (see ReplyChains).
+  static std::string conversation_of(const nlohmann::json& payload);
+  // After a group reply was delivered as message sent_id: its conversation's state, under the key
+  // a reply to that message will look up.
+  void extend_reply_chain(const nlohmann::json& envelope, std::int64_t sent_id);
   void poll_loop();
   // The inbox record for an update: false when the bot ignores it.
   bool record_of(const nlohmann::json& update, std::string& key, std::string& payload, std::int64_t& chat) const;
@@ -127,6 +146,7 @@ class TelegramService {
   bot::Inbox& inbox_;
   bot::ChatAnswerer answerer_;
   TelegramTimings timings_;
+  ReplyChains chains_;
   BotIdentity identity_;
 
   std::thread poller_;

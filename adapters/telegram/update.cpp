@@ -196,13 +196,16 @@ Incoming interpret(const json& update, const BotIdentity& me) {
       removable.push_back(range);
   if (!removable.empty()) addressed = true;
 
-  if (!addressed) {
+  {
     const json* reply_to = object_member(message, "reply_to_message");
     const auto replied_author = integer(object_member(reply_to, "from"), "id");
     // In a forum topic every message that is not an explicit reply carries the topic's creation
     // message as reply_to_message; that is not a reply to the bot.
     const bool topic_root = in.message_thread_id && integer(reply_to, "message_id") == in.message_thread_id;
-    addressed = me.id != 0 && replied_author == me.id && !topic_root;
+    if (me.id != 0 && replied_author == me.id && !topic_root) {
+      in.replied_bot_message_id = integer(reply_to, "message_id").value_or(0);
+      addressed = true;
+    }
   }
   if (!addressed) return ignored(in, "group message not addressed to the bot");
 

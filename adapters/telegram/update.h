@@ -32,6 +32,9 @@ struct Incoming {
   std::int64_t user_id = 0;
   // The forum topic to reply in; set only for messages in a topic (is_topic_message).
   std::optional<std::int64_t> message_thread_id;
+  // The bot's own message this one replies to (a group's reply chain continues there); zero when
+  // it replies to nothing, to someone else, or only sits in a forum topic.
+  std::int64_t replied_bot_message_id = 0;
   std::string chat_type;      // private | group | supergroup | channel
   std::string ignore_reason;  // set when kind == ignore, for the operator's log
 };

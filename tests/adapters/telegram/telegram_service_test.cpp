@@ -50,11 +50,27 @@ json group_message(std::int64_t update_id, const std::string& text, json entitie
   return update;
 }
 
+// A group message from member `user`, replying to message `replied` of `replied_author` when set.
+json group_message_from(std::int64_t update_id, std::int64_t message_id, std::int64_t user, const std::string& text,
+                        std::int64_t replied = 0, std::int64_t replied_author = 999) {
+  json update = group_message(update_id, text);
+  update["message"]["message_id"] = message_id;
+  update["message"]["from"] = {{"id", user}, {"is_bot", false}, {"first_name", "Member"}};
+  if (replied != 0)
+    update["message"]["reply_to_message"] = {{"message_id", replied},
+                                             {"from", {{"id", replied_author}, {"is_bot", replied_author == 999}}},
+                                             {"chat", update["message"]["chat"]},
+                                             {"date", 1700000000},
+                                             {"text", "an earlier message"}};
+  return update;
+}
+
 // Telegram-like getUpdates: returns the queued updates with update_id >= offset.
 struct FakeTelegram {
   FakeApi api;
   json updates = json::array();  // guarded by api.signal's lock via update()
   std::vector<std::int64_t> offsets;
+  std::int64_t last_sent_id = 500;  // under api.signal's lock, like updates
 
   FakeTelegram() {
     api.on(k_bot + "/getMe", [](const auto&) {
@@ -64,8 +80,10 @@ struct FakeTelegram {
     for (const char* method : {"/setMyCommands", "/setWebhook", "/deleteWebhook"}) {
       api.on(k_bot + method, [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":true})"); });
     }
-    api.on(k_bot + "/sendMessage",
-           [](const auto&) { return FakeApi::json_reply(R"({"ok":true,"result":{"message_id":1}})"); });
+    // Each sent message gets the next id from 501 on, as Telegram numbers a chat's messages.
+    api.on(k_bot + "/sendMessage", [this](const auto&) {
+      return FakeApi::json_reply(json{{"ok", true}, {"result", {{"message_id", ++last_sent_id}}}}.dump());
+    });
     // Runs under api.signal's lock (FakeApi calls responders inside update()).
     api.on(k_bot + "/getUpdates", [this](const roundup::adapters::http::Request& request) {
       const json body = json::parse(request.body);
@@ -211,6 +229,51 @@ TEST_CASE("telegram webhook: a private chat is one conversation - 'who wrote it?
   REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 3));
   const std::string asked_back = f.telegram.sent()[2]["text"];
   CHECK(asked_back.find("Which paper do you mean?") != std::string::npos);
+}
+
+TEST_CASE("telegram webhook: in a group a reply chain is one conversation, whoever replies" * doctest::timeout(120)) {
+  TelegramFixture f;
+  f.start("webhook");
+  const auto last_text = [&f](std::size_t count) {
+    REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", count));
+    const auto sent = f.telegram.sent();
+    REQUIRE(sent.size() == count);
+    return sent.back()["text"].get<std::string>();
+  };
+  // The chain is extended once the answer's delivery returns its message id; a reply sent before
+  // that (no person is that quick) would start afresh.
+  const auto chain_saved = [&f](std::int64_t bot_message) {
+    return roundup::testing::poll_until([&] {
+      return f.service->store()
+          .dialogue(roundup::adapters::telegram::reply_chain_conversation(-1001, bot_message),
+                    roundup::bot::system_now_ms())
+          .has_value();
+    });
+  };
+  // Ada asks; the answer is the bot's message 501.
+  json question = group_message_from(3001, 31, 42, "@RoundupBot which paper is about watermarking LLM output?");
+  question["message"]["entities"] = json::array({{{"type", "mention"}, {"offset", 0}, {"length", 11}}});
+  CHECK(f.post_update(question).status == 200);
+  CHECK(last_text(1).find("A Watermark for Large Language Models") != std::string::npos);
+  REQUIRE(chain_saved(501));
+  // Bob replies to that answer: the chain's paper is in focus (answer 502).
+  CHECK(f.post_update(group_message_from(3002, 32, 43, "who wrote it?", 501)).status == 200);
+  CHECK(last_text(2).find("Kirchenbauer") != std::string::npos);
+  REQUIRE(chain_saved(502));
+  // A reply to the reply continues the same chain.
+  CHECK(f.post_update(group_message_from(3003, 33, 42, "link?", 502)).status == 200);
+  CHECK(last_text(3).find("2301.10226") != std::string::npos);
+  // Outside the chain nothing is in focus: a new mention, a reply to a message the bot never
+  // answered in a chain, and a reply to someone else's message (not addressed, ignored).
+  json fresh = group_message_from(3004, 34, 42, "@RoundupBot who wrote it?");
+  fresh["message"]["entities"] = json::array({{{"type", "mention"}, {"offset", 0}, {"length", 11}}});
+  CHECK(f.post_update(fresh).status == 200);
+  CHECK(last_text(4).find("Which paper do you mean?") != std::string::npos);
+  CHECK(f.post_update(group_message_from(3005, 35, 43, "who wrote it?", 7)).status == 200);
+  CHECK(last_text(5).find("Which paper do you mean?") != std::string::npos);
+  CHECK(f.post_update(group_message_from(3006, 36, 43, "who wrote it?", 501, 42)).status == 200);
+  REQUIRE(f.settled());
+  CHECK(f.telegram.sent().size() == 5);
 }
 
 TEST_CASE("telegram webhook: wrong or missing secret is 401 and nothing is processed") {

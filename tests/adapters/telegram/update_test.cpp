@@ -227,8 +227,23 @@ TEST_CASE("interpret_update: replies to the bot in groups") {
   Incoming in = interpret_update(update, k_me);
   CHECK(in.kind == Incoming::Kind::question);
   CHECK(in.text == "and what about its successor?");
+  CHECK(in.replied_bot_message_id == 500);  // the reply chain it continues
 
+  // A reply to the bot that also mentions it still continues the chain.
+  update["message"]["text"] = "@RoundupBot and its successor?";
+  update["message"]["entities"] = json::array({{{"type", "mention"}, {"offset", 0}, {"length", 11}}});
+  in = interpret_update(update, k_me);
+  CHECK(in.kind == Incoming::Kind::question);
+  CHECK(in.replied_bot_message_id == 500);
+
+  // A mention replying to someone else starts afresh.
   update["message"]["reply_to_message"]["from"]["id"] = 9999;
+  in = interpret_update(update, k_me);
+  CHECK(in.kind == Incoming::Kind::question);
+  CHECK(in.replied_bot_message_id == 0);
+
+  update["message"]["text"] = "and what about its successor?";
+  update["message"].erase("entities");
   in = interpret_update(update, k_me);
   CHECK(in.kind == Incoming::Kind::ignore);
 }
@@ -256,10 +271,12 @@ TEST_CASE("interpret_update: forum topics carry the thread id") {
       {"message_id", 77}, {"from", {{"id", k_me.id}, {"is_bot", true}}}, {"forum_topic_created", {{"name", "Papers"}}}};
   in = interpret_update(topic, k_me);
   CHECK(in.kind == Incoming::Kind::ignore);
+  CHECK(in.replied_bot_message_id == 0);
   topic["message"]["reply_to_message"]["message_id"] = 80;  // a real reply to the bot in the topic
   in = interpret_update(topic, k_me);
   CHECK(in.kind == Incoming::Kind::question);
   CHECK(in.message_thread_id == 77);
+  CHECK(in.replied_bot_message_id == 80);
 }
 
 TEST_CASE("interpret_update: ignored updates say why") {
