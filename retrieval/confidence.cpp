@@ -56,6 +56,9 @@ constexpr std::array<double, k_features> k_weights = {
 };
 constexpr double k_bias = -8.0159;
 constexpr double k_sibling_confidence = 0.1;
+// A question that writes a paper's own name is about that paper: as sure as the default
+// "closest match" line (sure_confidence), unless it names something the roundups lack too.
+constexpr double k_named_confidence = 0.6;
 
 }  // namespace
 
@@ -68,7 +71,8 @@ double answer_confidence(const Evidence& e) {
   const double p = 1 / (1 + std::exp(-z));
   // A paper that never names the version asked about ("GPT-4" of a GPT-3 paper, "KDD Cup 2022"
   // of the 2020 one) is about a sibling however much else it shares: never more than a guess.
-  return e.missing_names > 0 ? std::min(p, k_sibling_confidence) : p;
+  if (e.missing_names > 0) return std::min(p, k_sibling_confidence);
+  return e.names_title && e.unknown_names == 0 ? std::max(p, k_named_confidence) : p;
 }
 
 std::string confidence_reason(const Evidence& e) {
@@ -78,7 +82,7 @@ std::string confidence_reason(const Evidence& e) {
                 "holds %d of the question's concepts, %.0f%% of its weight; %.0f%% of the question is unknown to "
                 "the roundups; most specific match %.2f, most specific miss %.2f",
                 e.matched_concepts, 100 * e.coverage, 100 * e.unknown_share, e.best_matched, e.best_missing);
-  return buf;
+  return e.names_title ? "the question writes this paper's own name; " + std::string(buf) : std::string(buf);
 }
 
 }  // namespace roundup::retrieval

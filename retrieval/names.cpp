@@ -1,6 +1,7 @@
 #include "retrieval/names.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "text/unicode.h"
 
@@ -235,6 +236,31 @@ NameMentions::NameMentions(std::string_view text) {
       if (content.size() >= 2) initials_.insert(content);
     }
   }
+}
+
+std::string short_name(std::string_view title) {
+  const std::size_t colon = title.find(':');
+  if (colon == std::string_view::npos) return {};
+  std::string_view head = title.substr(0, colon);
+  while (!head.empty() && head.back() == ' ') head.remove_suffix(1);
+  while (!head.empty() && head.front() == ' ') head.remove_prefix(1);
+  const auto words = 1 + std::count(head.begin(), head.end(), ' ');
+  const bool latin =
+      std::any_of(head.begin(), head.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  if (head.size() < 2 || words > 3 || !latin) return {};
+  return std::string(head);
+}
+
+bool writes_name(std::string_view typed, std::string_view name) {
+  if (name.empty()) return false;
+  // A byte that continues a word: a Latin letter or digit (UTF-8 bytes of other scripts are word
+  // boundaries, so "PaLM的" writes "PaLM").
+  const auto word_byte = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t at = typed.find(name); at != std::string_view::npos; at = typed.find(name, at + 1)) {
+    const std::size_t end = at + name.size();
+    if ((at == 0 || !word_byte(typed[at - 1])) && (end == typed.size() || !word_byte(typed[end]))) return true;
+  }
+  return false;
 }
 
 }  // namespace roundup::retrieval

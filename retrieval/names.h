@@ -53,4 +53,13 @@ class NameMentions {
   std::map<std::string, std::set<std::string>> versions_after_;  // words -> versions written after them
 };
 
+// A title's own name, the part before its colon when that is one to three words with a Latin
+// letter ("PaLM" of "PaLM: Scaling Language Modeling with Pathways", "P-Tuning v2"); empty
+// otherwise ("Training Compute-Optimal Large Language Models").
+std::string short_name(std::string_view title);
+
+// Whether `typed` writes `name` exactly, in its casing, as a whole word or words: "what is PaLM?"
+// writes "PaLM", "palm oil" and "PaLMs" do not. Linear in the text.
+bool writes_name(std::string_view typed, std::string_view name);
+
 }  // namespace roundup::retrieval

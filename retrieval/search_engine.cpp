@@ -439,7 +439,8 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, std::strin
                                           const SearchFilter& filter, std::size_t top_k,
                                           std::vector<SpellingCorrection>* corrections) const {
   std::string topic = bounded_question(raw_topic);
-  const QueryTerms q = query_terms(topic, bounded_question(question));
+  const std::string typed = bounded_question(question);
+  const QueryTerms q = query_terms(topic, typed);
   if (corrections) corrections->insert(corrections->end(), q.corrections.begin(), q.corrections.end());
   // The dense side reads text: the corrected words join the question.
   for (const SpellingCorrection& c : q.corrections) topic += " " + c.corrected;
@@ -500,6 +501,7 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, std::strin
     c.evidence.lexical_rank = rank_in(lexical_papers, c.paper);
     c.evidence.dense_rank = rank_in(dense_papers, c.paper);
     c.evidence.score = fused[i].score;
+    c.evidence.names_title = writes_name(typed, short_name(papers[c.paper].title));
     candidates.push_back(c);
   }
   // Margins are over the best other candidate, so a candidate's confidence does not depend on

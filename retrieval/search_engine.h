@@ -60,6 +60,10 @@ struct Evidence {
   int unknown_names = 0;
   // The question's link or arXiv id is this paper's: an exact match, confidence 1.
   bool exact_link = false;
+  // The question as typed writes the paper's own name, in its casing ("what is PaLM?" of "PaLM:
+  // Scaling Language Modeling with Pathways"): it asks about this paper, however many others
+  // mention the name.
+  bool names_title = false;
   // The question's concepts (their first term) the paper holds and lacks, for explanations.
   std::vector<std::string> held_terms;
   std::vector<std::string> missing_terms;

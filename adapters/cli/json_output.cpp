@@ -65,6 +65,7 @@ json search_json(std::string_view query, const retrieval::SearchResponse& respon
                      {"coverage_margin", rounded(hit.evidence.coverage_margin)},
                      {"missing_names", hit.evidence.missing_names},
                      {"unknown_names", hit.evidence.unknown_names},
+                     {"names_title", hit.evidence.names_title},
                      {"held", hit.evidence.held_terms},
                      {"missing", hit.evidence.missing_terms},
                      {"lexical_rank", hit.evidence.lexical_rank},

@@ -3,9 +3,11 @@
 #include <doctest/doctest.h>
 
 using roundup::retrieval::NameMentions;
+using roundup::retrieval::short_name;
 using roundup::retrieval::version_mentions;
 using roundup::retrieval::versioned_names;
 using roundup::retrieval::VersionMention;
+using roundup::retrieval::writes_name;
 using Names = std::vector<std::string>;
 
 TEST_CASE("names: versioned names in a question, in any writing") {
@@ -96,4 +98,19 @@ TEST_CASE("names: a misspelt name is found through its corrected stem") {
   CHECK(summary.mentions_stem_then("objectfold", "2.0"));
   CHECK_FALSE(summary.mentions_stem_then("objectfold", "3.0"));
   CHECK_FALSE(summary.mentions_stem_then("object", "2.0"));  // "objectfolder" is more than an ending
+}
+
+TEST_CASE("names: a title's own name, and a question that writes it") {
+  CHECK(short_name("PaLM: Scaling Language Modeling with Pathways") == "PaLM");
+  CHECK(short_name("P-Tuning v2: Prompt Tuning Can Be Comparable to Fine-tuning") == "P-Tuning v2");
+  CHECK(short_name("StyTr^2 :Image Style Transfer with Transformers") == "StyTr^2");
+  CHECK(short_name("Training Compute-Optimal Large Language Models").empty());
+  CHECK(short_name("A Watermark for Large Language Models: and more").empty());  // four words: a phrase
+  CHECK(short_name("路径:ML 和 PaLM 的异步分布式数据流").empty());               // no Latin letter
+  CHECK(writes_name("what is PaLM?", "PaLM"));
+  CHECK(writes_name("PaLM的参数有多少", "PaLM"));
+  CHECK(writes_name("tell me about P-Tuning v2", "P-Tuning v2"));
+  CHECK_FALSE(writes_name("how do I grow a palm tree?", "PaLM"));  // its casing is part of the name
+  CHECK_FALSE(writes_name("PaLMs and more", "PaLM"));
+  CHECK_FALSE(writes_name("anything", ""));
 }

@@ -184,6 +184,19 @@ TEST_CASE("answer quality: a topical question lists the papers on its topic, and
   }
 }
 
+TEST_CASE("answer quality: a question that writes a paper's own name is answered with it" * doctest::timeout(600)) {
+  const BundledBot bot;
+  // "palm" is a dictionary word, and another paper's title mentions PaLM: the one-answer
+  // evidence alone was unsure (0.15) and declined it.
+  const Answer palm = bot.answer("what is PaLM?");
+  REQUIRE(palm.kind == Answer::Kind::answer);
+  CHECK(palm.citations.front().title.rfind("PaLM: Scaling", 0) == 0);
+  CHECK_FALSE(palm.closest_match);
+  // The word in other casing is no name, and a sibling version is still not the paper.
+  CHECK(bot.answer("how do I grow a palm tree?").kind == Answer::Kind::no_match);
+  CHECK(bot.answer("is PaLM 2 better than GPT-4?").kind == Answer::Kind::no_match);
+}
+
 TEST_CASE("answer quality: a factual question's answer states the number in its first sentence" *
           doctest::timeout(600)) {
   const BundledBot bot;
@@ -252,7 +265,7 @@ TEST_CASE("answer quality: on the fresh sets, >= 88% of off-topic questions are 
       ++total;
       declined += no;
       if (no != off_topic)
-        MESSAGE((off_topic ? "answered off-topic: " : "declined in-scope: ")
+        MESSAGE(std::string(off_topic ? "answered off-topic: " : "declined in-scope: ")
                 << q["q"].get<std::string>() << " [" << a.reason << "]");
     }
     REQUIRE(total >= 80);
