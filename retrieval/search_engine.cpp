@@ -22,10 +22,10 @@ constexpr double k_passage_weight = 0.6;
 // Question words that carry no topic: Han bigrams of "which paper", "what is", ...
 bool is_question_term(const std::string& term) {
   static const std::unordered_set<std::string> k_terms = {
-      "哪篇",   "篇论",    "论文",   "是哪",    "哪个",    "哪些",    "什么", "一篇",    "这篇",
-      "有哪",   "哪一",    "文章",   "提到",    "介绍",    "关于",    "的论", "的模",    "的是",
-      "是什",   "么论",    "请问",   "哪里",    "怎么",    "如何",    "为什", "么是",    "question",
-      "answer", "roundup", "digest", "discuss", "describ", "mention", "show", "explain", "propos"};
+      "哪篇",   "篇论",    "论文",    "是哪",    "哪个", "哪些",    "什么",  "一篇",     "这篇",   "有哪",
+      "哪一",   "文章",    "提到",    "介绍",    "关于", "的论",    "的模",  "的是",     "是什",   "么论",
+      "请问",   "哪里",    "怎么",    "如何",    "为什", "么是",    "其中",  "question", "answer", "roundup",
+      "digest", "discuss", "describ", "mention", "show", "explain", "propos"};
   return k_terms.count(term) > 0;
 }
 
@@ -275,6 +275,12 @@ Evidence SearchEngine::evidence(const QueryTerms& q, std::size_t paper_index) co
     *by_author_only = false;
     if (c.corrected && !text->native_terms.count(c.native.front()) && text->native_terms.count(c.native.back()))
       return k_corrected_evidence;
+    // A Chinese word is its character pairs; the paper holds the word when it holds them all.
+    const bool han = !c.native.empty() && static_cast<unsigned char>(c.native.front()[0]) >= 0x80;
+    if (han && c.native.size() > 1 && any_in(c.native, text->native_terms) &&
+        !std::all_of(c.native.begin(), c.native.end(),
+                     [&](const std::string& t) { return text->native_terms.count(t); }))
+      return k_partial_han_evidence;
     if (any_in(c.native, text->native_terms)) {
       *by_author_only = std::all_of(c.native.begin(), c.native.end(), [&](const std::string& t) {
         return !text->native_terms.count(t) || text->author_only_terms.count(t);

@@ -152,6 +152,9 @@ class SearchEngine {
   static constexpr double k_acronym_evidence = 0.8;
   // A question word that only the paper's author list holds.
   static constexpr double k_author_evidence = 0.3;
+  // A Chinese word of which the paper holds only some character pairs ("机器" of "机器人": machine,
+  // not robot) is weak evidence of it.
+  static constexpr double k_partial_han_evidence = 0.4;
   static constexpr double k_min_lexical_idf = 0.3;      // about: found in over 70% of passages
   static constexpr double k_lexical_row_budget = 4000;  // rows FTS5 may score for one query
 

@@ -223,6 +223,26 @@ TEST_CASE("answer quality: a factual question's answer states the number in its 
   CHECK(static_cast<double>(stated) >= 0.70 * static_cast<double>(total));
 }
 
+TEST_CASE("answer quality: a Chinese word is held whole, not through one of its character pairs" *
+          doctest::timeout(600)) {
+  roundup::testing::TempDir tmp;
+  roundup::adapters::cli::Runtime runtime(bundled_corpus_config(tmp));
+  std::ostringstream log;
+  const auto engine = runtime.engine(log);
+  // "机器人" (robot) shares "机器" with "机器翻译" (machine translation): that paper is no robot paper.
+  const auto response = engine->search("关于机器人的论文", 20);
+  REQUIRE_FALSE(response.hits.empty());
+  CHECK(response.hits.front().evidence.coverage >= 0.7);
+  bool saw_translation = false;
+  for (const auto& hit : response.hits) {
+    const std::string& title = engine->catalog().papers()[hit.paper].title;
+    if (title.find("Neural Machine Translation") == std::string::npos) continue;
+    saw_translation = true;
+    CHECK(hit.evidence.coverage < 0.7);
+  }
+  CHECK(saw_translation);  // it is ranked, but holds too little of the question to be listed
+}
+
 TEST_CASE("answer quality: a paper that names only a sibling version does not answer" * doctest::timeout(600)) {
   roundup::testing::TempDir tmp;
   roundup::adapters::cli::Runtime runtime(bundled_corpus_config(tmp));

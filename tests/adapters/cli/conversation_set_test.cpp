@@ -176,10 +176,12 @@ TEST_CASE("topical questions: relevant papers in the top 5 of the list" * doctes
   MESSAGE(two_relevant << " of " << questions.size() << " topical questions have 2 relevant papers in the top 5; "
                        << irrelevant << " of " << listed << " cited papers are not relevant\n"
                        << misses_text);
-  // Issue 20 asks for 90%; measured 31/49 (retrieval finds too few of a topic's papers, the
-  // cross-lingual ones above all). This guards what works against falling back.
-  CHECK(two_relevant >= 30);
-  // No filler: at most a third of what the lists cite is off the topic (measured 40/131 listed,
+  // Issue 20 asks for 90%; measured 29/49 (retrieval finds too few of a topic's papers, the
+  // cross-lingual ones above all). This guards what works against falling back. (31/49 before a
+  // Chinese word had to be held whole, "机器人" not through "机器", which cut the filler below
+  // from 40/131 to 25/110.)
+  CHECK(two_relevant >= 29);
+  // No filler: at most a quarter of what the lists cite is off the topic (measured 25/110 listed,
   // by labels that leave out some papers on the topic, such as StyleGAN-T for text-to-image).
-  CHECK(3 * irrelevant <= listed);
+  CHECK(4 * irrelevant <= listed);
 }
