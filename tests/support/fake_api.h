@@ -64,6 +64,14 @@ class FakeApi {
     });
     return out;
   }
+  // The path of every request so far, in the order they arrived.
+  std::vector<std::string> paths() {
+    std::vector<std::string> out;
+    signal.update([&] {
+      for (const auto& r : recorded_) out.push_back(r.path());
+    });
+    return out;
+  }
   // Waits until `count` requests to `path` arrived; false after the safety deadline.
   bool wait_for(const std::string& path, std::size_t count) {
     return signal.wait_for([&] { return count_locked(path) >= count; });
