@@ -935,3 +935,18 @@ TEST_CASE("slack service - AI surface: status and title calls that fail lose no 
   CHECK(json::parse(f.slack.requests(k_post)[0].request.body)["thread_ts"] == "1700000030.003000");
   CHECK(json::parse(f.slack.requests(k_post)[1].request.body)["thread_ts"] == "1700000031.003100");
 }
+
+TEST_CASE("slack service - AI surface: a status call that hangs holds the reply back no longer than its grace" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.slack.hold(k_status);
+  f.start();
+  REQUIRE(f.post_signed("/slack/events", dm_message("EvHang", "1700000040.004000", "", "what is PaLM?")).status == 200);
+  // The reply arrives while Slack still has not answered the status call.
+  REQUIRE(f.slack.wait_for(k_post, 1));
+  CHECK(f.slack.requests(k_status).size() == 1);
+  CHECK(json::parse(f.slack.requests(k_post)[0].request.body)["thread_ts"] == "1700000040.004000");
+  f.slack.release(k_status);
+  REQUIRE(f.settled());
+  CHECK(f.service->store().outbox_state("slack:event:EvHang#0") == "delivered");
+}
