@@ -86,7 +86,10 @@ Answer Conversation::in_dialogue(const Speaker& speaker, const std::string& text
   }
   Answer answer = answer_in_dialogue(knowledge_, state, text, speaker.commands);
   try {
-    store_.save_dialogue(speaker.conversation, dialogue_to_json(state), now_ms_() + options_.dialogue_ttl.count());
+    const std::string saved = dialogue_to_json(state);
+    const std::int64_t expires_ms = now_ms_() + options_.dialogue_ttl.count();
+    store_.save_dialogue(speaker.conversation, saved, expires_ms);
+    if (!speaker.opens.empty()) store_.save_dialogue(speaker.opens, saved, expires_ms);
   } catch (const std::exception& error) {
     log::warn("conversation", "cannot keep the conversation's memory", {{"error", error.what()}});
   }

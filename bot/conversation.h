@@ -33,6 +33,10 @@ struct Speaker {
   // a Telegram private chat ("slack:C1:1700000000.000100"). Empty: no memory, every message stands
   // alone.
   std::string conversation{};
+  // A conversation this message's reply opens (a Slack thread under a message at the top of a DM),
+  // which starts with `conversation`'s memory as the reply leaves it, so that a follow-up in the
+  // new thread reads the answer before it. Empty: none.
+  std::string opens{};
   std::string channel() const { return platform + ":" + chat; }  // as in digest.channels
 };
 

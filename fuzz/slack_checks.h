@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "adapters/slack/events.h"
+#include "adapters/slack/slack_config.h"
 #include "fuzz/fuzz_support.h"
 
 namespace roundup::fuzz {
@@ -43,6 +44,19 @@ inline void check_event_decision(const nlohmann::json& envelope) {
       FUZZ_REQUIRE(trimmed(question.text));
       // JSON strings are UTF-8, and reducing markup cuts only at ASCII bytes.
       FUZZ_REQUIRE(valid_utf8(question.text));
+      // Only a message at the top of a DM opens a thread: its own.
+      FUZZ_REQUIRE(question.opens.empty() ||
+                   (question.direct && question.opens == "slack:" + question.channel + ":" + question.thread_ts));
+      break;
+    }
+    case EventDecision::Action::pane: {
+      // Slack's ids only (so bounded), never the bot's own; prompts go to the DM, in a thread only
+      // for the legacy pane.
+      const adapters::slack::PaneEvent& pane = decision.pane;
+      FUZZ_REQUIRE(adapters::slack::valid_user_id(pane.user) && pane.user != k_bot_user && pane.user.size() <= 32);
+      FUZZ_REQUIRE(adapters::slack::valid_channel_id(pane.channel) && pane.channel.size() <= 32);
+      FUZZ_REQUIRE(pane.thread_ts.empty() == (pane.kind == adapters::slack::PaneEvent::Kind::messages_opened));
+      FUZZ_REQUIRE(pane.dedupe_key == "slack:event:" + envelope.at("event_id").get<std::string>());
       break;
     }
   }

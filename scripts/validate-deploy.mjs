@@ -25,6 +25,9 @@
 //     stage whose apt packages provide every shared library the built binary needs (readelf,
 //     ldd, dpkg -S), a non-root user, the config, port, health check and entrypoint.
 //   - deploy/systemd/roundup-bot.service: the directives the hardening and the layout rely on.
+//   - deploy/slack/manifest.yml: YAML parse, the AI-app features (agent_view, or the legacy
+//     assistant_view) against Slack's manifest schema, the scopes and events the adapter handles,
+//     its routes, and the suggested prompts equal to the ones the bot sets.
 //
 //   node scripts/validate-deploy.mjs --binary build/roundup-bot
 //
@@ -902,6 +905,68 @@ function checkRuntimeLibraries(binary, runtimePackages) {
 }
 
 // ---------------------------------------------------------------------------
+// deploy/slack/manifest.yml: YAML parse, the AI-app features against their part of Slack's app
+// manifest schema (slackapi/manifest-schema, schemas/manifest.schema.2.0.0.json, as of 2026-06:
+// agent_view and the legacy assistant_view), then what the bot's Slack adapter relies on: the
+// scopes and events it handles, its routes in the URLs, a writable Messages tab, and the same
+// suggested prompts as adapters/slack/assistant_pane.cpp offers.
+
+const slackManifestFile = join(deploy, "slack", "manifest.yml");
+const slackManifest = parseYaml(slackManifestFile);
+if (slackManifest) {
+  const prompts = { type: "array", items: { type: "object", required: ["title", "message"], additionalProperties: false,
+    properties: { title: { type: "string" }, message: { type: "string" } } } };
+  const aiFeatures = {
+    type: "object",
+    properties: {
+      agent_view: { type: "object", additionalProperties: false, properties: {
+        agent_description: { type: "string", maxLength: 300 },
+        suggested_prompts: { ...prompts, maxItems: 4 },
+        actions: { type: "array", items: { type: "object", required: ["name", "description"] } } } },
+      assistant_view: { type: "object", additionalProperties: false, required: ["assistant_description"], properties: {
+        assistant_description: { type: "string" },
+        suggested_prompts: prompts } },
+    },
+  };
+  const validateFeatures = new Ajv2019({ allErrors: true, strict: false }).compile(aiFeatures);
+  const features = slackManifest.features ?? {};
+  if (!validateFeatures(features)) {
+    for (const e of validateFeatures.errors) check(slackManifestFile, false, `features${e.instancePath.replaceAll("/", ".")}: ${e.message}`);
+  }
+  // New apps can only use the agent messaging experience; an app has one kind or the other.
+  check(slackManifestFile, features.agent_view, "features.agent_view is missing (the agent messaging experience)");
+  check(slackManifestFile, !(features.agent_view && features.assistant_view), "features.agent_view and assistant_view exclude each other");
+  check(slackManifestFile, features.app_home?.messages_tab_enabled === true && features.app_home?.messages_tab_read_only_enabled === false,
+    "features.app_home must enable a writable Messages tab (where people talk to the agent)");
+  const scopes = new Set(slackManifest.oauth_config?.scopes?.bot ?? []);
+  for (const scope of ["assistant:write", "chat:write", "im:history", "app_mentions:read", "commands"]) {
+    check(slackManifestFile, scopes.has(scope), `oauth_config.scopes.bot lacks ${scope}`);
+  }
+  const events = new Set(slackManifest.settings?.event_subscriptions?.bot_events ?? []);
+  for (const event of ["app_mention", "message.im", "app_home_opened", "assistant_thread_started", "assistant_thread_context_changed"]) {
+    check(slackManifestFile, events.has(event), `settings.event_subscriptions.bot_events lacks ${event}`);
+  }
+  const pathOf = (url) => {
+    try {
+      return new URL(url).pathname;
+    } catch {
+      return undefined;
+    }
+  };
+  check(slackManifestFile, pathOf(slackManifest.settings?.event_subscriptions?.request_url) === "/slack/events",
+    "settings.event_subscriptions.request_url must end in the bot's /slack/events route");
+  for (const command of features.slash_commands ?? []) {
+    check(slackManifestFile, pathOf(command.url) === "/slack/commands", `slash command ${command.command}: url must end in /slack/commands`);
+  }
+  // The prompts shown before the bot says anything are the ones it sets itself.
+  const paneSource = read(join(root, "adapters", "slack", "assistant_pane.cpp"));
+  const offered = [...paneSource.matchAll(/\{"title",\s*"([^"]*)"\},\s*\{"message",\s*"([^"]*)"\}/g)].map((m) => ({ title: m[1], message: m[2] }));
+  check(slackManifestFile, offered.length > 0, "no suggested prompts found in adapters/slack/assistant_pane.cpp");
+  check(slackManifestFile, isDeepStrictEqual(features.agent_view?.suggested_prompts ?? [], offered),
+    `features.agent_view.suggested_prompts differ from adapters/slack/assistant_pane.cpp's ${JSON.stringify(offered)}`);
+}
+
+// ---------------------------------------------------------------------------
 // systemd (systemd-analyze verify and security run in scripts/validate-deploy.sh).
 
 const unitFile = join(deploy, "systemd", "roundup-bot.service");
@@ -947,5 +1012,5 @@ if (problems.length) {
 }
 console.log(
   `${prog}: deploy/ OK (${checks} checks: 2 Compose files, ${objects.length} + ${ha.objects.length} Kubernetes objects (k8s, k8s/ha), ` +
-    "config check of both configs, HAProxy config, Dockerfile, systemd unit)",
+    "config check of both configs, HAProxy config, Dockerfile, systemd unit, Slack app manifest)",
 );

@@ -6,6 +6,7 @@
 #include <boost/url/parse_query.hpp>
 #include <cctype>
 
+#include "adapters/slack/slack_config.h"
 #include "text/unicode.h"
 
 namespace roundup::adapters::slack {
@@ -58,6 +59,72 @@ bool mentions(std::string_view text, std::string_view user_id) {
     if (after == '>' || after == '|') return true;
   }
   return false;
+}
+
+// Slack's user and channel ids are about a dozen characters; longer ones are not Slack's.
+constexpr std::size_t k_max_id_bytes = 32;
+
+// A message timestamp as Slack writes it ("1729999327.187299"): digits, one dot, digits.
+bool valid_ts(std::string_view ts) {
+  const auto dot = ts.find('.');
+  const auto digits = [](std::string_view part) {
+    return !part.empty() && part.size() <= 20 &&
+           std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return dot != std::string_view::npos && digits(ts.substr(0, dot)) && digits(ts.substr(dot + 1));
+}
+
+// The AI-app surface's own events (PaneEvent), which have no top-level user, channel or ts.
+// nullopt when `event_type` is not one of them; otherwise the decision, an ignore with the reason
+// when a field is missing or malformed (the ids are checked against Slack's grammar, so nothing
+// unbounded reaches a Web API call or the inbox).
+std::optional<EventDecision> interpret_pane_event(const json& event, const std::string& event_type,
+                                                  const std::string& event_id, std::string_view bot_user_id) {
+  EventDecision decision;
+  PaneEvent& pane = decision.pane;
+  if (event_type == "app_home_opened") {
+    if (string_at(event, "tab") != "messages") {
+      decision.reason = "app_home_opened on a tab other than messages";
+      return decision;
+    }
+    pane.kind = PaneEvent::Kind::messages_opened;
+    pane.user = string_at(event, "user");
+    pane.channel = string_at(event, "channel");
+  } else if (event_type == "assistant_thread_started" || event_type == "assistant_thread_context_changed") {
+    const auto thread = event.find("assistant_thread");
+    const json none;
+    const json& fields = thread != event.end() ? *thread : none;
+    pane.kind = PaneEvent::Kind::thread_started;
+    pane.user = string_at(fields, "user_id");
+    pane.channel = string_at(fields, "channel_id");
+    pane.thread_ts = string_at(fields, "thread_ts");
+    if (!valid_ts(pane.thread_ts)) {
+      decision.reason = event_type + " without a valid assistant_thread.thread_ts";
+      decision.malformed = true;
+      return decision;
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (pane.user.size() > k_max_id_bytes || pane.channel.size() > k_max_id_bytes || !valid_user_id(pane.user) ||
+      !valid_channel_id(pane.channel)) {
+    decision.reason = event_type + " without a valid user or channel";
+    decision.malformed = true;
+    return decision;
+  }
+  if (pane.user == bot_user_id) {
+    decision.reason = event_type + " of our own user";
+    return decision;
+  }
+  if (event_type == "assistant_thread_context_changed") {
+    // The bot answers from the roundups, not from the channel the user is viewing, so the new
+    // context changes nothing: acked, and not kept.
+    decision.reason = "assistant thread context changed (not used)";
+    return decision;
+  }
+  pane.dedupe_key = "slack:event:" + event_id;
+  decision.action = EventDecision::Action::pane;
+  return decision;
 }
 
 }  // namespace
@@ -119,6 +186,7 @@ EventDecision interpret_event(const json& envelope, std::string_view bot_user_id
   }
   const json& event = *event_it;
   const std::string event_type = string_at(event, "type");
+  if (auto pane = interpret_pane_event(event, event_type, event_id, bot_user_id)) return std::move(*pane);
   const std::string user = string_at(event, "user");
   const std::string channel = string_at(event, "channel");
   const std::string ts = string_at(event, "ts");
@@ -177,8 +245,10 @@ EventDecision interpret_event(const json& envelope, std::string_view bot_user_id
   // thread_ts if present, else its ts), so each question keeps its answer beside it.
   decision.question.thread_ts = !thread_ts.empty() ? thread_ts : ts;
   decision.question.direct = direct;
-  decision.question.conversation =
-      direct && thread_ts.empty() ? "slack:" + channel : "slack:" + channel + ":" + decision.question.thread_ts;
+  const std::string thread_conversation = "slack:" + channel + ":" + decision.question.thread_ts;
+  const bool dm_top_level = direct && thread_ts.empty();
+  decision.question.conversation = dm_top_level ? "slack:" + channel : thread_conversation;
+  if (dm_top_level) decision.question.opens = thread_conversation;
   return decision;
 }
 

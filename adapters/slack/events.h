@@ -24,14 +24,36 @@ struct Question {
   // Whose memory follow-ups read (bot::Speaker::conversation): the thread, or the whole DM for
   // messages at its top level. Empty for slash commands.
   std::string conversation;
+  // A message at the top of a DM: the thread its answer opens ("slack:D1:<ts>"), which starts with
+  // the DM's memory (bot::Speaker::opens). In the agent messaging experience every question at the
+  // top of the Messages tab is such a thread, and follow-ups come in it. Empty otherwise.
+  std::string opens;
+};
+
+// Slack's AI-app surface, where a user talks to the bot in its DM. The current "agent messaging
+// experience" (manifest features.agent_view) signals an opened Messages tab with app_home_opened;
+// the legacy "assistant" split pane (assistant_view) opens a Slack-made thread with
+// assistant_thread_started. Questions arrive in both as ordinary DM messages.
+struct PaneEvent {
+  enum class Kind {
+    messages_opened,  // app_home_opened, tab "messages": offer prompts to the DM, with no thread_ts
+    thread_started,   // assistant_thread_started: offer prompts in its thread and greet there
+  };
+  Kind kind = Kind::messages_opened;
+  std::string dedupe_key;  // "slack:event:<event_id>"
+  std::string user;
+  std::string channel;    // the DM
+  std::string thread_ts;  // thread_started: the assistant thread; empty for messages_opened
 };
 
 struct EventDecision {
-  enum class Action { answer, url_verification, ignore };
+  enum class Action { answer, pane, url_verification, ignore };
   Action action = Action::ignore;
-  Question question;      // answer
-  std::string challenge;  // url_verification
-  std::string reason;     // ignore: why, for debug logs
+  Question question;       // answer
+  PaneEvent pane;          // pane
+  std::string challenge;   // url_verification
+  std::string reason;      // ignore: why, for debug logs
+  bool malformed = false;  // ignore: fields Slack always sends are missing or garbled
 };
 
 // `bot_user_id` is our own user (auth.test). `in_known_thread(channel, thread_ts)` tells whether

@@ -4,6 +4,7 @@
 #include <exception>
 #include <thread>
 
+#include "adapters/slack/assistant_pane.h"
 #include "adapters/slack/block_kit.h"
 #include "adapters/slack/mrkdwn.h"
 #include "adapters/slack/signature.h"
@@ -64,7 +65,12 @@ std::vector<bot::OutgoingMessage> outbox_messages(const std::vector<json>& messa
   return entries;
 }
 
-// Between half and all of `step`, so that restarted replicas do not retry in step.
+// How long a DM's reply waits for its status and title calls. The status should be up before the
+// reply that clears it (set after the reply, it would hang there for two minutes); the calls are
+// normally made long before the answer is ready, a failing one ends at once, and a Slack slow to
+// take them holds the reply back this long at most.
+constexpr std::chrono::milliseconds k_side_call_grace{2000};
+
 bot::Answer apology() {
   bot::Answer answer;
   answer.kind = bot::Answer::Kind::notice;
@@ -193,9 +199,19 @@ EventDecision SlackService::decide_event(const json& envelope, std::string& payl
   EventDecision decision = interpret_event(
       envelope, identity_.user_id,
       [this](const std::string& channel, const std::string& thread) { return in_known_thread(channel, thread); });
+  if (decision.action == EventDecision::Action::pane) {
+    open_pane(decision, payload);
+    return decision;
+  }
   if (decision.action != EventDecision::Action::answer) {
-    if (decision.action == EventDecision::Action::ignore)
+    if (decision.malformed) {
+      if (const auto suppressed = refusal_log_.admit("malformed_event")) {
+        log::warn("slack", "malformed event dropped",
+                  {{"reason", decision.reason}, {"suppressed", std::to_string(*suppressed)}});
+      }
+    } else if (decision.action == EventDecision::Action::ignore) {
       log::debug("slack", "event ignored", {{"reason", decision.reason}});
+    }
     return decision;
   }
   const Question& question = decision.question;
@@ -209,9 +225,51 @@ EventDecision SlackService::decide_event(const json& envelope, std::string& payl
                  {"channel", question.channel},
                  {"thread_ts", question.thread_ts},
                  {"conversation", question.conversation},
+                 {"opens", question.opens},
+                 {"direct", question.direct},
                  {"user", question.user}}
                 .dump(-1, ' ', false, json::error_handler_t::replace);
   return decision;
+}
+
+void SlackService::open_pane(EventDecision& decision, std::string& payload) {
+  const PaneEvent& pane = decision.pane;
+  // An empty thread_ts (the agent messaging experience) sets the prompts for the DM itself.
+  side_calls_.post("assistant.threads.setSuggestedPrompts", [this, channel = pane.channel, thread = pane.thread_ts] {
+    api_.set_suggested_prompts(channel, thread, std::string(k_prompts_title), suggested_prompts());
+  });
+  if (pane.kind != PaneEvent::Kind::thread_started) return;
+  // The legacy pane's greeting is a message the bot promises, so it is recorded and delivered
+  // like an answer (deduplicated on the event, kept across restarts); answer() says it.
+  decision.action = EventDecision::Action::answer;
+  decision.question = Question{};
+  decision.question.dedupe_key = pane.dedupe_key;
+  decision.question.user = pane.user;
+  decision.question.channel = pane.channel;
+  decision.question.thread_ts = pane.thread_ts;
+  decision.question.direct = true;
+  payload =
+      json{{"greeting", true}, {"channel", pane.channel}, {"thread_ts", pane.thread_ts}, {"user", pane.user}}.dump(
+          -1, ' ', false, json::error_handler_t::replace);
+}
+
+std::shared_future<void> SlackService::show_answering(const std::string& channel, const std::string& thread_ts,
+                                                      const std::string& question) {
+  std::shared_future<void> shown = side_calls_.post("assistant.threads.setStatus", [this, channel, thread_ts] {
+    api_.set_status(channel, thread_ts, std::string(k_answering_status));
+  });
+  // A thread the bot has not answered in yet is new (answer() remembers it), so it gets a title.
+  bool is_new = false;
+  try {
+    is_new = !threads_.knows_thread(k_platform, channel, thread_ts);
+  } catch (const std::exception& error) {
+    log::warn("slack", "cannot tell whether the thread is new; not titled", {{"error", error.what()}});
+  }
+  if (!is_new) return shown;
+  // The calls run in order, so this one being made means the status was too.
+  return side_calls_.post("assistant.threads.setTitle", [this, channel, thread_ts, title = thread_title(question)] {
+    api_.set_title(channel, thread_ts, title);
+  });
 }
 
 void SlackService::log_event(bot::Inbox::Submitted submitted, const Question& question) {
@@ -300,13 +358,19 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   const std::string input = payload.value("input", std::string());
   const std::string channel = payload.value("channel", std::string());
   const std::string thread_ts = payload.value("thread_ts", std::string());
+  if (payload.value("greeting", false)) return address_replies(payload, greeting(), item.key);
   // Commands are words after the app's one slash command: "/roundup papers", not "/papers".
   const bot::Speaker speaker{std::string(k_platform),
                              payload.value("user", std::string()),
                              channel,
                              item.key,
                              bot::CommandSpelling{config_.command + " "},
-                             payload.value("conversation", std::string())};
+                             payload.value("conversation", std::string()),
+                             payload.value("opens", std::string())};
+
+  // DMs are where the AI surface shows a status (and a new thread's title) while the bot works.
+  std::shared_future<void> shown;
+  if (payload.value("direct", false) && !thread_ts.empty()) shown = show_answering(channel, thread_ts, input);
 
   bot::Answer answer;
   try {
@@ -315,6 +379,7 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
     log::error("slack", "answering failed", {{"key", item.key}, {"error", error.what()}});
     answer = apology();
   }
+  if (shown.valid()) shown.wait_for(k_side_call_grace);
 
   auto replies = address_replies(payload, answer, item.key);
   if (payload.value("response_url", std::string()).empty() && !thread_ts.empty()) {

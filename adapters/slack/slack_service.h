@@ -7,10 +7,13 @@
 // Threads: on_*_async run on I/O threads and only authenticate and decode; they record through
 // the inbox's group commit and ack from the committer thread, so the I/O thread does not wait for
 // the commit. accept_* (Socket Mode, on the socket client's own thread) record with one
-// synchronous insert each. answer() runs on inbox workers; deliver() on outbox senders.
+// synchronous insert each. answer() runs on inbox workers; deliver() on outbox senders. The AI
+// surface's suggested prompts, status and titles (assistant_pane.h) are best-effort side calls on
+// SideCalls' own thread; only replies and the legacy pane's greeting go through the outbox.
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -23,6 +26,7 @@
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
 #include "adapters/slack/events.h"
+#include "adapters/slack/side_calls.h"
 #include "adapters/slack/slack_config.h"
 #include "adapters/slack/web_api.h"
 #include "bot/answer.h"
@@ -109,6 +113,13 @@ class SlackService {
   http::Response authenticate(const http::Request& request) const;            // status 0 = authentic
   // A thread the bot takes part in: remembered in the store once answered, or still being answered.
   bool in_known_thread(const std::string& channel, const std::string& thread_ts) const;
+  // The AI surface opened: its suggested prompts as a side call, and for the legacy pane a
+  // greeting, which becomes a question to record with `payload`.
+  void open_pane(EventDecision& decision, std::string& payload);
+  // Before answering a DM question: the status, and the title of a thread not answered in yet, as
+  // side calls. Ready once they are made.
+  std::shared_future<void> show_answering(const std::string& channel, const std::string& thread_ts,
+                                          const std::string& question);
 
   SlackConfig config_;
   WebApi api_;
@@ -117,6 +128,7 @@ class SlackService {
   bot::ChatAnswerer answerer_;
   SecondsClock clock_;
   AuthIdentity identity_;
+  SideCalls side_calls_;  // after api_, which its calls use
   // Threads whose first question is accepted but not answered yet (answer() then remembers them in
   // the store), so that a follow-up arriving meanwhile is answered too. In memory only: after a
   // restart the pending questions are answered, and so remembered, again.

@@ -16,6 +16,8 @@ using std::chrono::milliseconds;
 constexpr milliseconds k_default_rate_limit_wait{1000};
 constexpr milliseconds k_max_retry_after{std::chrono::minutes(15)};
 constexpr milliseconds k_call_timeout{15000};
+// The AI surface's calls decorate a reply that is on its way: worth a few seconds at most.
+constexpr milliseconds k_surface_call_timeout{5000};
 
 // Errors that mean "try again later" rather than "this request can never work".
 constexpr std::array<std::string_view, 6> k_transient = {"ratelimited",         "internal_error",  "fatal_error",
@@ -82,12 +84,12 @@ WebApi::WebApi(http::HttpsClient& client, std::string api_base, std::string bot_
   while (!api_base_.empty() && api_base_.back() == '/') api_base_.pop_back();
 }
 
-json WebApi::call(const std::string& method, const json& body, const std::string& token) {
+json WebApi::call(const std::string& method, const json& body, const std::string& token, milliseconds timeout) {
   http::ClientRequest request;
   request.url = api_base_ + "/" + method;
   request.headers = {{"Content-Type", "application/json; charset=utf-8"}, {"Authorization", "Bearer " + token}};
   request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  request.timeout = k_call_timeout;
+  request.timeout = timeout;
   http::ClientResponse response;
   try {
     response = client_.send(request);
@@ -119,14 +121,14 @@ json WebApi::call(const std::string& method, const json& body, const std::string
 }
 
 AuthIdentity WebApi::auth_test() {
-  const json reply = call("auth.test", json::object(), bot_token_);
+  const json reply = call("auth.test", json::object(), bot_token_, k_call_timeout);
   AuthIdentity identity{string_member(reply, "user_id"), string_member(reply, "bot_id"), string_member(reply, "team")};
   if (identity.user_id.empty()) throw ApiError("auth.test returned no user_id", false);
   return identity;
 }
 
 std::string WebApi::open_socket_connection() {
-  const json reply = call("apps.connections.open", json::object(), app_token_);
+  const json reply = call("apps.connections.open", json::object(), app_token_, k_call_timeout);
   std::string url = string_member(reply, "url");
   if (url.rfind("wss://", 0) != 0 && url.rfind("ws://", 0) != 0) {
     throw ApiError("apps.connections.open returned no wss:// url", true);
@@ -136,18 +138,35 @@ std::string WebApi::open_socket_connection() {
 
 bot::Delivery WebApi::post_message(json body) {
   try {
-    call("chat.postMessage", body, bot_token_);
+    call("chat.postMessage", body, bot_token_, k_call_timeout);
     return bot::Delivery::ok();
   } catch (const ApiError& error) {
     if (!contains(k_block_errors, error.error()) || !body.contains("blocks")) return from_error(error);
   }
   body.erase("blocks");
   try {
-    call("chat.postMessage", body, bot_token_);
+    call("chat.postMessage", body, bot_token_, k_call_timeout);
     return bot::Delivery::ok();
   } catch (const ApiError& error) {
     return from_error(error);
   }
+}
+
+void WebApi::set_suggested_prompts(const std::string& channel, const std::string& thread_ts, const std::string& title,
+                                   const json& prompts) {
+  json body = {{"channel_id", channel}, {"title", title}, {"prompts", prompts}};
+  if (!thread_ts.empty()) body["thread_ts"] = thread_ts;
+  call("assistant.threads.setSuggestedPrompts", body, bot_token_, k_surface_call_timeout);
+}
+
+void WebApi::set_status(const std::string& channel, const std::string& thread_ts, const std::string& status) {
+  call("assistant.threads.setStatus", {{"channel_id", channel}, {"thread_ts", thread_ts}, {"status", status}},
+       bot_token_, k_surface_call_timeout);
+}
+
+void WebApi::set_title(const std::string& channel, const std::string& thread_ts, const std::string& title) {
+  call("assistant.threads.setTitle", {{"channel_id", channel}, {"thread_ts", thread_ts}, {"title", title}}, bot_token_,
+       k_surface_call_timeout);
 }
 
 bot::Delivery WebApi::post_response(const std::string& response_url, const json& body) {

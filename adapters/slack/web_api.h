@@ -59,9 +59,22 @@ class WebApi {
   // One post to a slash command's response_url.
   bot::Delivery post_response(const std::string& response_url, const nlohmann::json& body);
 
+  // The AI-app surface (assistant.threads.*, scope assistant:write). Best-effort extras beside the
+  // replies, so each call is tried once with a short timeout and throws ApiError on failure.
+  // Suggested prompts (at most 4 {title, message}) go to the DM `channel`: with an empty
+  // `thread_ts` for the agent messaging experience (Slack drops the call silently for an agent app
+  // when thread_ts is set), in the thread for the legacy assistant pane.
+  void set_suggested_prompts(const std::string& channel, const std::string& thread_ts, const std::string& title,
+                             const nlohmann::json& prompts);
+  // "<app name> <status>" under the thread until the next reply there (or two minutes).
+  void set_status(const std::string& channel, const std::string& thread_ts, const std::string& status);
+  // The thread's name in the app's history.
+  void set_title(const std::string& channel, const std::string& thread_ts, const std::string& title);
+
  private:
   // POSTs JSON with the given token and returns Slack's parsed reply; throws ApiError.
-  nlohmann::json call(const std::string& method, const nlohmann::json& body, const std::string& token);
+  nlohmann::json call(const std::string& method, const nlohmann::json& body, const std::string& token,
+                      std::chrono::milliseconds timeout);
 
   http::HttpsClient& client_;
   std::string api_base_;

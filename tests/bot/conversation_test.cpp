@@ -228,3 +228,18 @@ TEST_CASE("conversation: a question right at the cap is answered") {
   REQUIRE_FALSE(a.citations.empty());
   CHECK(a.citations[0].title.find("PaLM") != std::string::npos);
 }
+
+TEST_CASE("conversation: the thread a reply opens starts with the conversation's memory") {
+  Fixture f;
+  const Speaker top_of_dm{"slack", "U1", "D1", "slack:event:Ev1", {}, "slack:D1", "slack:D1:5.5"};
+  f.conversation.handle(top_of_dm, "what is PaLM?");
+  const auto dm = f.store.dialogue("slack:D1", 1000);
+  REQUIRE(dm.has_value());
+  CHECK(f.store.dialogue("slack:D1:5.5", 1000) == dm);
+
+  // A later question at the top of the DM opens its own thread and leaves this one as it was.
+  const Speaker next{"slack", "U1", "D1", "slack:event:Ev2", {}, "slack:D1", "slack:D1:6.6"};
+  f.conversation.handle(next, "what is Chinchilla?");
+  CHECK(f.store.dialogue("slack:D1:6.6", 1000) == f.store.dialogue("slack:D1", 1000));
+  CHECK(f.store.dialogue("slack:D1:5.5", 1000) == dm);
+}

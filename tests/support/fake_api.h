@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,10 @@ class FakeApi {
     port_ = server_->start();
     base_ = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
   }
-  ~FakeApi() { server_->stop(); }
+  ~FakeApi() {
+    signal.update([&] { held_.clear(); });  // a held handler would keep stop() waiting
+    server_->stop();
+  }
 
   const std::string& base() const { return base_; }
   unsigned short port() const { return port_; }
@@ -61,6 +65,23 @@ class FakeApi {
       for (const auto& r : recorded_) {
         if (r.path() == path) out.push_back(r);
       }
+    });
+    return out;
+  }
+  // Requests to `path` are recorded but not answered until release(path) (a Slack that hangs);
+  // the other paths are served meanwhile.
+  void hold(const std::string& path) {
+    signal.update([&] { held_.insert(path); });
+  }
+  void release(const std::string& path) {
+    signal.update([&] { held_.erase(path); });
+  }
+
+  // The path of every request so far, in the order they arrived.
+  std::vector<std::string> paths() {
+    std::vector<std::string> out;
+    signal.update([&] {
+      for (const auto& r : recorded_) out.push_back(r.path());
     });
     return out;
   }
@@ -88,9 +109,9 @@ class FakeApi {
 
   adapters::http::Response handle(const adapters::http::Request& request) {
     adapters::http::Response response = json_reply(R"({"ok":false,"error":"unknown_method"})", 404);
+    const std::string path = RecordedRequest{request, {}}.path();
     signal.update([&] {
       recorded_.push_back({request, std::chrono::steady_clock::now()});
-      const std::string path = recorded_.back().path();
       if (auto script = scripts_.find(path); script != scripts_.end() && !script->second.empty()) {
         response = script->second.front();
         script->second.pop_front();
@@ -98,6 +119,7 @@ class FakeApi {
         response = found->second(request);
       }
     });
+    signal.wait_for([&] { return held_.count(path) == 0; }, std::chrono::minutes(1));
     return response;
   }
 
@@ -107,6 +129,7 @@ class FakeApi {
   std::map<std::string, Responder> defaults_;
   std::map<std::string, std::deque<adapters::http::Response>> scripts_;
   std::vector<RecordedRequest> recorded_;
+  std::set<std::string> held_;
 };
 
 }  // namespace roundup::testing

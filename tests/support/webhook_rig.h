@@ -39,6 +39,10 @@ inline void serve_platform_api(FakeApi& api, const std::string& platform,
     });
     api.on("/api/chat.postMessage", reply(R"({"ok":true,"ts":"1.1"})"));
     api.on("/commands/respond", [](const auto&) { return FakeApi::json_reply("ok"); });  // slash_command_form()
+    for (const char* method : {"/api/assistant.threads.setSuggestedPrompts", "/api/assistant.threads.setStatus",
+                               "/api/assistant.threads.setTitle"}) {
+      api.on(method, [](const auto&) { return FakeApi::json_reply(R"({"ok":true})"); });
+    }
   } else {
     api.on(k_rig_tg_bot + "/getMe", [](const auto&) {
       return FakeApi::json_reply(

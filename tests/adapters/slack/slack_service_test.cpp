@@ -122,6 +122,42 @@ std::string thread_message(const std::string& event_id, const std::string& ts, c
       .dump();
 }
 
+// A DM from U1 in D1: at the top of the DM without `thread_ts`, else in that thread.
+std::string dm_message(const std::string& event_id, const std::string& ts, const std::string& thread_ts,
+                       const std::string& text) {
+  json event = {{"type", "message"}, {"channel_type", "im"}, {"user", "U1"}, {"channel", "D1"},
+                {"ts", ts},          {"text", text}};
+  if (!thread_ts.empty()) event["thread_ts"] = thread_ts;
+  return json{{"type", "event_callback"}, {"event_id", event_id}, {"event", std::move(event)}}.dump();
+}
+
+std::string callback(const std::string& event_id, json event) {
+  return json{{"type", "event_callback"}, {"event_id", event_id}, {"event", std::move(event)}}.dump();
+}
+
+// The legacy pane's assistant_thread_started (or `type`) for U1's thread `thread_ts` in D1.
+json assistant_thread_event(const std::string& thread_ts, const std::string& type = "assistant_thread_started") {
+  return {{"type", type},
+          {"assistant_thread",
+           {{"user_id", "U1"}, {"context", {{"channel_id", "C1"}}}, {"channel_id", "D1"}, {"thread_ts", thread_ts}}},
+          {"event_ts", "1700000009.000900"}};
+}
+
+constexpr const char* k_prompts = "/api/assistant.threads.setSuggestedPrompts";
+constexpr const char* k_status = "/api/assistant.threads.setStatus";
+constexpr const char* k_title = "/api/assistant.threads.setTitle";
+constexpr const char* k_post = "/api/chat.postMessage";
+
+// Four prompts, each a title and a message.
+void check_prompts(const json& body) {
+  REQUIRE(body["prompts"].is_array());
+  CHECK(body["prompts"].size() == 4);
+  for (const auto& prompt : body["prompts"]) {
+    CHECK_FALSE(prompt.value("title", std::string()).empty());
+    CHECK_FALSE(prompt.value("message", std::string()).empty());
+  }
+}
+
 // Knowledge whose answers wait until the test opens the gate: what the service does before the
 // answer exists (acks, decisions about follow-ups) happens while it is closed.
 struct GatedKnowledge {
@@ -703,4 +739,214 @@ TEST_CASE("slack service: tokens - the signing secret and response_url never rea
   CHECK(text.find("xoxb-test-token") == std::string::npos);
   CHECK(text.find(k_secret) == std::string::npos);
   CHECK(text.find("/commands/respond") == std::string::npos);  // a response_url is a bearer capability
+}
+
+TEST_CASE("slack service - agent messages tab: opening it sets suggested prompts for the DM without a thread_ts" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  const auto opened = [](const std::string& channel, const std::string& tab) {
+    return json{{"type", "app_home_opened"}, {"user", "U1"}, {"channel", channel}, {"tab", tab}};
+  };
+  REQUIRE(f.post_signed("/slack/events", callback("EvOpen1", opened("D1", "messages"))).status == 200);
+  REQUIRE(f.slack.wait_for(k_prompts, 1));
+  const auto first = f.slack.requests(k_prompts);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].request.headers.at("authorization") == "Bearer xoxb-test-token");
+  const json body = json::parse(first[0].request.body);
+  CHECK(body["channel_id"] == "D1");
+  CHECK_FALSE(body.contains("thread_ts"));  // set for an agent app, Slack drops the call
+  CHECK_FALSE(body.value("title", std::string()).empty());
+  check_prompts(body);
+
+  // The Home tab is not the conversation: nothing. The next opening is the second call, so the
+  // Home tab made none (the calls are made in the order the events came).
+  REQUIRE(f.post_signed("/slack/events", callback("EvOpen2", opened("D1", "home"))).status == 200);
+  REQUIRE(f.post_signed("/slack/events", callback("EvOpen3", opened("D2", "messages"))).status == 200);
+  REQUIRE(f.slack.wait_for(k_prompts, 2));
+  const auto both = f.slack.requests(k_prompts);
+  REQUIRE(both.size() == 2);
+  CHECK(json::parse(both[1].request.body)["channel_id"] == "D2");
+  REQUIRE(f.settled());
+  CHECK(f.slack.requests(k_post).empty());  // prompts only, no message
+}
+
+TEST_CASE("slack service - legacy assistant pane: a new thread gets prompts in it and one greeting" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  const std::string thread = "1700000010.001000";
+  const std::string started = callback("EvStart", assistant_thread_event(thread));
+  REQUIRE(f.post_signed("/slack/events", started).status == 200);
+  REQUIRE(f.post_signed("/slack/events", started, k_now, {{"X-Slack-Retry-Num", "1"}}).status == 200);  // a retry
+  REQUIRE(f.slack.wait_for(k_prompts, 1));
+  const json prompts = json::parse(f.slack.requests(k_prompts)[0].request.body);
+  CHECK(prompts["channel_id"] == "D1");
+  CHECK(prompts["thread_ts"] == thread);
+  check_prompts(prompts);
+
+  // A context change is acked and changes nothing; Slack's edit of the thread root is noise.
+  REQUIRE(f.post_signed("/slack/events",
+                        callback("EvCtx", assistant_thread_event(thread, "assistant_thread_context_changed")))
+              .status == 200);
+  const json retitled = {{"type", "message"},
+                         {"subtype", "message_changed"},
+                         {"channel", "D1"},
+                         {"channel_type", "im"},
+                         {"message", {{"subtype", "assistant_app_thread"}, {"ts", thread}}}};
+  REQUIRE(f.post_signed("/slack/events", callback("EvEdit", retitled)).status == 200);
+
+  REQUIRE(f.slack.wait_for(k_post, 1));
+  REQUIRE(f.settled());
+  const auto posts = f.slack.requests(k_post);
+  REQUIRE(posts.size() == 1);  // one greeting, though the event came twice
+  const json greeting = json::parse(posts[0].request.body);
+  CHECK(greeting["channel"] == "D1");
+  CHECK(greeting["thread_ts"] == thread);
+  CHECK(greeting["text"].get<std::string>().find("roundups") != std::string::npos);
+  CHECK(f.slack.requests(k_status).empty());
+  CHECK(f.slack.requests(k_title).empty());
+
+  // The user's first question in the thread: status, the thread's title, then the answer there.
+  REQUIRE(f.post_signed("/slack/events", dm_message("EvQ", "1700000011.001100", thread, "what is PaLM?")).status ==
+          200);
+  REQUIRE(f.slack.wait_for(k_post, 2));
+  REQUIRE(f.settled());
+  const auto titles = f.slack.requests(k_title);
+  REQUIRE(titles.size() == 1);
+  CHECK(json::parse(titles[0].request.body)["thread_ts"] == thread);
+  CHECK(json::parse(f.slack.requests(k_post)[1].request.body)["thread_ts"] == thread);
+}
+
+TEST_CASE("slack service - AI surface: malformed pane events are acked and dropped - the service keeps answering" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  roundup::testing::LogWatch log(f.slack.signal);
+  f.start();
+  json no_thread_ts = assistant_thread_event("1700000010.001000");
+  no_thread_ts["assistant_thread"].erase("thread_ts");
+  json thread_not_object = assistant_thread_event("1700000010.001000");
+  thread_not_object["assistant_thread"] = "D1";
+  json no_thread = assistant_thread_event("1700000010.001000");
+  no_thread.erase("assistant_thread");
+  json bad_channel = assistant_thread_event("1700000010.001000");
+  bad_channel["assistant_thread"]["channel_id"] = std::string(5000, 'x');
+  const std::vector<json> broken = {no_thread_ts,
+                                    thread_not_object,
+                                    no_thread,
+                                    bad_channel,
+                                    {{"type", "app_home_opened"}, {"tab", "messages"}, {"channel", "D1"}},
+                                    {{"type", "app_home_opened"}, {"tab", "messages"}, {"user", "U1"}},
+                                    {{"type", "assistant_thread_context_changed"}}};
+  int n = 0;
+  for (const json& event : broken) {
+    INFO(event.dump());
+    CHECK(f.post_signed("/slack/events", callback("EvBroken" + std::to_string(++n), event)).status == 200);
+  }
+  // Still answering; and the broken events made no call and recorded nothing.
+  REQUIRE(f.post_signed("/slack/events", dm_message("EvAfter", "1700000012.001200", "", "what is PaLM?")).status ==
+          200);
+  REQUIRE(f.slack.wait_for(k_post, 1));
+  REQUIRE(f.settled());
+  CHECK(f.slack.requests(k_prompts).empty());
+  CHECK(f.slack.requests(k_post).size() == 1);
+  CHECK(f.service->store().outbox_state("slack:event:EvAfter#0") == "delivered");
+  f.service.reset();  // stopped: everything it will log is in the buffer
+  CHECK(log.text().find("malformed event dropped") != std::string::npos);
+}
+
+TEST_CASE(
+    "slack service - agent messages tab: a DM question shows a status and titles its new thread before the answer - "
+    "a follow-up there uses the conversation" *
+    doctest::timeout(120)) {
+  SlackFixture f;
+  f.start();
+  const std::string ts = "1700000020.002000";
+  REQUIRE(f.post_signed("/slack/events",
+                        dm_message("EvDM1", ts, "",
+                                   "which paper showed smaller models trained on more tokens beat bigger ones?"))
+              .status == 200);
+  REQUIRE(f.slack.wait_for(k_post, 1));
+  REQUIRE(f.settled());
+
+  const auto statuses = f.slack.requests(k_status);
+  REQUIRE(statuses.size() == 1);
+  const json status = json::parse(statuses[0].request.body);
+  CHECK(status["channel_id"] == "D1");
+  CHECK(status["thread_ts"] == ts);
+  CHECK_FALSE(status.value("status", std::string()).empty());
+  const auto titles = f.slack.requests(k_title);
+  REQUIRE(titles.size() == 1);
+  const json title = json::parse(titles[0].request.body);
+  CHECK(title["channel_id"] == "D1");
+  CHECK(title["thread_ts"] == ts);
+  CHECK(title["title"] == "which paper showed smaller models trained on more tokens beat bigger ones?");
+  const json answer = json::parse(f.slack.requests(k_post)[0].request.body);
+  CHECK(answer["channel"] == "D1");
+  CHECK(answer["thread_ts"] == ts);
+  CHECK(answer["text"].get<std::string>().find("Training Compute-Optimal") != std::string::npos);
+  // The status and the title came before the reply that clears the status.
+  const std::vector<std::string> order = {k_status, k_title, k_post};
+  std::vector<std::string> seen;
+  for (const auto& path : f.slack.paths()) {
+    if (path != "/api/auth.test") seen.push_back(path);
+  }
+  CHECK(seen == order);
+
+  // The follow-up in the thread the answer opened: the same conversation, so "it" is Chinchilla.
+  REQUIRE(f.post_signed("/slack/events", dm_message("EvDM2", "1700000021.002100", ts, "who wrote it?")).status == 200);
+  REQUIRE(f.slack.wait_for(k_post, 2));
+  REQUIRE(f.settled());
+  const json follow_up = json::parse(f.slack.requests(k_post)[1].request.body);
+  CHECK(follow_up["thread_ts"] == ts);
+  const std::string reply = follow_up["text"];
+  CHECK(reply.find("Authors:") != std::string::npos);
+  CHECK(reply.find("Hoffmann") != std::string::npos);
+  CHECK(f.slack.requests(k_status).size() == 2);  // a status for each question
+  CHECK(f.slack.requests(k_title).size() == 1);   // the thread was titled once
+  const auto last = f.slack.paths();
+  REQUIRE(last.size() >= 2);
+  CHECK(last[last.size() - 2] == k_status);
+  CHECK(last.back() == k_post);
+}
+
+TEST_CASE("slack service - AI surface: status and title calls that fail lose no reply" * doctest::timeout(120)) {
+  SlackFixture f;
+  f.slack.script(k_status, FakeApi::json_reply("upstream broke", 500));
+  f.slack.script(k_title, FakeApi::json_reply(R"({"ok":false,"error":"missing_scope"})"));
+  auto limited = FakeApi::json_reply(R"({"ok":false,"error":"ratelimited"})", 429);
+  limited.headers.emplace_back("Retry-After", "30");
+  f.slack.script(k_status, limited);
+  f.slack.script(k_title, limited);
+  f.start();
+  REQUIRE(f.post_signed("/slack/events", dm_message("EvF1", "1700000030.003000", "", "what is PaLM?")).status == 200);
+  REQUIRE(f.slack.wait_for(k_post, 1));
+  REQUIRE(f.post_signed("/slack/events", dm_message("EvF2", "1700000031.003100", "", "what is Chinchilla?")).status ==
+          200);
+  REQUIRE(f.slack.wait_for(k_post, 2));
+  REQUIRE(f.settled());
+  // Each side call was tried once and not again (a 429's Retry-After is not waited for)...
+  CHECK(f.slack.requests(k_status).size() == 2);
+  CHECK(f.slack.requests(k_title).size() == 2);
+  // ...and both replies went through the outbox, once each.
+  CHECK(f.slack.requests(k_post).size() == 2);
+  CHECK(f.service->store().outbox_state("slack:event:EvF1#0") == "delivered");
+  CHECK(f.service->store().outbox_state("slack:event:EvF2#0") == "delivered");
+  CHECK(json::parse(f.slack.requests(k_post)[0].request.body)["thread_ts"] == "1700000030.003000");
+  CHECK(json::parse(f.slack.requests(k_post)[1].request.body)["thread_ts"] == "1700000031.003100");
+}
+
+TEST_CASE("slack service - AI surface: a status call that hangs holds the reply back no longer than its grace" *
+          doctest::timeout(120)) {
+  SlackFixture f;
+  f.slack.hold(k_status);
+  f.start();
+  REQUIRE(f.post_signed("/slack/events", dm_message("EvHang", "1700000040.004000", "", "what is PaLM?")).status == 200);
+  // The reply arrives while Slack still has not answered the status call.
+  REQUIRE(f.slack.wait_for(k_post, 1));
+  CHECK(f.slack.requests(k_status).size() == 1);
+  CHECK(json::parse(f.slack.requests(k_post)[0].request.body)["thread_ts"] == "1700000040.004000");
+  f.slack.release(k_status);
+  REQUIRE(f.settled());
+  CHECK(f.service->store().outbox_state("slack:event:EvHang#0") == "delivered");
 }

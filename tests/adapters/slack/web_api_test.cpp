@@ -110,3 +110,35 @@ TEST_CASE("slack web api: replies of the wrong shape are an ApiError, not a JSON
     CHECK_FALSE(error.retryable());
   }
 }
+
+TEST_CASE("slack web api: the assistant.threads calls send what Slack documents - and throw when refused") {
+  FakeApi slack;
+  roundup::adapters::http::HttpsClient client(test_client_options());
+  WebApi api(client, slack.base() + "/api", "xoxb-test");
+  for (const char* method : {"/api/assistant.threads.setSuggestedPrompts", "/api/assistant.threads.setStatus",
+                             "/api/assistant.threads.setTitle"}) {
+    slack.on(method, [](const auto&) { return FakeApi::json_reply(R"({"ok":true})"); });
+  }
+  const nlohmann::json prompts = nlohmann::json::array({{{"title", "A"}, {"message", "a?"}}});
+  api.set_suggested_prompts("D1", "", "Try:", prompts);  // agent messaging experience: no thread_ts
+  api.set_suggested_prompts("D1", "17.5", "Try:", prompts);
+  api.set_status("D1", "17.5", "is searching…");
+  api.set_title("D1", "17.5", "what is PaLM?");
+
+  const auto set_prompts = slack.requests("/api/assistant.threads.setSuggestedPrompts");
+  REQUIRE(set_prompts.size() == 2);
+  CHECK(set_prompts[0].request.headers.at("authorization") == "Bearer xoxb-test");
+  CHECK(nlohmann::json::parse(set_prompts[0].request.body) ==
+        nlohmann::json{{"channel_id", "D1"}, {"title", "Try:"}, {"prompts", prompts}});
+  CHECK(nlohmann::json::parse(set_prompts[1].request.body) ==
+        nlohmann::json{{"channel_id", "D1"}, {"thread_ts", "17.5"}, {"title", "Try:"}, {"prompts", prompts}});
+  CHECK(nlohmann::json::parse(slack.requests("/api/assistant.threads.setStatus").at(0).request.body) ==
+        nlohmann::json{{"channel_id", "D1"}, {"thread_ts", "17.5"}, {"status", "is searching…"}});
+  CHECK(nlohmann::json::parse(slack.requests("/api/assistant.threads.setTitle").at(0).request.body) ==
+        nlohmann::json{{"channel_id", "D1"}, {"thread_ts", "17.5"}, {"title", "what is PaLM?"}});
+
+  slack.script("/api/assistant.threads.setTitle", FakeApi::json_reply(R"({"ok":false,"error":"missing_scope"})"));
+  CHECK_THROWS_AS(api.set_title("D1", "17.5", "x"), ApiError);
+  slack.script("/api/assistant.threads.setStatus", FakeApi::json_reply("broken", 500));
+  CHECK_THROWS_AS(api.set_status("D1", "17.5", "x"), ApiError);
+}
