@@ -235,7 +235,7 @@ QueryIntent understand_query(std::string_view question, const Catalog& catalog) 
   if (!intent.author) intent.attribute = find_attribute(rest, &rest);
   // "what did the roundups say about X?", "papers on X", "有哪些关于X的论文": every paper about X.
   static const Pattern k_topical(
-      R"(\bwhat\s+(?:did|do|does)\s+(?:the\s+)?(?:roundups?|digests?|you)\s+(?:say|write|cover|have|mention)\s+(?:about|on)\b|\b(?:are\s+there\s+)?any\s+(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|^\s*(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|\b(?:show|list|give|find)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|\bwhat\s+(?:papers?|work|research)\s+(?:is\s+|are\s+)?(?:there\s+)?(?:about|on)\b|\b(?:papers?|work|research)\s+(?:about|on)\b|有哪些关于|有没有关于|关于(.+?)的(?:论文|文章|工作|研究)(?:有哪些)?|(.+?)相关的?(?:论文|文章|工作|研究)|有哪些(.+?)的?(?:论文|文章))");
+      R"(\bwhat\s+(?:did|do|does)\s+(?:the\s+)?(?:roundups?|digests?|you)\s+(?:say|write|cover|have|mention)\s+(?:about|on)\b|\b(?:are\s+there\s+)?any\s+(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|^\s*(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|\b(?:show|list|give|find)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers?|work|research)\s+(?:about|on|related\s+to)\b|\bwhat\s+(?:papers?|work|research)\s+(?:is\s+|are\s+)?(?:there\s+)?(?:about|on)\b|\b(?:papers?|work|research)\s+(?:about|on)\b|(?:有哪些|有没有)?关于(.+?)的(?:论文|文章|工作|研究)(?:有哪些)?|有哪些关于|有没有关于|(.+?)相关的?(?:论文|文章|工作|研究)|有哪些(.+?)的?(?:论文|文章))");
   if (intent.kind == QueryIntent::Kind::topic && !intent.author && !intent.link) {
     if (const auto m = first_match(rest, k_topical)) {
       std::string topic;

@@ -179,3 +179,19 @@ TEST_CASE("query intent: a topic that lists several things is searched part by p
   CHECK(parts.front() == "a1");
   CHECK(parts.back().find("a500") != std::string::npos);
 }
+
+TEST_CASE("query intent: topical questions in English and Chinese keep only their topic") {
+  const Catalog catalog = sample_catalog();
+  for (const auto& [question, topic] : std::vector<std::pair<std::string, std::string>>{
+           {"有哪些关于扩散模型的论文?", "扩散模型"},
+           {"关于强化学习的论文有哪些", "强化学习"},
+           {"what did the roundups say about diffusion models?", "diffusion models"},
+           {"papers on speech, audio or music", "speech, audio or music"}}) {
+    CAPTURE(question);
+    const QueryIntent intent = understand_query(question, catalog);
+    CHECK(intent.kind == QueryIntent::Kind::topical);
+    std::string got = intent.topic;
+    while (!got.empty() && (got.back() == '?' || got.back() == ' ')) got.pop_back();
+    CHECK(got == topic);
+  }
+}
