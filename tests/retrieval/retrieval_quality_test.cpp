@@ -60,6 +60,14 @@ struct BundledBot {
   Answer answer(const std::string& question) const { return library.answer(question); }
 };
 
+// The search engine over the bundled corpus, with its index in a temporary dir.
+struct BundledEngine {
+  roundup::testing::TempDir tmp;
+  std::ostringstream log;
+  roundup::adapters::cli::Runtime runtime{bundled_corpus_config(tmp)};
+  std::shared_ptr<const roundup::retrieval::SearchEngine> engine = runtime.engine(log);
+};
+
 // The answer's own first sentence: after the notes a reply may open with (a spelling reading, a
 // "not sure" for a closest match).
 std::string first_answer_line(const Answer& a) {
@@ -225,10 +233,8 @@ TEST_CASE("answer quality: a factual question's answer states the number in its 
 
 TEST_CASE("answer quality: a Chinese word is held whole, not through one of its character pairs" *
           doctest::timeout(600)) {
-  roundup::testing::TempDir tmp;
-  roundup::adapters::cli::Runtime runtime(bundled_corpus_config(tmp));
-  std::ostringstream log;
-  const auto engine = runtime.engine(log);
+  const BundledEngine bundled;
+  const auto& engine = bundled.engine;
   // "机器人" (robot) shares "机器" with "机器翻译" (machine translation): that paper is no robot paper.
   const auto response = engine->search("关于机器人的论文", 20);
   REQUIRE_FALSE(response.hits.empty());
@@ -244,10 +250,8 @@ TEST_CASE("answer quality: a Chinese word is held whole, not through one of its 
 }
 
 TEST_CASE("answer quality: a paper that names only a sibling version does not answer" * doctest::timeout(600)) {
-  roundup::testing::TempDir tmp;
-  roundup::adapters::cli::Runtime runtime(bundled_corpus_config(tmp));
-  std::ostringstream log;
-  const auto engine = runtime.engine(log);
+  const BundledEngine bundled;
+  const auto& engine = bundled.engine;
   const auto top = [&](const std::string& question) {
     const auto response = engine->search(question, 1);
     REQUIRE_FALSE(response.hits.empty());
@@ -323,10 +327,8 @@ TEST_CASE("answer quality: links and arXiv ids find their paper exactly, and unk
 }
 
 TEST_CASE("answer quality: a comparative no passage holds is read as its base word" * doctest::timeout(600)) {
-  roundup::testing::TempDir tmp;
-  roundup::adapters::cli::Runtime runtime(bundled_corpus_config(tmp));
-  std::ostringstream log;
-  const auto engine = runtime.engine(log);
+  const BundledEngine bundled;
+  const auto& engine = bundled.engine;
   const auto response = engine->search("which paper showed smaller models trained on more tokens beat bigger ones?", 1);
   REQUIRE_FALSE(response.hits.empty());
   const auto& top = response.hits.front();
