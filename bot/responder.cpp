@@ -477,7 +477,10 @@ Answer Responder::choose(const FollowUpQuestion& question, const CommandSpelling
     const std::string& id = catalog.papers()[hit.paper].id;
     return std::find(question.papers.begin(), question.papers.end(), id) == question.papers.end();
   });
-  if (response.hits.empty() || response.hits.front().confidence < settings_.min_confidence) {
+  // Among the listed papers, one that holds the topic is the answer, however unsure it would be
+  // against the whole corpus: the question asks which of these, not which of all.
+  if (response.hits.empty() || (response.hits.front().confidence < settings_.min_confidence &&
+                                !on_topic(response.hits.front(), response.hits.front()))) {
     Answer a = not_answered("None of the " + std::to_string(question.papers.size()) + " papers I listed is about \"" +
                                 text::trim(question.text) + "\".",
                             response.hits.empty() ? nullptr : &response.hits.front(), commands);
