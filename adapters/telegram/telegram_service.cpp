@@ -46,8 +46,10 @@ bot::Answer apology() {
 
 // The answer's HTML chunks as sendMessage outbox entries for `chat` (the chat id as sent, and as
 // text for the outbox target), keyed key#0, key#1, ...; `extra` parameters go into every chunk.
+// A non-empty `conversation` rides along for deliver() (reply chains), and is not sent.
 std::vector<bot::OutgoingMessage> outbox_messages(const bot::Answer& answer, const json& chat_id,
-                                                  const std::string& chat, const std::string& key, const json& extra) {
+                                                  const std::string& chat, const std::string& key, const json& extra,
+                                                  const std::string& conversation = {}) {
   std::vector<bot::OutgoingMessage> entries;
   const auto chunks = render_messages(answer);
   for (std::size_t i = 0; i < chunks.size(); ++i) {
@@ -56,7 +58,8 @@ std::vector<bot::OutgoingMessage> outbox_messages(const bot::Answer& answer, con
                    {"parse_mode", "HTML"},
                    {"link_preview_options", {{"is_disabled", true}}}};
     params.update(extra);
-    const json envelope = {{"params", params}, {"plain", html_to_plain(chunks[i])}};
+    json envelope = {{"params", params}, {"plain", html_to_plain(chunks[i])}};
+    if (!conversation.empty()) envelope["conversation"] = conversation;
     entries.push_back({key + "#" + std::to_string(i), std::string(k_platform), std::string(k_platform) + ":" + chat,
                        envelope.dump(-1, ' ', false, json::error_handler_t::replace)});
   }
@@ -434,16 +437,10 @@ std::vector<bot::OutgoingMessage> TelegramService::address_replies(const json& p
     reply_to["reply_parameters"] = {{"message_id", message_id}, {"allow_sending_without_reply", true}};
   }
   if (payload.contains("message_thread_id")) reply_to["message_thread_id"] = payload["message_thread_id"];
-  std::vector<bot::OutgoingMessage> messages = outbox_messages(answer, chat_id, std::to_string(chat_id), key, reply_to);
   // A group reply carries its conversation, for deliver() to extend the reply chain.
-  if (payload.value("chat_type", std::string()) != "private") {
-    for (bot::OutgoingMessage& message : messages) {
-      json envelope = json::parse(message.payload);
-      envelope["conversation"] = conversation_of(payload);
-      message.payload = envelope.dump(-1, ' ', false, json::error_handler_t::replace);
-    }
-  }
-  return messages;
+  const bool group = payload.value("chat_type", std::string()) != "private";
+  return outbox_messages(answer, chat_id, std::to_string(chat_id), key, reply_to,
+                         group ? conversation_of(payload) : std::string());
 }
 
 std::vector<bot::OutgoingMessage> TelegramService::render_post(const std::string& chat, const bot::Answer& answer,
