@@ -113,12 +113,13 @@ constexpr double k_topical_whole_coverage = 0.9;
 // diffusion" is half about something no roundup holds.
 constexpr double k_topical_max_unknown_share = 0.25;
 
-// Whether a hit is on the topic a topical question asks about. The answer confidence asks
+// Whether a paper holds the topic a question asks about (a topical list, a narrowing of a list;
+// the list also keeps only papers near the best). The answer confidence asks
 // instead whether one paper answers a question, and pays for the margin over the others: on a
 // topic several papers share, every one of them is unsure.
-bool on_topic(const SearchHit& hit, const SearchHit& best) {
+bool holds_topic(const SearchHit& hit) {
   const retrieval::Evidence& e = hit.evidence;
-  return e.coverage >= k_topical_min_coverage && hit.score >= k_topical_min_score_share * best.score &&
+  return e.coverage >= k_topical_min_coverage &&
          (e.best_matched >= k_topical_min_specificity ||
           (e.matched_concepts >= 2 && e.coverage >= k_topical_whole_coverage)) &&
          e.unknown_share <= k_topical_max_unknown_share && e.missing_names == 0 && e.unknown_names == 0;
@@ -396,7 +397,7 @@ Answer Responder::topical_list(const std::vector<SearchHit>& hits, const std::st
   for (const SearchHit& hit : hits) {
     if (a.citations.size() == k_max_listed) break;
     if (engine_->catalog().papers()[hit.paper].kind == retrieval::ItemKind::passage) continue;
-    if (!on_topic(hit, best)) continue;
+    if (!holds_topic(hit) || hit.score < k_topical_min_score_share * best.score) continue;
     if (a.citations.empty()) {
       // How sure the list is: how much of the topic its first paper holds.
       a.confidence = hit.evidence.coverage;
@@ -479,8 +480,8 @@ Answer Responder::choose(const FollowUpQuestion& question, const CommandSpelling
   });
   // Among the listed papers, one that holds the topic is the answer, however unsure it would be
   // against the whole corpus: the question asks which of these, not which of all.
-  if (response.hits.empty() || (response.hits.front().confidence < settings_.min_confidence &&
-                                !on_topic(response.hits.front(), response.hits.front()))) {
+  if (response.hits.empty() ||
+      (response.hits.front().confidence < settings_.min_confidence && !holds_topic(response.hits.front()))) {
     Answer a = not_answered("None of the " + std::to_string(question.papers.size()) + " papers I listed is about \"" +
                                 text::trim(question.text) + "\".",
                             response.hits.empty() ? nullptr : &response.hits.front(), commands);
