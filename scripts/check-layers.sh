@@ -40,14 +40,17 @@ forbid bot 'sqlite3\.h|storage/|boost/|openssl/' 'SQLite, storage/, Boost (Beast
 # platform; a platform knows HTTP, the registry's interface and itself, never another platform;
 # the service reaches platforms only through its registry (the one line per platform); the
 # terminal adapter talks to the core alone.
-forbid adapters/http 'adapters/(slack|telegram|service|cli|terminal)/' 'other adapters (the transport knows no platform)'
-for platform in $(cd adapters && ls -d */ | tr -d / | grep -vxE 'http|service|cli|terminal'); do
+forbid adapters/http 'adapters/(slack|telegram|model|service|cli|terminal)/' 'other adapters (the transport knows no platform)'
+for platform in $(cd adapters && ls -d */ | tr -d / | grep -vxE 'http|model|service|cli|terminal'); do
   others=$(cd adapters && ls -d */ | tr -d / | grep -vxE "http|service|$platform" | paste -sd'|')
   forbid "adapters/$platform" "adapters/($others)/" 'another platform or the command line'
   forbid "adapters/$platform" 'adapters/service/' 'the service (only its platform_registry.h)' \
     'adapters/service/platform_registry\.h'
 done
 forbid adapters/service 'adapters/(cli|terminal)/' 'the command line'
+# The model adapter (language model, remote embeddings) speaks HTTP and implements core ports; the
+# composition root (cli, service) wires it in, and no platform knows it.
+forbid adapters/model 'adapters/(slack|telegram|service|cli|terminal)/' 'a platform, the service or the command line'
 forbid adapters/service 'adapters/[a-z_]+/[a-z_]+_(platform|config)\.h' \
   'a platform (only the registry does)' '^adapters/service/platform_registry\.cpp:'
 forbid adapters/terminal 'adapters/' 'other adapters (it talks to the core)' '[<"]adapters/terminal/'
