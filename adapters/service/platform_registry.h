@@ -69,6 +69,9 @@ struct PlatformDeps {
   bot::ChatAnswerer answerer;
   const ServiceHooks& hooks;
   std::string replica_id;  // this process among replicas sharing the state (leases)
+  // A language model writes answers (config `llm`), so one takes seconds: platforms show the bot
+  // working meanwhile (Telegram's typing; Slack's DMs show a status whatever the answerer).
+  bool answers_take_a_while = false;
 };
 
 // Builds the platform when the configuration enables it, else returns nullptr. Throws

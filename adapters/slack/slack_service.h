@@ -26,12 +26,12 @@
 #include "adapters/http/client.h"
 #include "adapters/http/server.h"
 #include "adapters/slack/events.h"
-#include "adapters/slack/side_calls.h"
 #include "adapters/slack/slack_config.h"
 #include "adapters/slack/web_api.h"
 #include "bot/answer.h"
 #include "bot/conversation.h"
 #include "bot/inbox.h"
+#include "bot/side_calls.h"
 #include "bot/state_store.h"
 #include "config/config.h"
 #include "telemetry/log.h"
@@ -128,7 +128,7 @@ class SlackService {
   bot::ChatAnswerer answerer_;
   SecondsClock clock_;
   AuthIdentity identity_;
-  SideCalls side_calls_;  // after api_, which its calls use
+  bot::SideCalls side_calls_{"slack"};  // after api_, which its calls use
   // Threads whose first question is accepted but not answered yet (answer() then remembers them in
   // the store), so that a follow-up arriving meanwhile is answered too. In memory only: after a
   // restart the pending questions are answered, and so remembered, again.

@@ -42,7 +42,9 @@ class TelegramPlatform final : public bot::ChatPlatform {
         stale_after_(adapters::service::poll_stale_after(deps.hooks)),
         poll_client_(std::make_unique<http::HttpsClient>(client_options_)),
         service_(settings_of(deps.config), deps.client, *poll_client_, deps.store, deps.inbox, deps.answerer,
-                 timings_of(deps.hooks), election_of(deps), reply_chains_of(deps)) {}
+                 timings_of(deps.hooks), election_of(deps), reply_chains_of(deps)) {
+    service_.show_typing(deps.answers_take_a_while);
+  }
 
   std::string_view name() const override { return k_platform; }
 

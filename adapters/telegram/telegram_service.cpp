@@ -20,6 +20,7 @@ using nlohmann::json;
 // A server that answers getUpdates at once with nothing (not Telegram, which holds the request)
 // must not turn the loop into a busy spin.
 constexpr std::chrono::milliseconds k_min_empty_poll_interval{200};
+constexpr std::chrono::milliseconds k_typing_timeout{5000};
 
 // Enough of a refused request's target to recognise it; the rest is whatever the sender chose.
 constexpr std::size_t k_logged_target_bytes = 100;
@@ -393,6 +394,15 @@ std::vector<bot::OutgoingMessage> TelegramService::answer(const bot::InboundItem
   const std::string conversation = conversation_of(payload);
   const bot::Speaker speaker{std::string(k_platform), user,        std::to_string(chat_id), item.key,
                              bot::CommandSpelling{},  conversation};
+
+  if (show_typing_ && !input.empty()) {
+    json action{{"chat_id", chat_id}, {"action", "typing"}};
+    if (payload.contains("message_thread_id")) action["message_thread_id"] = payload["message_thread_id"];
+    // Telegram shows it for 5 s or until the answer arrives; the call's short deadline keeps a
+    // slow API from queueing stale ones behind it.
+    side_calls_.post("sendChatAction",
+                     [this, action = std::move(action)] { api_.call("sendChatAction", action, k_typing_timeout); });
+  }
 
   bot::Answer answer;
   try {

@@ -29,6 +29,7 @@
 #include "bot/conversation.h"
 #include "bot/inbox.h"
 #include "bot/leader_lease.h"
+#include "bot/side_calls.h"
 #include "bot/state_store.h"
 #include "config/config.h"
 #include "telemetry/log.h"
@@ -98,6 +99,10 @@ class TelegramService {
   // its client), then polls again through `fresh_client`, which must outlive this service.
   void restart_polling(http::HttpsClient& fresh_client);
   void stop();
+
+  // Answers take seconds (a language model writes them): while one is written, the chat shows the
+  // bot typing. A best-effort side call, never a promise: a lost one costs nothing.
+  void show_typing(bool on) { show_typing_ = on; }
   // Last time the polling loop completed a getUpdates call (readiness).
   std::chrono::steady_clock::time_point last_poll() const;
   // True while another replica holds the poller lease: this one does not poll, and is not stale.
@@ -145,6 +150,7 @@ class TelegramService {
   bot::KeyValues& values_;
   bot::Inbox& inbox_;
   bot::ChatAnswerer answerer_;
+  bool show_typing_ = false;
   TelegramTimings timings_;
   ReplyChains chains_;
   BotIdentity identity_;
@@ -158,6 +164,7 @@ class TelegramService {
   std::chrono::steady_clock::time_point last_round_{};  // the poll loop's heartbeat
   // Refused webhook requests are logged at most once per reason per 10 s: anyone can send them.
   log::RateLimiter refusal_log_;
+  bot::SideCalls side_calls_{"telegram"};  // last: destroyed first, while api_ is still there
 };
 
 // The responder input for an interpreted update: "/help", "/ask q", "/papers 2023-02", a plain

@@ -1,13 +1,12 @@
-#include "adapters/slack/side_calls.h"
+#include "bot/side_calls.h"
 
 #include <exception>
 #include <utility>
 
-#include "adapters/slack/web_api.h"
+namespace roundup::bot {
 
-namespace roundup::adapters::slack {
-
-SideCalls::SideCalls(std::size_t capacity) : capacity_(capacity), thread_([this] { run(); }) {}
+SideCalls::SideCalls(std::string component, std::size_t capacity)
+    : component_(std::move(component)), capacity_(capacity), thread_([this] { run(); }) {}
 
 SideCalls::~SideCalls() {
   {
@@ -31,7 +30,7 @@ std::shared_future<void> SideCalls::post(std::string method, std::function<void(
     }
   }
   if (const auto suppressed = failure_log_.admit("queue_full")) {
-    log::warn("slack", "side call dropped: the queue is full",
+    log::warn(component_, "side call dropped: the queue is full",
               {{"method", job.method}, {"suppressed", std::to_string(*suppressed)}});
   }
   job.done.set_value();
@@ -51,8 +50,6 @@ void SideCalls::run() {
     std::string error;
     try {
       job.call();
-    } catch (const ApiError& failure) {
-      error = failure.error();
     } catch (const std::exception& failure) {
       error = failure.what();
     }
@@ -60,10 +57,10 @@ void SideCalls::run() {
     if (error.empty()) continue;
     if (const auto suppressed = failure_log_.admit(job.method)) {
       log::warn(
-          "slack", "side call failed; the reply is not affected",
+          component_, "side call failed; the reply is not affected",
           {{"method", job.method}, {"error", log::truncated(error, 200)}, {"suppressed", std::to_string(*suppressed)}});
     }
   }
 }
 
-}  // namespace roundup::adapters::slack
+}  // namespace roundup::bot

@@ -1,4 +1,4 @@
-#include "adapters/slack/side_calls.h"
+#include "bot/side_calls.h"
 
 #include <doctest/doctest.h>
 
@@ -7,11 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "adapters/slack/web_api.h"
 #include "tests/support/wait.h"
 
-using roundup::adapters::slack::ApiError;
-using roundup::adapters::slack::SideCalls;
+using roundup::bot::SideCalls;
 
 namespace {
 
@@ -29,12 +27,12 @@ struct Gate {
 }  // namespace
 
 TEST_CASE("side calls: made in order - a failing one does not stop the next" * doctest::timeout(60)) {
-  SideCalls calls;
+  SideCalls calls("test");
   std::vector<std::string> made;  // only the calls' thread writes it before the last future is ready
   calls.post("first", [&] { made.push_back("first"); });
   calls.post("refused", [&] {
     made.push_back("refused");
-    throw ApiError("missing_scope", false);
+    throw std::runtime_error("missing_scope");
   });
   calls.post("broken", [&] {
     made.push_back("broken");
@@ -47,7 +45,7 @@ TEST_CASE("side calls: made in order - a failing one does not stop the next" * d
 
 TEST_CASE("side calls: a full queue drops the call at once - its future is ready and it never runs" *
           doctest::timeout(60)) {
-  SideCalls calls(1);
+  SideCalls calls("test", 1);
   Gate gate;
   bool late_ran = false;
   auto held = calls.post("held", [&] { gate.pass(); });
@@ -67,7 +65,7 @@ TEST_CASE("side calls: stopping leaves no future waiting - for the call in fligh
   std::shared_future<void> held;
   std::shared_future<void> queued;
   {
-    SideCalls calls;
+    SideCalls calls("test");
     held = calls.post("held", [&] { gate.pass(); });
     REQUIRE(gate.signal.wait_for([&] { return gate.entered; }));
     queued = calls.post("queued", [] {});
