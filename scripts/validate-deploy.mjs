@@ -939,7 +939,7 @@ if (slackManifest) {
   check(slackManifestFile, features.app_home?.messages_tab_enabled === true && features.app_home?.messages_tab_read_only_enabled === false,
     "features.app_home must enable a writable Messages tab (where people talk to the agent)");
   const scopes = new Set(slackManifest.oauth_config?.scopes?.bot ?? []);
-  for (const scope of ["assistant:write", "chat:write", "im:history", "app_mentions:read", "commands"]) {
+  for (const scope of ["assistant:write", "chat:write", "reactions:write", "im:history", "app_mentions:read", "commands"]) {
     check(slackManifestFile, scopes.has(scope), `oauth_config.scopes.bot lacks ${scope}`);
   }
   const events = new Set(slackManifest.settings?.event_subscriptions?.bot_events ?? []);

@@ -244,6 +244,7 @@ EventDecision interpret_event(const json& envelope, std::string_view bot_user_id
   // Answers are threaded under the question, in DMs too (platforms.md: thread_ts = the event's
   // thread_ts if present, else its ts), so each question keeps its answer beside it.
   decision.question.thread_ts = !thread_ts.empty() ? thread_ts : ts;
+  decision.question.message_ts = ts;
   decision.question.direct = direct;
   const std::string thread_conversation = "slack:" + channel + ":" + decision.question.thread_ts;
   const bool dm_top_level = direct && thread_ts.empty();

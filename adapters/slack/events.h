@@ -19,6 +19,7 @@ struct Question {
   std::string user;
   std::string channel;
   std::string thread_ts;     // events: the thread root to reply in
+  std::string message_ts;    // events: the question's own message
   std::string response_url;  // slash commands: where the answer goes
   bool direct = false;       // a DM
   // Whose memory follow-ups read (bot::Speaker::conversation): the thread, or the whole DM for

@@ -18,7 +18,9 @@ class SlackPlatform final : public bot::ChatPlatform {
         client_options_(deps.client_options),
         socket_min_backoff_(deps.hooks.socket_min_backoff),
         service_(settings_of(deps.config), deps.client, deps.store, deps.inbox, deps.answerer,
-                 deps.hooks.unix_seconds ? deps.hooks.unix_seconds : SecondsClock(unix_seconds_now)) {}
+                 deps.hooks.unix_seconds ? deps.hooks.unix_seconds : SecondsClock(unix_seconds_now)) {
+    service_.mark_working(deps.answers_take_a_while);
+  }
 
   std::string_view name() const override { return k_platform; }
 

@@ -70,6 +70,7 @@ std::vector<bot::OutgoingMessage> outbox_messages(const std::vector<json>& messa
 // normally made long before the answer is ready, a failing one ends at once, and a Slack slow to
 // take them holds the reply back this long at most.
 constexpr std::chrono::milliseconds k_side_call_grace{2000};
+constexpr std::string_view k_working_reaction = "eyes";
 
 bot::Answer apology() {
   bot::Answer answer;
@@ -224,6 +225,7 @@ EventDecision SlackService::decide_event(const json& envelope, std::string& payl
   payload = json{{"input", question.text.empty() ? std::string("/help") : question.text},
                  {"channel", question.channel},
                  {"thread_ts", question.thread_ts},
+                 {"message_ts", question.message_ts},
                  {"conversation", question.conversation},
                  {"opens", question.opens},
                  {"direct", question.direct},
@@ -371,6 +373,14 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
   // DMs are where the AI surface shows a status (and a new thread's title) while the bot works.
   std::shared_future<void> shown;
   if (payload.value("direct", false) && !thread_ts.empty()) shown = show_answering(channel, thread_ts, input);
+  // In a channel there is no status line: while a slow answer is written, the question wears a
+  // reaction, taken off once the answer is ready to send.
+  const std::string marked =
+      mark_working_ && !payload.value("direct", false) ? payload.value("message_ts", std::string()) : std::string();
+  if (!marked.empty()) {
+    side_calls_.post("reactions.add",
+                     [this, channel, marked] { api_.add_reaction(channel, marked, std::string(k_working_reaction)); });
+  }
 
   bot::Answer answer;
   try {
@@ -380,6 +390,11 @@ std::vector<bot::OutgoingMessage> SlackService::answer(const bot::InboundItem& i
     answer = apology();
   }
   if (shown.valid()) shown.wait_for(k_side_call_grace);
+  if (!marked.empty()) {
+    side_calls_.post("reactions.remove", [this, channel, marked] {
+      api_.remove_reaction(channel, marked, std::string(k_working_reaction));
+    });
+  }
 
   auto replies = address_replies(payload, answer, item.key);
   if (payload.value("response_url", std::string()).empty() && !thread_ts.empty()) {

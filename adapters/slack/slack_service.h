@@ -52,6 +52,10 @@ class SlackService {
   // auth.test: learns the bot's own user id. Retries transient failures with backoff until
   // `give_up_after`; throws ApiError for a permanent one (invalid_auth, ...).
   void connect(std::chrono::milliseconds give_up_after = std::chrono::seconds(60));
+
+  // Answers take seconds (a language model writes them): a channel question wears a reaction
+  // while its answer is written (DMs show the AI surface's status instead). Best-effort.
+  void mark_working(bool on) { mark_working_ = on; }
   const AuthIdentity& identity() const { return identity_; }
   // Socket Mode: a fresh wss:// URL from apps.connections.open (app-level token). Throws ApiError.
   std::string open_socket_url() { return api_.open_socket_connection(); }
@@ -132,6 +136,7 @@ class SlackService {
   // Threads whose first question is accepted but not answered yet (answer() then remembers them in
   // the store), so that a follow-up arriving meanwhile is answered too. In memory only: after a
   // restart the pending questions are answered, and so remembered, again.
+  bool mark_working_ = false;
   mutable std::mutex answering_mutex_;
   std::set<std::pair<std::string, std::string>> answering_threads_;
   // Refused requests are logged at most once per reason per 10 s: anyone can send them.

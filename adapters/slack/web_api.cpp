@@ -169,6 +169,15 @@ void WebApi::set_title(const std::string& channel, const std::string& thread_ts,
        k_surface_call_timeout);
 }
 
+void WebApi::add_reaction(const std::string& channel, const std::string& ts, const std::string& name) {
+  call("reactions.add", {{"channel", channel}, {"timestamp", ts}, {"name", name}}, bot_token_, k_surface_call_timeout);
+}
+
+void WebApi::remove_reaction(const std::string& channel, const std::string& ts, const std::string& name) {
+  call("reactions.remove", {{"channel", channel}, {"timestamp", ts}, {"name", name}}, bot_token_,
+       k_surface_call_timeout);
+}
+
 bot::Delivery WebApi::post_response(const std::string& response_url, const json& body) {
   http::ClientRequest request;
   request.url = response_url;

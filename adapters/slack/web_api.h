@@ -70,6 +70,9 @@ class WebApi {
   void set_status(const std::string& channel, const std::string& thread_ts, const std::string& status);
   // The thread's name in the app's history.
   void set_title(const std::string& channel, const std::string& thread_ts, const std::string& title);
+  // reactions.add / reactions.remove of the emoji `name` ("eyes") on the message `ts`.
+  void add_reaction(const std::string& channel, const std::string& ts, const std::string& name);
+  void remove_reaction(const std::string& channel, const std::string& ts, const std::string& name);
 
  private:
   // POSTs JSON with the given token and returns Slack's parsed reply; throws ApiError.
