@@ -66,6 +66,8 @@ struct GroundingOutcome {
   Kind kind = Kind::not_eligible;
   std::string reason;  // for fell_back: "failed: timeout", "skipped: circuit open", "no citation"...
 };
+// Called on the answering thread, once per answer; answers run concurrently, so it must be
+// thread-safe (a metrics counter is).
 using GroundingObserver = std::function<void(const GroundingOutcome&)>;
 
 // `answer` written by `model` when retrieval answered it from passages and the reply is grounded;
