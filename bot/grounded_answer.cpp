@@ -126,9 +126,14 @@ void notify(const GroundingObserver& observer, GroundingOutcome::Kind kind, std:
   if (observer) observer(GroundingOutcome{kind, std::move(reason)});
 }
 
-bool is_command(std::string_view input) {
+// The question in `input`: "/ask <question>" ("/ask@RoundupBot" in Telegram groups) asks it
+// too. Other commands never yield an answer the Responder lets the model rewrite, so only the
+// eligibility flag decides; this only keeps the command word out of the prompt.
+std::string question_of(std::string_view input) {
   const std::string trimmed = text::trim(input);
-  return !trimmed.empty() && trimmed.front() == '/';
+  if (trimmed.empty() || trimmed.front() != '/') return trimmed;
+  const std::size_t space = trimmed.find(' ');
+  return space == std::string::npos ? std::string() : text::trim(std::string_view(trimmed).substr(space + 1));
 }
 
 }  // namespace
@@ -256,14 +261,7 @@ GroundedKnowledge::GroundedKnowledge(std::shared_ptr<Knowledge> inner, std::shar
 }
 
 Answer GroundedKnowledge::answer(std::string_view input, const CommandSpelling& commands) const {
-  Answer answer = inner_->answer(input, commands);
-  // Commands ("/papers", "/search", even "/ask") keep their extractive replies: the model
-  // rewrites only what people ask in words.
-  if (is_command(input)) {
-    notify(observer_, GroundingOutcome::Kind::not_eligible);
-    return answer;
-  }
-  return ground_answer(input, std::move(answer), *model_, observer_);
+  return ground_answer(question_of(input), inner_->answer(input, commands), *model_, observer_);
 }
 
 Answer GroundedKnowledge::follow_up(const FollowUpQuestion& question, const CommandSpelling& commands) const {

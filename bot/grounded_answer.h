@@ -75,8 +75,9 @@ using GroundingObserver = std::function<void(const GroundingOutcome&)>;
 Answer ground_answer(std::string_view question, Answer answer, const LanguageModel& model,
                      const GroundingObserver& observer);
 
-// A Knowledge whose answers to questions the model writes (ground_answer); commands, admin
-// operations and everything retrieval did not answer from passages are the inner one's.
+// A Knowledge whose answers to questions ("/ask <question>" included) the model writes
+// (ground_answer); other commands, admin operations and everything retrieval did not answer from
+// passages are the inner one's.
 class GroundedKnowledge final : public Knowledge {
  public:
   GroundedKnowledge(std::shared_ptr<Knowledge> inner, std::shared_ptr<const LanguageModel> model,

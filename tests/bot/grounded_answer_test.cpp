@@ -235,7 +235,6 @@ TEST_CASE("grounded answer: answers retrieval did not give from passages never r
   Answer refusal = extractive();
   refusal.kind = Answer::Kind::no_match;
   check_not_sent(refusal, "best pizza recipe?");
-  check_not_sent(extractive(), "/ask which paper is about watermarking?");
   CHECK(model->calls == 0);
 }
 
@@ -256,6 +255,10 @@ TEST_CASE("grounded answer: over the bundled corpus, only a sure answer from pas
   CHECK(sure.written_by_model);
   CHECK(sure.lines == std::vector<std::string>{"Grounded [1]."});
   CHECK_FALSE(sure.citations.empty());
+  // "/ask" asks too; the command word stays out of the prompt.
+  CHECK(knowledge.answer("/ask which paper is about watermarking?").written_by_model);
+  CHECK(model->calls == 2);
+  CHECK(model->prompt.at(1).content.starts_with("Question: which paper is about watermarking?\n"));
   // The admin operations are the inner knowledge base's.
   CHECK(knowledge.stats_lines() == roundup::testing::bundled_knowledge()->stats_lines());
   CHECK(knowledge.engine() == roundup::testing::bundled_knowledge()->engine());
