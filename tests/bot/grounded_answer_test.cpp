@@ -249,7 +249,13 @@ TEST_CASE("grounded answer: over the bundled corpus, only a sure answer from pas
   CHECK(calls_for("what is the best pizza recipe?") == 0);
   CHECK(calls_for("/papers 2023-01") == 0);
   CHECK(calls_for("/help") == 0);
-  CHECK(calls_for("who wrote the watermarking paper?") == 0);
+  // An answer from the paper's record, not a refusal: the model is kept from it by the flag.
+  for (const char* who : {"who wrote Chinchilla?", "Chinchilla 的作者是谁"}) {
+    const Answer record = roundup::testing::bundled_knowledge()->answer(who);
+    CHECK(record.kind == Answer::Kind::answer);
+    CHECK_FALSE(record.model_may_rewrite);
+    CHECK(calls_for(who) == 0);
+  }
   const Answer sure = knowledge.answer("which paper is about watermarking?");
   CHECK(model->calls == 1);
   CHECK(sure.written_by_model);
