@@ -38,8 +38,8 @@ bool is_digit(char c) {
 }
 
 // A marker group at `pos` ("[1]", "[1, 2]", "［3］"): its end, and its numbers in `numbers`;
-// `pos` itself when there is none. The scan stops at the first byte that cannot continue a
-// group, which is never an opening bracket, so splitting stays linear.
+// `pos` itself when there is none. The bytes a failed scan passes (digits, commas, spaces) hold
+// no opening bracket, so split_markers retries each of them in constant time: linear overall.
 std::size_t marker_group(std::string_view text, std::size_t pos, std::vector<std::size_t>& numbers) {
   numbers.clear();
   std::size_t at = pos + bracket_at(text, pos, '[', k_open_wide);
