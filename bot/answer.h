@@ -55,6 +55,13 @@ struct Answer {
   double confidence = 0;
   std::string reason;
   bool closest_match = false;  // a plausible but weak match, worded as such
+  // Set by the Responder only where retrieval answered a question from passages it was sure of
+  // (not from a paper's record, not a closest match): a language model may reword the answer
+  // from those passages (bot/grounded_answer.h). Nothing is guessed from the text.
+  bool model_may_rewrite = false;
+  // The lines are a language model's, citing citations[n-1] with markers [n]; renderers link
+  // the markers and list the sources numbered.
+  bool written_by_model = false;
 
   // Numbered papers, each with its summary, rather than one answer and its sources.
   bool is_listing() const { return kind == Kind::listing || kind == Kind::catalogue; }

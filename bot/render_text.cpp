@@ -33,7 +33,8 @@ std::string render_text(const Answer& answer) {
   for (const std::string& line : answer.lines) out += line + "\n";
   const bool listing = answer.is_listing();
   if (!answer.citations.empty()) {
-    out += listing ? "\n" : "\nSource:\n";
+    // A model's [n] markers stay as typed: the sources below are numbered in marker order.
+    out += listing ? "\n" : answer.citations.size() > 1 ? "\nSources:\n" : "\nSource:\n";
     for (std::size_t i = 0; i < answer.citations.size(); ++i)
       render_citation(out, std::to_string(i + 1) + ". ", answer.citations[i], listing);
   }

@@ -309,6 +309,8 @@ Answer Responder::ask(std::string_view question, const CommandSpelling& commands
         intent.attribute != retrieval::Attribute::none
             ? record_lines(best.paper, intent.attribute)
             : engine_->best_sentences(best.paper, intent.topic.empty() ? q : intent.topic, 3, intent.asks_quantity);
+    // A paper's record (authors, link, roundups) is the answer as it stands; passages may be reworded.
+    a.model_may_rewrite = intent.attribute == retrieval::Attribute::none && !a.closest_match;
   }
   if (a.closest_match)
     a.lines.insert(a.lines.begin(),
@@ -465,6 +467,7 @@ Answer Responder::follow_up(const FollowUpQuestion& question, const CommandSpell
     // nothing beyond it ("tell me more"), the summary's lead sentences.
     const std::string asked = retrieval::read_follow_up_cues(question.text).content;
     a.lines = engine_->best_sentences(index, asked.empty() ? paper->title : asked, 3, intent.asks_quantity);
+    a.model_may_rewrite = true;
   }
   a.citations.push_back(cite_paper(*paper, {}));
   return a;
@@ -495,6 +498,7 @@ Answer Responder::choose(const FollowUpQuestion& question, const CommandSpelling
   a.heading = best.confidence < settings_.sure_confidence ? "Closest match: " + cite(best).title : cite(best).title;
   a.closest_match = best.confidence < settings_.sure_confidence;
   a.lines = engine_->best_sentences(best.paper, question.text, 3, response.intent.asks_quantity);
+  a.model_may_rewrite = !a.closest_match;
   a.citations.push_back(cite(best));
   return a;
 }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "adapters/slack/mrkdwn.h"
+#include "bot/grounded_answer.h"
 
 namespace roundup::adapters::slack {
 
@@ -90,6 +91,39 @@ void add_text_lines(std::vector<std::string>& escaped, std::vector<std::string>&
   }
 }
 
+// A model-written line: its prose escaped like any text (so "<!channel>" or "<url|label>" in it
+// is shown, not obeyed), each [n] marker a link to the n-th source, packed into pieces that fit a
+// section. A marker without a web source stays plain text. Nothing is dropped.
+void add_model_line(std::vector<std::string>& escaped, std::vector<std::string>& raw, std::string_view line,
+                    const std::vector<PaperCitation>& sources) {
+  std::vector<std::string> pieces;
+  for (const bot::MarkerSegment& segment : bot::split_markers(line)) {
+    if (segment.marker == 0) {
+      for (std::string& chunk : escape_mrkdwn_split(segment.text, k_max_section_bytes))
+        pieces.push_back(std::move(chunk));
+      continue;
+    }
+    const std::string label = "[" + std::to_string(segment.marker) + "]";
+    std::string linked = segment.marker <= sources.size() ? link(sources[segment.marker - 1].url, label) : label;
+    if (linked.size() > k_max_link_url_bytes + label.size() + 3) linked = label;
+    pieces.push_back(std::move(linked));
+  }
+  std::string text;
+  bool first = true;
+  auto flush = [&] {
+    escaped.push_back(std::move(text));
+    // The fallback only needs the beginning of a long line once.
+    raw.push_back(first ? std::string(line) : std::string());
+    text.clear();
+    first = false;
+  };
+  for (const std::string& piece : pieces) {
+    if (!text.empty() && text.size() + piece.size() > k_max_section_bytes) flush();
+    text += piece;
+  }
+  if (!text.empty()) flush();
+}
+
 std::string title_link(const PaperCitation& paper) {
   const std::string title = truncate_utf8(paper.title.empty() ? paper.paper_id : paper.title, k_max_title_bytes);
   std::string linked = link(paper.url, title);
@@ -158,12 +192,19 @@ std::vector<Unit> build_units(const Answer& answer) {
 
   std::vector<std::string> escaped;
   std::vector<std::string> raw;
-  for (const std::string& line : answer.lines) add_text_lines(escaped, raw, line);
+  for (const std::string& line : answer.lines) {
+    if (answer.written_by_model)
+      add_model_line(escaped, raw, line, answer.citations);
+    else
+      add_text_lines(escaped, raw, line);
+  }
   add_line_sections(units, escaped, raw);
 
+  // A model's [n] cites the n-th source, so its sources are numbered.
   const bool listing = answer.is_listing();
+  const bool numbered = listing || answer.written_by_model;
   for (std::size_t i = 0; i < answer.citations.size(); ++i)
-    units.push_back(citation_unit(answer.citations[i], listing ? i + 1 : 0, listing));
+    units.push_back(citation_unit(answer.citations[i], numbered ? i + 1 : 0, listing));
 
   add_related(units, answer.related);
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "adapters/telegram/utf16.h"
+#include "bot/grounded_answer.h"
 #include "text/unicode.h"
 
 namespace roundup::adapters::telegram {
@@ -285,11 +286,16 @@ class BlockBuilder {
   std::vector<Block> build(const Answer& answer) const {
     std::vector<Block> blocks;
     if (!blank(answer.heading)) blocks.push_back({{bold(answer.heading)}});
-    add_text_block(blocks, answer.lines);
+    if (answer.written_by_model)
+      add_model_block(blocks, answer.lines, answer.citations);
+    else
+      add_text_block(blocks, answer.lines);
 
+    // A model's [n] cites the n-th source, so its sources are numbered.
     const bool listing = answer.is_listing();
+    const bool numbered = listing || answer.written_by_model;
     for (std::size_t i = 0; i < answer.citations.size(); ++i) {
-      Block block = citation(answer.citations[i], listing ? i + 1 : 0, listing);
+      Block block = citation(answer.citations[i], numbered ? i + 1 : 0, listing);
       if (!listing && i == 0)
         block.insert(block.begin(), Line{bold(answer.citations.size() == 1 ? "Source" : "Sources")});
       blocks.push_back(std::move(block));
@@ -315,6 +321,30 @@ class BlockBuilder {
     Block block;
     for (const std::string& line : lines)
       if (!blank(line)) block.push_back({plain(line)});
+    if (!block.empty()) blocks.push_back(std::move(block));
+  }
+
+  // A model's lines: prose as plain text (escaped when rendered), each [n] marker a link to the
+  // n-th source where that source has one.
+  void add_model_block(std::vector<Block>& blocks, const std::vector<std::string>& lines,
+                       const std::vector<PaperCitation>& sources) const {
+    Block block;
+    for (const std::string& text : lines) {
+      if (blank(text)) continue;
+      Line line;
+      for (const bot::MarkerSegment& segment : bot::split_markers(text)) {
+        if (segment.marker == 0) {
+          line.push_back(plain(std::string(segment.text)));
+          continue;
+        }
+        std::string label = "[" + std::to_string(segment.marker) + "]";
+        const bool linked = segment.marker <= sources.size() && links(sources[segment.marker - 1]);
+        line.push_back(
+            linked ? Span{"<a href=\"" + href_value(sources[segment.marker - 1].url) + "\">", std::move(label), "</a>"}
+                   : plain(std::move(label)));
+      }
+      block.push_back(std::move(line));
+    }
     if (!block.empty()) blocks.push_back(std::move(block));
   }
 
