@@ -116,7 +116,7 @@ std::optional<HttpUrlParts> split_http_url(std::string_view url) {
 
 // "host", "host:port" or "[v6]:port" with a host and, when given, a port 1..65535.
 bool valid_authority(std::string_view authority) {
-  std::size_t host_end = authority.find(':');
+  std::size_t host_end = std::min(authority.find(':'), authority.size());
   if (authority.starts_with('[')) {
     host_end = authority.find(']');
     if (host_end == std::string_view::npos || host_end == 1) return false;
