@@ -26,7 +26,7 @@ using roundup::config::parse_config;
 
 constexpr std::string_view k_key = "sk-LEAK-0123456789";
 
-json llm_section(json overrides = json::object()) {
+json llm_section(const json& overrides = json::object()) {
   json section = {{"base_url", "http://127.0.0.1:11434"}, {"model", "qwen2.5:7b-instruct"}};
   section.update(overrides);
   return json{{"llm", section}};
