@@ -67,6 +67,12 @@ constexpr int k_min_papers_per_post = 1;
 constexpr int k_max_papers_per_post = 10;
 // Only the hashed embedder exists today; add kinds here as they are implemented.
 constexpr std::array<std::string_view, 1> k_embedder_kinds = {"hashed"};
+constexpr int k_min_llm_timeout_ms = 100;
+constexpr int k_max_llm_timeout_ms = 600000;
+constexpr int k_min_llm_max_tokens = 16;
+constexpr int k_max_llm_max_tokens = 8192;
+constexpr double k_min_llm_temperature = 0.0;
+constexpr double k_max_llm_temperature = 2.0;
 
 std::optional<std::string> listen_problem(const std::string& text) {
   if (parse_listen(text)) return std::nullopt;
@@ -85,6 +91,72 @@ std::optional<std::string> time_of_day_problem(const std::string& text) {
 std::optional<std::string> timezone_problem(const std::string& text) {
   if (valid_timezone(text)) return std::nullopt;
   return "unknown time zone; use an IANA name such as \"Europe/Berlin\" or \"Asia/Shanghai\"";
+}
+
+// An http(s) URL cut where the model client's URL parser cuts it (adapters/http/url.h).
+struct HttpUrlParts {
+  std::string_view origin;     // "scheme://authority"
+  std::string_view authority;  // "host", "host:port", "[v6]:port"; user info included, if any
+  std::string_view rest;       // path, query and fragment
+};
+
+std::optional<HttpUrlParts> split_http_url(std::string_view url) {
+  std::size_t authority_start = 0;
+  if (url.starts_with("https://")) {
+    authority_start = 8;
+  } else if (url.starts_with("http://")) {
+    authority_start = 7;
+  } else {
+    return std::nullopt;
+  }
+  const std::size_t authority_end = std::min(url.find_first_of("/?#", authority_start), url.size());
+  return HttpUrlParts{url.substr(0, authority_end), url.substr(authority_start, authority_end - authority_start),
+                      url.substr(authority_end)};
+}
+
+// "host", "host:port" or "[v6]:port" with a host and, when given, a port 1..65535.
+bool valid_authority(std::string_view authority) {
+  std::size_t host_end = std::min(authority.find(':'), authority.size());
+  if (authority.starts_with('[')) {
+    host_end = authority.find(']');
+    if (host_end == std::string_view::npos || host_end == 1) return false;
+    ++host_end;
+  }
+  if (host_end == 0) return false;
+  if (host_end >= authority.size()) return true;
+  if (authority[host_end] != ':') return false;
+  const std::string_view port = authority.substr(host_end + 1);
+  if (port.empty() || port.size() > 5) return false;
+  int value = 0;
+  for (const char c : port) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return value >= 1 && value <= 65535;
+}
+
+// Visible ASCII only: what a URL or a header value can carry as it is.
+bool printable_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) > ' ' && static_cast<unsigned char>(c) < 0x7f;
+  });
+}
+
+// The model server's root. The key has its own field, so credentials in the URL are refused
+// rather than shown by `config check`; a query or fragment would end up inside the API's paths.
+std::optional<std::string> llm_base_url_problem(const std::string& text) {
+  const std::string expected =
+      "expected an http:// or https:// URL of the server's root, such as "
+      "\"http://127.0.0.1:11434\"";
+  if (!printable_ascii(text)) return "must not contain spaces, control or non-ASCII characters; " + expected;
+  const auto parts = split_http_url(text);
+  if (!parts) return expected;
+  if (parts->authority.find('@') != std::string_view::npos)
+    return "must not carry credentials; set llm.api_key or ROUNDUP_LLM_API_KEY instead";
+  if (!valid_authority(parts->authority)) return "needs a host and, if any, a port 1..65535; " + expected;
+  if (parts->rest.find_first_of("?#") != std::string_view::npos)
+    return "must not have a query or fragment (the API's paths are added to it)";
+  return std::nullopt;
 }
 
 // "a" or "a or b" or "a, b or c".
@@ -242,6 +314,35 @@ const SectionSpec<HttpConfig>& http_spec() {
   return spec;
 }
 
+// base_url and model cannot come from the environment, so a present section must name both; a key
+// already reported as malformed is not reported again as missing.
+const SectionSpec<LlmConfig>& llm_spec() {
+  static const SectionSpec<LlmConfig> spec{
+      {
+          checked_string_field("base_url", &LlmConfig::base_url, "string (an http:// or https:// URL)",
+                               &llm_base_url_problem),
+          string_field("model", &LlmConfig::model),
+          secret_field("api_key", &LlmConfig::api_key),
+          integer_field("timeout_ms", &LlmConfig::timeout_ms, k_min_llm_timeout_ms, k_max_llm_timeout_ms),
+          integer_field("max_tokens", &LlmConfig::max_tokens, k_min_llm_max_tokens, k_max_llm_max_tokens),
+          number_field("temperature", &LlmConfig::temperature, k_min_llm_temperature, k_max_llm_temperature),
+      },
+      [](const LlmConfig& llm, const std::string& path, Problems& problems) {
+        const auto reported = [&problems](const std::string& key_path) {
+          return std::any_of(problems.list().begin(), problems.list().end(),
+                             [&key_path](const ConfigProblem& p) { return p.path == key_path; });
+        };
+        const std::string base_url = join_path(path, "base_url");
+        if (llm.base_url.empty() && !reported(base_url))
+          problems.add(base_url, "is required: the server's root, such as \"http://127.0.0.1:11434\"");
+        const std::string model = join_path(path, "model");
+        if (llm.model.empty() && !reported(model))
+          problems.add(model, "is required: the model's name as the server knows it");
+      },
+  };
+  return spec;
+}
+
 // The root table, with one entry per platform section. `sections` must outlive its use.
 SectionSpec<Config> root_spec(const PlatformSections& sections) {
   SectionSpec<Config> spec{
@@ -267,6 +368,9 @@ SectionSpec<Config> root_spec(const PlatformSections& sections) {
           section_field("state", &Config::state, &state_spec),
           section_field("retrieval", &Config::retrieval, &retrieval_spec),
           section_field("tls", &Config::tls, &tls_spec),
+          // Present means on, so the section is read into a fresh LlmConfig.
+          {"llm", [](const json& value, Config& out, const std::string& path,
+                     Problems& problems) { read_section(value, out.llm.emplace(), path, llm_spec(), problems); }},
       },
       {},
   };
@@ -471,6 +575,15 @@ void check_state(const StateConfig& state, Problems& problems) {
   }
 }
 
+// The key goes into an Authorization header, which cannot carry spaces or control characters;
+// checked here because ROUNDUP_LLM_API_KEY may supply it. Never quoted.
+void check_llm(const Config& config, Problems& problems) {
+  if (!config.llm) return;
+  const std::string& key = config.llm->api_key.value;
+  if (!printable_ascii(key))
+    problems.add("llm.api_key", "must be printable ASCII without spaces (it is sent in an Authorization header)");
+}
+
 void check_paths(const Config& config, Problems& problems) {
   std::error_code ec;
   const auto need_directory = [&](const std::string& key, const std::filesystem::path& dir) {
@@ -551,6 +664,13 @@ bool valid_timezone(std::string_view name) {
   }
 }
 
+std::string llm_summary(const Config& config) {
+  if (!config.llm) return "off";
+  // The origin only: a path can be long, and the parser refused a URL with credentials.
+  const auto parts = split_http_url(config.llm->base_url);
+  return config.llm->model + " at " + (parts ? std::string(parts->origin) : std::string("an invalid base_url"));
+}
+
 std::optional<ListenAddress> parse_listen(std::string_view text) {
   std::string_view host;
   std::string_view port;
@@ -577,6 +697,7 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
 
 void apply_environment(Config& config, EnvironmentLookup getenv_fn) {
   take_secret(getenv_fn, "ROUNDUP_STATE_URL", config.state.url);
+  if (config.llm) take_secret(getenv_fn, "ROUNDUP_LLM_API_KEY", config.llm->api_key);
   for (const PlatformSection& section : config.platforms.sections()) {
     section.apply_environment(*config.platforms.find(section.name), getenv_fn);
   }
@@ -589,6 +710,7 @@ std::vector<ConfigProblem> check_runnable(const Config& config) {
   }
   check_platforms_enabled(config, problems);
   check_state(config.state, problems);
+  check_llm(config, problems);
   check_paths(config, problems);
   return std::move(problems.list());
 }

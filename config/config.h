@@ -108,6 +108,21 @@ struct HttpConfig {
   bool operator==(const HttpConfig&) const = default;
 };
 
+// An optional language model behind an OpenAI-compatible chat-completions API (issue 17): Ollama,
+// vLLM, llama.cpp's server or a hosted service. Present = on; the section's absence turns it off.
+// The key is best left out of the file: ROUNDUP_LLM_API_KEY supplies it (and wins over the file)
+// when the section is present.
+struct LlmConfig {
+  std::string base_url;      // http:// or https:// root, "/v1" optional: "http://127.0.0.1:11434"
+  std::string model;         // the server's name for it: "qwen2.5:7b-instruct"
+  Secret api_key;            // empty = no Authorization header (local servers)
+  int timeout_ms = 20000;    // 100..600000, the whole call
+  int max_tokens = 512;      // 16..8192, the reply's length
+  double temperature = 0.2;  // 0..2
+
+  bool operator==(const LlmConfig&) const = default;
+};
+
 // Reads an environment variable (std::getenv); injectable for tests.
 using EnvironmentLookup = const char* (*)(const char* name);
 
@@ -196,6 +211,7 @@ struct Config {
   DigestConfig digest;
   RetrievalConfig retrieval;
   TlsConfig tls;
+  std::optional<LlmConfig> llm;  // nullopt: no `llm` section, no model is called
   // Each chat platform's section ("slack": {...}), read by the platform's own schema.
   PlatformSettings platforms;
 
@@ -243,8 +259,9 @@ Config load_config(const std::filesystem::path& file, PlatformSections sections 
 Config load_config_text(std::string_view text, std::string_view origin, PlatformSections sections = {});
 
 // Reads the secrets operators may keep out of the file, through each platform's section
-// (ROUNDUP_SLACK_BOT_TOKEN, ROUNDUP_TELEGRAM_BOT_TOKEN, ...). A set (non-empty) variable wins over
-// the file and enables its platform.
+// (ROUNDUP_SLACK_BOT_TOKEN, ROUNDUP_TELEGRAM_BOT_TOKEN, ...), ROUNDUP_STATE_URL and
+// ROUNDUP_LLM_API_KEY. A set (non-empty) variable wins over the file and enables its platform; the
+// model's key applies only when the `llm` section is present (it names no server or model).
 void apply_environment(Config& config, EnvironmentLookup getenv_fn);
 
 // Where the default paths (corpus_dir, retrieval.lexicon_dir, data_dir) are when the file leaves
@@ -295,6 +312,10 @@ std::optional<std::pair<int, int>> parse_time_of_day(std::string_view text);
 // Whether `name` is a time zone of the tz database ("Asia/Shanghai", "UTC"). False too when the
 // database itself cannot be read.
 bool valid_timezone(std::string_view name);
+
+// `config check`'s line for the model: "off", or "<model> at <scheme://host[:port]>" (never the
+// key, nor the URL's path).
+std::string llm_summary(const Config& config);
 
 // "host:port" / "[v6]:port" split; nullopt when malformed (the parser already rejects that).
 struct ListenAddress {

@@ -123,6 +123,7 @@ int check_configuration(const std::string& file, std::ostream& out) {
       << " configured channel(s)\n";
   out << "  admins: " << config.admins.size() << "\n";
   out << "  state: " << service::describe_state(config) << "\n";
+  out << "  llm: " << config::llm_summary(config) << "\n";
   return 0;
 }
 

@@ -314,6 +314,7 @@ TEST_CASE("cli: config check lists every mistake with its key path and exits 2 -
   CHECK(good.exit_code == 0);
   CHECK(good.out.find("configuration OK") != std::string::npos);
   CHECK(good.out.find("09:00 Asia/Shanghai") != std::string::npos);
+  CHECK(good.out.find("  llm: off\n") != std::string::npos);
 }
 
 TEST_CASE("cli: digest --dry-run prints the next digest without writing state") {
