@@ -153,6 +153,9 @@ void remember_turn(DialogueState& state, std::string_view message, const Resolut
       if (!answer.citations.empty()) state.focus = answer.citations.front().paper_id;
       // "Related" is a list too ("the second related one"); a list shown before stays otherwise.
       if (!answer.related.empty()) state.list = ids(answer.related);
+      // A model's answer shows its sources numbered [1]..[n] and no related list: "the second
+      // one" is source [2].
+      if (answer.written_by_model && answer.citations.size() > 1) state.list = ids(answer.citations);
       state.attribute = resolution.kind == Resolution::Kind::standalone
                             ? retrieval::find_attribute(fold(resolution.question))
                             : retrieval::find_attribute(fold(resolution.follow_up.text));

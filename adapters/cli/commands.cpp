@@ -13,6 +13,7 @@
 #include "adapters/cli/json_output.h"
 #include "adapters/cli/library.h"
 #include "adapters/cli/runtime.h"
+#include "adapters/model/answering.h"
 #include "adapters/service/service.h"
 #include "adapters/service/state_backend.h"
 #include "adapters/terminal/terminal_chat.h"
@@ -21,6 +22,7 @@
 #include "bot/state_store.h"
 #include "storage/sqlite_state_store.h"
 #include "telemetry/log.h"
+#include "telemetry/metrics.h"
 
 namespace roundup::adapters::cli {
 
@@ -176,10 +178,11 @@ int search(const std::string& config_file, const std::vector<std::string>& query
 
 int ask(const std::string& config_file, const std::vector<std::string>& question_words, bool as_json,
         std::ostream& out) {
-  Library library(open_runtime(config_file));
-  library.open(std::cerr);
+  auto library = std::make_shared<Library>(open_runtime(config_file));
+  library->open(std::cerr);
+  const auto knowledge = model::with_language_model(library, library->runtime().config(), telemetry::metrics());
   const std::string question = join_words(question_words);
-  const bot::Answer answer = library.answer(question);
+  const bot::Answer answer = knowledge->answer(question);
   if (as_json) {
     print_json(ask_json(question, answer), out);
   } else {
@@ -199,12 +202,13 @@ int digest_preview(const std::string& config_file, const std::string& channel, s
 }
 
 int chat(const std::string& config_file, bool as_json) {
-  Library library(open_runtime(config_file));
-  library.open(std::cerr);
-  if (!as_json) return run_terminal_chat(library, std::cin, std::cout, ::isatty(STDIN_FILENO) != 0);
+  auto library = std::make_shared<Library>(open_runtime(config_file));
+  library->open(std::cerr);
+  const auto knowledge = model::with_language_model(library, library->runtime().config(), telemetry::metrics());
+  if (!as_json) return run_terminal_chat(*knowledge, std::cin, std::cout, ::isatty(STDIN_FILENO) != 0);
   // One `ask --json` object per reply, each on one line, for scripts.
   return run_terminal_chat(
-      library, std::cin, std::cout, /*interactive=*/false, [](std::string_view message, const bot::Answer& answer) {
+      *knowledge, std::cin, std::cout, /*interactive=*/false, [](std::string_view message, const bot::Answer& answer) {
         return ask_json(message, answer).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
       });
 }
@@ -228,7 +232,8 @@ int serve(const std::string& config_file) {
   log::set_format(runtime.config().log_format == "json" ? log::Format::json : log::Format::logfmt);
   auto library = std::make_shared<Library>(std::move(runtime));
   library->open(std::cerr);
-  return service::run_service(library->runtime().config(), library);
+  const config::Config& config = library->runtime().config();
+  return service::run_service(config, model::with_language_model(library, config, telemetry::metrics()));
 }
 
 }  // namespace roundup::adapters::cli
