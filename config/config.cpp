@@ -206,24 +206,26 @@ const SectionSpec<EmbedderConfig>& embedder_spec() {
           secret_field("api_key", &EmbedderConfig::api_key),
           section_field("fusion", &EmbedderConfig::fusion, &embedder_fusion_spec),
       },
-      [](const EmbedderConfig& embedder, const std::string& path, Problems& problems) {
-        if (embedder.kind != "openai") return;
-        if (embedder.base_url.empty())
-          problems.add(join_path(path, "base_url"),
-                       "required with kind \"openai\": the server's root, like \"http://127.0.0.1:11434\"");
-        if (embedder.model.empty())
-          problems.add(join_path(path, "model"), "required with kind \"openai\": the model's name, like \"bge-m3\"");
-      },
+      {},
   };
   return spec;
 }
 
-// retrieval.embedder: its table, and no remote embedder's key under the hashed one (it would be
-// silently ignored; more likely `kind` was forgotten). A kind that is itself wrong is reported
-// alone.
+// retrieval.embedder: its table; a remote embedder's server and model, which have no default;
+// and no remote embedder's key under the hashed one (it would be silently ignored; more likely
+// `kind` was forgotten). A kind that is itself wrong is reported alone.
 void read_embedder(const json& value, RetrievalConfig& out, const std::string& path, Problems& problems) {
   read_section(value, out.embedder, path, embedder_spec(), problems);
-  if (!value.is_object() || value.value("kind", json("hashed")) != json("hashed")) return;
+  if (!value.is_object()) return;
+  if (out.embedder.kind == "openai") {
+    if (!value.contains("base_url"))
+      problems.add(join_path(path, "base_url"),
+                   "required with kind \"openai\": the server's root, like \"http://127.0.0.1:11434\"");
+    if (!value.contains("model"))
+      problems.add(join_path(path, "model"), "required with kind \"openai\": the model's name, like \"bge-m3\"");
+    return;
+  }
+  if (value.value("kind", json("hashed")) != json("hashed")) return;
   for (const auto& item : value.items()) {
     if (std::find(k_remote_embedder_keys.begin(), k_remote_embedder_keys.end(), item.key()) !=
         k_remote_embedder_keys.end())

@@ -21,7 +21,6 @@
 #include "retrieval/search_engine.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
-#include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/metrics_text.h"
 #include "tests/support/temp_dir.h"
@@ -76,8 +75,10 @@ http::Response embeddings_reply(const http::Request& request, int dimension = k_
 // Every input the fake was sent, in order.
 std::vector<std::string> inputs_sent(FakeApi& fake) {
   std::vector<std::string> out;
-  for (const auto& r : fake.requests(k_path))
-    for (const json& text : json::parse(r.request.body).at("input")) out.push_back(text.get<std::string>());
+  for (const auto& r : fake.requests(k_path)) {
+    const json body = json::parse(r.request.body);
+    for (const json& text : body.at("input")) out.push_back(text.get<std::string>());
+  }
   return out;
 }
 
@@ -356,12 +357,21 @@ TEST_CASE("openai embedder: a busy server is retried a bounded number of times w
 
 namespace {
 
+// The bundled corpus and lexicon, with the index in data_dir.
+roundup::config::Config bundled_config(const fs::path& data_dir) {
+  roundup::config::Config config = roundup::config::default_config();
+  config.corpus_dir = fs::path(ROUNDUP_SOURCE_DIR) / "data" / "roundups";
+  config.retrieval.lexicon_dir = fs::path(ROUNDUP_SOURCE_DIR) / "data" / "lexicon";
+  config.data_dir = data_dir;
+  return config;
+}
+
 // The bundled corpus copied to a temp dir, indexed through the fake server by the runtime as the
 // configuration asks.
 struct RemoteRuntime {
   FakeApi fake;
   TempDir tmp;
-  roundup::config::Config config = roundup::testing::bundled_config(tmp / "var");
+  roundup::config::Config config = bundled_config(tmp / "var");
 
   RemoteRuntime() {
     fake.on(k_path, [](const http::Request& r) { return embeddings_reply(r); });
@@ -465,7 +475,7 @@ TEST_CASE("openai embedder: the runtime applies the embedder's fusion weights, a
   CHECK_FALSE(library.answer("Chinchilla compute-optimal tokens").citations.empty());
 
   // Without a remote embedder the runtime is the hashed one, with retrieval.fusion's weights.
-  const roundup::adapters::cli::Runtime offline(roundup::testing::bundled_config(t.tmp / "offline"));
+  const roundup::adapters::cli::Runtime offline(bundled_config(t.tmp / "offline"));
   CHECK(offline.embedder().kind() == "hashed");
   CHECK(offline.embedder().id().rfind("hashed-v3:dim=768:", 0) == 0);
   CHECK(offline.fusion_settings().dense_weight == doctest::Approx(0.4));
