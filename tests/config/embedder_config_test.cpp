@@ -160,10 +160,11 @@ TEST_CASE("embedder config: a remote embedder needs a usable base_url, a model a
                                                                   {"api_key", 42},
                                                                   {"fusion", {{"dense_weight", -1}}},
                                                                   {"fusion", {{"rank", 1}}}};
-  for (const auto& [key, value] : out_of_range) {
+  for (const auto& bad : out_of_range) {
+    const std::string& key = bad.first;  // a plain name: CAPTURE's lambda cannot capture a binding
     CAPTURE(key);
     json doc = k_remote;
-    doc[key] = value;
+    doc[key] = bad.second;
     const auto problems = problems_of(embedder(doc));
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].path.rfind("retrieval.embedder." + key, 0) == 0);
