@@ -65,14 +65,22 @@ constexpr std::array<std::string_view, 2> k_log_formats = {"json", "logfmt"};
 constexpr std::array<std::string_view, 2> k_state_backends = {"postgresql", "sqlite"};
 constexpr int k_min_papers_per_post = 1;
 constexpr int k_max_papers_per_post = 10;
-// Only the hashed embedder exists today; add kinds here as they are implemented.
-constexpr std::array<std::string_view, 1> k_embedder_kinds = {"hashed"};
 constexpr int k_min_llm_timeout_ms = 100;
 constexpr int k_max_llm_timeout_ms = 600000;
 constexpr int k_min_llm_max_tokens = 16;
 constexpr int k_max_llm_max_tokens = 8192;
 constexpr double k_min_llm_temperature = 0.0;
 constexpr double k_max_llm_temperature = 2.0;
+constexpr std::array<std::string_view, 2> k_embedder_kinds = {"hashed", "openai"};
+constexpr int k_min_embedder_batch = 1;
+constexpr int k_max_embedder_batch = 2048;
+constexpr int k_min_embedder_timeout_ms = 1000;
+constexpr int k_max_embedder_timeout_ms = 600000;
+constexpr int k_min_query_timeout_ms = 50;
+constexpr int k_max_query_timeout_ms = 60000;
+// The keys of retrieval.embedder that only a remote embedder reads.
+constexpr std::array<std::string_view, 7> k_remote_embedder_keys = {
+    "base_url", "model", "batch", "timeout_ms", "query_timeout_ms", "api_key", "fusion"};
 
 std::optional<std::string> listen_problem(const std::string& text) {
   if (parse_listen(text)) return std::nullopt;
@@ -81,6 +89,21 @@ std::optional<std::string> listen_problem(const std::string& text) {
 
 std::optional<std::string> optional_listen_problem(const std::string& text) {
   return text.empty() ? std::nullopt : listen_problem(text);
+}
+
+// A server's root: http(s), no user info (the key belongs in api_key), query or fragment. The
+// value is never quoted: it may hold a token.
+std::optional<std::string> embedder_url_problem(const std::string& text) {
+  const auto authority_end = text.find('/', text.find("://") + 3);
+  const std::string_view authority =
+      std::string_view(text).substr(0, authority_end == std::string::npos ? text.size() : authority_end);
+  const bool clean = std::none_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == '?' || c == '#' || c == 0x7f;
+  });
+  if (!is_http_url(text) || !clean || authority.find('@') != std::string_view::npos)
+    return "expected the server's root URL, http:// or https:// with no user, query or fragment, like "
+           "\"http://127.0.0.1:11434\"";
+  return std::nullopt;
 }
 
 std::optional<std::string> time_of_day_problem(const std::string& text) {
@@ -227,15 +250,60 @@ const SectionSpec<FusionConfig>& fusion_spec() {
   return spec;
 }
 
+const SectionSpec<EmbedderFusionConfig>& embedder_fusion_spec() {
+  static const SectionSpec<EmbedderFusionConfig> spec{
+      {
+          optional_number_field("lexical_weight", &EmbedderFusionConfig::lexical_weight, k_min_fusion_weight,
+                                k_max_fusion_weight),
+          optional_number_field("dense_weight", &EmbedderFusionConfig::dense_weight, k_min_fusion_weight,
+                                k_max_fusion_weight),
+      },
+      {},
+  };
+  return spec;
+}
+
 const SectionSpec<EmbedderConfig>& embedder_spec() {
   static const SectionSpec<EmbedderConfig> spec{
       {
           choice_field("kind", &EmbedderConfig::kind, k_embedder_kinds),
           integer_field("dimension", &EmbedderConfig::dimension, k_min_dimension, k_max_dimension),
+          checked_string_field("base_url", &EmbedderConfig::base_url, "string (a URL)", &embedder_url_problem),
+          string_field("model", &EmbedderConfig::model),
+          integer_field("batch", &EmbedderConfig::batch, k_min_embedder_batch, k_max_embedder_batch),
+          integer_field("timeout_ms", &EmbedderConfig::timeout_ms, k_min_embedder_timeout_ms,
+                        k_max_embedder_timeout_ms),
+          integer_field("query_timeout_ms", &EmbedderConfig::query_timeout_ms, k_min_query_timeout_ms,
+                        k_max_query_timeout_ms),
+          secret_field("api_key", &EmbedderConfig::api_key),
+          section_field("fusion", &EmbedderConfig::fusion, &embedder_fusion_spec),
       },
       {},
   };
   return spec;
+}
+
+// retrieval.embedder: its table; a remote embedder's server and model, which have no default;
+// and no remote embedder's key under the hashed one (it would be silently ignored; more likely
+// `kind` was forgotten). A kind that is itself wrong is reported alone.
+void read_embedder(const json& value, RetrievalConfig& out, const std::string& path, Problems& problems) {
+  read_section(value, out.embedder, path, embedder_spec(), problems);
+  if (!value.is_object()) return;
+  if (out.embedder.kind == "openai") {
+    if (!value.contains("base_url"))
+      problems.add(join_path(path, "base_url"),
+                   "required with kind \"openai\": the server's root, like \"http://127.0.0.1:11434\"");
+    if (!value.contains("model"))
+      problems.add(join_path(path, "model"), "required with kind \"openai\": the model's name, like \"bge-m3\"");
+    return;
+  }
+  if (value.value("kind", json("hashed")) != json("hashed")) return;
+  for (const auto& item : value.items()) {
+    if (std::find(k_remote_embedder_keys.begin(), k_remote_embedder_keys.end(), item.key()) !=
+        k_remote_embedder_keys.end())
+      problems.add(join_path(path, item.key()),
+                   "only used with kind \"openai\" (the hashed embedder has no server; set kind or remove it)");
+  }
 }
 
 const SectionSpec<RetrievalConfig>& retrieval_spec() {
@@ -249,12 +317,17 @@ const SectionSpec<RetrievalConfig>& retrieval_spec() {
           path_field("lexicon_dir", &RetrievalConfig::lexicon_dir),
           boolean_field("require_lexicon", &RetrievalConfig::require_lexicon),
           section_field("fusion", &RetrievalConfig::fusion, &fusion_spec),
-          section_field("embedder", &RetrievalConfig::embedder, &embedder_spec),
+          {"embedder", &read_embedder},
       },
       // Between the two the bot offers a closest match; the other way round it never would.
       [](const RetrievalConfig& retrieval, const std::string& path, Problems& problems) {
         if (retrieval.sure_confidence < retrieval.min_confidence)
           problems.add(join_path(path, "sure_confidence"), "must be at least min_confidence");
+        const EmbedderFusionConfig& own = retrieval.embedder.fusion;
+        if ((own.lexical_weight || own.dense_weight) &&
+            own.lexical_weight.value_or(retrieval.fusion.lexical_weight) == 0.0 &&
+            own.dense_weight.value_or(retrieval.fusion.dense_weight) == 0.0)
+          problems.add(join_path(path, "embedder.fusion"), "lexical_weight and dense_weight cannot both be 0");
       },
   };
   return spec;
@@ -584,6 +657,15 @@ void check_llm(const Config& config, Problems& problems) {
     problems.add("llm.api_key", "must be printable ASCII without spaces (it is sent in an Authorization header)");
 }
 
+// A key from the environment that the hashed embedder would never send (one in the file is
+// reported when it is read, under the same path).
+void check_embedder(const EmbedderConfig& embedder, Problems& problems) {
+  if (embedder.kind == "hashed" && !embedder.api_key.empty())
+    problems.add("retrieval.embedder.api_key",
+                 "is set (in the file or ROUNDUP_EMBEDDER_API_KEY) but retrieval.embedder.kind is \"hashed\"; set "
+                 "kind to \"openai\" to use it, or remove it");
+}
+
 void check_paths(const Config& config, Problems& problems) {
   std::error_code ec;
   const auto need_directory = [&](const std::string& key, const std::filesystem::path& dir) {
@@ -698,6 +780,7 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
 void apply_environment(Config& config, EnvironmentLookup getenv_fn) {
   take_secret(getenv_fn, "ROUNDUP_STATE_URL", config.state.url);
   if (config.llm) take_secret(getenv_fn, "ROUNDUP_LLM_API_KEY", config.llm->api_key);
+  take_secret(getenv_fn, "ROUNDUP_EMBEDDER_API_KEY", config.retrieval.embedder.api_key);
   for (const PlatformSection& section : config.platforms.sections()) {
     section.apply_environment(*config.platforms.find(section.name), getenv_fn);
   }
@@ -711,6 +794,7 @@ std::vector<ConfigProblem> check_runnable(const Config& config) {
   check_platforms_enabled(config, problems);
   check_state(config.state, problems);
   check_llm(config, problems);
+  check_embedder(config.retrieval.embedder, problems);
   check_paths(config, problems);
   return std::move(problems.list());
 }

@@ -18,6 +18,15 @@
 
 namespace roundup::config {
 
+// A credential. It has no stream operator and no implicit conversion on purpose, so it cannot be
+// logged by accident; code that needs the text asks for `.value` explicitly.
+struct Secret {
+  std::string value;
+
+  bool empty() const { return value.empty(); }
+  bool operator==(const Secret&) const = default;
+};
+
 struct FusionConfig {
   std::string method = "score";  // "score" | "rrf"
   double lexical_weight = 1.0;
@@ -27,9 +36,29 @@ struct FusionConfig {
   bool operator==(const FusionConfig&) const = default;
 };
 
+// An embedder's own fusion weights, overriding retrieval.fusion's when set: a model's cosine
+// scores deserve another weight than the hashed embedder's.
+struct EmbedderFusionConfig {
+  std::optional<double> lexical_weight;
+  std::optional<double> dense_weight;
+
+  bool operator==(const EmbedderFusionConfig&) const = default;
+};
+
+// What turns passages and questions into vectors. "hashed" works offline; "openai" calls an
+// OpenAI-compatible POST /v1/embeddings (Ollama, vLLM, text-embeddings-inference). A change of
+// kind, model or dimension rebuilds the index.
 struct EmbedderConfig {
-  std::string kind = "hashed";
-  int dimension = 768;
+  std::string kind = "hashed";  // hashed|openai
+  int dimension = 768;          // 16..4096; for "openai", the model's vector size
+  // The rest only with kind "openai".
+  std::string base_url;         // the server's root, "http://127.0.0.1:11434" (required)
+  std::string model;            // "bge-m3" (required)
+  int batch = 32;               // passages per request while indexing (1..2048)
+  int timeout_ms = 60000;       // one request while indexing (1000..600000)
+  int query_timeout_ms = 1500;  // a question's vector (50..60000); later, it is ranked lexically
+  Secret api_key;               // sent as a Bearer token; ROUNDUP_EMBEDDER_API_KEY overrides
+  EmbedderFusionConfig fusion;
 
   bool operator==(const EmbedderConfig&) const = default;
 };
@@ -48,15 +77,6 @@ struct RetrievalConfig {
   EmbedderConfig embedder;
 
   bool operator==(const RetrievalConfig&) const = default;
-};
-
-// A credential. It has no stream operator and no implicit conversion on purpose, so it cannot be
-// logged by accident; code that needs the text asks for `.value` explicitly.
-struct Secret {
-  std::string value;
-
-  bool empty() const { return value.empty(); }
-  bool operator==(const Secret&) const = default;
 };
 
 // Outbound TLS (Slack and Telegram Web APIs). The system trust store is always used; `ca_file`

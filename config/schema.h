@@ -149,6 +149,22 @@ FieldSpec<Section> number_field(std::string_view key, double Section::*member, d
           }};
 }
 
+// number_field for a setting that may stay unset (it then defers to another setting).
+template <typename Section>
+FieldSpec<Section> optional_number_field(std::string_view key, std::optional<double> Section::*member, double min,
+                                         double max) {
+  struct Value {
+    double number = 0;
+  };
+  const FieldReader<Value> read_number = number_field(key, &Value::number, min, max).read;
+  return {key, [member, read_number](const json& value, Section& out, const std::string& path, Problems& problems) {
+            const std::size_t before = problems.list().size();
+            Value read;
+            read_number(value, read, path, problems);
+            if (problems.list().size() == before) out.*member = read.number;
+          }};
+}
+
 template <typename Section, std::size_t N>
 FieldSpec<Section> choice_field(std::string_view key, std::string Section::*member,
                                 const std::array<std::string_view, N>& allowed) {

@@ -16,7 +16,9 @@ constexpr std::size_t k_features = 15;
 // The features, in the order of scripts/fit-confidence.py `features`.
 std::array<double, k_features> confidence_features(const Evidence& e) {
   const double lexical = e.lexical_rank >= 0 ? e.lexical_rank : 200;
-  const double dense = e.dense_rank >= 0 ? e.dense_rank : 200;
+  // Without a dense list, a paper absent from it would look like one the dense side ranked last.
+  // The two ranks agree more often than not, so the lexical rank stands in for it.
+  const double dense = e.dense_unavailable ? lexical : e.dense_rank >= 0 ? e.dense_rank : 200;
   return {e.coverage,
           e.best_matched,
           e.best_missing,

@@ -68,8 +68,9 @@ void HashedEmbedder::embed_documents(const std::vector<std::string>& texts, floa
     embed(texts[i], {}, false, out + i * static_cast<std::size_t>(dimension_));
 }
 
-void HashedEmbedder::embed_query(std::string_view text, const TermWeight& weight, float* out) const {
+bool HashedEmbedder::embed_query(std::string_view text, const TermWeight& weight, float* out) const {
   embed(text, weight, true, out);
+  return true;
 }
 
 }  // namespace roundup::retrieval

@@ -61,10 +61,12 @@ void write_file_atomically(const fs::path& file, const std::string& content) {
   fs::rename(tmp, file);
 }
 
-// Runs work(i) for i in [0, n) on every core. Analysis and embedding dominate a build; they are
-// independent per item (the Analyzer and Embedder are thread-safe). The first exception wins.
-void parallel_for(std::size_t n, const std::function<void(std::size_t)>& work) {
-  const std::size_t threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
+// Runs work(i) for i in [0, n) on every core (at most max_threads, when not 0). Analysis and
+// embedding dominate a build; they are independent per item (the Analyzer and Embedder are
+// thread-safe). The first exception wins.
+void parallel_for(std::size_t n, const std::function<void(std::size_t)>& work, std::size_t max_threads = 0) {
+  std::size_t threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
+  if (max_threads > 0) threads = std::min(threads, max_threads);
   std::atomic<std::size_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
@@ -186,19 +188,25 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
       to_embed.push_back(i);
     }
   }
-  {
+  try {
     constexpr std::size_t k_batch = 256;
-    parallel_for((to_embed.size() + k_batch - 1) / k_batch, [&](std::size_t batch) {
-      const std::size_t begin = batch * k_batch, end = std::min(to_embed.size(), begin + k_batch);
-      std::vector<std::string> texts;
-      texts.reserve(end - begin);
-      for (std::size_t j = begin; j < end; ++j)
-        texts.push_back(passages[to_embed[j]].title + "\n" + passages[to_embed[j]].text);
-      std::vector<float> embedded(texts.size() * dim);
-      embedder.embed_documents(texts, embedded.data());
-      for (std::size_t j = begin; j < end; ++j)
-        std::copy_n(embedded.data() + (j - begin) * dim, dim, vectors.data() + to_embed[j] * dim);
-    });
+    parallel_for((to_embed.size() + k_batch - 1) / k_batch,
+                 [&](std::size_t batch) {
+                   const std::size_t begin = batch * k_batch, end = std::min(to_embed.size(), begin + k_batch);
+                   std::vector<std::string> texts;
+                   texts.reserve(end - begin);
+                   for (std::size_t j = begin; j < end; ++j)
+                     texts.push_back(passages[to_embed[j]].title + "\n" + passages[to_embed[j]].text);
+                   std::vector<float> embedded(texts.size() * dim);
+                   embedder.embed_documents(texts, embedded.data());
+                   for (std::size_t j = begin; j < end; ++j)
+                     std::copy_n(embedded.data() + (j - begin) * dim, dim, vectors.data() + to_embed[j] * dim);
+                 },
+                 embedder.max_concurrent_calls());
+  } catch (const std::exception& e) {
+    // A remote embedder's server down or answering nonsense: nothing has been written yet.
+    throw IndexError("embedding " + std::to_string(to_embed.size()) + " passages failed: " + e.what() +
+                     "; the current index is kept");
   }
   report.passages_embedded = to_embed.size();
   previous.reset();
@@ -335,7 +343,11 @@ BuildReport build_index(const BuildSettings& settings, const Analyzer& analyzer,
     for (const Roundup& r : catalog.roundups()) report.items += r.items.size();
     report.passages = passages.size();
     const json manifest = {{"format_version", k_index_format_version},
-                           {"embedder", {{"id", embedder.id()}, {"dimension", embedder.dimension()}}},
+                           {"embedder",
+                            {{"id", embedder.id()},
+                             {"kind", embedder.kind()},
+                             {"model", embedder.model()},
+                             {"dimension", embedder.dimension()}}},
                            {"lexicon", {{"entries", analyzer.lexicon().size()}}},
                            {"vector_index", report.vector_index},
                            {"built_at", now_iso8601()},

@@ -457,9 +457,12 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, std::strin
   const std::size_t pool = fusion_.candidates * (filter.any() ? 4 : 1);
   const std::vector<ScoredPassage> lexical = kb_->lexical_search(selective_terms(q), pool);
   std::vector<float> qvec(static_cast<std::size_t>(embedder_->dimension()));
-  embedder_->embed_query(
+  // A remote embedder may have no vector for the question (its server down or slow): the lexical
+  // side then ranks alone, and the answer is no worse than a keyword search.
+  const bool dense_ranked = embedder_->embed_query(
       topic, [this](const std::string& t) { return kb_->idf(t); }, qvec.data());
-  const std::vector<ScoredPassage> dense = kb_->dense_search(qvec.data(), pool);
+  const std::vector<ScoredPassage> dense =
+      dense_ranked ? kb_->dense_search(qvec.data(), pool) : std::vector<ScoredPassage>{};
 
   // Passages -> papers: a paper's rank in each list is that of its best passage.
   std::unordered_map<std::size_t, std::size_t> best_passage;
@@ -483,7 +486,10 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, std::strin
       if (list.entries[i].first == paper) return static_cast<int>(i);
     return -1;
   };
-  std::vector<FusedEntry> fused = fuse({lexical_papers, dense_papers}, fusion_.method, fusion_.rrf_k);
+  // Without the dense side, fusion normalises by the lexical list alone: a paper first there
+  // scores 1, as one first in both lists does, so confidence keeps its meaning.
+  std::vector<FusedEntry> fused = dense_ranked ? fuse({lexical_papers, dense_papers}, fusion_.method, fusion_.rrf_k)
+                                               : fuse({lexical_papers}, fusion_.method, fusion_.rrf_k);
   // Unstructured passages (text no paper, news or tool took) are the fallback: a recognised item
   // that matches as well is the better answer.
   for (FusedEntry& entry : fused)
@@ -506,6 +512,7 @@ std::vector<SearchHit> SearchEngine::rank(std::string_view raw_topic, std::strin
     Candidate c{fused[i].key, evidence(q, fused[i].key)};
     c.evidence.lexical_rank = rank_in(lexical_papers, c.paper);
     c.evidence.dense_rank = rank_in(dense_papers, c.paper);
+    c.evidence.dense_unavailable = !dense_ranked;
     c.evidence.score = fused[i].score;
     c.evidence.names_title = writes_name(typed, short_name(papers[c.paper].title));
     candidates.push_back(c);

@@ -47,6 +47,9 @@ struct Evidence {
   // The paper's rank (0 = first) in the lexical and the dense list; -1 when absent.
   int lexical_rank = -1;
   int dense_rank = -1;
+  // The embedder had no vector for the question (a remote server down or slow): only the
+  // lexical side ranked, and dense_rank says nothing.
+  bool dense_unavailable = false;
   double score = 0;            // fused score, 0..1
   double margin = 0;           // over the best other candidate's fused score
   double coverage_margin = 0;  // over the best other candidate's coverage

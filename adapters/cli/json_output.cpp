@@ -69,7 +69,8 @@ json search_json(std::string_view query, const retrieval::SearchResponse& respon
                      {"held", hit.evidence.held_terms},
                      {"missing", hit.evidence.missing_terms},
                      {"lexical_rank", hit.evidence.lexical_rank},
-                     {"dense_rank", hit.evidence.dense_rank}};
+                     {"dense_rank", hit.evidence.dense_rank},
+                     {"dense_unavailable", hit.evidence.dense_unavailable}};
     results.push_back(std::move(r));
   }
   return {{"query", query}, {"results", std::move(results)}};

@@ -2,13 +2,35 @@
 
 #include <ostream>
 
+#include "adapters/http/client.h"
+#include "adapters/model/openai_embedder.h"
+
 namespace roundup::adapters::cli {
+
+namespace {
+
+std::shared_ptr<const retrieval::Embedder> make_embedder(const config::Config& config,
+                                                         std::shared_ptr<const retrieval::Analyzer> analyzer) {
+  const config::EmbedderConfig& e = config.retrieval.embedder;
+  if (e.kind != "openai") return std::make_shared<retrieval::HashedEmbedder>(std::move(analyzer), e.dimension);
+  model::OpenAiEmbedderSettings settings;
+  settings.endpoint = {e.base_url, e.api_key.value, std::chrono::milliseconds(e.timeout_ms)};
+  settings.model = e.model;
+  settings.dimension = e.dimension;
+  settings.batch = static_cast<std::size_t>(e.batch);
+  settings.query_timeout = std::chrono::milliseconds(e.query_timeout_ms);
+  http::ClientOptions client;
+  client.ca_file = config.tls.ca_file.string();
+  return std::make_shared<model::OpenAiEmbedder>(std::move(settings), client);
+}
+
+}  // namespace
 
 Runtime::Runtime(config::Config config) : config_(std::move(config)) {
   auto lexicon =
       std::make_shared<retrieval::Lexicon>(retrieval::Lexicon::load(config_.retrieval.lexicon_dir, warnings_));
   analyzer_ = std::make_shared<retrieval::Analyzer>(std::move(lexicon));
-  embedder_ = std::make_shared<retrieval::HashedEmbedder>(analyzer_, config_.retrieval.embedder.dimension);
+  embedder_ = make_embedder(config_, analyzer_);
 }
 
 retrieval::BuildSettings Runtime::build_settings() const {
@@ -45,14 +67,21 @@ std::shared_ptr<const retrieval::SearchEngine> Runtime::engine(std::ostream& log
     rebuild("the index in " + index_dir + " cannot be used (" + e.what() + ")");
     knowledge_base = retrieval::KnowledgeBase::open(config_.data_dir, *embedder_);
   }
+  return std::make_shared<retrieval::SearchEngine>(std::move(knowledge_base), analyzer_, embedder_, fusion_settings());
+}
+
+retrieval::FusionSettings Runtime::fusion_settings() const {
   retrieval::FusionSettings fusion;
   const auto& f = config_.retrieval.fusion;
   fusion.method =
       f.method == "score" ? retrieval::FusionSettings::Method::score : retrieval::FusionSettings::Method::rrf;
-  fusion.lexical_weight = f.lexical_weight;
-  fusion.dense_weight = f.dense_weight;
+  // The embedder's own weights, when it has them: a model's cosine scores are not the hashed
+  // embedder's, which retrieval.fusion was tuned for.
+  const config::EmbedderFusionConfig& own = config_.retrieval.embedder.fusion;
+  fusion.lexical_weight = own.lexical_weight.value_or(f.lexical_weight);
+  fusion.dense_weight = own.dense_weight.value_or(f.dense_weight);
   fusion.rrf_k = f.rrf_k;
-  return std::make_shared<retrieval::SearchEngine>(std::move(knowledge_base), analyzer_, embedder_, fusion);
+  return fusion;
 }
 
 bot::ResponderSettings Runtime::responder_settings() const {

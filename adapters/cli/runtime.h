@@ -26,6 +26,8 @@ class Runtime {
   retrieval::BuildReport reindex(std::ostream& log) const;
   // Opens the index, building it first when there is none. Throws retrieval::IndexError.
   std::shared_ptr<const retrieval::SearchEngine> engine(std::ostream& log) const;
+  // retrieval.fusion, with the embedder's own weights (retrieval.embedder.fusion) where it has them.
+  retrieval::FusionSettings fusion_settings() const;
   bot::ResponderSettings responder_settings() const;
 
   const std::vector<std::string>& warnings() const { return warnings_; }

@@ -72,7 +72,7 @@ TEST_CASE("knowledge base: build - persist - reopen and search") {
   CHECK(kb->catalog().item(kb->passages()[lexical[0].passage].item).arxiv_id == "2203.00001");
 
   std::vector<float> q(768);
-  f.embedder->embed_query("GAN 图像", {}, q.data());
+  CHECK(f.embedder->embed_query("GAN 图像", {}, q.data()));
   const auto dense = kb->dense_search(q.data(), 3);
   REQUIRE_FALSE(dense.empty());
   CHECK(kb->catalog().item(kb->passages()[dense[0].passage].item).arxiv_id == "2203.00002");
@@ -188,8 +188,8 @@ TEST_CASE("knowledge base: large corpora use an IVF index that still finds and r
   CHECK(report.vector_index.rfind("ivf", 0) == 0);
   auto kb = f.open();
   std::vector<float> q(768);
-  f.embedder->embed_query(
-      "topic42 method294", [&](const std::string& t) { return kb->idf(t); }, q.data());
+  CHECK(f.embedder->embed_query(
+      "topic42 method294", [&](const std::string& t) { return kb->idf(t); }, q.data()));
   const auto dense = kb->dense_search(q.data(), 5);
   REQUIRE_FALSE(dense.empty());
   const Item& top = kb->catalog().item(kb->passages()[dense[0].passage].item);
