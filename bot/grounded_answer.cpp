@@ -130,7 +130,7 @@ void notify(const GroundingObserver& observer, GroundingOutcome::Kind kind, std:
 // too. Other commands never yield an answer the Responder lets the model rewrite, so only the
 // eligibility flag decides; this only keeps the command word out of the prompt.
 std::string question_of(std::string_view input) {
-  const std::string trimmed = text::trim(input);
+  std::string trimmed = text::trim(input);
   if (trimmed.empty() || trimmed.front() != '/') return trimmed;
   const std::size_t space = trimmed.find(' ');
   return space == std::string::npos ? std::string() : text::trim(std::string_view(trimmed).substr(space + 1));

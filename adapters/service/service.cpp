@@ -433,8 +433,8 @@ unsigned short Service::start() {
         };
   };
 
-  const PlatformDeps deps{config,  *s.client, client_options, *s.store,           *s.inbox,
-                          chat,    s.hooks,   s.replica_id,   config.llm.has_value()};
+  const PlatformDeps deps{config,  *s.client,    client_options,        *s.store, *s.inbox, chat,
+                          s.hooks, s.replica_id, config.llm.has_value()};
   std::vector<std::string> routes(k_operational_paths.begin(), k_operational_paths.end());
   for (const PlatformEntry& entry : s.registry) {
     std::unique_ptr<bot::ChatPlatform> built = entry.make(deps);

@@ -391,7 +391,7 @@ struct RemoteRuntime {
 
 }  // namespace
 
-TEST_CASE("openai embedder: a reindex re-sends only the changed passages; another model re-embeds everything") {
+TEST_CASE("openai embedder: a reindex re-sends only the changed passages - another model re-embeds everything") {
   RemoteRuntime t;
   std::ostringstream log;
   const roundup::adapters::cli::Runtime runtime(t.config);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "adapters/http/client.h"
+#include "adapters/model/answering.h"
 #include "adapters/service/service.h"
 #include "adapters/telegram/telegram_service.h"
 #include "adapters/telegram/utf16.h"
@@ -116,6 +117,7 @@ struct TelegramFixture {
   std::shared_ptr<roundup::bot::Knowledge> knowledge = roundup::testing::bundled_knowledge();
   std::chrono::milliseconds poll_stale_after{0};
   std::vector<std::string> admins;
+  std::optional<roundup::config::LlmConfig> llm;  // a model writes answers
 
   void start(const std::string& mode) {
     auto config = roundup::testing::bundled_config(data.path());
@@ -128,6 +130,7 @@ struct TelegramFixture {
     telegram_of(config).public_url = "https://bot.example.com/telegram/webhook";
     telegram_of(config).api_base = telegram.api.base();
     config.admins = admins;
+    config.llm = llm;
     roundup::adapters::service::ServiceHooks hooks;
     hooks.poll_stale_after = poll_stale_after;
     hooks.tls_ca_only = true;
@@ -274,6 +277,38 @@ TEST_CASE("telegram webhook: in a group a reply chain is one conversation, whoev
   CHECK(f.post_update(group_message_from(3006, 36, 43, "who wrote it?", 501, 42)).status == 200);
   REQUIRE(f.settled());
   CHECK(f.telegram.sent().size() == 5);
+}
+
+TEST_CASE("telegram: with a language model the chat shows typing - then the model's answer links its source" *
+          doctest::timeout(120)) {
+  FakeApi model_server;
+  model_server.on("/v1/chat/completions", [](const roundup::adapters::http::Request&) {
+    const json reply{
+        {"choices", json::array({{{"message", {{"role", "assistant"}, {"content", "Chinchilla <b>won</b> [1]."}}},
+                                  {"finish_reason", "stop"}}})}};
+    return FakeApi::json_reply(reply.dump());
+  });
+  TelegramFixture f;
+  f.llm = roundup::config::LlmConfig{model_server.base(), "test-model", {}, 5000, 256, 0.2};
+  auto config = roundup::testing::bundled_config(f.data.path());
+  config.tls.ca_file = roundup::testing::test_pki().ca_file;
+  config.llm = f.llm;
+  roundup::telemetry::Registry registry;
+  f.knowledge = roundup::adapters::model::with_language_model(roundup::testing::bundled_knowledge(), config, registry);
+  f.start("webhook");
+
+  CHECK(f.post_update(
+             private_message(3001, "which paper showed smaller models trained on more tokens beat bigger ones?", 91))
+            .status == 200);
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendMessage", 1));
+  REQUIRE(f.telegram.api.wait_for(k_bot + "/sendChatAction", 1));
+  const json action = json::parse(f.telegram.api.requests(k_bot + "/sendChatAction")[0].request.body);
+  CHECK(action["chat_id"] == 42);
+  CHECK(action["action"] == "typing");
+  const std::string text = f.telegram.sent()[0]["text"];
+  // The model's text is escaped like any other; its marker is a link to the cited paper.
+  CHECK(text.find("Chinchilla &lt;b&gt;won&lt;/b&gt; <a href=\"https://arxiv.org/abs/2203.15556") != std::string::npos);
+  CHECK(balanced_html(text));
 }
 
 TEST_CASE("telegram webhook: wrong or missing secret is 401 and nothing is processed") {
