@@ -3,12 +3,15 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "adapters/http/client.h"
+#include "adapters/model/answering.h"
 #include "adapters/service/service.h"
 #include "adapters/slack/signature.h"
 #include "tests/support/bundled_knowledge.h"
@@ -246,6 +249,47 @@ TEST_CASE(
   CHECK(reply.find("Authors:") != std::string::npos);
   CHECK(listed.find("MusicLM") < listed.find("Watermark"));  // MusicLM listed first
   CHECK(reply.find("MusicLM") != std::string::npos);
+}
+
+TEST_CASE("slack service: with a language model a channel question wears a reaction while its answer is written" *
+          doctest::timeout(120)) {
+  FakeApi model_server;
+  model_server.on("/v1/chat/completions", [](const roundup::adapters::http::Request&) {
+    const json reply{
+        {"choices", json::array({{{"message", {{"role", "assistant"}, {"content", "<!channel> Chinchilla [1]."}}},
+                                  {"finish_reason", "stop"}}})}};
+    return FakeApi::json_reply(reply.dump());
+  });
+  SlackFixture f;
+  roundup::telemetry::Registry registry;
+  roundup::config::LlmConfig llm{model_server.base(), "test-model", {}, 5000, 256, 0.2};
+  auto model_config = roundup::testing::bundled_config(f.data.path());
+  model_config.tls.ca_file = roundup::testing::test_pki().ca_file;
+  model_config.llm = llm;
+  f.start([&](roundup::config::Config& config) { config.llm = llm; }, {},
+          roundup::adapters::model::with_language_model(roundup::testing::bundled_knowledge(), model_config, registry));
+
+  CHECK(f.post_signed("/slack/events",
+                      mention_event("Ev1",
+                                    "<@UBOT> which paper showed smaller models trained on more tokens beat "
+                                    "bigger ones?"))
+            .status == 200);
+  REQUIRE(f.slack.wait_for("/api/chat.postMessage", 1));
+  REQUIRE(f.slack.wait_for("/api/reactions.remove", 1));
+  const auto added = f.slack.requests("/api/reactions.add");
+  REQUIRE(added.size() == 1);
+  const json reaction = json::parse(added[0].request.body);
+  CHECK(reaction["channel"] == "C1");
+  CHECK(reaction["timestamp"] == "1700000000.000100");
+  CHECK(reaction["name"] == "eyes");
+  // Added before it is taken off (side calls run in order).
+  const auto paths = f.slack.paths();
+  CHECK(std::find(paths.begin(), paths.end(), "/api/reactions.add") <
+        std::find(paths.begin(), paths.end(), "/api/reactions.remove"));
+  // The model's text is escaped: no channel-wide ping; its marker links the paper.
+  const std::string blocks = json::parse(f.slack.requests("/api/chat.postMessage")[0].request.body)["blocks"].dump();
+  CHECK(blocks.find("<!channel>") == std::string::npos);
+  CHECK(blocks.find("<https://arxiv.org/abs/2203.15556") != std::string::npos);
 }
 
 TEST_CASE("slack service: url_verification answers the challenge") {
