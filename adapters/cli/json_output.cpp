@@ -101,6 +101,7 @@ json ask_json(std::string_view question, const bot::Answer& answer) {
           {"answered", answered},
           {"kind", k_kinds[static_cast<int>(answer.kind)]},
           {"closest_match", answer.closest_match},
+          {"written_by_model", answer.written_by_model},
           {"confidence", rounded(answer.confidence)},
           {"reason", answer.reason},
           {"text", bot::render_text(answer)},

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "adapters/cli/json_output.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
 #include "tests/support/metrics_text.h"
@@ -72,6 +73,8 @@ TEST_CASE("model answers: an English question about a Chinese summary gets the m
   CHECK(answer.lines[0].find("1.4T tokens") != std::string::npos);
   REQUIRE(!answer.citations.empty());
   CHECK(answer.citations[0].url.rfind(k_chinchilla, 0) == 0);
+  // Programs see who wrote it (ask --json).
+  CHECK(roundup::adapters::cli::ask_json(k_question, answer)["written_by_model"] == true);
   // The prompt carried the question, its language and the numbered passages.
   const auto sent = rig.server->requests(k_path);
   REQUIRE(sent.size() == 1);
