@@ -33,12 +33,7 @@ const std::vector<std::string> k_in_scope = {"/tests/data/retrieval-questions.js
                                              "/tests/data/fact-questions.jsonl"};
 
 std::vector<json> read_questions(const std::string& file) {
-  std::ifstream in(k_root + file);
-  REQUIRE_MESSAGE(in, "missing " << file);
-  std::vector<json> out;
-  for (std::string line; std::getline(in, line);)
-    if (line.find_first_not_of(" \t\r") != std::string::npos) out.push_back(json::parse(line));
-  return out;
+  return roundup::testing::read_questions(k_root + file);
 }
 
 // The bundled corpus and lexicon, with the index in tmp.

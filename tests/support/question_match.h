@@ -4,12 +4,27 @@
 // arxiv_id, url or title, and, for a question with expect_roundup, of its snippet too, for a
 // result listing that roundup.
 
+#include <doctest/doctest.h>
+
 #include <cctype>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace roundup::testing {
+
+// One JSON object per non-blank line of `path` (a question set in tests/data); a missing file
+// fails the test that reads it.
+inline std::vector<nlohmann::json> read_questions(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in, "missing " << path);
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(in, line);)
+    if (line.find_first_not_of(" \t\r") != std::string::npos) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
 
 inline std::string ascii_lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
