@@ -157,15 +157,10 @@ std::vector<MarkerSegment> split_markers(std::string_view text) {
 }
 
 QuestionLanguage question_language(std::string_view question) {
-  std::size_t han = 0;
-  std::size_t latin = 0;
-  for (const char32_t cp : decode_utf8(question)) {
-    if (is_han(cp))
-      ++han;
-    else if ((cp >= U'a' && cp <= U'z') || (cp >= U'A' && cp <= U'Z'))
-      ++latin;
-  }
-  return han > 0 && han * 3 >= latin ? QuestionLanguage::chinese : QuestionLanguage::english;
+  ScriptCounts counts;
+  count_scripts(question, counts);
+  // A question with no Han at all ("2203.15556") is not Chinese.
+  return counts.han > 0 && counts.mostly_han() ? QuestionLanguage::chinese : QuestionLanguage::english;
 }
 
 std::vector<PaperCitation> passages_of(const Answer& answer) {

@@ -1600,19 +1600,9 @@ void collect_leftovers(const std::vector<Line>& lines, const std::vector<LineUse
 
 // "en" or "zh": the script most of the summaries are written in.
 std::string infer_language(const Roundup& roundup) {
-  std::size_t han = 0;
-  std::size_t latin = 0;
-  for (const Item& item : roundup.items) {
-    for (char32_t cp : decode_utf8(item.summary)) {
-      if (is_han(cp)) {
-        ++han;
-      } else if ((cp >= U'a' && cp <= U'z') || (cp >= U'A' && cp <= U'Z')) {
-        ++latin;
-      }
-    }
-  }
-  // A Han character carries about as much as a short English word.
-  return han * 3 >= latin ? "zh" : "en";
+  ScriptCounts counts;
+  for (const Item& item : roundup.items) count_scripts(item.summary, counts);
+  return counts.mostly_han() ? "zh" : "en";
 }
 
 }  // namespace

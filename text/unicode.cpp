@@ -98,6 +98,16 @@ bool is_han(char32_t cp) {
          (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x30000 && cp <= 0x3134F);
 }
 
+void count_scripts(std::string_view text, ScriptCounts& counts) {
+  for (const char32_t cp : decode_utf8(text)) {
+    if (is_han(cp)) {
+      ++counts.han;
+    } else if ((cp >= U'a' && cp <= U'z') || (cp >= U'A' && cp <= U'Z')) {
+      ++counts.latin;
+    }
+  }
+}
+
 bool is_alnum(char32_t cp) {
   switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
     case UTF8PROC_CATEGORY_LU:

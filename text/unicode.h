@@ -6,6 +6,7 @@
 // every roundup:: namespace (retrieval::, adapters::slack::, ...) and as text:: where a name needs
 // qualifying.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,17 @@ void append_utf8(std::string& out, char32_t cp);
 
 // Han ideographs (CJK Unified Ideographs and extensions, compatibility ideographs).
 bool is_han(char32_t cp);
+
+// Han characters and ASCII letters, counted to tell Chinese text from English (a roundup's
+// summaries, a question's language).
+struct ScriptCounts {
+  std::size_t han = 0;
+  std::size_t latin = 0;
+  // A Han character carries about as much as a short English word.
+  bool mostly_han() const { return han * 3 >= latin; }
+};
+// Adds `text`'s Han characters and ASCII letters to `counts`.
+void count_scripts(std::string_view text, ScriptCounts& counts);
 // Letters or digits in any script (utf8proc category L* or N*).
 bool is_alnum(char32_t cp);
 

@@ -15,6 +15,7 @@
 #include "adapters/cli/json_output.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/fake_model.h"
 #include "tests/support/metrics_text.h"
 #include "tests/support/temp_dir.h"
 
@@ -30,10 +31,7 @@ const std::string k_question = "which paper showed smaller models trained on mor
 const std::string k_chinchilla = "https://arxiv.org/abs/2203.15556";
 
 http::Response completion(const std::string& content) {
-  return FakeApi::json_reply(json{{"choices", json::array({{{"index", 0},
-                                                            {"message", {{"role", "assistant"}, {"content", content}}},
-                                                            {"finish_reason", "stop"}}})}}
-                                 .dump());
+  return FakeApi::json_reply(roundup::testing::chat_completion(content));
 }
 
 struct ModelRig {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/fake_api.h"
+#include "tests/support/fake_model.h"
 #include "tests/support/log_watch.h"
 #include "tests/support/metrics_text.h"
 
@@ -22,6 +23,7 @@ namespace model = roundup::adapters::model;
 namespace http = roundup::adapters::http;
 using roundup::bot::ChatMessage;
 using roundup::bot::ModelReply;
+using roundup::testing::chat_completion;
 using roundup::testing::FakeApi;
 using roundup::testing::sample_number;
 using roundup::testing::test_pki;
@@ -45,16 +47,6 @@ model::ChatModelSettings settings_for(const std::string& base_url, std::string k
   return settings;
 }
 
-std::string completion(const std::string& content, const std::string& finish = "stop") {
-  return nlohmann::json{
-      {"id", "chatcmpl-1"},
-      {"object", "chat.completion"},
-      {"choices",
-       {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", finish}}}},
-      {"usage", {{"prompt_tokens", 120}, {"completion_tokens", 17}, {"total_tokens", 137}}}}
-      .dump();
-}
-
 // complete() on another thread, waited for with the test's own deadline: a client that ignored its
 // timeout fails the test instead of hanging it.
 ModelReply complete_within_deadline(const model::ChatCompletionsModel& llm) {
@@ -72,7 +64,7 @@ std::string calls(const roundup::telemetry::Registry& registry, const std::strin
 
 TEST_CASE("chat model: a completion over verified TLS returns the text and the token counts") {
   FakeApi fake;
-  fake.script(k_path, FakeApi::json_reply(completion("\n  MusicLM generates music from text.  \n")));
+  fake.script(k_path, FakeApi::json_reply(chat_completion("\n  MusicLM generates music from text.  \n")));
   roundup::telemetry::Registry registry;
   const model::ChatCompletionsModel llm(settings_for(fake.base(), k_key), registry);
 
@@ -146,10 +138,10 @@ TEST_CASE("chat model: every failure is a failed reply with a short reason - nev
         {FakeApi::json_reply(R"({"choices":["text"]})"), "malformed choice"},
         {FakeApi::json_reply(R"({"choices":[{"message":{"role":"assistant","content":null}}]})"), "no content"},
         {FakeApi::json_reply(R"({"choices":[{"message":{"content":["a","b"]}}]})"), "no content"},
-        {FakeApi::json_reply(completion("")), "empty content"},
-        {FakeApi::json_reply(completion(" \n\t ")), "empty content"},
-        {FakeApi::json_reply(completion("MusicLM is a model that", "length")), "truncated"},
-        {FakeApi::json_reply(completion("", "content_filter")), "content filtered"},
+        {FakeApi::json_reply(chat_completion("")), "empty content"},
+        {FakeApi::json_reply(chat_completion(" \n\t ")), "empty content"},
+        {FakeApi::json_reply(chat_completion("MusicLM is a model that", "length")), "truncated"},
+        {FakeApi::json_reply(chat_completion("", "content_filter")), "content filtered"},
     };
     for (const Case& c : cases) {
       CAPTURE(c.reason);
@@ -227,7 +219,7 @@ TEST_CASE("chat model: the breaker skips calls after repeated failures - and let
 
   // After the cool-down one trial goes; its success closes the breaker.
   now += std::chrono::seconds(2);
-  fake.on(k_path, [](const http::Request&) { return FakeApi::json_reply(completion("Back again.")); });
+  fake.on(k_path, [](const http::Request&) { return FakeApi::json_reply(chat_completion("Back again.")); });
   const ModelReply trial = llm.complete(k_messages);
   CHECK(trial.status == ModelReply::Status::ok);
   CHECK(trial.text == "Back again.");
@@ -247,9 +239,9 @@ TEST_CASE("chat model: an unusable reply from a healthy server does not open the
   model::ChatModelSettings settings = settings_for(fake.base());
   settings.failures_to_open = 2;
   const model::ChatCompletionsModel llm(settings, registry);
-  for (int i = 0; i < 3; ++i) fake.script(k_path, FakeApi::json_reply(completion("Half an", "length")));
+  for (int i = 0; i < 3; ++i) fake.script(k_path, FakeApi::json_reply(chat_completion("Half an", "length")));
   for (int i = 0; i < 3; ++i) CHECK(llm.complete(k_messages).failure == "truncated");
-  fake.script(k_path, FakeApi::json_reply(completion("Whole.")));
+  fake.script(k_path, FakeApi::json_reply(chat_completion("Whole.")));
   CHECK(llm.complete(k_messages).status == ModelReply::Status::ok);
   CHECK(fake.requests(k_path).size() == 4);
 }

@@ -16,6 +16,7 @@
 #include "adapters/slack/signature.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/fake_model.h"
 #include "tests/support/fake_socket_mode.h"
 #include "tests/support/log_watch.h"
 #include "tests/support/metrics_text.h"
@@ -255,10 +256,7 @@ TEST_CASE("slack service: with a language model a channel question wears a react
           doctest::timeout(120)) {
   FakeApi model_server;
   model_server.on("/v1/chat/completions", [](const roundup::adapters::http::Request&) {
-    const json reply{
-        {"choices", json::array({{{"message", {{"role", "assistant"}, {"content", "<!channel> Chinchilla [1]."}}},
-                                  {"finish_reason", "stop"}}})}};
-    return FakeApi::json_reply(reply.dump());
+    return FakeApi::json_reply(roundup::testing::chat_completion("<!channel> Chinchilla [1]."));
   });
   SlackFixture f;
   roundup::telemetry::Registry registry;

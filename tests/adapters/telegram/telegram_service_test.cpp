@@ -15,6 +15,7 @@
 #include "storage/sqlite_state_store.h"
 #include "tests/support/bundled_knowledge.h"
 #include "tests/support/fake_api.h"
+#include "tests/support/fake_model.h"
 #include "tests/support/log_watch.h"
 #include "tests/support/platform_config.h"
 #include "tests/support/temp_dir.h"
@@ -283,10 +284,7 @@ TEST_CASE("telegram: with a language model the chat shows typing - then the mode
           doctest::timeout(120)) {
   FakeApi model_server;
   model_server.on("/v1/chat/completions", [](const roundup::adapters::http::Request&) {
-    const json reply{
-        {"choices", json::array({{{"message", {{"role", "assistant"}, {"content", "Chinchilla <b>won</b> [1]."}}},
-                                  {"finish_reason", "stop"}}})}};
-    return FakeApi::json_reply(reply.dump());
+    return FakeApi::json_reply(roundup::testing::chat_completion("Chinchilla <b>won</b> [1]."));
   });
   TelegramFixture f;
   f.llm = roundup::config::LlmConfig{model_server.base(), "test-model", {}, 5000, 256, 0.2};
